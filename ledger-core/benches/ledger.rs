@@ -1,0 +1,88 @@
+//! Native Deposit vs the seed's fee_transfer as a WASM function, one at a
+//! time and in batches of 1000, plus validation of a 4 MiB module.
+//!
+//! `cargo bench -p ledger-core --bench ledger`
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ledger_core::{Ledger, LedgerConfig, Operation, abi};
+
+const FEE_TRANSFER: &str = include_str!("../tests/fixtures/fee_transfer.wat");
+
+fn ledger() -> Ledger {
+    // No history: a benchmark runs millions of transactions.
+    let mut ledger = Ledger::new(LedgerConfig { keep_history: false, ..LedgerConfig::default() }).unwrap();
+    ledger.register_function("fee_transfer", &wat::parse_str(FEE_TRANSFER).unwrap(), false).unwrap();
+    ledger.submit(&Operation::Deposit { account: 101, amount: 1 << 62, user_ref: 0 });
+    ledger
+}
+
+fn deposit() -> Operation {
+    Operation::Deposit { account: 101, amount: 10_000, user_ref: 0 }
+}
+
+fn fee_transfer() -> Operation {
+    Operation::Function { name: "fee_transfer".into(), params: vec![101, 202, 999, 10_000, 50], user_ref: 0 }
+}
+
+fn single(c: &mut Criterion) {
+    let mut group = c.benchmark_group("one_at_a_time");
+    group.throughput(Throughput::Elements(1));
+    for (name, op) in [("native_deposit", deposit()), ("wasm_fee_transfer", fee_transfer())] {
+        let mut ledger = ledger();
+        group.bench_function(name, |b| b.iter(|| black_box(ledger.submit(black_box(&op)))));
+    }
+    group.finish();
+}
+
+fn batch(c: &mut Criterion) {
+    let mut group = c.benchmark_group("batch_1000");
+    group.throughput(Throughput::Elements(1000));
+    for (name, op) in [("native_deposit", deposit()), ("wasm_fee_transfer", fee_transfer())] {
+        let batch = vec![op; 1000];
+        let mut ledger = ledger();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for op in &batch {
+                    black_box(ledger.submit(op));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn validate_4mib(c: &mut Criterion) {
+    // A code-heavy module just under the 4 MiB limit: many small functions.
+    let body = "(drop (i64.add (local.get 0) (i64.mul (local.get 1) (i64.const 3))))".repeat(40);
+    let func = format!("(func (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) {body} i32.const 0)");
+    let mut source = String::from(r#"(module (import "ledger" "credit" (func (param i64 i64)))"#);
+    let mut wasm = Vec::new();
+    let mut count = 0;
+    while wasm.len() < abi::MAX_BINARY_SIZE - 8192 {
+        for _ in 0..1000 {
+            source.push_str(&func);
+        }
+        count += 1000;
+        let candidate = wat::parse_str(format!(
+            r#"{source} (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#
+        ))
+        .unwrap();
+        if candidate.len() > abi::MAX_BINARY_SIZE {
+            break;
+        }
+        wasm = candidate;
+    }
+    assert!(abi::validate(&wasm).is_valid(), "{count} functions");
+    let mut group = c.benchmark_group("validate");
+    group.throughput(Throughput::Bytes(wasm.len() as u64));
+    group.sample_size(20);
+    group.bench_function("module_4mib", |b| {
+        b.iter_batched(|| (), |()| black_box(abi::validate(&wasm)), BatchSize::SmallInput)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, single, batch, validate_4mib);
+criterion_main!(benches);

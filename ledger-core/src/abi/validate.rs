@@ -1,0 +1,792 @@
+//! Static validation of a function binary against the ABI table.
+//!
+//! One wasmparser pass with an explicit feature set. Every violation is
+//! collected (not just the first), each with a stable [`Rule`] code, what was
+//! found, what is allowed and how to fix it.
+
+use std::fmt::Write as _;
+
+use wasmparser::{ExternalKind, FuncType, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures};
+
+use super::{ENTRY_POINT, HOST_IMPORTS, HOST_MODULE, MAX_BINARY_SIZE, ValType, fmt_signature};
+use crate::crc::crc32c;
+
+/// The WebAssembly features a function binary may use.
+///
+/// This is the set rustc and AssemblyScript emit today plus what a server's
+/// wasmtime accepts by default. Threads are parsed so that shared memory and
+/// atomics are reported by name ([`Rule::SharedMemory`], [`Rule::Atomics`])
+/// instead of as a parse error; GC, exceptions, memory64 and the component
+/// model are not accepted.
+pub const FEATURES: WasmFeatures = WasmFeatures::MUTABLE_GLOBAL
+    .union(WasmFeatures::SATURATING_FLOAT_TO_INT)
+    .union(WasmFeatures::SIGN_EXTENSION)
+    .union(WasmFeatures::REFERENCE_TYPES)
+    .union(WasmFeatures::MULTI_VALUE)
+    .union(WasmFeatures::BULK_MEMORY)
+    .union(WasmFeatures::SIMD)
+    .union(WasmFeatures::RELAXED_SIMD)
+    .union(WasmFeatures::THREADS)
+    .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::MULTI_MEMORY)
+    .union(WasmFeatures::EXTENDED_CONST)
+    .union(WasmFeatures::FLOATS);
+
+/// How serious a violation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// A hazard: the module works, but may not behave as its author expects.
+    Warning,
+    /// The module must not be registered.
+    Error,
+}
+
+macro_rules! rules {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident, server: $server:literal, $title:literal; )*) => {
+        /// A validation rule. Its [`code`](Rule::code) is stable: scripts and
+        /// CI configurations may match on it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Rule {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Rule {
+            /// Every rule, in the order reports list them.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
+
+            /// The stable, kebab-case code of the rule.
+            pub const fn code(self) -> &'static str {
+                match self { $(Rule::$variant => $code,)* }
+            }
+
+            /// Whether breaking the rule is an error or a warning.
+            pub const fn severity(self) -> Severity {
+                match self { $(Rule::$variant => Severity::$severity,)* }
+            }
+
+            /// Whether a roda-ledger server itself refuses such a module at
+            /// registration. Rules it does not check let a bad module register
+            /// and then fail every call with status 5.
+            pub const fn server_enforced(self) -> bool {
+                match self { $(Rule::$variant => $server,)* }
+            }
+
+            /// A one-line title for the rule.
+            pub const fn title(self) -> &'static str {
+                match self { $(Rule::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+rules! {
+    /// The bytes are not a valid WebAssembly module (empty, truncated, malformed or ill-typed).
+    Malformed = "malformed", Error, server: true, "not a valid WebAssembly module";
+    /// The binary is larger than a server accepts.
+    TooLarge = "too-large", Error, server: true, "binary larger than 4 MiB";
+    /// No `execute` export.
+    MissingExecute = "missing-execute", Error, server: true, "no `execute` export";
+    /// `execute` is exported but is not a function.
+    ExecuteNotFunction = "execute-not-function", Error, server: true, "`execute` is not a function";
+    /// `execute` has the wrong signature.
+    ExecuteSignature = "execute-signature", Error, server: true, "wrong `execute` signature";
+    /// An import from a module other than `ledger`.
+    ForeignImport = "foreign-import", Error, server: false, "import from a module other than `ledger`";
+    /// `env.abort`, which AssemblyScript adds for `assert` and runtime errors.
+    EnvAbort = "env-abort", Error, server: false, "AssemblyScript `env.abort` import";
+    /// A `ledger.*` import the ledger does not provide.
+    UnknownHostImport = "unknown-host-import", Error, server: false, "unknown `ledger` import";
+    /// A `ledger.*` import declared with the wrong signature.
+    HostImportSignature = "host-import-signature", Error, server: false, "host import with a wrong signature";
+    /// An imported memory.
+    ImportedMemory = "imported-memory", Error, server: false, "imported memory";
+    /// An imported table.
+    ImportedTable = "imported-table", Error, server: false, "imported table";
+    /// An imported global.
+    ImportedGlobal = "imported-global", Error, server: false, "imported global";
+    /// A shared linear memory (the threads proposal).
+    SharedMemory = "shared-memory", Error, server: false, "shared memory";
+    /// Atomic instructions (the threads proposal).
+    Atomics = "atomics", Error, server: false, "atomic instructions";
+    /// A `start` function, which runs at instantiation, outside any transaction.
+    StartFunction = "start-function", Error, server: false, "`start` function";
+    /// Floating-point instructions: NaN bit patterns differ between hosts.
+    FloatInstructions = "float-instructions", Warning, server: false, "floating-point instructions";
+    /// Relaxed SIMD instructions: their results differ between hosts.
+    RelaxedSimd = "relaxed-simd", Warning, server: false, "relaxed SIMD instructions";
+    /// Mutable globals other than the stack pointer: state may persist between calls.
+    MutableGlobal = "mutable-global", Warning, server: false, "mutable global (state between calls)";
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One broken rule, with everything a user needs to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The rule.
+    pub rule: Rule,
+    /// What the module contains.
+    pub found: String,
+    /// What the ABI allows instead.
+    pub allowed: String,
+    /// How to fix it.
+    pub fix: String,
+    /// Byte offset in the binary, where one applies.
+    pub offset: Option<usize>,
+}
+
+impl Violation {
+    /// The severity of the broken rule.
+    pub fn severity(&self) -> Severity {
+        self.rule.severity()
+    }
+}
+
+impl std::fmt::Display for Violation {
+    /// `error[missing-execute]: found ...; allowed: ...; fix: ...`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let level = match self.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{level}[{}]: {}", self.rule.code(), self.found)?;
+        if let Some(offset) = self.offset {
+            write!(f, " (at byte {offset:#x})")?;
+        }
+        write!(f, "; allowed: {}; fix: {}", self.allowed, self.fix)
+    }
+}
+
+/// An import the module declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportInfo {
+    /// Import module, e.g. `ledger`.
+    pub module: String,
+    /// Import name, e.g. `credit`.
+    pub name: String,
+    /// The kind and, for functions, the signature: `func (i64, i64) -> ()`.
+    pub ty: String,
+}
+
+/// An export the module declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportInfo {
+    /// Export name.
+    pub name: String,
+    /// `func`, `memory`, `table`, `global` or `tag`.
+    pub kind: &'static str,
+}
+
+/// The result of [`validate`]: every violation, plus what a user wants to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationReport {
+    /// Size of the binary in bytes.
+    pub size: usize,
+    /// CRC32C of the binary, as a server reports it.
+    pub crc32c: u32,
+    /// Imports, in declaration order.
+    pub imports: Vec<ImportInfo>,
+    /// Exports, in declaration order.
+    pub exports: Vec<ExportInfo>,
+    /// Every violation, errors and warnings.
+    pub violations: Vec<Violation>,
+}
+
+impl ValidationReport {
+    /// `true` when no rule of severity [`Severity::Error`] is broken.
+    pub fn is_valid(&self) -> bool {
+        self.errors().next().is_none()
+    }
+
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.severity() == Severity::Error)
+    }
+
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.severity() == Severity::Warning)
+    }
+
+    /// Whether a rule is broken.
+    pub fn has(&self, rule: Rule) -> bool {
+        self.violations.iter().any(|v| v.rule == rule)
+    }
+}
+
+/// Validates a function binary against the ABI.
+///
+/// Never panics, whatever the bytes. Collects every violation it can find: a
+/// module that does not parse yields [`Rule::Malformed`] plus whatever the
+/// sections before the fault already showed.
+///
+/// ```
+/// use ledger_core::abi::{validate, Rule};
+///
+/// let wasm = wat::parse_str(r#"
+///     (module
+///       (import "ledger" "credit" (func (param i64 i64)))
+///       (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+///         i32.const 0))
+/// "#).unwrap();
+/// let report = validate(&wasm);
+/// assert!(report.is_valid());
+/// assert_eq!(report.imports[0].name, "credit");
+///
+/// let report = validate(b"\0asm");
+/// assert!(report.has(Rule::Malformed));
+/// ```
+pub fn validate(bytes: &[u8]) -> ValidationReport {
+    let mut pass = Pass::default();
+    pass.run(bytes);
+    pass.finish(bytes)
+}
+
+/// State of the single pass over the module.
+#[derive(Default)]
+struct Pass {
+    violations: Vec<Violation>,
+    imports: Vec<ImportInfo>,
+    exports: Vec<ExportInfo>,
+    /// Function types from the type section.
+    types: Vec<FuncType>,
+    /// Type index of every function, imported ones first.
+    func_types: Vec<u32>,
+    /// Number of imported globals, so defined globals get their real index.
+    imported_globals: u32,
+    /// `execute`'s kind and index, once the export section is read.
+    execute: Option<(ExternalKind, u32)>,
+    /// Whether the module parsed and validated to the end.
+    complete: bool,
+    ops: OpTallies,
+}
+
+/// How many times a family of instructions occurs, and where first.
+#[derive(Default)]
+struct OpTally {
+    count: usize,
+    first: Option<(usize, &'static str)>,
+}
+
+impl OpTally {
+    fn record(&mut self, offset: usize, name: &'static str) {
+        self.count += 1;
+        self.first.get_or_insert((offset, name));
+    }
+
+    fn merge(&mut self, other: OpTally) {
+        self.count += other.count;
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// The instruction families the rules count.
+#[derive(Default)]
+struct OpTallies {
+    float: OpTally,
+    atomic: OpTally,
+    relaxed_simd: OpTally,
+}
+
+impl OpTallies {
+    fn merge(&mut self, other: OpTallies) {
+        self.float.merge(other.float);
+        self.atomic.merge(other.atomic);
+        self.relaxed_simd.merge(other.relaxed_simd);
+    }
+}
+
+type Body<'a> = (wasmparser::FuncToValidate<wasmparser::ValidatorResources>, wasmparser::FunctionBody<'a>);
+
+/// Validates every function body and counts the instruction families, on all
+/// cores: function bodies are independent, and a 4 MiB module is mostly code.
+fn check_bodies(bodies: Vec<Body<'_>>) -> wasmparser::Result<OpTallies> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bodies.len().div_ceil(64)).max(1);
+    let chunk = bodies.len().div_ceil(threads).max(1);
+    let mut chunks = bodies.into_iter().peekable();
+    let results: Vec<wasmparser::Result<OpTallies>> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        while chunks.peek().is_some() {
+            let mine: Vec<Body<'_>> = chunks.by_ref().take(chunk).collect();
+            handles.push(scope.spawn(move || check_chunk(mine)));
+        }
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    let mut tallies = OpTallies::default();
+    let mut first_error: Option<wasmparser::BinaryReaderError> = None;
+    for result in results {
+        match result {
+            Ok(t) => tallies.merge(t),
+            Err(e) if first_error.as_ref().is_none_or(|f| e.offset() < f.offset()) => first_error = Some(e),
+            Err(_) => {}
+        }
+    }
+    first_error.map_or(Ok(tallies), Err)
+}
+
+fn check_chunk(bodies: Vec<Body<'_>>) -> wasmparser::Result<OpTallies> {
+    let mut tallies = OpTallies::default();
+    let mut allocs = wasmparser::FuncValidatorAllocations::default();
+    for (func, body) in bodies {
+        // One read of the operators serves both the validator and the tally.
+        let mut func = func.into_validator(allocs);
+        let mut reader = body.get_binary_reader();
+        func.read_locals(&mut reader)?;
+        reader.set_features(FEATURES);
+        let mut ops = wasmparser::OperatorsReader::new(reader);
+        while !ops.eof() {
+            let offset = ops.original_position();
+            let op = ops.read()?;
+            func.op(offset, &op)?;
+            match classify(&op) {
+                OpClass::Plain => {}
+                OpClass::Float(name) => tallies.float.record(offset, name),
+                OpClass::Atomic(name) => tallies.atomic.record(offset, name),
+                OpClass::RelaxedSimd(name) => tallies.relaxed_simd.record(offset, name),
+            }
+        }
+        ops.finish()?;
+        allocs = func.into_allocations();
+    }
+    Ok(tallies)
+}
+
+impl Pass {
+    fn push(
+        &mut self,
+        rule: Rule,
+        found: String,
+        allowed: impl Into<String>,
+        fix: impl Into<String>,
+        offset: Option<usize>,
+    ) {
+        self.violations.push(Violation { rule, found, allowed: allowed.into(), fix: fix.into(), offset });
+    }
+
+    fn malformed(&mut self, err: &wasmparser::BinaryReaderError) {
+        self.push(
+            Rule::Malformed,
+            format!("the binary does not parse as WebAssembly: {}", err.message()),
+            "a WebAssembly 1.0 module (with bulk memory, sign extension, multi-value, mutable globals, SIMD)",
+            "rebuild the function (`cargo roda build`); check that the file is the compiled .wasm and not truncated",
+            Some(err.offset()),
+        );
+    }
+
+    fn run(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            self.push(
+                Rule::Malformed,
+                "an empty file (0 bytes)".into(),
+                "a WebAssembly module starting with `\\0asm`",
+                "point at the compiled .wasm; rebuild it with `cargo roda build`",
+                None,
+            );
+            return;
+        }
+        if bytes.len() > MAX_BINARY_SIZE {
+            self.push(
+                Rule::TooLarge,
+                format!("{} bytes", bytes.len()),
+                format!("at most {MAX_BINARY_SIZE} bytes (4 MiB), the server's gRPC message limit"),
+                "build with opt-level \"z\", lto and strip; remove dependencies that pull in formatting or allocation",
+                None,
+            );
+        }
+        let mut validator = Validator::new_with_features(FEATURES);
+        let mut bodies = Vec::new();
+        for payload in Parser::new(0).parse_all(bytes) {
+            let payload = match payload {
+                Ok(payload) => payload,
+                Err(err) => return self.malformed(&err),
+            };
+            let valid = match validator.payload(&payload) {
+                Ok(valid) => valid,
+                Err(err) => return self.malformed(&err),
+            };
+            if let Err(err) = self.section(&payload) {
+                return self.malformed(&err);
+            }
+            match valid {
+                ValidPayload::Func(func, body) => bodies.push((func, body)),
+                ValidPayload::End(_) => self.complete = true,
+                _ => {}
+            }
+        }
+        match check_bodies(bodies) {
+            Ok(ops) => self.ops = ops,
+            Err(err) => self.malformed(&err),
+        }
+    }
+
+    fn section(&mut self, payload: &Payload<'_>) -> wasmparser::Result<()> {
+        match payload {
+            Payload::Version { encoding: wasmparser::Encoding::Component, .. } => {
+                // The validator rejects components before we get here; kept for clarity.
+            }
+            Payload::TypeSection(reader) => {
+                for ty in reader.clone().into_iter_err_on_gc_types() {
+                    self.types.push(ty?);
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.clone().into_imports_with_offsets() {
+                    let (offset, import) = import?;
+                    self.import(offset, &import);
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader.clone() {
+                    self.func_types.push(ty?);
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader.clone().into_iter_with_offsets() {
+                    let (offset, memory) = memory?;
+                    if memory.shared {
+                        self.shared_memory(offset, "defines");
+                    }
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for (i, global) in reader.clone().into_iter_with_offsets().enumerate() {
+                    let (offset, global) = global?;
+                    let index = self.imported_globals + i as u32;
+                    self.global(offset, index, global.ty);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader.clone() {
+                    let export = export?;
+                    if export.name == ENTRY_POINT.name {
+                        self.execute = Some((export.kind, export.index));
+                    }
+                    self.exports.push(ExportInfo { name: export.name.to_owned(), kind: kind_name(export.kind) });
+                }
+            }
+            Payload::StartSection { func, range } => {
+                self.push(
+                    Rule::StartFunction,
+                    format!("a `start` function (function {func}) that runs when the module is instantiated"),
+                    "no `start` function: all work happens inside `execute`",
+                    "remove the start function (in Rust, avoid `#[start]`-style constructors; in WAT, drop `(start ...)`)",
+                    Some(range.start),
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn import(&mut self, offset: usize, import: &wasmparser::Import<'_>) {
+        let (module, name) = (import.module, import.name);
+        let func_type_index = match import.ty {
+            TypeRef::Func(index) | TypeRef::FuncExact(index) => Some(index),
+            _ => None,
+        };
+        let ty = match (import.ty, func_type_index.and_then(|i| self.types.get(i as usize))) {
+            (_, Some(ft)) => {
+                let mut text = String::from("func ");
+                let _ = write_func_type(&mut text, ft);
+                text
+            }
+            (TypeRef::Memory(_), _) => "memory".into(),
+            (TypeRef::Table(_), _) => "table".into(),
+            (TypeRef::Global(_), _) => "global".into(),
+            (TypeRef::Tag(_), _) => "tag".into(),
+            _ => "func".into(),
+        };
+        self.imports.push(ImportInfo { module: module.to_owned(), name: name.to_owned(), ty: ty.clone() });
+        let (rule, fix) = match import.ty {
+            TypeRef::Func(index) | TypeRef::FuncExact(index) => {
+                self.func_types.push(index);
+                if module == "env" && name == "abort" {
+                    (
+                        Rule::EnvAbort,
+                        "AssemblyScript adds `env.abort` for `assert` and runtime errors: compile with `--use abort=` (or `\"use\": [\"abort=\"]` in asconfig.json) so a failed assertion traps instead".to_owned(),
+                    )
+                } else if module != HOST_MODULE {
+                    (
+                        Rule::ForeignImport,
+                        format!(
+                            "remove the dependency on `{module}` (a ledger function has no WASI, no `env`, no JS glue); build for wasm32-unknown-unknown with no_std"
+                        ),
+                    )
+                } else if let Some(host) = super::host_import(name) {
+                    let expected = host.signature;
+                    let matches = self
+                        .types
+                        .get(index as usize)
+                        .is_some_and(|ft| same_signature(ft, expected.params, expected.results));
+                    if !matches {
+                        self.push(
+                            Rule::HostImportSignature,
+                            format!("`{module}.{name}` imported as {ty}"),
+                            format!("`{module}.{name}`: func {expected}"),
+                            format!(
+                                "declare `{name}` with exactly {expected} (the ledger_guest crate does this for you)"
+                            ),
+                            Some(offset),
+                        );
+                    }
+                    return;
+                } else {
+                    (
+                        Rule::UnknownHostImport,
+                        format!("use only {}; a server at ee2b042 has no `ledger.{name}`", allowed_imports()),
+                    )
+                }
+            }
+            TypeRef::Memory(memory) => {
+                if memory.shared {
+                    self.shared_memory(offset, "imports");
+                }
+                (
+                    Rule::ImportedMemory,
+                    "define the memory in the module (the default for rustc and asc) instead of importing it"
+                        .to_owned(),
+                )
+            }
+            TypeRef::Table(_) => {
+                (Rule::ImportedTable, "define the table in the module instead of importing it".to_owned())
+            }
+            TypeRef::Global(_) => {
+                self.imported_globals += 1;
+                (
+                    Rule::ImportedGlobal,
+                    "define the global in the module, or pass the value as a parameter of `execute`".to_owned(),
+                )
+            }
+            // Unreachable in practice: without the exceptions feature the
+            // validator rejects a tag import before this runs.
+            TypeRef::Tag(_) => return,
+        };
+        self.push(
+            rule,
+            format!("import `{module}.{name}` ({ty})"),
+            format!("only {}", allowed_imports()),
+            fix,
+            Some(offset),
+        );
+    }
+
+    fn shared_memory(&mut self, offset: usize, verb: &str) {
+        self.push(
+            Rule::SharedMemory,
+            format!("the module {verb} a shared memory"),
+            "an unshared memory: functions run single-threaded",
+            "build without the `atomics` target feature (no `-C target-feature=+atomics`) and without `--enable-threads`",
+            Some(offset),
+        );
+    }
+
+    fn global(&mut self, offset: usize, index: u32, ty: wasmparser::GlobalType) {
+        // rustc's `__stack_pointer` is the module's first global, a mutable
+        // i32 restored by every function before it returns.
+        let stack_pointer = index == 0 && ty.content_type == wasmparser::ValType::I32;
+        if ty.mutable && !stack_pointer {
+            self.push(
+                Rule::MutableGlobal,
+                format!("mutable global {index} ({})", ty.content_type),
+                "immutable globals; the stack pointer (global 0, i32) is tolerated",
+                "keep no state in globals or `static mut`: a server reuses the instance, so the value survives into later calls; pass state as parameters or read balances instead",
+                Some(offset),
+            );
+        }
+    }
+
+    fn check_execute(&mut self) {
+        let Some((kind, index)) = self.execute else {
+            let exported: Vec<&str> =
+                self.exports.iter().filter(|e| e.kind == "func").map(|e| e.name.as_str()).collect();
+            let found = if exported.is_empty() {
+                "no exported function".to_owned()
+            } else {
+                format!("no `execute` export (exported functions: {})", exported.join(", "))
+            };
+            self.push(
+                Rule::MissingExecute,
+                found,
+                format!("an exported function `execute`: {}", ENTRY_POINT.signature()),
+                "in Rust use `#[ledger_guest::execute]` (or `#[unsafe(no_mangle)] pub extern \"C\" fn execute`); in AssemblyScript `export function execute(...)`",
+                None,
+            );
+            return;
+        };
+        if kind != ExternalKind::Func {
+            self.push(
+                Rule::ExecuteNotFunction,
+                format!("`execute` is exported as a {}", kind_name(kind)),
+                format!("`execute` must be a function: {}", ENTRY_POINT.signature()),
+                "export a function named `execute`, and give the other item another name",
+                None,
+            );
+            return;
+        }
+        let Some(ft) = self.func_types.get(index as usize).and_then(|t| self.types.get(*t as usize)) else {
+            return;
+        };
+        if let Err(err) = super::check_execute_signature(
+            ft.params().iter().map(|t| abi_type(*t)),
+            ft.results().iter().map(|t| abi_type(*t)),
+        ) {
+            let mut found = String::from("`execute` has type ");
+            let _ = write_func_type(&mut found, ft);
+            let _ = write!(found, " ({err})");
+            self.push(
+                Rule::ExecuteSignature,
+                found,
+                format!("`execute`: {}", ENTRY_POINT.signature()),
+                "take exactly 8 i64 parameters (unused ones are passed as 0) and return one i32 status",
+                None,
+            );
+        }
+    }
+
+    fn finish(mut self, bytes: &[u8]) -> ValidationReport {
+        if self.complete {
+            self.check_execute();
+        }
+        let ops = std::mem::take(&mut self.ops);
+        let tallies =
+            [(ops.atomic, Rule::Atomics), (ops.float, Rule::FloatInstructions), (ops.relaxed_simd, Rule::RelaxedSimd)];
+        for (tally, rule) in tallies {
+            let Some((offset, name)) = tally.first else { continue };
+            let (allowed, fix) = match rule {
+                Rule::Atomics => (
+                    "no atomic instructions: functions run single-threaded",
+                    "build without the `atomics` target feature; use plain loads and stores",
+                ),
+                Rule::FloatInstructions => (
+                    "integer arithmetic; floats are accepted but NaN bit patterns differ between hosts",
+                    "compute amounts in integers (e.g. basis points: amount * bps / 10_000); avoid f32/f64 and float formatting",
+                ),
+                _ => ("deterministic instructions only", "do not enable `relaxed-simd`; use plain SIMD or scalar code"),
+            };
+            let found = format!(
+                "{} {} instruction(s), first `{}`",
+                tally.count,
+                rule.title(),
+                name.trim_start_matches("visit_")
+            );
+            self.push(rule, found, allowed, fix, Some(offset));
+        }
+        self.violations.sort_by_key(|v| (std::cmp::Reverse(v.severity()), v.rule));
+        ValidationReport {
+            size: bytes.len(),
+            crc32c: crc32c(bytes),
+            imports: self.imports,
+            exports: self.exports,
+            violations: self.violations,
+        }
+    }
+}
+
+enum OpClass {
+    Plain,
+    Float(&'static str),
+    Atomic(&'static str),
+    RelaxedSimd(&'static str),
+}
+
+/// Sorts an instruction into the families the rules care about, from
+/// wasmparser's own instruction table (so no instruction is forgotten).
+fn classify(op: &wasmparser::Operator<'_>) -> OpClass {
+    macro_rules! classify {
+        ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+            match op {
+                $(
+                    wasmparser::Operator::$op { .. } => classify!(@one $proposal, stringify!($visit)),
+                )*
+                _ => OpClass::Plain,
+            }
+        };
+        (@one threads, $name:expr) => { OpClass::Atomic($name) };
+        (@one relaxed_simd, $name:expr) => { OpClass::RelaxedSimd($name) };
+        (@one $proposal:ident, $name:expr) => {{
+            // Evaluated at compile time: one constant per instruction.
+            const FLOAT: bool = mentions_float($name);
+            if FLOAT { OpClass::Float($name) } else { OpClass::Plain }
+        }};
+    }
+    wasmparser::for_each_operator!(classify)
+}
+
+/// Whether an instruction's name (`visit_f64_add`) mentions `f32` or `f64`.
+const fn mentions_float(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i + 3 <= bytes.len() {
+        if bytes[i] == b'f'
+            && ((bytes[i + 1] == b'3' && bytes[i + 2] == b'2') || (bytes[i + 1] == b'6' && bytes[i + 2] == b'4'))
+        {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+fn abi_type(t: wasmparser::ValType) -> Option<ValType> {
+    match t {
+        wasmparser::ValType::I32 => Some(ValType::I32),
+        wasmparser::ValType::I64 => Some(ValType::I64),
+        _ => None,
+    }
+}
+
+fn same_signature(ft: &FuncType, params: &[ValType], results: &[ValType]) -> bool {
+    let same = |actual: &[wasmparser::ValType], expected: &[ValType]| {
+        actual.len() == expected.len() && actual.iter().zip(expected).all(|(a, e)| abi_type(*a) == Some(*e))
+    };
+    same(ft.params(), params) && same(ft.results(), results)
+}
+
+fn write_func_type(out: &mut String, ft: &FuncType) -> std::fmt::Result {
+    // Types outside the ABI's vocabulary are printed by wasmparser's own names.
+    let render = |types: &[wasmparser::ValType]| -> String {
+        let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+        names.join(", ")
+    };
+    if ft.params().iter().chain(ft.results()).all(|t| abi_type(*t).is_some()) {
+        return fmt_signature(
+            out,
+            ft.params().iter().filter_map(|t| abi_type(*t)),
+            ft.results().iter().filter_map(|t| abi_type(*t)),
+        );
+    }
+    let results = match ft.results() {
+        [one] => one.to_string(),
+        many => format!("({})", render(many)),
+    };
+    write!(out, "({}) -> {results}", render(ft.params()))
+}
+
+fn kind_name(kind: ExternalKind) -> &'static str {
+    match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => "func",
+        ExternalKind::Table => "table",
+        ExternalKind::Memory => "memory",
+        ExternalKind::Global => "global",
+        ExternalKind::Tag => "tag",
+    }
+}
+
+fn allowed_imports() -> String {
+    let mut out = String::new();
+    for (i, import) in HOST_IMPORTS.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "`{HOST_MODULE}.{}` {}", import.name, import.signature);
+    }
+    out
+}

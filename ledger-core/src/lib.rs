@@ -1,0 +1,45 @@
+//! The in-process roda-ledger.
+//!
+//! `ledger-core` does with a function binary what a roda-ledger server does:
+//! it validates the ABI ([`abi`]), registers names with versions and CRC32C
+//! ([`registry`]), and executes calls under wasmtime with the three host
+//! imports, the zero-sum check, rollback and the server's status codes
+//! ([`Ledger`]). Where the server has no guard (infinite loops, state kept
+//! between calls), it adds one and reports it as its own outcome while the
+//! ledger status stays what the server would return.
+//!
+//! ```
+//! use ledger_core::{abi, Ledger, Operation, Status};
+//!
+//! let wasm = wat::parse_str(r#"
+//!   (module
+//!     (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+//!       i32.const 256))
+//! "#).unwrap();
+//! assert!(abi::validate(&wasm).is_valid());
+//!
+//! let mut ledger = Ledger::new(Default::default()).unwrap();
+//! ledger.register_function("commits", &wasm, false).unwrap();
+//! let op = Operation::Function { name: "commits".into(), params: vec![], user_ref: 0 };
+//! // The server keeps the low byte of the return value: 256 commits.
+//! assert_eq!(ledger.submit(&op).status, Status::NONE);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod abi;
+mod crc;
+mod ledger;
+pub mod registry;
+pub mod runtime;
+mod state;
+mod status;
+
+pub use crc::crc32c;
+pub use ledger::{
+    CallReport, CarriedState, DEFAULT_MAX_ACCOUNTS, Ledger, LedgerConfig, MAX_ENTRIES_PER_TX, Operation, Receipt,
+    SetupError, Transaction, tags,
+};
+pub use runtime::{CallOutcome, Limits, TrapCode};
+pub use state::{Entry, EntryKind, SYSTEM_ACCOUNT};
+pub use status::Status;

@@ -1,0 +1,194 @@
+//! Function names, versions and CRCs, with a server's rules and messages.
+//!
+//! The registry is generic over what it stores per function so its rules are
+//! tested on their own; [`crate::Ledger`] stores compiled modules in it.
+
+use std::collections::HashMap;
+
+use crate::abi::{EntryPointError, NameError, validate_function_name};
+
+/// Why a binary is refused at registration. `Display` is the server's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BinaryError {
+    /// The bytes do not parse or validate as WebAssembly.
+    #[error("failed to parse WebAssembly module")]
+    Parse {
+        /// wasmtime's own explanation, which the server does not send.
+        detail: String,
+    },
+    /// `execute` is missing or has the wrong type.
+    #[error(transparent)]
+    EntryPoint(#[from] EntryPointError),
+}
+
+/// A registry operation that failed. `Display` is the server's message and
+/// [`code`](RegistryError::code) its gRPC status code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// The name breaks the naming rules.
+    #[error(transparent)]
+    InvalidName(#[from] NameError),
+    /// The binary is not a loadable function.
+    #[error(transparent)]
+    InvalidBinary(#[from] BinaryError),
+    /// The name is taken and `override_existing` was false.
+    #[error("function `{0}` is already registered")]
+    AlreadyExists(String),
+    /// No function is registered under the name.
+    #[error("function `{0}` is not registered")]
+    NotFound(String),
+}
+
+/// The gRPC status code a server answers a registry error with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// `INVALID_ARGUMENT` (3).
+    InvalidArgument,
+    /// `NOT_FOUND` (5).
+    NotFound,
+    /// `ALREADY_EXISTS` (6).
+    AlreadyExists,
+}
+
+impl RegistryError {
+    /// The gRPC status code a server uses for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            RegistryError::InvalidName(_) | RegistryError::InvalidBinary(_) => ErrorCode::InvalidArgument,
+            RegistryError::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            RegistryError::NotFound(_) => ErrorCode::NotFound,
+        }
+    }
+}
+
+/// A live function as `ListFunctions` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FunctionInfo {
+    /// Registered name.
+    pub name: String,
+    /// Version, from 1.
+    pub version: u32,
+    /// CRC32C of the binary.
+    pub crc32c: u32,
+}
+
+/// The result of a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    /// The version just created.
+    pub version: u32,
+    /// CRC32C of the binary.
+    pub crc32c: u32,
+}
+
+/// A live function: its version, CRC and what the owner stores with it.
+#[derive(Debug)]
+pub struct Live<T> {
+    /// Version, from 1.
+    pub version: u32,
+    /// CRC32C of the binary.
+    pub crc32c: u32,
+    /// The owner's payload (a compiled module in the ledger).
+    pub payload: T,
+}
+
+#[derive(Debug)]
+struct Record<T> {
+    /// The last version issued under this name, live or not.
+    last_version: u32,
+    live: Option<Live<T>>,
+}
+
+/// Names to versions, CRCs and payloads.
+///
+/// Versions rise by one on every register, override and unregister, and (the
+/// seed's rule, where a server at ee2b042 diverges) never restart after an
+/// unregister.
+///
+/// ```
+/// use ledger_core::registry::{Registry, RegistryError};
+///
+/// let mut registry: Registry<()> = Registry::default();
+/// let v1 = registry.register("fee", 0xabc, false, || Ok(())).unwrap();
+/// assert_eq!(v1.version, 1);
+/// assert!(matches!(registry.register("fee", 0xabc, false, || Ok(())), Err(RegistryError::AlreadyExists(_))));
+/// assert_eq!(registry.register("fee", 0xabc, true, || Ok(())).unwrap().version, 2);
+/// assert_eq!(registry.unregister("fee").unwrap(), 3);
+/// assert_eq!(registry.register("fee", 0xdef, false, || Ok(())).unwrap().version, 4);
+/// ```
+#[derive(Debug)]
+pub struct Registry<T> {
+    records: HashMap<String, Record<T>>,
+}
+
+impl<T> Default for Registry<T> {
+    fn default() -> Self {
+        Registry { records: HashMap::new() }
+    }
+}
+
+impl<T> Registry<T> {
+    /// Registers `name`. Checks run in the server's order: the name, then the
+    /// binary (`load`, which also builds the payload), then whether the name
+    /// is taken. Nothing changes on error.
+    pub fn register(
+        &mut self,
+        name: &str,
+        crc32c: u32,
+        override_existing: bool,
+        load: impl FnOnce() -> Result<T, BinaryError>,
+    ) -> Result<Registered, RegistryError> {
+        validate_function_name(name)?;
+        let payload = load()?;
+        let record = self.records.get(name);
+        if record.is_some_and(|r| r.live.is_some()) && !override_existing {
+            return Err(RegistryError::AlreadyExists(name.to_owned()));
+        }
+        let version = record.map_or(0, |r| r.last_version) + 1;
+        let live = Live { version, crc32c, payload };
+        self.records.insert(name.to_owned(), Record { last_version: version, live: Some(live) });
+        Ok(Registered { version, crc32c })
+    }
+
+    /// Unregisters `name`, returning the version of the unregister marker.
+    pub fn unregister(&mut self, name: &str) -> Result<u32, RegistryError> {
+        match self.records.get_mut(name) {
+            Some(record) if record.live.is_some() => {
+                record.live = None;
+                record.last_version += 1;
+                Ok(record.last_version)
+            }
+            _ => Err(RegistryError::NotFound(name.to_owned())),
+        }
+    }
+
+    /// The live function under `name`.
+    pub fn get(&self, name: &str) -> Option<&Live<T>> {
+        self.records.get(name)?.live.as_ref()
+    }
+
+    /// The live function under `name`, mutably.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Live<T>> {
+        self.records.get_mut(name)?.live.as_mut()
+    }
+
+    /// `true` when `name` was registered once and is unregistered now: a
+    /// server at ee2b042 would restart its version counter (see the crate docs).
+    pub fn was_unregistered(&self, name: &str) -> bool {
+        self.records.get(name).is_some_and(|r| r.live.is_none())
+    }
+
+    /// Every live function, sorted by name.
+    pub fn list(&self) -> Vec<FunctionInfo> {
+        let mut list: Vec<FunctionInfo> = self
+            .records
+            .iter()
+            .filter_map(|(name, r)| {
+                let live = r.live.as_ref()?;
+                Some(FunctionInfo { name: name.clone(), version: live.version, crc32c: live.crc32c })
+            })
+            .collect();
+        list.sort();
+        list
+    }
+}

@@ -1,0 +1,367 @@
+//! Executing function binaries under wasmtime, bounded and classified.
+//!
+//! One [`Engine`] from an explicit [`Config`]; one [`Linker`] built once from
+//! the ABI table; each module compiled once at registration and instantiated
+//! once per `(name, crc)`, like a server (so instance state persists between
+//! calls there and here). Every call runs under a fuel budget and a memory
+//! limit, and its result is classified by downcasting, never by message text.
+
+use wasmtime::{Caller, Config, Engine, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, TypedFunc};
+
+use crate::abi::{self, HOST_IMPORTS, HOST_MODULE, PARAM_COUNT};
+use crate::state::{EntryKind, TxState};
+
+/// Default fuel per call: about ten million WebAssembly instructions. The
+/// seed's fee transfer needs under a hundred.
+pub const DEFAULT_FUEL_PER_CALL: u64 = 10_000_000;
+
+/// Default limit on a function's linear memory: 64 MiB.
+pub const DEFAULT_MAX_MEMORY_BYTES: usize = 64 << 20;
+
+/// Default limit on the native stack a call may use: 512 KiB.
+pub const DEFAULT_MAX_STACK_BYTES: usize = 512 << 10;
+
+/// Bounds on every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Fuel per call; running out is [`CallOutcome::OutOfFuel`]. A server has
+    /// no such limit: a function that runs out here would freeze it.
+    pub fuel_per_call: u64,
+    /// Largest linear memory; growing past it is [`CallOutcome::MemoryLimit`].
+    pub max_memory_bytes: usize,
+    /// Native stack a call may use; deep recursion traps with
+    /// [`TrapCode::StackOverflow`].
+    pub max_stack_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel_per_call: DEFAULT_FUEL_PER_CALL,
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            max_stack_bytes: DEFAULT_MAX_STACK_BYTES,
+        }
+    }
+}
+
+/// Why wasm execution stopped abnormally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrapCode {
+    /// `unreachable` was executed (a Rust panic with `panic = "abort"`).
+    Unreachable,
+    /// A load or store outside linear memory.
+    MemoryOutOfBounds,
+    /// Integer division or remainder by zero.
+    IntegerDivisionByZero,
+    /// Signed division overflow (`i64::MIN / -1`).
+    IntegerOverflow,
+    /// A float that does not fit the integer it was converted to.
+    BadConversionToInteger,
+    /// Recursion deeper than [`Limits::max_stack_bytes`].
+    StackOverflow,
+    /// An indirect call through a null or out-of-range table slot.
+    IndirectCall,
+    /// An indirect call with the wrong signature.
+    BadSignature,
+    /// Any other trap, by wasmtime's description.
+    Other(String),
+}
+
+impl std::fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TrapCode::Unreachable => "`unreachable` executed (a panic or abort in the function)",
+            TrapCode::MemoryOutOfBounds => "out-of-bounds memory access",
+            TrapCode::IntegerDivisionByZero => "integer division by zero",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::BadConversionToInteger => "invalid float to integer conversion",
+            TrapCode::StackOverflow => "stack overflow",
+            TrapCode::IndirectCall => "indirect call to a null or out-of-range table element",
+            TrapCode::BadSignature => "indirect call with a mismatched signature",
+            TrapCode::Other(text) => text,
+        })
+    }
+}
+
+/// What happened when the ledger tried to run a function. The ledger status
+/// of everything but [`CallOutcome::Returned`] is 5 INVALID_OPERATION, as on
+/// a server; this keeps the real cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// `execute` returned this raw value; the status is its low byte.
+    Returned(i32),
+    /// Execution trapped.
+    Trapped(TrapCode),
+    /// The fuel budget ran out: on a server, which has no budget, this call
+    /// would never return and would block every later transaction.
+    OutOfFuel,
+    /// Linear memory would have grown past [`Limits::max_memory_bytes`].
+    MemoryLimit {
+        /// Bytes the module asked for.
+        requested_bytes: usize,
+        /// The limit.
+        limit_bytes: usize,
+    },
+    /// The module could not be linked or instantiated (an import the ledger
+    /// does not provide, a wrong import signature, a trapping `start`).
+    InstantiationFailed(String),
+    /// No function is registered under the name.
+    UnknownFunction,
+}
+
+impl CallOutcome {
+    /// The ledger status a server derives from this outcome.
+    pub fn status(&self) -> crate::Status {
+        match self {
+            CallOutcome::Returned(ret) => crate::Status::from_execute_return(*ret),
+            _ => crate::Status::INVALID_OPERATION,
+        }
+    }
+}
+
+impl std::fmt::Display for CallOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallOutcome::Returned(ret) => write!(f, "returned {ret}"),
+            CallOutcome::Trapped(code) => write!(f, "trapped: {code}"),
+            CallOutcome::OutOfFuel => {
+                f.write_str("ran out of fuel (on a server, which has no limit, it would never return)")
+            }
+            CallOutcome::MemoryLimit { requested_bytes, limit_bytes } => {
+                write!(f, "asked for {requested_bytes} bytes of memory, over the limit of {limit_bytes}")
+            }
+            CallOutcome::InstantiationFailed(why) => write!(f, "could not be instantiated: {why}"),
+            CallOutcome::UnknownFunction => f.write_str("no function is registered under that name"),
+        }
+    }
+}
+
+/// The error a memory limit raises, recognised again by downcasting.
+#[derive(Debug, thiserror::Error)]
+#[error("memory limit exceeded: {requested_bytes} > {limit_bytes} bytes")]
+struct MemoryLimitExceeded {
+    requested_bytes: usize,
+    limit_bytes: usize,
+}
+
+/// What a [`Store`] carries: the transaction the host calls act on, and the
+/// memory limiter.
+#[derive(Default)]
+pub(crate) struct StoreData {
+    pub(crate) tx: TxState,
+    max_memory_bytes: usize,
+}
+
+impl ResourceLimiter for StoreData {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_memory_bytes {
+            return Err(MemoryLimitExceeded { requested_bytes: desired, limit_bytes: self.max_memory_bytes }.into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        // A table element is a pointer: hold tables to the memory budget too.
+        Ok(desired.saturating_mul(std::mem::size_of::<usize>()) <= self.max_memory_bytes)
+    }
+}
+
+type Params = (i64, i64, i64, i64, i64, i64, i64, i64);
+
+/// The engine, the linker and the limits: built once per ledger.
+pub(crate) struct Runtime {
+    engine: Engine,
+    linker: Linker<StoreData>,
+    limits: Limits,
+}
+
+impl Runtime {
+    pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime> {
+        let mut config = Config::new();
+        config.consume_fuel(true).cranelift_nan_canonicalization(true).max_wasm_stack(limits.max_stack_bytes);
+        let engine = Engine::new(&config)?;
+        let linker = host_linker(&engine)?;
+        Ok(Runtime { engine, linker, limits })
+    }
+
+    /// Compiles a module; the error is wasmtime's, for the registry to map.
+    pub(crate) fn compile(&self, bytes: &[u8]) -> wasmtime::Result<Module> {
+        Module::new(&self.engine, bytes)
+    }
+
+    /// Links a compiled module. Linking problems are kept, not returned: like
+    /// a server, the ledger registers such a module and fails its calls.
+    pub(crate) fn load(&self, module: Module) -> LoadedFunction {
+        let pre = self.linker.instantiate_pre(&module).map_err(|e| format!("{e:#}"));
+        LoadedFunction { pre, cached: None }
+    }
+
+    fn store(&self) -> Store<StoreData> {
+        let mut store = Store::new(
+            &self.engine,
+            StoreData { tx: TxState::default(), max_memory_bytes: self.limits.max_memory_bytes },
+        );
+        store.limiter(|data| data);
+        store
+    }
+}
+
+/// Builds the linker from [`HOST_IMPORTS`]: one host function per entry.
+fn host_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
+    let mut linker = Linker::new(engine);
+    for import in HOST_IMPORTS {
+        match import.name {
+            "credit" => linker.func_wrap(
+                HOST_MODULE,
+                import.name,
+                |mut caller: Caller<'_, StoreData>, account: u64, amount: u64| {
+                    caller.data_mut().tx.apply(EntryKind::Credit, account, amount)
+                },
+            )?,
+            "debit" => linker.func_wrap(
+                HOST_MODULE,
+                import.name,
+                |mut caller: Caller<'_, StoreData>, account: u64, amount: u64| {
+                    caller.data_mut().tx.apply(EntryKind::Debit, account, amount)
+                },
+            )?,
+            "get_balance" => {
+                linker.func_wrap(HOST_MODULE, import.name, |caller: Caller<'_, StoreData>, account: u64| -> i64 {
+                    caller.data().tx.balance(account)
+                })?
+            }
+            other => unreachable!("ABI table names host import `{other}` that the linker does not implement"),
+        };
+    }
+    Ok(linker)
+}
+
+/// A live instance and its typed entry point.
+struct Instance {
+    store: Store<StoreData>,
+    execute: TypedFunc<Params, i32>,
+}
+
+/// A registered function's compiled module, its link result and its cached
+/// instance.
+pub(crate) struct LoadedFunction {
+    pre: Result<InstancePre<StoreData>, String>,
+    cached: Option<Instance>,
+}
+
+/// One call's result: the outcome and the fuel it used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawCall {
+    pub(crate) outcome: CallOutcome,
+    pub(crate) fuel_used: u64,
+}
+
+impl LoadedFunction {
+    /// Calls `execute` on the cached instance (instantiating it on first use),
+    /// as a server does: state left in the instance by earlier calls persists.
+    pub(crate) fn call(&mut self, runtime: &Runtime, tx: &mut TxState, params: [i64; PARAM_COUNT]) -> RawCall {
+        if self.cached.is_none() {
+            match self.instantiate(runtime) {
+                Ok(instance) => self.cached = Some(instance),
+                Err(outcome) => return RawCall { outcome, fuel_used: 0 },
+            }
+        }
+        let instance = self.cached.as_mut().expect("instantiated above");
+        run(instance, runtime.limits.fuel_per_call, tx, params)
+    }
+
+    /// Calls `execute` on a new instance that is dropped afterwards: what the
+    /// seed promises every call gets.
+    pub(crate) fn call_fresh(&self, runtime: &Runtime, tx: &mut TxState, params: [i64; PARAM_COUNT]) -> RawCall {
+        match self.instantiate(runtime) {
+            Ok(mut instance) => run(&mut instance, runtime.limits.fuel_per_call, tx, params),
+            Err(outcome) => RawCall { outcome, fuel_used: 0 },
+        }
+    }
+
+    fn instantiate(&self, runtime: &Runtime) -> Result<Instance, CallOutcome> {
+        let pre = self.pre.as_ref().map_err(|e| CallOutcome::InstantiationFailed(e.clone()))?;
+        let mut store = runtime.store();
+        // A `start` function runs here, under the same budget as a call.
+        store.set_fuel(runtime.limits.fuel_per_call).map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
+        let instance = pre.instantiate(&mut store).map_err(|e| match classify(e) {
+            CallOutcome::Trapped(code) => CallOutcome::InstantiationFailed(format!("`start` trapped: {code}")),
+            CallOutcome::OutOfFuel => CallOutcome::InstantiationFailed("`start` ran out of fuel".into()),
+            other => other,
+        })?;
+        let execute = instance
+            .get_typed_func::<Params, i32>(&mut store, abi::ENTRY_POINT.name)
+            .map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
+        Ok(Instance { store, execute })
+    }
+}
+
+fn run(instance: &mut Instance, fuel: u64, tx: &mut TxState, p: [i64; PARAM_COUNT]) -> RawCall {
+    // The transaction moves into the store for the call and back out after:
+    // host calls then reach it with no indirection.
+    std::mem::swap(&mut instance.store.data_mut().tx, tx);
+    let fueled = instance.store.set_fuel(fuel);
+    let result = match fueled {
+        Ok(()) => instance.execute.call(&mut instance.store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])),
+        Err(e) => Err(e),
+    };
+    let fuel_used = fuel - instance.store.get_fuel().unwrap_or(0);
+    std::mem::swap(&mut instance.store.data_mut().tx, tx);
+    let outcome = match result {
+        Ok(ret) => CallOutcome::Returned(ret),
+        Err(e) => classify(e),
+    };
+    RawCall { outcome, fuel_used }
+}
+
+/// Classifies a wasmtime error by its type.
+fn classify(error: wasmtime::Error) -> CallOutcome {
+    if let Some(limit) = error.downcast_ref::<MemoryLimitExceeded>() {
+        return CallOutcome::MemoryLimit { requested_bytes: limit.requested_bytes, limit_bytes: limit.limit_bytes };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => CallOutcome::OutOfFuel,
+        Some(trap) => CallOutcome::Trapped(match trap {
+            Trap::UnreachableCodeReached => TrapCode::Unreachable,
+            Trap::MemoryOutOfBounds => TrapCode::MemoryOutOfBounds,
+            Trap::IntegerDivisionByZero => TrapCode::IntegerDivisionByZero,
+            Trap::IntegerOverflow => TrapCode::IntegerOverflow,
+            Trap::BadConversionToInteger => TrapCode::BadConversionToInteger,
+            Trap::StackOverflow => TrapCode::StackOverflow,
+            Trap::IndirectCallToNull | Trap::TableOutOfBounds => TrapCode::IndirectCall,
+            Trap::BadSignature => TrapCode::BadSignature,
+            other => TrapCode::Other(other.to_string()),
+        }),
+        None => CallOutcome::InstantiationFailed(format!("{error:#}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The linker offers exactly the ABI table's imports, with its signatures.
+    #[test]
+    fn linker_matches_the_abi_table() {
+        let runtime = Runtime::new(Limits::default()).unwrap();
+        let mut store = runtime.store();
+        let defined: Vec<_> = runtime.linker.iter(&mut store).collect();
+        assert_eq!(defined.len(), HOST_IMPORTS.len());
+        for import in HOST_IMPORTS {
+            let (_, _, ext) = defined
+                .iter()
+                .find(|(module, name, _)| *module == HOST_MODULE && *name == import.name)
+                .unwrap_or_else(|| panic!("linker lacks {}", import.name));
+            let ty = ext.clone().into_func().unwrap().ty(&store);
+            let to_abi = |t: wasmtime::ValType| match t {
+                wasmtime::ValType::I32 => abi::ValType::I32,
+                wasmtime::ValType::I64 => abi::ValType::I64,
+                other => panic!("unexpected {other}"),
+            };
+            let params: Vec<_> = ty.params().map(to_abi).collect();
+            let results: Vec<_> = ty.results().map(to_abi).collect();
+            assert_eq!(params, import.signature.params, "{}", import.name);
+            assert_eq!(results, import.signature.results, "{}", import.name);
+        }
+    }
+}
