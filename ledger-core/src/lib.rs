@@ -43,8 +43,3 @@ pub use ledger::{
 pub use runtime::{CallOutcome, Limits, TrapCode};
 pub use state::{Entry, EntryKind, SYSTEM_ACCOUNT};
 pub use status::Status;
-
-/// The README's examples, compiled and run as doctests.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -1,0 +1,166 @@
+//! Write roda-ledger functions in Rust.
+//!
+//! A function is a plain Rust function marked [`#[execute]`](execute). It
+//! moves value with [`credit`] and [`debit`], reads balances with
+//! [`get_balance`], and reports a [`Status`]:
+//!
+//! ```
+//! use ledger_guest::{AccountId, Status, credit, debit, execute, get_balance};
+//!
+//! /// Transfer `amount` from `sender` to `receiver`, taking a `fee_bps` fee.
+//! #[execute]
+//! fn fee_transfer(sender: AccountId, receiver: AccountId, fee_account: AccountId, amount: u64, fee_bps: u64) -> Result<(), Status> {
+//!     let fee = amount * fee_bps / 10_000;
+//!     if get_balance(sender) < (amount + fee) as i64 {
+//!         return Err(Status::INSUFFICIENT_FUNDS);
+//!     }
+//!     credit(sender, amount + fee);
+//!     debit(receiver, amount);
+//!     debit(fee_account, fee);
+//!     Ok(())
+//! }
+//!
+//! // The same function, unit-tested natively against a mock ledger that
+//! // applies the ledger's rules.
+//! # fn main() {
+//! use ledger_guest::testing::MockLedger;
+//! let (sender, receiver, fees) = (AccountId::new(101), AccountId::new(202), AccountId::new(999));
+//! let mut ledger = MockLedger::new();
+//! ledger.set_balance(sender, 20_000);
+//! let status = ledger.execute(|| fee_transfer(sender, receiver, fees, 10_000, 50));
+//! assert_eq!(status, Status::NONE);
+//! assert_eq!(ledger.balance(receiver), 10_000);
+//! assert_eq!(ledger.balance(fees), 50);
+//! # }
+//! ```
+//!
+//! The crate is `no_std` and needs no allocator. On `wasm32` the bindings are
+//! the ledger's host imports; everywhere else they call the thread's
+//! [`testing::MockLedger`].
+
+#![no_std]
+#![warn(missing_docs)]
+
+#[cfg(not(target_arch = "wasm32"))]
+extern crate std;
+
+mod account;
+mod host;
+mod status;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+
+pub use account::AccountId;
+pub use host::{credit, debit, get_balance, transfer};
+pub use status::{IntoStatus, Status};
+
+/// Turns a plain Rust function into the ledger's `execute` export.
+///
+/// ```
+/// use ledger_guest::{AccountId, Status, execute};
+///
+/// #[execute]
+/// fn check(account: AccountId, limit: u64, strict: bool) -> Status {
+///     if strict && ledger_guest::get_balance(account) > limit as i64 {
+///         return Status::user(130);
+///     }
+///     Status::NONE
+/// }
+/// # fn main() {
+/// # let _ledger = ledger_guest::testing::MockLedger::new();
+/// # assert_eq!(check(AccountId::new(1), 0, true), Status::NONE);
+/// # }
+/// ```
+///
+/// The function keeps its name and stays an ordinary function that native
+/// tests call. Beside it the macro defines `execute_slots(params: [i64; 8])
+/// -> Status`, the exact entry point: it converts each slot to the
+/// parameter's type, calls the function and returns its status (native tests
+/// run it with [`testing::MockLedger::call`]). On `wasm32` it adds
+/// `#[unsafe(no_mangle)] pub extern "C" fn execute(i64 x 8) -> i32`, which
+/// calls `execute_slots`.
+///
+/// **Parameters**: up to eight, in slot order; unused slots are ignored.
+///
+/// | type | from the `i64` slot |
+/// |---|---|
+/// | `i64` | as is |
+/// | `u64`, [`AccountId`] | the same 64 bits (`-1` is `u64::MAX`) |
+/// | `bool` | `0` is `false`, anything else `true` |
+/// | `i32`, `u32` | the value if it fits; otherwise the call fails with [`Status::INVALID_OPERATION`] before your code runs |
+///
+/// **Returns**: `Result<(), Status>`, [`Status`] or nothing (always success).
+///
+/// **Options**: `#[execute(crate = "path::to::ledger_guest")]` when the crate
+/// is renamed or re-exported.
+///
+/// Only one `#[execute]` function may exist in a crate, and it must not itself
+/// be named `execute`; generics, `async`, `self` and `extern` are refused with
+/// a compile error.
+pub use ledger_guest_macros::execute;
+
+/// Implementation details of `#[execute]`. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{AccountId, Status};
+
+    /// Converts an `i64` slot of `execute` to a parameter type.
+    pub trait FromParam: Sized {
+        /// The value, or the status the call fails with.
+        fn from_param(slot: i64) -> Result<Self, Status>;
+    }
+
+    impl FromParam for i64 {
+        #[inline(always)]
+        fn from_param(slot: i64) -> Result<Self, Status> {
+            Ok(slot)
+        }
+    }
+
+    impl FromParam for u64 {
+        #[inline(always)]
+        fn from_param(slot: i64) -> Result<Self, Status> {
+            Ok(slot as u64)
+        }
+    }
+
+    impl FromParam for AccountId {
+        #[inline(always)]
+        fn from_param(slot: i64) -> Result<Self, Status> {
+            Ok(AccountId::new(slot as u64))
+        }
+    }
+
+    impl FromParam for bool {
+        #[inline(always)]
+        fn from_param(slot: i64) -> Result<Self, Status> {
+            Ok(slot != 0)
+        }
+    }
+
+    impl FromParam for i32 {
+        #[inline(always)]
+        fn from_param(slot: i64) -> Result<Self, Status> {
+            i32::try_from(slot).map_err(|_| Status::INVALID_OPERATION)
+        }
+    }
+
+    impl FromParam for u32 {
+        #[inline(always)]
+        fn from_param(slot: i64) -> Result<Self, Status> {
+            u32::try_from(slot).map_err(|_| Status::INVALID_OPERATION)
+        }
+    }
+}
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+/// On wasm32 a panic traps; the ledger rolls the transaction back with status 5.
+#[cfg(all(target_arch = "wasm32", feature = "panic-handler"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}

@@ -1,0 +1,7 @@
+use ledger_guest::Status;
+
+const RESERVED: Status = Status::user(42);
+
+fn main() {
+    let _ = RESERVED;
+}

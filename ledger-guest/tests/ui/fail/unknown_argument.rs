@@ -1,0 +1,6 @@
+use ledger_guest::execute;
+
+#[execute(export = "run")]
+fn noop() {}
+
+fn main() {}
