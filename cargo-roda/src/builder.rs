@@ -1,0 +1,224 @@
+//! `cargo roda build`: turns a project's source into a `.wasm`, with the
+//! language's own toolchain.
+
+use std::ffi::OsString;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::project::{Language, Project};
+use crate::scaffold::artifact_path;
+
+/// The Rust target functions are built for.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Release (the default, what gets deployed) or debug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuildProfile {
+    /// Optimised, as the project's `[profile.release]` says.
+    #[default]
+    Release,
+    /// Unoptimised, with debug assertions.
+    Debug,
+}
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The Rust wasm target is not installed.
+    #[error(
+        "the Rust target `{WASM_TARGET}` is not installed for this toolchain ({sysroot}); install it with:\n    rustup target add {WASM_TARGET}"
+    )]
+    MissingTarget {
+        /// The toolchain's sysroot that lacks it.
+        sysroot: String,
+    },
+    /// A tool could not be started.
+    #[error("cannot run `{tool}`: {source}; {hint}")]
+    ToolMissing {
+        /// The program.
+        tool: String,
+        /// Why.
+        source: std::io::Error,
+        /// How to get it.
+        hint: &'static str,
+    },
+    /// A tool ran and failed; its own messages were shown above.
+    #[error("`{command}` failed ({status}); see its messages above")]
+    ToolFailed {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+    },
+    /// Cargo built nothing that looks like the function.
+    #[error(
+        "cargo reported no .wasm for package `{package}`; is `crate-type = [\"cdylib\"]` set in Cargo.toml's [lib]?"
+    )]
+    NoArtifact {
+        /// The package built.
+        package: String,
+    },
+    /// Cargo's messages could not be read.
+    #[error("cannot read cargo's build messages: {0}")]
+    Messages(std::io::Error),
+    /// The WAT source does not parse.
+    #[error("{}: {message}", .path.display())]
+    Wat {
+        /// The source file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// An input or output file.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Builds the project and returns the path of its `.wasm`. The tools'
+/// own output goes to this process's stderr.
+pub fn build(project: &Project, profile: BuildProfile) -> Result<PathBuf, BuildError> {
+    match project.file.function.language {
+        Language::Rust => build_rust(project, profile),
+        Language::AssemblyScript => build_assemblyscript(project),
+        Language::Wat => build_wat(project),
+    }
+}
+
+/// stderr, for a child's stdout: our stdout carries only results.
+fn stderr_stdio() -> Stdio {
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => Stdio::from(fd),
+        Err(_) => Stdio::null(),
+    }
+}
+
+fn run(command: &mut Command, tool: &str, hint: &'static str) -> Result<(), BuildError> {
+    let status = command.status().map_err(|source| BuildError::ToolMissing { tool: tool.into(), source, hint })?;
+    if status.success() { Ok(()) } else { Err(BuildError::ToolFailed { command: describe(command), status }) }
+}
+
+fn describe(command: &Command) -> String {
+    let mut line = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
+}
+
+const RUSTUP_HINT: &str = "install Rust with rustup (https://rustup.rs)";
+
+/// Checks that the toolchain the project uses has the wasm target, so the
+/// user sees the fix instead of rustc's "can't find crate for `core`".
+fn check_wasm_target(project_root: &Path) -> Result<(), BuildError> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .current_dir(project_root)
+        .stderr(stderr_stdio())
+        .output()
+        .map_err(|source| BuildError::ToolMissing {
+            tool: rustc.to_string_lossy().into(),
+            source,
+            hint: RUSTUP_HINT,
+        })?;
+    let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if !output.status.success() || sysroot.is_empty() {
+        // Let cargo explain whatever is wrong with the toolchain.
+        return Ok(());
+    }
+    let target_lib = Path::new(&sysroot).join("lib/rustlib").join(WASM_TARGET).join("lib");
+    if target_lib.is_dir() { Ok(()) } else { Err(BuildError::MissingTarget { sysroot }) }
+}
+
+fn build_rust(project: &Project, profile: BuildProfile) -> Result<PathBuf, BuildError> {
+    check_wasm_target(&project.root)?;
+    // Cargo sets $CARGO for its subcommands: use the same cargo.
+    let cargo: OsString = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = project.root.join("Cargo.toml");
+    let mut command = Command::new(&cargo);
+    command
+        .args(["build", "--target", WASM_TARGET, "--message-format=json-render-diagnostics", "--manifest-path"])
+        .arg(&manifest)
+        .current_dir(&project.root)
+        .stdout(Stdio::piped())
+        .stderr(stderr_stdio());
+    if profile == BuildProfile::Release {
+        command.arg("--release");
+    }
+    let mut child = command.spawn().map_err(|source| BuildError::ToolMissing {
+        tool: cargo.to_string_lossy().into(),
+        source,
+        hint: RUSTUP_HINT,
+    })?;
+    let stdout = child.stdout.take().expect("piped");
+    let manifest = manifest.canonicalize().unwrap_or(manifest);
+    let mut wasm = None;
+    for message in cargo_metadata::Message::parse_stream(std::io::BufReader::new(stdout)) {
+        if let cargo_metadata::Message::CompilerArtifact(artifact) = message.map_err(BuildError::Messages)?
+            && artifact.target.is_kind(cargo_metadata::TargetKind::CDyLib)
+            && artifact.manifest_path.as_std_path() == manifest
+        {
+            wasm = artifact.filenames.into_iter().find(|f| f.extension() == Some("wasm")).map(PathBuf::from);
+        }
+    }
+    let status = child.wait().map_err(BuildError::Messages)?;
+    if !status.success() {
+        return Err(BuildError::ToolFailed { command: describe(&command), status });
+    }
+    wasm.ok_or_else(|| BuildError::NoArtifact { package: project.file.function.name.clone() })
+}
+
+const NODE_HINT: &str = "install Node.js and npm (Debian: `apt-get install nodejs npm`)";
+
+fn build_assemblyscript(project: &Project) -> Result<PathBuf, BuildError> {
+    if !project.root.join("node_modules").is_dir() {
+        run(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund"])
+                .current_dir(&project.root)
+                .stdout(stderr_stdio()),
+            "npm",
+            NODE_HINT,
+        )?;
+    }
+    let out = project.root.join(artifact_path(Language::AssemblyScript, &project.file.function.name));
+    run(
+        Command::new("npx")
+            .args(["--no-install", "asc", "assembly/index.ts", "--target", "release", "--outFile"])
+            .arg(&out)
+            .current_dir(&project.root)
+            .stdout(stderr_stdio()),
+        "npx",
+        NODE_HINT,
+    )?;
+    Ok(out)
+}
+
+fn build_wat(project: &Project) -> Result<PathBuf, BuildError> {
+    let source = project.root.join("function.wat");
+    let bytes =
+        wat::parse_file(&source).map_err(|e| BuildError::Wat { path: source.clone(), message: e.to_string() })?;
+    let out = project.root.join(artifact_path(Language::Wat, &project.file.function.name));
+    write_atomically(&out, &bytes)?;
+    Ok(out)
+}
+
+/// Writes through a temporary file and a rename: never a half-written module.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    let io = |source| BuildError::Io { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}

@@ -1,0 +1,82 @@
+//! `cargo roda build`.
+
+use std::path::PathBuf;
+
+use cargo_roda::builder::{self, BuildProfile};
+use cargo_roda::error::Error;
+use cargo_roda::exit::ExitCode;
+use cargo_roda::output::Outcome;
+use cargo_roda::project::Language;
+use cargo_roda::validate::{self, FileReport};
+use serde::Serialize;
+
+use super::ProjectArgs;
+
+/// Build the function to .wasm and validate it.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  cargo roda build\n  cargo roda build --project functions/fee --output json")]
+pub struct Args {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    /// Build optimised (the default; what gets deployed).
+    #[arg(long, conflicts_with = "debug")]
+    pub release: bool,
+    /// Build without optimisations (Rust only).
+    #[arg(long)]
+    pub debug: bool,
+    /// Fail on validation warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// The built module and its validation.
+#[derive(Debug, Serialize)]
+pub struct Built {
+    name: String,
+    language: Language,
+    wasm: PathBuf,
+    report: FileReport,
+    deny_warnings: bool,
+}
+
+impl Outcome for Built {
+    fn command(&self) -> &'static str {
+        "build"
+    }
+
+    fn human(&self) -> String {
+        let mut out = self.report.human();
+        if !self.report.passes(self.deny_warnings) {
+            out.push_str(&format!(
+                "error: `{}` built but fails validation: a server would refuse it or fail its calls\n",
+                self.name
+            ));
+        }
+        out
+    }
+
+    fn exit_code(&self) -> ExitCode {
+        if self.report.passes(self.deny_warnings) { ExitCode::Success } else { ExitCode::InvalidModule }
+    }
+}
+
+/// Runs the command.
+pub fn exec(args: Args) -> Result<Built, Error> {
+    let project = args.project.load()?;
+    let profile = if args.debug { BuildProfile::Debug } else { BuildProfile::Release };
+    let function = &project.file.function;
+    let profile_name = if args.debug { "debug" } else { "release" };
+    eprintln!("    Building {} ({}, {profile_name})", function.name, function.language.id());
+    let wasm = builder::build(&project, profile)?;
+    let report = validate::validate_file(&wasm, Some(&function.name)).map_err(|e| Error::Other {
+        exit: ExitCode::BuildFailed,
+        message: format!("the build produced no readable module: {e}"),
+    })?;
+    Ok(Built {
+        name: function.name.clone(),
+        language: function.language,
+        wasm,
+        report,
+        deny_warnings: args.deny_warnings,
+    })
+}

@@ -1,0 +1,70 @@
+//! `cargo roda validate`.
+
+use std::path::PathBuf;
+
+use cargo_roda::error::Error;
+use cargo_roda::exit::ExitCode;
+use cargo_roda::output::Outcome;
+use cargo_roda::validate::{FileReport, validate_file};
+use serde::Serialize;
+
+/// Check modules against the ledger's ABI, as CI does before registration.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  cargo roda validate build/function.wasm\n  cargo roda validate a.wasm b.wat --name fee_transfer --deny-warnings --output json"
+)]
+pub struct Args {
+    /// The modules: .wasm binaries or .wat text.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Also check the name the modules will be registered under.
+    #[arg(long, env = "RODA_NAME")]
+    pub name: Option<String>,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// The reports, one per file.
+#[derive(Debug, Serialize)]
+pub struct Validated {
+    files: Vec<FileReport>,
+    deny_warnings: bool,
+}
+
+impl Outcome for Validated {
+    fn command(&self) -> &'static str {
+        "validate"
+    }
+
+    fn human(&self) -> String {
+        let mut out: String = self.files.iter().map(FileReport::human).collect();
+        let failed = self.files.iter().filter(|f| !f.passes(self.deny_warnings)).count();
+        if self.files.len() > 1 {
+            out.push_str(&format!(
+                "{} file(s): {} passed, {failed} failed\n",
+                self.files.len(),
+                self.files.len() - failed
+            ));
+        }
+        out
+    }
+
+    fn exit_code(&self) -> ExitCode {
+        if self.files.iter().all(|f| f.passes(self.deny_warnings)) {
+            ExitCode::Success
+        } else {
+            ExitCode::InvalidModule
+        }
+    }
+}
+
+/// Runs the command.
+pub fn exec(args: Args) -> Result<Validated, Error> {
+    let files = args
+        .files
+        .iter()
+        .map(|path| validate_file(path, args.name.as_deref()).unwrap_or_else(|e| FileReport::unreadable(path, &e)))
+        .collect();
+    Ok(Validated { files, deny_warnings: args.deny_warnings })
+}

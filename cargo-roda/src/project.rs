@@ -1,0 +1,142 @@
+//! `Roda.toml`, the project file of a function.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The project file's name.
+pub const PROJECT_FILE: &str = "Roda.toml";
+
+/// The language a function is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Rust with `ledger-guest`.
+    Rust,
+    /// AssemblyScript.
+    #[value(name = "assemblyscript", alias = "as")]
+    AssemblyScript,
+    /// The WebAssembly text format.
+    Wat,
+}
+
+impl Language {
+    /// The name used in `Roda.toml`.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::AssemblyScript => "assemblyscript",
+            Language::Wat => "wat",
+        }
+    }
+
+    /// The name for people.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Language::Rust => "Rust",
+            Language::AssemblyScript => "AssemblyScript",
+            Language::Wat => "WebAssembly text (WAT)",
+        }
+    }
+}
+
+/// The `[function]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSection {
+    /// The name to register.
+    pub name: String,
+    /// The source language.
+    pub language: Language,
+}
+
+/// A server profile, `[profiles.NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The server's URL, e.g. `http://127.0.0.1:50051`.
+    pub server: String,
+}
+
+/// The contents of `Roda.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    /// The function.
+    pub function: FunctionSection,
+    /// Server profiles, by name.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// A function project on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// The directory holding `Roda.toml`.
+    pub root: PathBuf,
+    /// The parsed file.
+    pub file: ProjectFile,
+}
+
+/// Why a project could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// No `Roda.toml` here or above.
+    #[error("no Roda.toml in {} or any parent directory; run this inside a function project (create one with `cargo roda new NAME`)", .0.display())]
+    NotFound(PathBuf),
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("{} is not a valid project file: {message}", .path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+}
+
+impl Project {
+    /// Finds `Roda.toml` in `start` or the nearest parent and loads it.
+    pub fn find(start: &Path) -> Result<Project, ProjectError> {
+        let mut dir = Some(start);
+        while let Some(candidate) = dir {
+            let path = candidate.join(PROJECT_FILE);
+            if path.is_file() {
+                return Project::load(&path);
+            }
+            dir = candidate.parent();
+        }
+        Err(ProjectError::NotFound(start.to_path_buf()))
+    }
+
+    /// Loads a project file.
+    pub fn load(path: &Path) -> Result<Project, ProjectError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Read { path: path.into(), source })?;
+        let file: ProjectFile =
+            toml::from_str(&text).map_err(|e| ProjectError::Parse { path: path.into(), message: e.to_string() })?;
+        let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let name = file.function.name.clone();
+        let mut project = Project { root, file };
+        project.override_name(&name)?;
+        Ok(project)
+    }
+
+    /// Replaces the function name (from a flag or `RODA_NAME`), checked with
+    /// the ledger's rules.
+    pub fn override_name(&mut self, name: &str) -> Result<(), ProjectError> {
+        ledger_core::abi::validate_function_name(name).map_err(|err| ProjectError::Parse {
+            path: self.root.join(PROJECT_FILE),
+            message: format!("function name: {err}; {}", err.fix()),
+        })?;
+        self.file.function.name = name.to_owned();
+        Ok(())
+    }
+}

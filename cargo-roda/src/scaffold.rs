@@ -1,0 +1,237 @@
+//! `cargo roda new`: a function project from the templates under
+//! `templates/`, embedded in the binary at compile time.
+
+use std::path::{Path, PathBuf};
+
+use crate::project::{Language, PROJECT_FILE};
+
+/// One file of a template: its path in the new project and its text, with
+/// `{{placeholders}}`.
+struct TemplateFile {
+    path: &'static str,
+    text: &'static str,
+}
+
+macro_rules! template {
+    ($($path:literal => $file:literal),* $(,)?) => {
+        &[$(TemplateFile { path: $path, text: include_str!(concat!("../../templates/", $file)) }),*]
+    };
+}
+
+const COMMON: &[TemplateFile] = template! {
+    "Roda.toml" => "Roda.toml.tmpl",
+    "README.md" => "README.md.tmpl",
+    "tests/{{name}}.toml" => "scenario.toml.tmpl",
+};
+
+const RUST: &[TemplateFile] = template! {
+    "Cargo.toml" => "rust/Cargo.toml.tmpl",
+    "rust-toolchain.toml" => "rust/rust-toolchain.toml",
+    "src/lib.rs" => "rust/src/lib.rs.tmpl",
+    ".gitignore" => "rust/gitignore",
+};
+
+const ASSEMBLYSCRIPT: &[TemplateFile] = template! {
+    "package.json" => "assemblyscript/package.json.tmpl",
+    "asconfig.json" => "assemblyscript/asconfig.json",
+    "assembly/index.ts" => "assemblyscript/assembly/index.ts",
+    "assembly/ledger.ts" => "assemblyscript/assembly/ledger.ts",
+    "assembly/tsconfig.json" => "assemblyscript/assembly/tsconfig.json",
+    ".gitignore" => "assemblyscript/gitignore",
+};
+
+const WAT: &[TemplateFile] = template! {
+    "function.wat" => "wat/function.wat",
+    ".gitignore" => "wat/gitignore",
+};
+
+/// The path of the built module inside a project, per language.
+pub fn artifact_path(language: Language, name: &str) -> String {
+    match language {
+        Language::Rust => format!("target/wasm32-unknown-unknown/release/{name}.wasm"),
+        Language::AssemblyScript | Language::Wat => "build/function.wasm".into(),
+    }
+}
+
+/// Where the generated `Cargo.toml` gets `ledger-guest` from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestDependency {
+    /// A local checkout (`path = "..."`).
+    Path(PathBuf),
+    /// A published release (`version = "..."`).
+    Version(String),
+}
+
+impl GuestDependency {
+    /// The ledger-guest source this cargo-roda was built from, when it is
+    /// still there (an install from a checkout); else this release's version.
+    pub fn for_this_build() -> GuestDependency {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ledger-guest");
+        match source.join("Cargo.toml").is_file().then(|| source.canonicalize()) {
+            Some(Ok(path)) => GuestDependency::Path(path),
+            _ => GuestDependency::Version(env!("CARGO_PKG_VERSION").into()),
+        }
+    }
+
+    fn toml(&self) -> String {
+        match self {
+            GuestDependency::Path(path) => {
+                // A TOML basic string: escape what TOML requires.
+                let path = path.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
+                format!("{{ path = \"{path}\" }}")
+            }
+            GuestDependency::Version(version) => format!("\"{version}\""),
+        }
+    }
+}
+
+/// What to scaffold.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    /// The function name (validated with the ledger's rules).
+    pub name: String,
+    /// The language.
+    pub language: Language,
+    /// The directory to create; must not exist.
+    pub dir: PathBuf,
+    /// Where a Rust project gets `ledger-guest` from.
+    pub guest: GuestDependency,
+}
+
+/// Why a project could not be created. Nothing is left on disk.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldError {
+    /// The name breaks the ledger's naming rules.
+    #[error("invalid function name: {error}; {fix}", fix = .error.fix())]
+    Name {
+        /// The rule broken.
+        #[source]
+        error: ledger_core::abi::NameError,
+    },
+    /// The directory is already there.
+    #[error("{} already exists; choose another name or `--path`, or remove it first", .0.display())]
+    Exists(PathBuf),
+    /// Writing failed.
+    #[error("cannot create {}: {source}", .path.display())]
+    Io {
+        /// What was being written.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Rust keywords, which a function name may be but a Rust identifier may not.
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "box", "break", "const", "continue", "crate", "do", "dyn", "else", "enum", "extern",
+    "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut",
+    "override", "priv", "pub", "ref", "return", "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe",
+    "unsized", "use", "virtual", "where", "while", "yield", "abstract", "become",
+];
+
+fn files(language: Language) -> impl Iterator<Item = &'static TemplateFile> {
+    let own = match language {
+        Language::Rust => RUST,
+        Language::AssemblyScript => ASSEMBLYSCRIPT,
+        Language::Wat => WAT,
+    };
+    COMMON.iter().chain(own)
+}
+
+fn render(text: &str, new: &NewProject) -> String {
+    // In Rust source the name is also an identifier, which a keyword cannot be.
+    let rust_ident =
+        if RUST_KEYWORDS.contains(&new.name.as_str()) { format!("r#{}", new.name) } else { new.name.clone() };
+    text.replace("{{ledger_guest}}", &new.guest.toml())
+        .replace("{{language_title}}", new.language.title())
+        .replace("{{language}}", new.language.id())
+        .replace("{{artifact}}", &artifact_path(new.language, &new.name))
+        .replace("{{name}}(", &format!("{rust_ident}("))
+        .replace("{{name}}", &new.name)
+}
+
+/// Creates the project: every file is written into a staging directory
+/// beside the target, which is renamed into place at the end, so a failure
+/// leaves nothing behind. Returns the files created, relative to the project.
+pub fn scaffold(new: &NewProject) -> Result<Vec<PathBuf>, ScaffoldError> {
+    ledger_core::abi::validate_function_name(&new.name).map_err(|error| ScaffoldError::Name { error })?;
+    if new.dir.exists() {
+        return Err(ScaffoldError::Exists(new.dir.clone()));
+    }
+    let parent = match new.dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ScaffoldError::Io { path, source }
+    };
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let staging = parent.join(format!(".{}.cargo-roda-new-{}", new.name, std::process::id()));
+    let result = write_files(&staging, new).and_then(|created| {
+        std::fs::rename(&staging, &new.dir).map_err(io(&new.dir))?;
+        Ok(created)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn write_files(staging: &Path, new: &NewProject) -> Result<Vec<PathBuf>, ScaffoldError> {
+    let mut created = Vec::new();
+    for file in files(new.language) {
+        let relative = PathBuf::from(render(file.path, new));
+        let path = staging.join(&relative);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| ScaffoldError::Io { path: dir.into(), source })?;
+        }
+        std::fs::write(&path, render(file.text, new))
+            .map_err(|source| ScaffoldError::Io { path: path.clone(), source })?;
+        created.push(relative);
+    }
+    debug_assert!(created.iter().any(|p| p == Path::new(PROJECT_FILE)));
+    Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(language: Language, name: &str) -> NewProject {
+        NewProject {
+            name: name.into(),
+            language,
+            dir: PathBuf::from("unused"),
+            guest: GuestDependency::Version("0.1.0".into()),
+        }
+    }
+
+    #[test]
+    fn every_placeholder_is_filled() {
+        for language in [Language::Rust, Language::AssemblyScript, Language::Wat] {
+            let project = new(language, "fee_transfer");
+            for file in files(language) {
+                let text = render(file.text, &project);
+                assert!(!text.contains("{{"), "{} ({language:?}) keeps a placeholder:\n{text}", file.path);
+            }
+        }
+    }
+
+    #[test]
+    fn keywords_become_raw_identifiers_in_rust_only() {
+        let project = new(Language::Rust, "match");
+        let lib = render(RUST[2].text, &project);
+        assert!(lib.contains("pub fn r#match("), "{lib}");
+        assert!(lib.contains("`match`: a roda-ledger function"));
+        let roda = render(COMMON[0].text, &project);
+        assert!(roda.contains("name = \"match\""));
+    }
+
+    #[test]
+    fn guest_dependency_renders_as_toml() {
+        assert_eq!(GuestDependency::Version("0.1.0".into()).toml(), "\"0.1.0\"");
+        assert_eq!(GuestDependency::Path("/a \"b\"".into()).toml(), "{ path = \"/a \\\"b\\\"\" }");
+        assert!(matches!(GuestDependency::for_this_build(), GuestDependency::Path(_)), "built from a checkout");
+    }
+}

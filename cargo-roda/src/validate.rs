@@ -1,0 +1,197 @@
+//! `cargo roda validate`: the gate before registration, as data.
+
+use std::path::{Path, PathBuf};
+
+use ledger_core::abi::{self, Severity, ValidationReport};
+use serde::Serialize;
+
+/// One violation, as printed and serialised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViolationView {
+    /// Stable rule code.
+    pub code: &'static str,
+    /// `error` or `warning`.
+    pub severity: &'static str,
+    /// What the module contains.
+    pub found: String,
+    /// What is allowed.
+    pub allowed: String,
+    /// How to fix it.
+    pub fix: String,
+    /// Byte offset, when one applies.
+    pub offset: Option<usize>,
+}
+
+/// An import, as printed and serialised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportView {
+    /// `module.name`.
+    pub name: String,
+    /// Kind and signature.
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+/// The validation of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileReport {
+    /// The file validated.
+    pub path: PathBuf,
+    /// `true` when there is no error (warnings allowed).
+    pub valid: bool,
+    /// Size of the module in bytes.
+    pub size: usize,
+    /// CRC32C, as a server reports it, in hex.
+    pub crc32c: String,
+    /// Imports.
+    pub imports: Vec<ImportView>,
+    /// Exported names.
+    pub exports: Vec<String>,
+    /// Every violation, errors first.
+    pub violations: Vec<ViolationView>,
+    /// Number of errors.
+    pub errors: usize,
+    /// Number of warnings.
+    pub warnings: usize,
+}
+
+impl FileReport {
+    /// A report from the validator's.
+    pub fn new(path: &Path, report: &ValidationReport) -> FileReport {
+        let violations: Vec<ViolationView> = report
+            .violations
+            .iter()
+            .map(|v| ViolationView {
+                code: v.rule.code(),
+                severity: match v.severity() {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                },
+                found: v.found.clone(),
+                allowed: v.allowed.clone(),
+                fix: v.fix.clone(),
+                offset: v.offset,
+            })
+            .collect();
+        FileReport {
+            path: path.to_path_buf(),
+            valid: report.is_valid(),
+            size: report.size,
+            crc32c: format!("{:08x}", report.crc32c),
+            imports: report
+                .imports
+                .iter()
+                .map(|i| ImportView { name: format!("{}.{}", i.module, i.name), ty: i.ty.clone() })
+                .collect(),
+            exports: report.exports.iter().map(|e| e.name.clone()).collect(),
+            errors: report.errors().count(),
+            warnings: report.warnings().count(),
+            violations,
+        }
+    }
+
+    /// A file that could not be read or parsed at all.
+    pub fn unreadable(path: &Path, error: &LoadError) -> FileReport {
+        let mut report = FileReport {
+            path: path.to_path_buf(),
+            valid: false,
+            size: 0,
+            crc32c: String::new(),
+            imports: Vec::new(),
+            exports: Vec::new(),
+            violations: Vec::new(),
+            errors: 0,
+            warnings: 0,
+        };
+        let (code, fix) = match error {
+            LoadError::Read { .. } => ("unreadable", "check the path; build the module first with `cargo roda build`"),
+            LoadError::Wat { .. } => ("malformed", "fix the WAT source at the line and column shown"),
+        };
+        report.add_error(code, error.to_string(), "a readable .wasm or .wat file", fix);
+        report
+    }
+
+    /// An extra error found outside the module (the function name).
+    pub fn add_error(&mut self, code: &'static str, found: String, allowed: &str, fix: &str) {
+        self.violations.insert(
+            0,
+            ViolationView { code, severity: "error", found, allowed: allowed.into(), fix: fix.into(), offset: None },
+        );
+        self.errors += 1;
+        self.valid = false;
+    }
+
+    /// Whether the file passes, with warnings counted as failures or not.
+    pub fn passes(&self, deny_warnings: bool) -> bool {
+        self.valid && !(deny_warnings && self.warnings > 0)
+    }
+
+    /// The report as text: a headline, then each violation with its fix.
+    pub fn human(&self) -> String {
+        let mut out = if self.crc32c.is_empty() {
+            format!("{}: could not be checked\n", self.path.display())
+        } else {
+            let verdict = if self.valid { "valid".to_owned() } else { format!("INVALID ({} error(s))", self.errors) };
+            format!("{}: {verdict}, {} bytes, crc32c {}\n", self.path.display(), self.size, self.crc32c)
+        };
+        if !self.imports.is_empty() {
+            let imports: Vec<String> = self.imports.iter().map(|i| format!("{} {}", i.name, i.ty)).collect();
+            out.push_str(&format!("  imports: {}\n", imports.join(", ")));
+        }
+        for v in &self.violations {
+            out.push_str(&format!("  {}[{}]: {}", v.severity, v.code, v.found));
+            if let Some(offset) = v.offset {
+                out.push_str(&format!(" (at byte {offset:#x})"));
+            }
+            out.push_str(&format!("\n      allowed: {}\n      fix: {}\n", v.allowed, v.fix));
+        }
+        out
+    }
+}
+
+/// Why a file could not be validated at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Reading failed.
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A `.wat` file does not parse.
+    #[error("{}: not valid WebAssembly text: {message}", .path.display())]
+    Wat {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+/// Reads a module: `.wat` files are parsed to binary first.
+pub fn load_module(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.into(), source })?;
+    if path.extension().is_some_and(|e| e == "wat") {
+        return wat::parse_bytes(&bytes)
+            .map(|b| b.into_owned())
+            .map_err(|e| LoadError::Wat { path: path.into(), message: e.to_string() });
+    }
+    Ok(bytes)
+}
+
+/// Validates one file, and `name` with the ledger's naming rules if given.
+pub fn validate_file(path: &Path, name: Option<&str>) -> Result<FileReport, LoadError> {
+    let bytes = load_module(path)?;
+    let mut report = FileReport::new(path, &abi::validate(&bytes));
+    if let Some(Err(err)) = name.map(abi::validate_function_name) {
+        report.add_error(
+            "function-name",
+            err.to_string(),
+            "1..=32 bytes of ASCII letters, digits and `_`, starting with a letter",
+            err.fix(),
+        );
+    }
+    Ok(report)
+}

@@ -1,0 +1,28 @@
+//! `--help` of every command, snapshot-tested.
+
+mod support;
+
+use support::roda;
+
+#[test]
+fn help_texts() {
+    let dir = std::env::temp_dir();
+    for (name, args) in [
+        ("roda", vec!["--help"]),
+        ("new", vec!["new", "--help"]),
+        ("build", vec!["build", "--help"]),
+        ("validate", vec!["validate", "--help"]),
+    ] {
+        let run = roda(&dir, &args);
+        assert_eq!(run.code, 0, "{run:?}");
+        insta::assert_snapshot!(name, run.stdout);
+    }
+}
+
+/// Invoked directly, without cargo's extra `roda` argument, too.
+#[test]
+fn direct_invocation_works() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-roda")).arg("--version").output().unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("cargo-roda "), "{output:?}");
+}

@@ -1,0 +1,1 @@
+(module (memory (export "execute") 1))

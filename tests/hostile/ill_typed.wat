@@ -1,0 +1,1 @@
+(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i64.const 0))
