@@ -6,9 +6,13 @@
 #![warn(missing_docs)]
 
 pub mod builder;
+pub mod costs;
 pub mod error;
 pub mod exit;
+pub mod fuzz;
+pub mod junit;
 pub mod output;
 pub mod project;
 pub mod scaffold;
+pub mod scenario;
 pub mod validate;

@@ -34,6 +34,7 @@ enum Command {
     New(commands::new::Args),
     Build(commands::build::Args),
     Validate(commands::validate::Args),
+    Test(commands::test::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -55,6 +56,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::New(args) => finish(commands::new::exec(args), format),
         Command::Build(args) => finish(commands::build::exec(args), format),
         Command::Validate(args) => finish(commands::validate::exec(args), format),
+        Command::Test(args) => finish(commands::test::exec(args), format),
     }
 }
 

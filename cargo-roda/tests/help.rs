@@ -12,6 +12,7 @@ fn help_texts() {
         ("new", vec!["new", "--help"]),
         ("build", vec!["build", "--help"]),
         ("validate", vec!["validate", "--help"]),
+        ("test", vec!["test", "--help"]),
     ] {
         let run = roda(&dir, &args);
         assert_eq!(run.code, 0, "{run:?}");

@@ -135,6 +135,9 @@ pub struct CallReport {
     pub outcome: CallOutcome,
     /// Fuel the call used.
     pub fuel_used: u64,
+    /// A credit or debit had an amount of 2^63 or more: the server applies
+    /// it as a negative `i64`, so the balance moved the other way.
+    pub wrapped_amount: bool,
     /// With [`LedgerConfig::check_carried_state`], set when a fresh instance
     /// gave another result: this call's outcome depended on an earlier call.
     pub carried_state: Option<CarriedState>,
@@ -291,6 +294,20 @@ impl Ledger {
         self.state.balance(account_id)
     }
 
+    /// Sets a balance directly, outside any transaction, as restoring a
+    /// snapshot would: for starting states in tests and simulations. The
+    /// balances then need not sum to zero. Ids at or above `max_accounts`
+    /// are ignored, as the ledger has no such account.
+    pub fn seed_balance(&mut self, account_id: u64, balance: i64) {
+        self.state.seed(account_id, balance);
+    }
+
+    /// Sets every balance to 0, keeping functions, transaction ids and the
+    /// dedup set: a fresh starting state for the next simulated call.
+    pub fn reset_balances(&mut self) {
+        self.state.reset_balances();
+    }
+
     /// Every account with a non-zero balance, by id.
     pub fn nonzero_balances(&self) -> impl Iterator<Item = (u64, i64)> + '_ {
         self.state.balances().iter().enumerate().filter(|(_, b)| **b != 0).map(|(i, b)| (i as u64, *b))
@@ -395,6 +412,7 @@ impl Ledger {
                 crc32c: 0,
                 outcome: CallOutcome::UnknownFunction,
                 fuel_used: 0,
+                wrapped_amount: false,
                 carried_state: None,
             };
         };
@@ -425,6 +443,7 @@ impl Ledger {
             crc32c: if ran { live.crc32c } else { 0 },
             outcome,
             fuel_used,
+            wrapped_amount: self.state.wrapped_amount,
             carried_state,
         }
     }

@@ -46,6 +46,9 @@ pub(crate) struct TxState {
     pub(crate) entries: Vec<Entry>,
     /// The failure so far; `NONE` while the transaction is healthy.
     pub(crate) fail: Status,
+    /// Whether a move in this transaction had an amount of 2^63 or more,
+    /// which the server applies as a negative `i64`.
+    pub(crate) wrapped_amount: bool,
     /// When set, the balance before every move, for an exact undo.
     journal: Option<Vec<(u64, i64)>>,
 }
@@ -59,6 +62,7 @@ impl TxState {
     pub(crate) fn begin(&mut self) {
         self.entries.clear();
         self.fail = Status::NONE;
+        self.wrapped_amount = false;
     }
 
     pub(crate) fn balance(&self, account_id: u64) -> i64 {
@@ -80,12 +84,25 @@ impl TxState {
         Some(&mut self.balances[index])
     }
 
+    /// Sets every balance to 0, keeping the allocation.
+    pub(crate) fn reset_balances(&mut self) {
+        self.balances.fill(0);
+    }
+
+    /// Sets a balance outside any transaction.
+    pub(crate) fn seed(&mut self, account_id: u64, balance: i64) {
+        if let Some(slot) = self.slot(account_id) {
+            *slot = balance;
+        }
+    }
+
     /// `credit` (subtract) or `debit` (add), the server's host call.
     pub(crate) fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
         // Once the transaction has failed, further moves are ignored.
         if !self.fail.is_success() {
             return;
         }
+        self.wrapped_amount |= amount > i64::MAX as u64;
         let Some(balance) = self.slot(account_id) else {
             self.fail = Status::ACCOUNT_LIMIT_EXCEEDED;
             return;

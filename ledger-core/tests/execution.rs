@@ -366,6 +366,17 @@ fn amounts_of_2_pow_63_wrap() {
     let huge = 1u64 << 63;
     assert_eq!(ledger.submit(&Operation::Withdrawal { account: 1, amount: huge, user_ref: 0 }).status, Status::NONE);
     assert_eq!(ledger.balance(1), i64::MAX, "0 - i64::MIN saturates to i64::MAX");
+    let mut ledger = ledger_with(
+        "f",
+        &function(
+            "",
+            "(call $debit (i64.const 1) (local.get 0)) (call $credit (i64.const 2) (local.get 0)) i32.const 0",
+        ),
+    );
+    let report = call(&mut ledger, "f", &[i64::MIN]).call.unwrap();
+    assert!(report.wrapped_amount, "reported");
+    assert_eq!((ledger.balance(1), ledger.balance(2)), (i64::MIN, i64::MAX));
+    assert!(!call(&mut ledger, "f", &[5]).call.unwrap().wrapped_amount);
 }
 
 /// A server reuses one instance per (name, crc): a mutable global persists.
@@ -422,4 +433,16 @@ fn history_can_be_turned_off() {
     deposit(&mut ledger, 1, 1);
     assert!(ledger.transaction(1).is_none());
     assert_eq!(ledger.last_entries().len(), 2);
+}
+
+#[test]
+fn seed_balance_sets_a_starting_state() {
+    let config = LedgerConfig { max_accounts: 10, ..LedgerConfig::default() };
+    let mut ledger = Ledger::new(config).unwrap();
+    ledger.seed_balance(3, -40);
+    ledger.seed_balance(10, 5); // out of range: ignored
+    assert_eq!(ledger.nonzero_balances().collect::<Vec<_>>(), [(3, -40)]);
+    assert_eq!(ledger.next_tx_id(), 1, "no transaction");
+    ledger.reset_balances();
+    assert_eq!(ledger.nonzero_balances().count(), 0);
 }

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod new;
+pub mod test;
 pub mod validate;
 
 use std::path::PathBuf;

@@ -1,0 +1,335 @@
+//! `cargo roda test` on real projects and on deliberately broken functions.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{Run, roda};
+
+/// A WAT project named `f` with `function.wat` and `tests/f.toml` replaced.
+fn wat_project(dir: &Path, wat: &str, scenarios: &str) -> PathBuf {
+    assert_eq!(roda(dir, &["new", "f", "--lang", "wat"]).code, 0);
+    let project = dir.join("f");
+    std::fs::write(project.join("function.wat"), wat).unwrap();
+    std::fs::write(project.join("tests/f.toml"), scenarios).unwrap();
+    project
+}
+
+/// `execute` with the host imports and this body.
+fn function(globals: &str, body: &str) -> String {
+    format!(
+        r#"(module
+  (import "ledger" "credit" (func $credit (param i64 i64)))
+  (import "ledger" "debit" (func $debit (param i64 i64)))
+  (import "ledger" "get_balance" (func $get_balance (param i64) (result i64)))
+  {globals}
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    {body}))"#
+    )
+}
+
+fn lint_codes(json: &serde_json::Value) -> Vec<String> {
+    json["files"][0]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["steps"].as_array().unwrap().iter())
+        .flat_map(|step| step["lints"].as_array().unwrap().iter())
+        .map(|l| l["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Several steps of the seed's fee transfer, built-ins included.
+const FEE_SCENARIOS: &str = r#"
+version = 1
+
+[[scenario]]
+name = "fee transfer"
+balances = { 101 = 20000 }
+steps = [
+  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], balances = { 101 = 9950, 202 = 10000, 999 = 50 },
+    entries = [{ account = 101, amount = 10050, kind = "credit", balance = 9950 }, { account = 202, amount = 10000, kind = "debit" }, { account = 999, amount = 50, kind = "debit" }] },
+  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], expect = "INSUFFICIENT_FUNDS", balances = { 101 = 9950 } },
+  { deposit = { account = 101, amount = 100 }, user_ref = 9, balances = { 101 = 10050, 0 = -100 } },
+  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], user_ref = 9, expect = 7 },
+  { call = "fee_transfer", params = [101, 202, 999, 10000, 0], balances = { 101 = 50, 202 = 20000 } },
+  { withdrawal = { account = 202, amount = 20001 }, expect = "INSUFFICIENT_FUNDS" },
+  { transfer = { from = 202, to = 303, amount = 5 }, balances = { 303 = 5 } },
+]
+"#;
+
+fn statuses(run: &Run) -> Vec<String> {
+    let json = run.json();
+    json["files"][0]["scenarios"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_seed_project_passes_identically_in_rust_assemblyscript_and_wat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut results = Vec::new();
+    for lang in ["rust", "assemblyscript", "wat"] {
+        let root = dir.path().join(lang);
+        std::fs::create_dir(&root).unwrap();
+        assert_eq!(roda(&root, &["new", "fee_transfer", "--lang", lang]).code, 0);
+        let project = root.join("fee_transfer");
+        // The scaffolded scenario passes as generated.
+        let run = roda(&project, &["test"]);
+        assert_eq!(run.code, 0, "{lang}: {run:?}");
+        std::fs::write(project.join("tests/fee_transfer.toml"), FEE_SCENARIOS).unwrap();
+        let run = roda(&project, &["test", "--output", "json"]);
+        assert_eq!(run.code, 0, "{lang}: {run:?}");
+        results.push(statuses(&run));
+    }
+    assert_eq!(results[0], ["NONE", "INSUFFICIENT_FUNDS", "NONE", "DUPLICATE", "NONE", "INSUFFICIENT_FUNDS", "NONE"]);
+    assert_eq!(results[0], results[1], "Rust and AssemblyScript");
+    assert_eq!(results[0], results[2], "Rust and WAT");
+}
+
+#[test]
+fn failures_show_the_step_the_statuses_and_the_balances_that_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let scenarios = r#"version = 1
+[[scenario]]
+name = "wrong expectations"
+balances = { 101 = 100 }
+steps = [
+  { call = "f", params = [101, 202, 999, 50, 100] },
+  { call = "f", params = [101, 202, 999, 50, 100], balances = { 101 = 1, 202 = 50 } },
+]
+"#;
+    let project = wat_project(dir.path(), &wat, scenarios);
+    let run = roda(&project, &["test", "tests/f.toml"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn lint_out_of_fuel() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = wat_project(
+        dir.path(),
+        &function("", "(loop br 0) i32.const 0"),
+        "version = 1\n[[scenario]]\nname = \"spin\"\nsteps = [{ call = \"f\", expect = 5 }]\n",
+    );
+    let run = roda(&project, &["test", "--fuel", "100000", "--output", "json"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(lint_codes(&run.json()), ["out-of-fuel"]);
+    assert!(roda(&project, &["test", "--fuel", "100000"]).stdout.contains("the server has no time limit"));
+}
+
+#[test]
+fn lint_status_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "(call $credit (i64.const 1) (i64.const 5)) (call $debit (i64.const 2) (i64.const 5)) i32.const 256";
+    let project = wat_project(
+        dir.path(),
+        &function("", body),
+        "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\" }]\n",
+    );
+    let run = roda(&project, &["test"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stdout.contains("lint[status-out-of-range]") && run.stdout.contains("256 commits"), "{run:?}");
+}
+
+#[test]
+fn lint_reserved_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = wat_project(
+        dir.path(),
+        &function("", "i32.const 42"),
+        "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", expect = 42 }]\n",
+    );
+    let run = roda(&project, &["test", "--output", "json"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(lint_codes(&run.json()), ["reserved-status"]);
+}
+
+#[test]
+fn lint_carried_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = function(
+        "(global $n (mut i64) (i64.const 0))",
+        "(global.set $n (i64.add (global.get $n) (i64.const 1))) (call $credit (i64.const 1) (global.get $n)) (call $debit (i64.const 2) (global.get $n)) i32.const 0",
+    );
+    let project = wat_project(
+        dir.path(),
+        &counter,
+        "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\" }, { call = \"f\" }]\n",
+    );
+    let run = roda(&project, &["test", "--output", "json"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(lint_codes(&run.json()), ["carried-state"], "reported on the second call only");
+}
+
+#[test]
+fn lint_wrapped_amount() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "(call $credit (local.get 0) (local.get 2)) (call $debit (local.get 1) (local.get 2)) i32.const 0";
+    let project = wat_project(
+        dir.path(),
+        &function("", body),
+        "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", params = [1, 2, -1] }]\n",
+    );
+    let run = roda(&project, &["test", "--output", "json"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(lint_codes(&run.json()), ["wrapped-amount"]);
+}
+
+/// A fee transfer that pays the fee account one unit too much when the fee
+/// is exactly 77 bps on more than 1000: only the fuzzer finds it.
+const SOMETIMES_UNBALANCED: &str = r#"(module
+  (import "ledger" "credit" (func $credit (param i64 i64)))
+  (import "ledger" "debit" (func $debit (param i64 i64)))
+  (import "ledger" "get_balance" (func $get_balance (param i64) (result i64)))
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    (local $fee i64)
+    (local.set $fee (i64.div_u (i64.mul (local.get 3) (local.get 4)) (i64.const 10000)))
+    (if (i64.lt_s (call $get_balance (local.get 0)) (i64.add (local.get 3) (local.get $fee)))
+      (then (return (i32.const 1))))
+    (call $credit (local.get 0) (i64.add (local.get 3) (local.get $fee)))
+    (call $debit (local.get 1) (local.get 3))
+    (if (i32.and (i64.eq (local.get 4) (i64.const 77)) (i64.gt_u (local.get 3) (i64.const 1000)))
+      (then (local.set $fee (i64.add (local.get $fee) (i64.const 1)))))
+    (call $debit (local.get 2) (local.get $fee))
+    (i32.const 0)))"#;
+
+const FUZZ_SCENARIO: &str = r#"version = 1
+[[scenario]]
+name = "fee transfer"
+balances = { 101 = 20000 }
+steps = [{ call = "f", params = [101, 202, 999, 10000, 50] }]
+
+[scenario.fuzz]
+params = [{ accounts = [101, 202] }, { accounts = [202, 303] }, { value = 999 }, { range = [0, 1000000] }, { range = [0, 100] }]
+balances = { accounts = [101, 202], range = [0, 2000000] }
+allowed = ["NONE", "INSUFFICIENT_FUNDS"]
+never_negative = [999]
+"#;
+
+#[test]
+fn fuzzing_finds_and_shrinks_a_zero_sum_bug() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = wat_project(dir.path(), SOMETIMES_UNBALANCED, FUZZ_SCENARIO);
+    let run = roda(&project, &["test", "--fuzz", "20000", "--seed", "42", "--output", "json"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    let json = run.json();
+    let failure = &json["fuzz"][0]["failure"];
+    assert!(failure["reason"].as_str().unwrap().contains("zero-sum"), "{failure:#}");
+    // Shrunk: the smallest amount over 1000 and the first account of each set.
+    assert_eq!(failure["params"], serde_json::json!([101, 202, 999, 1001, 77]), "{failure:#}");
+    assert_eq!(failure["status"], "ZERO_SUM_VIOLATION");
+
+    // The printed case pastes into a scenario file and reproduces the status.
+    let pasted = format!("version = 1\n{}", failure["scenario"].as_str().unwrap());
+    std::fs::write(project.join("repro.toml"), pasted).unwrap();
+    let run = roda(&project, &["test", "repro.toml"]);
+    assert_eq!(run.code, 0, "the pasted case reproduces ZERO_SUM_VIOLATION: {run:?}");
+
+    // Human output shows the seed to reproduce with.
+    let run = roda(&project, &["test", "--fuzz", "20000", "--seed", "42"]);
+    assert!(run.stdout.contains("reproduce: cargo roda test --fuzz --seed 42"), "{run:?}");
+}
+
+#[test]
+fn fuzzing_a_correct_function_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let project = wat_project(dir.path(), &wat, FUZZ_SCENARIO);
+    let run = roda(&project, &["test", "--fuzz", "5000", "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let fuzz = &run.json()["fuzz"][0];
+    assert_eq!(fuzz["failure"], serde_json::Value::Null);
+    assert!(fuzz["executions"].as_u64().unwrap() >= 5000);
+}
+
+#[test]
+fn junit_and_costs() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let project = wat_project(dir.path(), &wat, FUZZ_SCENARIO);
+    let run = roda(&project, &["test", "--junit", "report.xml", "--costs", "costs.json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("fuel baseline written"), "{run:?}");
+    let xml = std::fs::read_to_string(project.join("report.xml")).unwrap();
+    assert!(xml.contains("<testcase classname=") && xml.contains("failures=\"0\""), "{xml}");
+    assert_eq!(roda(&project, &["test", "--costs", "costs.json"]).code, 0, "unchanged fuel passes");
+
+    // The same function doing extra work: its fuel grows past 10%.
+    let slower = wat.replace("(local $fee i64)", "(local $fee i64) (drop (i64.mul (local.get 5) (local.get 6))) (drop (i64.mul (local.get 5) (local.get 6))) (drop (i64.mul (local.get 5) (local.get 6)))");
+    std::fs::write(project.join("function.wat"), slower).unwrap();
+    let run = roda(&project, &["test", "--costs", "costs.json", "--junit", "report.xml"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stdout.contains("FUEL REGRESSION") && run.stdout.contains("--update-costs"), "{run:?}");
+    assert!(std::fs::read_to_string(project.join("report.xml")).unwrap().contains("<failure"));
+    assert_eq!(roda(&project, &["test", "--costs", "costs.json", "--update-costs"]).code, 0);
+    assert_eq!(roda(&project, &["test", "--costs", "costs.json"]).code, 0, "the new baseline holds");
+}
+
+#[test]
+fn a_bare_wasm_with_explicit_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = wat::parse_file(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    std::fs::write(dir.path().join("fee.wasm"), wasm).unwrap();
+    std::fs::write(dir.path().join("s.toml"), FEE_SCENARIOS.replace("fee_transfer", "fee")).unwrap();
+    let run = roda(dir.path(), &["test", "--wasm", "fee.wasm", "s.toml"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = roda(dir.path(), &["test", "--wasm", "fee.wasm", "--name", "other", "s.toml", "--output", "json"]);
+    assert_eq!(run.code, 5, "the calls name `fee`, which is not registered: {run:?}");
+}
+
+#[test]
+fn scenario_file_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    for (scenarios, message) in [
+        ("version = 1\n[[scenario]]\nname = \"s\"\nstep = []\n", "line 4"),
+        ("version = 2\n", "format version 2 is not supported"),
+        (
+            "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [\n  { call = \"f\" },\n  { call = \"f\", deposit = { account = 1, amount = 1 } },\n]\n",
+            "line 6: a step needs exactly one",
+        ),
+        (
+            "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", expect = \"SOMETIMES\" }]\n",
+            "unknown status",
+        ),
+        ("version = 1\n[[scenario]]\nname = \"s\"\nbalances = { alice = 5 }\n", "`alice` is not an account id"),
+        (
+            "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", params = [1,2,3,4,5,6,7,8,9] }]\n",
+            "at most 8",
+        ),
+    ] {
+        let project = dir.path().join(format!("p{}", message.len()));
+        std::fs::create_dir(&project).unwrap();
+        let project = wat_project(&project, &wat, scenarios);
+        let run = roda(&project, &["test"]);
+        assert_eq!(run.code, 1, "{scenarios}: {run:?}");
+        assert!(run.stderr.contains(message), "{scenarios}: {run:?}");
+    }
+}
+
+#[test]
+fn an_invalid_module_is_not_tested() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = r#"(module (import "env" "abort" (func (param i32 i32 i32 i32)))
+      (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#;
+    let project = wat_project(dir.path(), bad, "version = 1\n");
+    let run = roda(&project, &["test"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("env-abort"), "{run:?}");
+}
+
+#[test]
+fn fuzz_without_a_fuzz_table_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let project = wat_project(dir.path(), &wat, "version = 1\n[[scenario]]\nname = \"s\"\n");
+    let run = roda(&project, &["test", "--fuzz"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("[scenario.fuzz]"), "{run:?}");
+}
