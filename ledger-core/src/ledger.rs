@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::abi::{self, PARAM_COUNT};
-use crate::registry::{BinaryError, FunctionInfo, Registered, Registry, RegistryError};
+use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, Registry, RegistryError};
 use crate::runtime::{CallOutcome, Limits, LoadedFunction, RawCall, Runtime};
 use crate::state::{Entry, EntryKind, SYSTEM_ACCOUNT, TxState};
 use crate::{Status, crc32c};
@@ -193,6 +193,22 @@ struct TxRecord {
     entries: Range<usize>,
 }
 
+/// A function that passed every registration check and is compiled, not
+/// installed yet.
+pub struct PreparedFunction(Prepared<LoadedFunction>);
+
+impl PreparedFunction {
+    /// The name.
+    pub fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    /// The version and CRC it will be installed with.
+    pub fn registered(&self) -> Registered {
+        self.0.registered()
+    }
+}
+
 /// Why a ledger could not be created.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up the WebAssembly engine: {0}")]
@@ -265,12 +281,37 @@ impl Ledger {
         binary: &[u8],
         override_existing: bool,
     ) -> Result<Registered, RegistryError> {
+        let prepared = self.prepare_function(name, binary, override_existing)?;
+        Ok(self.install_function(prepared))
+    }
+
+    /// Every check and the compilation of
+    /// [`register_function`](Ledger::register_function), changing nothing:
+    /// a server writes the binary durably, then installs it.
+    pub fn prepare_function(
+        &self,
+        name: &str,
+        binary: &[u8],
+        override_existing: bool,
+    ) -> Result<PreparedFunction, RegistryError> {
         let runtime = &self.runtime;
-        self.registry.register(name, crc32c(binary), override_existing, || {
+        let prepared = self.registry.prepare(name, crc32c(binary), override_existing, || {
             let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
             check_entry_point(&module)?;
             Ok(runtime.load(module))
-        })
+        })?;
+        Ok(PreparedFunction(prepared))
+    }
+
+    /// Installs a prepared function; call it right after
+    /// [`prepare_function`](Ledger::prepare_function).
+    pub fn install_function(&mut self, prepared: PreparedFunction) -> Registered {
+        self.registry.install(prepared.0)
+    }
+
+    /// The version an unregister of `name` would get, changing nothing.
+    pub fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
+        self.registry.check_unregister(name)
     }
 
     /// Unregisters a function; returns the version of the unregister marker.

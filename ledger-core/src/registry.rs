@@ -81,6 +81,25 @@ pub struct Registered {
     pub crc32c: u32,
 }
 
+/// A registration that passed every check and is not installed yet.
+#[derive(Debug)]
+pub struct Prepared<T> {
+    name: String,
+    live: Live<T>,
+}
+
+impl<T> Prepared<T> {
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The version and CRC it will be installed with.
+    pub fn registered(&self) -> Registered {
+        Registered { version: self.live.version, crc32c: self.live.crc32c }
+    }
+}
+
 /// A live function: its version, CRC and what the owner stores with it.
 #[derive(Debug)]
 pub struct Live<T> {
@@ -138,6 +157,20 @@ impl<T> Registry<T> {
         override_existing: bool,
         load: impl FnOnce() -> Result<T, BinaryError>,
     ) -> Result<Registered, RegistryError> {
+        let prepared = self.prepare(name, crc32c, override_existing, load)?;
+        Ok(self.install(prepared))
+    }
+
+    /// Runs every check of [`register`](Registry::register) and computes the
+    /// version, changing nothing: a caller can make the registration durable
+    /// first, then [`install`](Registry::install) it.
+    pub fn prepare(
+        &self,
+        name: &str,
+        crc32c: u32,
+        override_existing: bool,
+        load: impl FnOnce() -> Result<T, BinaryError>,
+    ) -> Result<Prepared<T>, RegistryError> {
         validate_function_name(name)?;
         let payload = load()?;
         let record = self.records.get(name);
@@ -145,21 +178,33 @@ impl<T> Registry<T> {
             return Err(RegistryError::AlreadyExists(name.to_owned()));
         }
         let version = record.map_or(0, |r| r.last_version) + 1;
-        let live = Live { version, crc32c, payload };
-        self.records.insert(name.to_owned(), Record { last_version: version, live: Some(live) });
-        Ok(Registered { version, crc32c })
+        Ok(Prepared { name: name.to_owned(), live: Live { version, crc32c, payload } })
+    }
+
+    /// Installs a prepared registration. Call it right after
+    /// [`prepare`](Registry::prepare), with no other change in between.
+    pub fn install(&mut self, prepared: Prepared<T>) -> Registered {
+        let Prepared { name, live } = prepared;
+        let registered = Registered { version: live.version, crc32c: live.crc32c };
+        self.records.insert(name, Record { last_version: live.version, live: Some(live) });
+        registered
+    }
+
+    /// The version an unregister of `name` would get, changing nothing.
+    pub fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
+        match self.records.get(name) {
+            Some(record) if record.live.is_some() => Ok(record.last_version + 1),
+            _ => Err(RegistryError::NotFound(name.to_owned())),
+        }
     }
 
     /// Unregisters `name`, returning the version of the unregister marker.
     pub fn unregister(&mut self, name: &str) -> Result<u32, RegistryError> {
-        match self.records.get_mut(name) {
-            Some(record) if record.live.is_some() => {
-                record.live = None;
-                record.last_version += 1;
-                Ok(record.last_version)
-            }
-            _ => Err(RegistryError::NotFound(name.to_owned())),
-        }
+        let version = self.check_unregister(name)?;
+        let record = self.records.get_mut(name).expect("checked above");
+        record.live = None;
+        record.last_version = version;
+        Ok(version)
     }
 
     /// The live function under `name`.

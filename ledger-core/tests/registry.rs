@@ -210,3 +210,19 @@ fn list_is_sorted_and_shows_only_live_functions() {
     let names: Vec<String> = ledger.list_functions().into_iter().map(|f| f.name).collect();
     assert_eq!(names, ["alpha", "zeta"]);
 }
+
+/// Prepare checks and compiles without changing anything; install applies.
+#[test]
+fn prepare_then_install() {
+    let mut ledger = ledger();
+    let wasm = wat(EXECUTE_ONLY);
+    let prepared = ledger.prepare_function("f", &wasm, false).unwrap();
+    assert_eq!(prepared.registered().version, 1);
+    assert_eq!(prepared.name(), "f");
+    assert!(ledger.list_functions().is_empty(), "nothing installed yet");
+    assert_eq!(ledger.install_function(prepared).version, 1);
+    assert!(matches!(ledger.prepare_function("f", &wasm, false), Err(RegistryError::AlreadyExists(_))));
+    assert_eq!(ledger.check_unregister("f").unwrap(), 2);
+    assert_eq!(ledger.list_functions().len(), 1, "check_unregister changes nothing");
+    assert_eq!(ledger.check_unregister("g").unwrap_err(), RegistryError::NotFound("g".into()));
+}
