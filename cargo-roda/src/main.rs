@@ -35,6 +35,12 @@ enum Command {
     Build(commands::build::Args),
     Validate(commands::validate::Args),
     Test(commands::test::Args),
+    Deploy(commands::deploy::Args),
+    List(commands::list::Args),
+    Unregister(commands::unregister::Args),
+    Call(commands::call::Args),
+    Balance(commands::balance::Args),
+    Dev(commands::dev::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -57,6 +63,12 @@ fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => finish(commands::build::exec(args), format),
         Command::Validate(args) => finish(commands::validate::exec(args), format),
         Command::Test(args) => finish(commands::test::exec(args), format),
+        Command::Deploy(args) => finish(commands::deploy::exec(args), format),
+        Command::List(args) => finish(commands::list::exec(args), format),
+        Command::Unregister(args) => finish(commands::unregister::exec(args), format),
+        Command::Call(args) => finish(commands::call::exec(args), format),
+        Command::Balance(args) => finish(commands::balance::exec(args), format),
+        Command::Dev(args) => finish(commands::dev::exec(args), format),
     }
 }
 

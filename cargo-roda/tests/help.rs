@@ -13,6 +13,9 @@ fn help_texts() {
         ("build", vec!["build", "--help"]),
         ("validate", vec!["validate", "--help"]),
         ("test", vec!["test", "--help"]),
+        ("deploy", vec!["deploy", "--help"]),
+        ("call", vec!["call", "--help"]),
+        ("dev", vec!["dev", "--help"]),
     ] {
         let run = roda(&dir, &args);
         assert_eq!(run.code, 0, "{run:?}");

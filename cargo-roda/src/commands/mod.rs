@@ -1,8 +1,14 @@
 //! One module per subcommand, each with `Args` and `exec`.
 
+pub mod balance;
 pub mod build;
+pub mod call;
+pub mod deploy;
+pub mod dev;
+pub mod list;
 pub mod new;
 pub mod test;
+pub mod unregister;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -35,4 +41,88 @@ impl ProjectArgs {
         }
         Ok(project)
     }
+}
+
+/// Which server to talk to: flags shared by the commands that make RPCs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EndpointArgs {
+    /// Server URL: http://host:port or https://host:port (TLS).
+    #[arg(long, value_name = "URL", env = "RODA_SERVER")]
+    pub server: Option<String>,
+    /// A server profile from Roda.toml's [profiles].
+    #[arg(long, value_name = "NAME", env = "RODA_PROFILE")]
+    pub profile: Option<String>,
+    /// A CA certificate (PEM) to trust for https:// besides the system roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Read the bearer token from this file (default: $RODA_TOKEN). It is
+    /// sent as `authorization` metadata and never printed.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Seconds to wait for each request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Retries of a transient UNAVAILABLE, with backoff.
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+}
+
+/// The server used when nothing names one.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
+
+impl EndpointArgs {
+    /// Resolves the endpoint: `--server`/`RODA_SERVER`, then the profile
+    /// (`--profile`/`RODA_PROFILE`, else `local`) of a Roda.toml found from
+    /// the current directory, then the default local server.
+    pub fn endpoint(
+        &self,
+        project: Option<&cargo_roda::project::Project>,
+    ) -> Result<cargo_roda::rpc::client::Endpoint, cargo_roda::error::Error> {
+        use cargo_roda::error::Error;
+        use cargo_roda::exit::ExitCode;
+        let from_profile = |name: &str| project.and_then(|p| p.file.profiles.get(name)).map(|p| p.server.clone());
+        let url = match (&self.server, &self.profile) {
+            (Some(url), _) => url.clone(),
+            (None, Some(profile)) => from_profile(profile).ok_or_else(|| Error::Other {
+                exit: ExitCode::Error,
+                message: format!("no profile `{profile}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server"),
+            })?,
+            (None, None) => from_profile("local").unwrap_or_else(|| DEFAULT_SERVER.into()),
+        };
+        let token = match &self.token_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| Error::Other {
+                        exit: ExitCode::Error,
+                        message: format!("cannot read the token file {}: {e}", path.display()),
+                    })?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => std::env::var("RODA_TOKEN").ok().filter(|t| !t.is_empty()),
+        };
+        Ok(cargo_roda::rpc::client::Endpoint {
+            url,
+            ca_cert: self.ca_cert.clone(),
+            token,
+            timeout: std::time::Duration::from_secs(self.timeout),
+            retries: self.retries,
+        })
+    }
+}
+
+/// Runs an async block on a fresh runtime.
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, cargo_roda::error::Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
+        cargo_roda::error::Error::Other {
+            exit: cargo_roda::exit::ExitCode::Error,
+            message: format!("cannot start the async runtime: {e}"),
+        }
+    })?;
+    Ok(runtime.block_on(future))
+}
+
+/// An RPC failure as a command error (exit code 6).
+pub fn rpc_error(error: cargo_roda::rpc::client::RpcError) -> cargo_roda::error::Error {
+    cargo_roda::error::Error::Other { exit: cargo_roda::exit::ExitCode::RpcFailed, message: error.to_string() }
 }

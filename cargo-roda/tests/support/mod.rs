@@ -1,5 +1,8 @@
 //! Runs the real `cargo-roda` binary, the way cargo runs it.
+
 #![allow(dead_code)]
+
+pub mod dev;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,54 @@
+//! `cargo roda balance`.
+
+use cargo_roda::error::Error;
+use cargo_roda::output::Outcome;
+use cargo_roda::rpc::client::Client;
+use serde::Serialize;
+
+use super::{EndpointArgs, block_on, rpc_error};
+
+/// Show account balances.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  cargo roda balance 101 202 999")]
+pub struct Args {
+    /// Account ids.
+    #[arg(required = true, value_name = "ACCOUNT")]
+    pub accounts: Vec<u64>,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+}
+
+/// One balance.
+#[derive(Debug, Serialize)]
+pub struct Balance {
+    account: u64,
+    balance: i64,
+}
+
+/// The balances.
+#[derive(Debug, Serialize)]
+pub struct Balances {
+    balances: Vec<Balance>,
+}
+
+impl Outcome for Balances {
+    fn command(&self) -> &'static str {
+        "balance"
+    }
+
+    fn human(&self) -> String {
+        self.balances.iter().map(|b| format!("{:>12} {:>20}\n", b.account, b.balance)).collect()
+    }
+}
+
+/// Runs the command.
+pub fn exec(args: Args) -> Result<Balances, Error> {
+    let project = cargo_roda::project::Project::find(&std::env::current_dir().unwrap_or_default()).ok();
+    let endpoint = args.endpoint.endpoint(project.as_ref())?;
+    let values = block_on(async {
+        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
+        client.balances(&args.accounts).await.map_err(rpc_error)
+    })??;
+    let balances = args.accounts.iter().zip(values).map(|(a, b)| Balance { account: *a, balance: b }).collect();
+    Ok(Balances { balances })
+}

@@ -1,0 +1,142 @@
+//! `cargo roda deploy`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cargo_roda::builder::{self, BuildProfile};
+use cargo_roda::error::Error;
+use cargo_roda::exit::ExitCode;
+use cargo_roda::output::Outcome;
+use cargo_roda::rpc::client::Client;
+use cargo_roda::validate::{load_module, validate_file};
+use serde::Serialize;
+
+use super::{EndpointArgs, ProjectArgs, block_on, rpc_error};
+
+/// Build, validate and register the function on a server.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  cargo roda deploy\n  cargo roda deploy --profile staging --override\n  cargo roda deploy build/function.wasm --name fee_transfer --server https://ledger.example:50051"
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+    /// Replace a function already registered under the name (version + 1).
+    #[arg(long = "override")]
+    pub override_existing: bool,
+    /// Deploy this module instead of building the project.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// What was registered.
+#[derive(Debug, Serialize)]
+pub struct Deployed {
+    name: String,
+    server: String,
+    version: u32,
+    crc32c: String,
+    size: usize,
+    warnings: Vec<String>,
+}
+
+impl Outcome for Deployed {
+    fn command(&self) -> &'static str {
+        "deploy"
+    }
+
+    fn human(&self) -> String {
+        format!(
+            "Deployed {} v{} (crc32c {}, {} bytes) to {}\n",
+            self.name, self.version, self.crc32c, self.size, self.server
+        )
+    }
+}
+
+/// Where a project remembers what it deployed, per server, to notice names
+/// that were unregistered since.
+const HISTORY: &str = ".roda/deployed.json";
+
+type History = BTreeMap<String, BTreeMap<String, u32>>;
+
+fn load_history(root: &Path) -> History {
+    std::fs::read_to_string(root.join(HISTORY)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+fn save_history(root: &Path, history: &History) {
+    let text = serde_json::to_string_pretty(history).unwrap_or_default();
+    // Losing the history only loses a warning.
+    let _ = builder::write_atomically(&root.join(HISTORY), text.as_bytes());
+}
+
+fn other(exit: ExitCode, message: String) -> Error {
+    Error::Other { exit, message }
+}
+
+/// Runs the command.
+pub fn exec(args: Args) -> Result<Deployed, Error> {
+    let project = match (&args.file, args.project.load()) {
+        (None, Err(err)) => return Err(err),
+        (_, project) => project.ok(),
+    };
+    let (wasm_path, name) = match (&args.file, &project) {
+        (Some(path), _) => {
+            let name = args.project.name.clone().or_else(|| project.as_ref().map(|p| p.file.function.name.clone()));
+            let name = name.ok_or_else(|| {
+                other(
+                    ExitCode::Usage,
+                    "name the function with --name (or run inside a project with a Roda.toml)".into(),
+                )
+            })?;
+            (path.clone(), name)
+        }
+        (None, Some(project)) => {
+            let function = &project.file.function;
+            eprintln!("    Building {} ({}, release)", function.name, function.language.id());
+            (builder::build(project, BuildProfile::Release)?, function.name.clone())
+        }
+        (None, None) => unreachable!("handled above"),
+    };
+    // Refused locally, before anything is sent: invalid modules, oversize ones.
+    let report = validate_file(&wasm_path, Some(&name)).map_err(|e| other(ExitCode::Error, e.to_string()))?;
+    if !report.valid {
+        return Err(other(
+            ExitCode::InvalidModule,
+            format!("{}\nnot deployed: the module fails validation", report.human().trim_end()),
+        ));
+    }
+    let binary = load_module(&wasm_path).map_err(|e| other(ExitCode::Error, e.to_string()))?;
+    let endpoint = args.endpoint.endpoint(project.as_ref())?;
+    let local_crc = ledger_core::crc32c(&binary);
+    let mut history = project.as_ref().map(|p| load_history(&p.root)).unwrap_or_default();
+    let seen = history.get(&endpoint.url).and_then(|h| h.get(&name)).copied();
+    let (version, crc, warnings) = block_on(async {
+        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
+        let mut warnings = Vec::new();
+        let live = client.list().await.map_err(rpc_error)?;
+        if let (Some(seen), false) = (seen, live.iter().any(|f| f.name == name)) {
+            let warning = format!(
+                "`{name}` was deployed here before (v{seen}) and has been unregistered since: a roda-ledger server at ee2b042 restarts its version counter at 1 after an unregister, overwrites functions/{name}_v1.wasm, and then refuses to restart with a CRC mismatch. Consider deploying under a new name."
+            );
+            eprintln!("warning: {warning}");
+            warnings.push(warning);
+        }
+        let (version, crc) = client.register(&name, &binary, args.override_existing).await.map_err(rpc_error)?;
+        Ok::<_, Error>((version, crc, warnings))
+    })??;
+    if crc != local_crc {
+        return Err(other(
+            ExitCode::RpcFailed,
+            format!(
+                "the server reports CRC32C {crc:08x} for `{name}` v{version}, but the local binary's is {local_crc:08x}: the upload was altered"
+            ),
+        ));
+    }
+    if let Some(project) = &project {
+        history.entry(endpoint.url.clone()).or_default().insert(name.clone(), version);
+        save_history(&project.root, &history);
+    }
+    Ok(Deployed { name, server: endpoint.url, version, crc32c: format!("{crc:08x}"), size: binary.len(), warnings })
+}

@@ -1,0 +1,63 @@
+//! `cargo roda list`.
+
+use cargo_roda::error::Error;
+use cargo_roda::output::Outcome;
+use cargo_roda::rpc::client::Client;
+use serde::Serialize;
+
+use super::{EndpointArgs, block_on, rpc_error};
+
+/// List the functions registered on a server.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  cargo roda list\n  cargo roda list --server http://127.0.0.1:50051 --output json")]
+pub struct Args {
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+}
+
+/// One function.
+#[derive(Debug, Serialize)]
+pub struct Function {
+    name: String,
+    version: u32,
+    crc32c: String,
+}
+
+/// The functions.
+#[derive(Debug, Serialize)]
+pub struct Listed {
+    server: String,
+    functions: Vec<Function>,
+}
+
+impl Outcome for Listed {
+    fn command(&self) -> &'static str {
+        "list"
+    }
+
+    fn human(&self) -> String {
+        if self.functions.is_empty() {
+            return format!("no functions registered on {}\n", self.server);
+        }
+        let mut out = format!("{:<32} {:>7}  {}\n", "NAME", "VERSION", "CRC32C");
+        for f in &self.functions {
+            out.push_str(&format!("{:<32} {:>7}  {}\n", f.name, f.version, f.crc32c));
+        }
+        out
+    }
+}
+
+/// Runs the command.
+pub fn exec(args: Args) -> Result<Listed, Error> {
+    let project = cargo_roda::project::Project::find(&std::env::current_dir().unwrap_or_default()).ok();
+    let endpoint = args.endpoint.endpoint(project.as_ref())?;
+    let functions = block_on(async {
+        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
+        client.list().await.map_err(rpc_error)
+    })??;
+    let functions = functions
+        .into_iter()
+        .map(|f| Function { name: f.name, version: f.version, crc32c: format!("{:08x}", f.crc32c) })
+        .collect();
+    Ok(Listed { server: endpoint.url, functions })
+}

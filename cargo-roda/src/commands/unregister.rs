@@ -1,0 +1,46 @@
+//! `cargo roda unregister`.
+
+use cargo_roda::error::Error;
+use cargo_roda::output::Outcome;
+use cargo_roda::rpc::client::Client;
+use serde::Serialize;
+
+use super::{EndpointArgs, block_on, rpc_error};
+
+/// Unregister a function; later calls to it fail with status 5.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  cargo roda unregister fee_transfer")]
+pub struct Args {
+    /// The function's name.
+    pub name: String,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+}
+
+/// The unregister marker's version.
+#[derive(Debug, Serialize)]
+pub struct Unregistered {
+    name: String,
+    version: u32,
+}
+
+impl Outcome for Unregistered {
+    fn command(&self) -> &'static str {
+        "unregister"
+    }
+
+    fn human(&self) -> String {
+        format!("Unregistered {} (marker v{})\n", self.name, self.version)
+    }
+}
+
+/// Runs the command.
+pub fn exec(args: Args) -> Result<Unregistered, Error> {
+    let project = cargo_roda::project::Project::find(&std::env::current_dir().unwrap_or_default()).ok();
+    let endpoint = args.endpoint.endpoint(project.as_ref())?;
+    let version = block_on(async {
+        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
+        client.unregister(&args.name).await.map_err(rpc_error)
+    })??;
+    Ok(Unregistered { name: args.name, version })
+}

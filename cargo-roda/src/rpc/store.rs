@@ -1,0 +1,301 @@
+//! Durability for `cargo roda dev --data-dir`: the seed's layout
+//! (`functions/{name}_v{N}.wasm`, a 0-byte file for an unregister) plus a
+//! checksummed, append-only log of registrations and transactions, fsynced
+//! before every reply. Recovery replays the log into a fresh ledger and
+//! refuses to start when a binary is missing or its CRC differs.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use ledger_core::{Ledger, LedgerConfig, Operation};
+use serde::{Deserialize, Serialize};
+
+/// One log record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// A registration or override.
+    Register {
+        /// Name.
+        name: String,
+        /// Version.
+        version: u32,
+        /// CRC32C of `functions/{name}_v{version}.wasm`.
+        crc32c: u32,
+    },
+    /// An unregister (the 0-byte marker file).
+    Unregister {
+        /// Name.
+        name: String,
+        /// The marker's version.
+        version: u32,
+    },
+    /// A processed operation.
+    Transaction {
+        /// Its id.
+        tx_id: u64,
+        /// The operation.
+        op: OperationRecord,
+    },
+}
+
+/// An operation as logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OperationRecord {
+    /// Deposit.
+    Deposit {
+        /// Account.
+        account: u64,
+        /// Amount.
+        amount: u64,
+        /// Dedup key.
+        user_ref: u64,
+    },
+    /// Withdrawal.
+    Withdrawal {
+        /// Account.
+        account: u64,
+        /// Amount.
+        amount: u64,
+        /// Dedup key.
+        user_ref: u64,
+    },
+    /// Transfer.
+    Transfer {
+        /// Source.
+        from: u64,
+        /// Destination.
+        to: u64,
+        /// Amount.
+        amount: u64,
+        /// Dedup key.
+        user_ref: u64,
+    },
+    /// Function call.
+    Function {
+        /// Name.
+        name: String,
+        /// Parameters.
+        params: Vec<i64>,
+        /// Dedup key.
+        user_ref: u64,
+    },
+}
+
+impl From<&Operation> for OperationRecord {
+    fn from(op: &Operation) -> Self {
+        match op.clone() {
+            Operation::Deposit { account, amount, user_ref } => OperationRecord::Deposit { account, amount, user_ref },
+            Operation::Withdrawal { account, amount, user_ref } => {
+                OperationRecord::Withdrawal { account, amount, user_ref }
+            }
+            Operation::Transfer { from, to, amount, user_ref } => {
+                OperationRecord::Transfer { from, to, amount, user_ref }
+            }
+            Operation::Function { name, params, user_ref } => OperationRecord::Function { name, params, user_ref },
+        }
+    }
+}
+
+impl From<OperationRecord> for Operation {
+    fn from(op: OperationRecord) -> Self {
+        match op {
+            OperationRecord::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
+            OperationRecord::Withdrawal { account, amount, user_ref } => {
+                Operation::Withdrawal { account, amount, user_ref }
+            }
+            OperationRecord::Transfer { from, to, amount, user_ref } => {
+                Operation::Transfer { from, to, amount, user_ref }
+            }
+            OperationRecord::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
+        }
+    }
+}
+
+/// Why the data directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An I/O error.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The log is damaged before its end.
+    #[error("{}: record at byte {offset} is damaged ({why}) and more records follow; the log cannot be trusted. Restore it from a backup", .path.display())]
+    Corrupt {
+        /// The log.
+        path: PathBuf,
+        /// Where.
+        offset: u64,
+        /// What.
+        why: String,
+    },
+    /// A registered binary is gone.
+    #[error("{} is missing, but the log registers `{name}` v{version}: restore the file from a backup; the server will not start with a registry that differs from its log", .path.display())]
+    MissingBinary {
+        /// Name.
+        name: String,
+        /// Version.
+        version: u32,
+        /// The expected file.
+        path: PathBuf,
+    },
+    /// A registered binary changed on disk.
+    #[error("{} has CRC32C {found:08x}, but the log registers `{name}` v{version} with {expected:08x}: the file was changed or corrupted; restore it from a backup", .path.display())]
+    CrcMismatch {
+        /// Name.
+        name: String,
+        /// Version.
+        version: u32,
+        /// The file.
+        path: PathBuf,
+        /// CRC in the log.
+        expected: u32,
+        /// CRC on disk.
+        found: u32,
+    },
+    /// Replaying the log did not give what the log says.
+    #[error("replaying the log diverged: {0}")]
+    Diverged(String),
+}
+
+/// The log file's name inside the data directory.
+pub const LOG_FILE: &str = "ledger.log";
+
+/// An open data directory.
+pub struct Store {
+    dir: PathBuf,
+    log: File,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}
+
+/// The file a version of a function lives in.
+pub fn function_path(dir: &Path, name: &str, version: u32) -> PathBuf {
+    dir.join("functions").join(format!("{name}_v{version}.wasm"))
+}
+
+impl Store {
+    /// Opens (or creates) a data directory and replays it into a new ledger.
+    pub fn open(dir: &Path, config: LedgerConfig) -> Result<(Store, Ledger), StoreError> {
+        std::fs::create_dir_all(dir.join("functions")).map_err(io(dir))?;
+        let log_path = dir.join(LOG_FILE);
+        let mut log = OpenOptions::new().create(true).read(true).append(true).open(&log_path).map_err(io(&log_path))?;
+        let mut bytes = Vec::new();
+        log.read_to_end(&mut bytes).map_err(io(&log_path))?;
+        let (records, good_len) = decode(&bytes, &log_path)?;
+        if good_len < bytes.len() {
+            // A torn tail: a record whose write never finished, so it was
+            // never acknowledged. Drop it.
+            log.set_len(good_len as u64).map_err(io(&log_path))?;
+            log.sync_all().map_err(io(&log_path))?;
+        }
+        let mut ledger = Ledger::new(config).map_err(|e| StoreError::Diverged(e.to_string()))?;
+        for record in records {
+            replay(dir, &mut ledger, record)?;
+        }
+        Ok((Store { dir: dir.to_path_buf(), log }, ledger))
+    }
+
+    /// Writes a function's binary atomically: temp file, fsync, rename,
+    /// fsync of the directory. An unregister writes an empty file.
+    pub fn write_function(&self, name: &str, version: u32, bytes: &[u8]) -> Result<(), StoreError> {
+        let path = function_path(&self.dir, name, version);
+        let tmp = path.with_extension("wasm.tmp");
+        let write = || -> std::io::Result<()> {
+            let mut file = File::create(&tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            File::open(self.dir.join("functions"))?.sync_all()
+        };
+        write().map_err(io(&path))
+    }
+
+    /// Appends a record and fsyncs it.
+    pub fn append(&mut self, record: &Record) -> Result<(), StoreError> {
+        let payload = serde_json::to_vec(record).expect("records serialise");
+        let mut frame = Vec::with_capacity(payload.len() + 8);
+        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        frame.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
+        frame.extend_from_slice(&payload);
+        let path = self.dir.join(LOG_FILE);
+        self.log.write_all(&frame).map_err(io(&path))?;
+        self.log.sync_data().map_err(io(&path))
+    }
+}
+
+/// Splits the log into records; returns them and the length of the valid
+/// prefix.
+fn decode(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, usize), StoreError> {
+    let mut records = Vec::new();
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let corrupt = |why: String| StoreError::Corrupt { path: path.into(), offset: at as u64, why };
+        let Some(header) = bytes.get(at..at + 8) else { break };
+        let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+        let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+        let Some(payload) = bytes.get(at + 8..at + 8 + len) else { break };
+        let end = at + 8 + len;
+        if crc32c::crc32c(payload) != crc {
+            if end == bytes.len() {
+                break; // the last write was torn
+            }
+            return Err(corrupt("checksum mismatch".into()));
+        }
+        let record: Record = serde_json::from_slice(payload).map_err(|e| corrupt(e.to_string()))?;
+        records.push(record);
+        at = end;
+    }
+    Ok((records, at))
+}
+
+fn replay(dir: &Path, ledger: &mut Ledger, record: Record) -> Result<(), StoreError> {
+    match record {
+        Record::Register { name, version, crc32c } => {
+            let path = function_path(dir, &name, version);
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::MissingBinary { name, version, path });
+                }
+                Err(e) => return Err(StoreError::Io { path, source: e }),
+            };
+            let found = crc32c::crc32c(&bytes);
+            if found != crc32c {
+                return Err(StoreError::CrcMismatch { name, version, path, expected: crc32c, found });
+            }
+            let registered = ledger
+                .register_function(&name, &bytes, true)
+                .map_err(|e| StoreError::Diverged(format!("`{name}` v{version} no longer registers: {e}")))?;
+            if registered.version != version {
+                return Err(StoreError::Diverged(format!(
+                    "`{name}` replays as v{}, the log says v{version}",
+                    registered.version
+                )));
+            }
+        }
+        Record::Unregister { name, version } => {
+            let replayed = ledger.unregister_function(&name).map_err(|e| StoreError::Diverged(e.to_string()))?;
+            if replayed != version {
+                return Err(StoreError::Diverged(format!(
+                    "unregister of `{name}` replays as v{replayed}, the log says v{version}"
+                )));
+            }
+        }
+        Record::Transaction { tx_id, op } => {
+            let receipt = ledger.submit(&Operation::from(op));
+            if receipt.tx_id != tx_id {
+                return Err(StoreError::Diverged(format!("transaction {tx_id} replays as {}", receipt.tx_id)));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! The README's main-job command, run for real with this build.
+
+mod support;
+
+#[test]
+fn main_job_script_runs_end_to_end() {
+    let output = std::process::Command::new("bash")
+        .arg(support::repo_root().join("scripts/main-job.sh"))
+        .env("CARGO_RODA", env!("CARGO_BIN_EXE_cargo-roda"))
+        .env("CARGO_TARGET_DIR", support::shared_target_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("Created Rust function `fee_transfer`"), "{stdout}");
+    assert!(stdout.contains("Deployed fee_transfer v1"), "{stdout}");
+    assert!(stdout.contains("transaction 1: INSUFFICIENT_FUNDS (1)"), "{stdout}");
+    assert!(stdout.ends_with("main job: ok\n"), "{stdout}");
+}

@@ -1,0 +1,275 @@
+//! deploy / list / unregister / call / balance against a real `cargo roda
+//! dev` process on loopback, and the server's own behaviour.
+
+mod support;
+
+use std::path::Path;
+
+use cargo_roda::rpc::client::{Client, Endpoint};
+use cargo_roda::rpc::proto;
+use ledger_core::{Operation, Status};
+use support::dev::{DevServer, against};
+use support::roda;
+
+fn endpoint(url: &str) -> Endpoint {
+    Endpoint { url: url.into(), ca_cert: None, token: None, timeout: std::time::Duration::from_secs(10), retries: 2 }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn deposit(url: &str, account: u64, amount: u64, user_ref: u64) -> Status {
+    runtime().block_on(async {
+        let mut client = Client::connect(&endpoint(url)).await.unwrap();
+        client
+            .submit(&Operation::Deposit { account, amount, user_ref }, proto::WaitLevel::Committed)
+            .await
+            .unwrap()
+            .status
+    })
+}
+
+/// A WAT project `fee_transfer` in `dir`, built.
+fn project(dir: &Path) -> std::path::PathBuf {
+    assert_eq!(roda(dir, &["new", "fee_transfer", "--lang", "wat"]).code, 0);
+    dir.join("fee_transfer")
+}
+
+#[test]
+fn new_build_deploy_call_list_unregister() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path());
+    let server = DevServer::start(&[]);
+    let url = server.url.clone();
+
+    let deployed = against(&project, &url, &["deploy", "--output", "json"]);
+    assert_eq!(deployed.code, 0, "{deployed:?}");
+    let deployed = deployed.json();
+    assert_eq!(deployed["version"], 1);
+    let wasm = std::fs::read(project.join("build/function.wasm")).unwrap();
+    assert_eq!(deployed["crc32c"], format!("{:08x}", ledger_core::crc32c(&wasm)));
+
+    let call = against(&project, &url, &["call", "fee_transfer", "101", "202", "999", "10000", "50"]);
+    assert_eq!(call.code, 0, "{call:?}");
+    assert!(call.stdout.contains("INSUFFICIENT_FUNDS (1)"), "{call:?}");
+    assert_eq!(deposit(&url, 101, 20_000, 0), Status::NONE);
+    let call = against(
+        &project,
+        &url,
+        &["call", "fee_transfer", "101", "202", "999", "10000", "50", "--show-entries", "--output", "json"],
+    );
+    let json = call.json();
+    assert_eq!(json["status"], "NONE");
+    assert_eq!(
+        json["entries"][0],
+        serde_json::json!({ "account": 101, "amount": 10050, "kind": "credit", "balance": 9950 })
+    );
+    assert_eq!(json["entries"].as_array().unwrap().len(), 3);
+    let balance = against(&project, &url, &["balance", "101", "202", "999", "--output", "json"]).json();
+    assert_eq!(
+        balance["balances"],
+        serde_json::json!([
+            { "account": 101, "balance": 9950 }, { "account": 202, "balance": 10000 }, { "account": 999, "balance": 50 }
+        ])
+    );
+
+    // user_ref dedup over the wire.
+    let first = against(&project, &url, &["call", "fee_transfer", "101", "202", "999", "1", "0", "--user-ref", "77"]);
+    assert!(first.stdout.contains(": NONE"), "{first:?}");
+    let again = against(&project, &url, &["call", "fee_transfer", "101", "202", "999", "1", "0", "--user-ref", "77"]);
+    assert!(again.stdout.contains("DUPLICATE (7)"), "{again:?}");
+
+    let list = against(&project, &url, &["list", "--output", "json"]).json();
+    assert_eq!(list["functions"][0]["name"], "fee_transfer");
+    assert_eq!(list["functions"][0]["version"], 1);
+
+    let taken = against(&project, &url, &["deploy"]);
+    assert_eq!(taken.code, 6, "{taken:?}");
+    assert!(taken.stderr.contains("AlreadyExists") && taken.stderr.contains("--override"), "{taken:?}");
+    let overridden = against(&project, &url, &["deploy", "--override", "--output", "json"]).json();
+    assert_eq!(overridden["version"], 2, "override bumps the version");
+
+    let unregistered = against(&project, &url, &["unregister", "fee_transfer", "--output", "json"]).json();
+    assert_eq!(unregistered["version"], 3);
+    let call = against(&project, &url, &["call", "fee_transfer", "101"]);
+    assert!(call.stdout.contains("INVALID_OPERATION (5)"), "{call:?}");
+    let missing = against(&project, &url, &["unregister", "fee_transfer"]);
+    assert_eq!(missing.code, 6);
+    assert!(missing.stderr.contains("NotFound: function `fee_transfer` is not registered"), "{missing:?}");
+
+    // Deploying again warns that the name was unregistered on this server.
+    let redeployed = against(&project, &url, &["deploy", "--output", "json"]);
+    assert_eq!(redeployed.code, 0, "{redeployed:?}");
+    let json = redeployed.json();
+    assert_eq!(json["version"], 4, "the counter never restarts");
+    assert!(json["warnings"][0].as_str().unwrap().contains("unregistered"), "{json:#}");
+    assert_eq!(server.stop().code(), Some(0), "stops cleanly on SIGTERM");
+}
+
+#[test]
+fn the_server_answers_with_the_servers_codes_and_messages() {
+    let server = DevServer::start(&[]);
+    let wasm = wat::parse_file(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    runtime().block_on(async {
+        let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        let err = client.register("fee-transfer", &wasm, false).await.unwrap_err();
+        assert_eq!(err.code(), Some(tonic::Code::InvalidArgument));
+        assert!(
+            err.to_string()
+                .contains("function name `fee-transfer` must contain only ASCII alphanumerics and underscore"),
+            "{err}"
+        );
+        let err = client.register("f", b"junk", false).await.unwrap_err();
+        assert!(err.to_string().contains("failed to parse WebAssembly module"), "{err}");
+        // Over 4 MiB: refused by the gRPC layer, as on a server.
+        let big = vec![0u8; ledger_core::abi::MAX_BINARY_SIZE + 1];
+        let err = client.register("f", &big, false).await.unwrap_err();
+        assert_eq!(err.code(), Some(tonic::Code::OutOfRange), "{err}");
+        // A module with a foreign import registers (the server does not check
+        // imports) and its calls fail with 5.
+        let foreign = wat::parse_file(support::repo_root().join("tests/hostile/wasi_import.wat")).unwrap();
+        assert_eq!(client.register("foreign", &foreign, false).await.unwrap(), (1, ledger_core::crc32c(&foreign)));
+        let op = Operation::Function { name: "foreign".into(), params: vec![], user_ref: 0 };
+        assert_eq!(client.submit(&op, proto::WaitLevel::Computed).await.unwrap().status, Status::INVALID_OPERATION);
+        assert!(client.entries(999).await.unwrap_err().to_string().contains("NotFound"));
+    });
+}
+
+#[test]
+fn deploy_refuses_invalid_and_oversize_modules_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&[]);
+    let hostile = support::repo_root().join("tests/hostile/env_abort.wat");
+    let run = against(dir.path(), &server.url, &["deploy", hostile.to_str().unwrap(), "--name", "f"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("env-abort") && run.stderr.contains("not deployed"), "{run:?}");
+    let padding = "\\00".repeat(ledger_core::abi::MAX_BINARY_SIZE);
+    let big = wat::parse_str(format!(
+        r#"(module (memory 65) (data (i32.const 0) "{padding}") (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#
+    ))
+    .unwrap();
+    std::fs::write(dir.path().join("big.wasm"), big).unwrap();
+    let run = against(dir.path(), &server.url, &["deploy", "big.wasm", "--name", "f"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("too-large"), "{run:?}");
+    let list = against(dir.path(), &server.url, &["list", "--output", "json"]).json();
+    assert_eq!(list["functions"], serde_json::json!([]), "nothing was sent");
+}
+
+#[test]
+fn client_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on this port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let run = against(dir.path(), &url, &["list", "--retries", "0", "--output", "json"]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.json()["error"]["message"].as_str().unwrap().contains("cargo roda dev"));
+    let run = against(dir.path(), "not a url", &["list"]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stderr.contains("is not a server URL"), "{run:?}");
+    let run = roda(dir.path(), &["list", "--profile", "staging"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("no profile `staging`"), "{run:?}");
+    let run = roda(dir.path(), &["call", "f", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("at most 8"), "{run:?}");
+}
+
+#[test]
+fn a_server_that_starts_late_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let client = support::command(dir.path(), &["list", "--retries", "6", "--output", "json"])
+        .env("RODA_SERVER", &url)
+        .spawn_output();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-roda"))
+        .args(["roda", "dev", "--listen", &listen])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let run = client.join().unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn profiles_from_roda_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path());
+    let server = DevServer::start(&[]);
+    let roda_toml = std::fs::read_to_string(project.join("Roda.toml")).unwrap();
+    std::fs::write(project.join("Roda.toml"), format!("{roda_toml}\n[profiles.test]\nserver = \"{}\"\n", server.url))
+        .unwrap();
+    let run = roda(&project, &["deploy", "--profile", "test"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = support::finish(
+        support::command(&project, &["list", "--output", "json"]).env("RODA_PROFILE", "test").output().unwrap(),
+    );
+    assert_eq!(run.json()["functions"][0]["name"], "fee_transfer", "{run:?}");
+}
+
+#[test]
+fn the_token_is_sent_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "s3cr3t-token-value";
+    let server = DevServer::try_start(&["--token-env", "DEV_TOKEN"], &[("DEV_TOKEN", secret)]).unwrap();
+    let run = against(dir.path(), &server.url, &["list"]);
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stderr.contains("Unauthenticated") && run.stderr.contains("RODA_TOKEN"), "{run:?}");
+    let run = support::finish(
+        support::command(dir.path(), &["list", "--output", "json"])
+            .env("RODA_SERVER", &server.url)
+            .env("RODA_TOKEN", secret)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    std::fs::write(dir.path().join("token"), format!("{secret}\n")).unwrap();
+    let run = against(dir.path(), &server.url, &["list", "--token-file", "token"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = support::finish(
+        support::command(dir.path(), &["list"])
+            .env("RODA_SERVER", &server.url)
+            .env("RODA_TOKEN", "wrong")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 6);
+    assert!(!run.stdout.contains("wrong") && !run.stderr.contains("Bearer wrong"), "{run:?}");
+}
+
+#[test]
+fn tls_with_a_self_signed_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+    let cert_path = dir.path().join("cert.pem");
+    let key_path = dir.path().join("key.pem");
+    let server =
+        DevServer::start(&["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()]);
+    let port = server.url.rsplit(':').next().unwrap();
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let url = format!("https://localhost:{port}");
+    let run = against(dir.path(), &url, &["list", "--ca-cert", "cert.pem", "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = against(dir.path(), &url, &["list", "--retries", "0"]);
+    assert_eq!(run.code, 6, "an unknown certificate is refused: {run:?}");
+}
+
+trait SpawnOutput {
+    fn spawn_output(self) -> std::thread::JoinHandle<support::Run>;
+}
+
+impl SpawnOutput for &mut std::process::Command {
+    fn spawn_output(self) -> std::thread::JoinHandle<support::Run> {
+        let child = self.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        std::thread::spawn(move || support::finish(child.wait_with_output().unwrap()))
+    }
+}

@@ -1,0 +1,75 @@
+//! A real `cargo roda dev` process on an ephemeral loopback port.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running dev server; stopped with SIGTERM when dropped.
+pub struct DevServer {
+    pub child: Child,
+    pub url: String,
+}
+
+impl DevServer {
+    /// Starts `cargo roda dev --listen 127.0.0.1:0 EXTRA...` and waits for its address.
+    pub fn start(extra: &[&str]) -> DevServer {
+        DevServer::try_start(extra, &[]).unwrap_or_else(|stderr| panic!("dev server did not start:\n{stderr}"))
+    }
+
+    /// Like `start`, with environment variables; `Err(stderr)` if it exits instead.
+    pub fn try_start(extra: &[&str], env: &[(&str, &str)]) -> Result<DevServer, String> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-roda"));
+        command
+            .args(["roda", "dev", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn cargo-roda dev");
+        let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+        let mut line = String::new();
+        stderr.read_line(&mut line).expect("read stderr");
+        let Some(url) = line.trim().strip_prefix("cargo roda dev: listening on ") else {
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+            let _ = child.wait();
+            return Err(format!("{line}{rest}"));
+        };
+        let url = url.to_owned();
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in stderr.lines() {});
+        Ok(DevServer { child, url })
+    }
+
+    /// SIGTERM, then wait: the server must stop by itself.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        self.child.wait().expect("wait for the server")
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs `cargo roda ARGS` against `url` from `dir`.
+pub fn against(dir: &Path, url: &str, args: &[&str]) -> super::Run {
+    super::finish(super::command(dir, args).env("RODA_SERVER", url).output().expect("run cargo-roda"))
+}

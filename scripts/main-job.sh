@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The main job, end to end, on a fresh machine: install the CLI, scaffold a
+# function, build and validate it, run its scenarios in the simulator and its
+# native unit tests, start a local ledger, deploy, call, list.
+#
+#   bash scripts/main-job.sh            # builds cargo-roda from this checkout
+#   CARGO_RODA=/path/to/cargo-roda bash scripts/main-job.sh
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+if [[ -z "${CARGO_RODA:-}" ]]; then
+  cargo build --release --locked --manifest-path "$repo/Cargo.toml" -p cargo-roda
+  CARGO_RODA="$repo/target/release/cargo-roda"
+fi
+# `cargo roda` runs the `cargo-roda` found on PATH.
+bin=$(mktemp -d)
+ln -s "$CARGO_RODA" "$bin/cargo-roda"
+export PATH="$bin:$PATH"
+
+work=$(mktemp -d)
+cd "$work"
+cargo roda new fee_transfer
+cd fee_transfer
+cargo roda build
+cargo roda test
+cargo test --quiet
+
+cargo roda dev --listen 127.0.0.1:0 2> dev.log &
+dev=$!
+trap 'kill $dev 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening dev.log && break; sleep 0.1; done
+RODA_SERVER=$(grep -o 'http://[0-9.:]*' dev.log)
+export RODA_SERVER
+
+cargo roda deploy
+cargo roda call fee_transfer 101 202 999 10000 50 --show-entries
+cargo roda list
+kill -TERM $dev
+wait $dev
+echo "main job: ok"
