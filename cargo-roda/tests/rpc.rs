@@ -273,3 +273,38 @@ impl SpawnOutput for &mut std::process::Command {
         std::thread::spawn(move || support::finish(child.wait_with_output().unwrap()))
     }
 }
+
+/// SIGTERM while a function loops: the call is bounded by fuel, answers with
+/// status 5, and the server then stops by itself.
+#[test]
+fn sigterm_while_a_function_runs_stops_cleanly() {
+    // About 20 billion instructions: seconds of looping.
+    let server = DevServer::start(&["--fuel", "20000000000"]);
+    let url = server.url.clone();
+    let spin = wat::parse_str(
+        r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (loop br 0) i32.const 0))"#,
+    )
+    .unwrap();
+    runtime().block_on(async {
+        let mut client = Client::connect(&endpoint(&url)).await.unwrap();
+        client.register("spin", &spin, false).await.unwrap();
+    });
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let call = {
+        let answered = answered.clone();
+        std::thread::spawn(move || {
+            let result = runtime().block_on(async {
+                let mut client = Client::connect(&endpoint(&url)).await.unwrap();
+                let op = Operation::Function { name: "spin".into(), params: vec![], user_ref: 0 };
+                client.submit(&op, proto::WaitLevel::Committed).await
+            });
+            answered.store(true, std::sync::atomic::Ordering::SeqCst);
+            result
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!answered.load(std::sync::atomic::Ordering::SeqCst), "the call is still running when SIGTERM arrives");
+    assert_eq!(server.stop().code(), Some(0), "the server stops cleanly");
+    let result = call.join().unwrap().expect("the running call was answered before the server stopped");
+    assert_eq!(result.status, Status::INVALID_OPERATION);
+}

@@ -92,10 +92,16 @@ impl Interceptor for Auth {
 }
 
 type Inner = LedgerClient<tonic::service::interceptor::InterceptedService<Channel, Auth>>;
+type HeadInner =
+    super::head::ledger_client::LedgerClient<tonic::service::interceptor::InterceptedService<Channel, Auth>>;
 
 /// A connected client.
 pub struct Client {
     inner: Inner,
+    /// The same connection, speaking HEAD's message shapes.
+    head: HeadInner,
+    /// Whether the server answered HEAD-style (a non-zero `term`).
+    head_style: bool,
     retries: u32,
 }
 
@@ -152,7 +158,13 @@ impl Client {
             ),
             None => None,
         };
-        Ok(Client { inner: LedgerClient::with_interceptor(channel, Auth(token)), retries: endpoint.retries })
+        let auth = Auth(token);
+        Ok(Client {
+            inner: LedgerClient::with_interceptor(channel.clone(), auth.clone()),
+            head: super::head::ledger_client::LedgerClient::with_interceptor(channel, auth),
+            head_style: false,
+            retries: endpoint.retries,
+        })
     }
 
     /// Runs `call`, retrying a transient UNAVAILABLE with backoff. `before_retry`
@@ -234,7 +246,10 @@ impl Client {
         Ok(response.await?.version)
     }
 
-    /// Submits an operation and waits for it.
+    /// Submits an operation and waits for it. The status is read the
+    /// ee2b042 way (`fail_reason` in the response); a HEAD-style server,
+    /// which answers with a `term` and no `fail_reason`, is asked for the
+    /// transaction and the status read from its metadata.
     pub async fn submit(&mut self, op: &Operation, wait: proto::WaitLevel) -> Result<CallResult, RpcError> {
         let request =
             proto::SubmitAndWaitRequest { operation: Some(super::operation_to_proto(op)), wait_level: wait as i32 };
@@ -245,12 +260,58 @@ impl Client {
             .await
             .map_err(|s| RpcError::Status { method: "SubmitAndWait", code: s.code(), message: s.message().to_owned() })?
             .into_inner();
-        let status = LedgerStatus(u8::try_from(response.fail_reason).unwrap_or(u8::MAX));
+        self.head_style = response.term != 0;
+        let fail_reason = match self.head_style {
+            false => response.fail_reason,
+            true => self.head_transaction(response.transaction_id).await?.0,
+        };
+        let status = LedgerStatus(u8::try_from(fail_reason).unwrap_or(u8::MAX));
         Ok(CallResult { tx_id: response.transaction_id, status })
     }
 
-    /// A transaction's committed entries.
+    /// A transaction from a HEAD-style server: its `fail_reason` and entries.
+    async fn head_transaction(&mut self, tx_id: u64) -> Result<(u32, Vec<proto::TxEntryRecord>), RpcError> {
+        use super::head;
+        let response = self
+            .head
+            .get_transaction(head::GetTransactionRequest { tx_id })
+            .await
+            .map_err(|s| RpcError::Status {
+                method: "GetTransaction",
+                code: s.code(),
+                message: s.message().to_owned(),
+            })?
+            .into_inner();
+        let transaction = response.transaction.unwrap_or_default();
+        let Some(head::wal_entry::Entry::Metadata(meta)) = transaction.meta.and_then(|m| m.entry) else {
+            return Err(RpcError::Status {
+                method: "GetTransaction",
+                code: Code::DataLoss,
+                message: format!("transaction {tx_id} came back without its metadata"),
+            });
+        };
+        let entries = transaction
+            .items
+            .into_iter()
+            .filter_map(|item| match item.entry {
+                Some(head::wal_entry::Entry::TxEntry(e)) => Some(proto::TxEntryRecord {
+                    account_id: e.account_id,
+                    amount: e.amount,
+                    kind: e.kind,
+                    computed_balance: e.computed_balance,
+                }),
+                _ => None,
+            })
+            .collect();
+        Ok((meta.fail_reason, entries))
+    }
+
+    /// A transaction's committed entries (asked the HEAD way when the
+    /// server answered HEAD-style).
     pub async fn entries(&mut self, tx_id: u64) -> Result<Vec<proto::TxEntryRecord>, RpcError> {
+        if self.head_style {
+            return Ok(self.head_transaction(tx_id).await?.1);
+        }
         let response =
             self.retry("GetTransaction", |mut c| async move {
                 c.get_transaction(proto::GetTransactionRequest { tx_id }).await

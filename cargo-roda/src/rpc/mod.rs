@@ -11,6 +11,13 @@ pub mod proto {
     tonic::include_proto!("roda.ledger.v1");
 }
 
+/// The response shapes of roda-ledger HEAD (e14b146) that differ from
+/// ee2b042, from `proto/head.proto`.
+#[allow(missing_docs, clippy::all)]
+pub mod head {
+    include!(concat!(env!("OUT_DIR"), "/head/roda.ledger.v1.rs"));
+}
+
 use ledger_core::Operation;
 
 /// A proto operation as a ledger-core operation; `None` when the request

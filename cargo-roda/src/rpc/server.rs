@@ -134,6 +134,8 @@ impl proto::ledger_server::Ledger for DevService {
         Ok(Response::new(proto::SubmitAndWaitResponse {
             transaction_id: receipt.tx_id,
             fail_reason: u32::from(receipt.status.code()),
+            // ee2b042 has no term: left 0, the field is not on the wire.
+            term: 0,
         }))
     }
 
