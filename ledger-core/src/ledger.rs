@@ -45,6 +45,8 @@ impl Default for LedgerConfig {
 
 /// An operation, as `SubmitAndWait` carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 pub enum Operation {
     /// Adds `amount` to `account`, taken from the system account 0.
     Deposit {

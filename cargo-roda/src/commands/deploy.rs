@@ -3,15 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cargo_roda::builder::{self, BuildProfile};
+use cargo_roda::builder;
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
 use cargo_roda::rpc::client::Client;
-use cargo_roda::validate::{load_module, validate_file};
 use serde::Serialize;
 
-use super::{EndpointArgs, ProjectArgs, block_on, rpc_error};
+use super::{CheckedModule, EndpointArgs, ProjectArgs, block_on, checked_module, rpc_error};
 
 /// Build, validate and register the function on a server.
 #[derive(Debug, clap::Args)]
@@ -77,37 +76,9 @@ fn other(exit: ExitCode, message: String) -> Error {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Deployed, Error> {
-    let project = match (&args.file, args.project.load()) {
-        (None, Err(err)) => return Err(err),
-        (_, project) => project.ok(),
-    };
-    let (wasm_path, name) = match (&args.file, &project) {
-        (Some(path), _) => {
-            let name = args.project.name.clone().or_else(|| project.as_ref().map(|p| p.file.function.name.clone()));
-            let name = name.ok_or_else(|| {
-                other(
-                    ExitCode::Usage,
-                    "name the function with --name (or run inside a project with a Roda.toml)".into(),
-                )
-            })?;
-            (path.clone(), name)
-        }
-        (None, Some(project)) => {
-            let function = &project.file.function;
-            eprintln!("    Building {} ({}, release)", function.name, function.language.id());
-            (builder::build(project, BuildProfile::Release)?, function.name.clone())
-        }
-        (None, None) => unreachable!("handled above"),
-    };
     // Refused locally, before anything is sent: invalid modules, oversize ones.
-    let report = validate_file(&wasm_path, Some(&name)).map_err(|e| other(ExitCode::Error, e.to_string()))?;
-    if !report.valid {
-        return Err(other(
-            ExitCode::InvalidModule,
-            format!("{}\nnot deployed: the module fails validation", report.human().trim_end()),
-        ));
-    }
-    let binary = load_module(&wasm_path).map_err(|e| other(ExitCode::Error, e.to_string()))?;
+    let CheckedModule { project, name, bytes: binary } =
+        checked_module(&args.project, args.file.as_deref(), false, "not deployed: the module fails validation")?;
     let endpoint = args.endpoint.endpoint(project.as_ref())?;
     let local_crc = ledger_core::crc32c(&binary);
     let mut history = project.as_ref().map(|p| load_history(&p.root)).unwrap_or_default();

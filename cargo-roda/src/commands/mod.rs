@@ -43,6 +43,65 @@ impl ProjectArgs {
     }
 }
 
+/// A validated module a command works on.
+pub struct CheckedModule {
+    /// The project, when there is one.
+    pub project: Option<cargo_roda::project::Project>,
+    /// The function's name.
+    pub name: String,
+    /// The binary.
+    pub bytes: Vec<u8>,
+}
+
+/// The module `file`, or the project built the way `cargo roda build` does;
+/// refused with exit code 3 and `refusal` when it fails validation. The name
+/// is `--name`, else the project's, else (if `name_from_file`) the file's stem.
+pub fn checked_module(
+    project_args: &ProjectArgs,
+    file: Option<&std::path::Path>,
+    name_from_file: bool,
+    refusal: &str,
+) -> Result<CheckedModule, cargo_roda::error::Error> {
+    use cargo_roda::error::Error;
+    use cargo_roda::exit::ExitCode;
+    let other = |exit, message: String| Error::Other { exit, message };
+    let project = match (file, project_args.load()) {
+        (None, Err(err)) => return Err(err),
+        (_, project) => project.ok(),
+    };
+    let (path, name) = match (file, &project) {
+        (Some(path), _) => {
+            let name = project_args
+                .name
+                .clone()
+                .or_else(|| project.as_ref().map(|p| p.file.function.name.clone()))
+                .or_else(|| {
+                    name_from_file.then(|| path.file_stem().map(|s| s.to_string_lossy().into_owned())).flatten()
+                })
+                .ok_or_else(|| {
+                    other(
+                        ExitCode::Usage,
+                        "name the function with --name (or run inside a project with a Roda.toml)".into(),
+                    )
+                })?;
+            (path.to_path_buf(), name)
+        }
+        (None, Some(project)) => {
+            let function = &project.file.function;
+            eprintln!("    Building {} ({}, release)", function.name, function.language.id());
+            (cargo_roda::builder::build(project, cargo_roda::builder::BuildProfile::Release)?, function.name.clone())
+        }
+        (None, None) => unreachable!("a missing project returned above"),
+    };
+    let report =
+        cargo_roda::validate::validate_file(&path, Some(&name)).map_err(|e| other(ExitCode::Error, e.to_string()))?;
+    if !report.valid {
+        return Err(other(ExitCode::InvalidModule, format!("{}\n{refusal}", report.human().trim_end())));
+    }
+    let bytes = cargo_roda::validate::load_module(&path).map_err(|e| other(ExitCode::Error, e.to_string()))?;
+    Ok(CheckedModule { project, name, bytes })
+}
+
 /// Which server to talk to: flags shared by the commands that make RPCs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EndpointArgs {

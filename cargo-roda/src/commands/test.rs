@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cargo_roda::builder::{self, BuildProfile};
+use cargo_roda::builder;
 use cargo_roda::costs::{self, Costs, Regression};
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
@@ -10,11 +10,10 @@ use cargo_roda::fuzz::{self, FuzzOptions, FuzzResult};
 use cargo_roda::junit;
 use cargo_roda::output::Outcome;
 use cargo_roda::scenario::{self, ScenarioResult, Subject};
-use cargo_roda::validate::{load_module, validate_file};
 use ledger_core::{LedgerConfig, Limits};
 use serde::Serialize;
 
-use super::ProjectArgs;
+use super::{ProjectArgs, checked_module};
 
 /// Run scenarios against the built .wasm in a local ledger, fuzz invariants,
 /// and check fuel costs.
@@ -185,39 +184,6 @@ fn other(exit: ExitCode, message: impl Into<String>) -> Error {
     Error::Other { exit, message: message.into() }
 }
 
-/// The module under test: `--wasm`, or the project built like `cargo roda build`.
-fn subject(args: &Args) -> Result<(Subject, Option<PathBuf>), Error> {
-    let project = match (&args.wasm, args.project.load()) {
-        (None, Err(err)) => return Err(err),
-        (_, project) => project.ok(),
-    };
-    let (wasm_path, name) = match (&args.wasm, &project) {
-        (Some(path), _) => {
-            let name = match (&args.project.name, &project) {
-                (Some(name), _) => name.clone(),
-                (None, Some(project)) => project.file.function.name.clone(),
-                (None, None) => path.file_stem().map_or("function".into(), |s| s.to_string_lossy().into_owned()),
-            };
-            (path.clone(), name)
-        }
-        (None, Some(project)) => {
-            let function = &project.file.function;
-            eprintln!("    Building {} ({}, release)", function.name, function.language.id());
-            (builder::build(project, BuildProfile::Release)?, function.name.clone())
-        }
-        (None, None) => unreachable!("handled above"),
-    };
-    let report = validate_file(&wasm_path, Some(&name)).map_err(|e| other(ExitCode::Error, e.to_string()))?;
-    if !report.valid {
-        return Err(other(
-            ExitCode::InvalidModule,
-            format!("{}\nthe module fails validation; fix it before testing", report.human().trim_end()),
-        ));
-    }
-    let wasm = load_module(&wasm_path).map_err(|e| other(ExitCode::Error, e.to_string()))?;
-    Ok((Subject { name, wasm }, project.map(|p| p.root)))
-}
-
 fn scenario_files(args: &Args, root: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
     if !args.scenarios.is_empty() {
         return Ok(args.scenarios.clone());
@@ -239,7 +205,14 @@ fn scenario_files(args: &Args, root: Option<&Path>) -> Result<Vec<PathBuf>, Erro
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Tested, Error> {
-    let (subject, root) = subject(&args)?;
+    let module = checked_module(
+        &args.project,
+        args.wasm.as_deref(),
+        true,
+        "the module fails validation; fix it before testing",
+    )?;
+    let root = module.project.map(|p| p.root);
+    let subject = Subject { name: module.name, wasm: module.bytes };
     let config =
         LedgerConfig { limits: Limits { fuel_per_call: args.fuel, ..Limits::default() }, ..LedgerConfig::default() };
     let seed = args.seed.unwrap_or_else(|| {

@@ -11,7 +11,7 @@ use ledger_core::{EntryKind, Ledger, LedgerConfig, Operation};
 use tonic::{Request, Response, Status};
 
 use super::proto::{self, ledger_server::LedgerServer};
-use super::store::{OperationRecord, Record, Store, StoreError};
+use super::store::{Record, Store, StoreError};
 
 /// How to run the server.
 #[derive(Debug, Clone, Default)]
@@ -87,7 +87,7 @@ impl State {
     fn submit(&mut self, op: Operation) -> Result<ledger_core::Receipt, Status> {
         self.writable()?;
         let receipt = self.ledger.submit(&op);
-        self.persist(&Record::Transaction { tx_id: receipt.tx_id, op: OperationRecord::from(&op) })?;
+        self.persist(&Record::Transaction { tx_id: receipt.tx_id, op })?;
         Ok(receipt)
     }
 

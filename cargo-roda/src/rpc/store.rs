@@ -36,82 +36,8 @@ pub enum Record {
         /// Its id.
         tx_id: u64,
         /// The operation.
-        op: OperationRecord,
+        op: Operation,
     },
-}
-
-/// An operation as logged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OperationRecord {
-    /// Deposit.
-    Deposit {
-        /// Account.
-        account: u64,
-        /// Amount.
-        amount: u64,
-        /// Dedup key.
-        user_ref: u64,
-    },
-    /// Withdrawal.
-    Withdrawal {
-        /// Account.
-        account: u64,
-        /// Amount.
-        amount: u64,
-        /// Dedup key.
-        user_ref: u64,
-    },
-    /// Transfer.
-    Transfer {
-        /// Source.
-        from: u64,
-        /// Destination.
-        to: u64,
-        /// Amount.
-        amount: u64,
-        /// Dedup key.
-        user_ref: u64,
-    },
-    /// Function call.
-    Function {
-        /// Name.
-        name: String,
-        /// Parameters.
-        params: Vec<i64>,
-        /// Dedup key.
-        user_ref: u64,
-    },
-}
-
-impl From<&Operation> for OperationRecord {
-    fn from(op: &Operation) -> Self {
-        match op.clone() {
-            Operation::Deposit { account, amount, user_ref } => OperationRecord::Deposit { account, amount, user_ref },
-            Operation::Withdrawal { account, amount, user_ref } => {
-                OperationRecord::Withdrawal { account, amount, user_ref }
-            }
-            Operation::Transfer { from, to, amount, user_ref } => {
-                OperationRecord::Transfer { from, to, amount, user_ref }
-            }
-            Operation::Function { name, params, user_ref } => OperationRecord::Function { name, params, user_ref },
-        }
-    }
-}
-
-impl From<OperationRecord> for Operation {
-    fn from(op: OperationRecord) -> Self {
-        match op {
-            OperationRecord::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
-            OperationRecord::Withdrawal { account, amount, user_ref } => {
-                Operation::Withdrawal { account, amount, user_ref }
-            }
-            OperationRecord::Transfer { from, to, amount, user_ref } => {
-                Operation::Transfer { from, to, amount, user_ref }
-            }
-            OperationRecord::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
-        }
-    }
 }
 
 /// Why the data directory cannot be used.
@@ -291,7 +217,7 @@ fn replay(dir: &Path, ledger: &mut Ledger, record: Record) -> Result<(), StoreEr
             }
         }
         Record::Transaction { tx_id, op } => {
-            let receipt = ledger.submit(&Operation::from(op));
+            let receipt = ledger.submit(&op);
             if receipt.tx_id != tx_id {
                 return Err(StoreError::Diverged(format!("transaction {tx_id} replays as {}", receipt.tx_id)));
             }
