@@ -65,6 +65,21 @@ fn assemblyscript_template_builds_to_at_most_174_bytes() {
     let built = new_build_validate(dir.path(), "fee_transfer", "assemblyscript");
     let size = built["report"]["size"].as_u64().unwrap();
     assert!(size <= 174, "the AssemblyScript template is {size} bytes; the seed's is 174");
+
+    // An `assert` does not bring in `env.abort`: the template's asconfig
+    // makes a failed assertion trap instead.
+    let index = dir.path().join("fee_transfer/assembly/index.ts");
+    let source = std::fs::read_to_string(&index).unwrap();
+    let asserting = source.replace("  const fee =", "  assert(fee_bps < 10_000, \"fee too high\");\n  const fee =");
+    assert_ne!(source, asserting);
+    std::fs::write(&index, asserting).unwrap();
+    let rebuilt = roda(&dir.path().join("fee_transfer"), &["build", "--output", "json"]);
+    ok(&rebuilt);
+    let imports = rebuilt.json()["report"]["imports"].clone();
+    assert!(
+        imports.as_array().unwrap().iter().all(|i| i["name"].as_str().unwrap().starts_with("ledger.")),
+        "{imports}"
+    );
 }
 
 #[test]
