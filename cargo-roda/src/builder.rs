@@ -161,7 +161,15 @@ fn build_rust(project: &Project, profile: BuildProfile) -> Result<PathBuf, Build
     let manifest = manifest.canonicalize().unwrap_or(manifest);
     let mut wasm = None;
     for message in cargo_metadata::Message::parse_stream(std::io::BufReader::new(stdout)) {
-        if let cargo_metadata::Message::CompilerArtifact(artifact) = message.map_err(BuildError::Messages)?
+        let message = match message {
+            Ok(message) => message,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(BuildError::Messages(e));
+            }
+        };
+        if let cargo_metadata::Message::CompilerArtifact(artifact) = message
             && artifact.target.is_kind(cargo_metadata::TargetKind::CDyLib)
             && artifact.manifest_path.as_std_path() == manifest
         {

@@ -85,11 +85,17 @@ impl Invariants {
         if receipt.status == Status::ZERO_SUM_VIOLATION && ret != i32::from(Status::ZERO_SUM_VIOLATION.code()) {
             return Err("zero-sum violation: the credits and debits did not balance".into());
         }
-        if let Some(allowed) = &self.allowed
-            && !allowed.contains(&receipt.status)
-        {
-            let names: Vec<String> = allowed.iter().map(Status::to_string).collect();
-            return Err(format!("status {} is not one of the allowed [{}]", receipt.status, names.join(", ")));
+        match &self.allowed {
+            Some(allowed) if !allowed.contains(&receipt.status) => {
+                let names: Vec<String> = allowed.iter().map(Status::to_string).collect();
+                return Err(format!("status {} is not one of the allowed [{}]", receipt.status, names.join(", ")));
+            }
+            // Without a list, any status the function returns itself is
+            // fine, but not one the ledger imposed (entry or account limit).
+            None if receipt.status != Status::from_execute_return(ret) => {
+                return Err(format!("the ledger failed the call with {} although it returned {ret}", receipt.status));
+            }
+            _ => {}
         }
         for account in &self.never_negative {
             let balance = ledger.balance(*account);
@@ -201,6 +207,8 @@ fn paste(
     let params: Vec<String> = params.iter().map(i64::to_string).collect();
     let balances: Vec<String> = balances.iter().map(|(a, b)| format!("{a} = {b}")).collect();
     let name = format!("{scenario}: fuzz case (seed {seed})").replace('"', "'");
+    // The reason goes in a TOML comment: one line.
+    let reason = reason.replace(['\n', '\r'], " ");
     format!(
         "[[scenario]]\nname = \"{name}\"\n# {reason}\nbalances = {{ {} }}\nsteps = [\n  {{ call = \"{call}\", params = [{}], expect = \"{status}\" }},\n]\n",
         balances.join(", "),

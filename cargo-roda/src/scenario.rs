@@ -426,6 +426,13 @@ impl ScenarioResult {
 
 /// A ledger with the subject and the file's functions registered.
 pub fn ledger_for(subject: &Subject, file: &LoadedFile, config: LedgerConfig) -> Result<Ledger, String> {
+    if file.functions.iter().any(|(name, _)| *name == subject.name) {
+        return Err(format!(
+            "{}: `functions` registers `{}`, the name of the function under test; give the helper another name",
+            file.path.display(),
+            subject.name
+        ));
+    }
     let mut ledger = Ledger::new(config).map_err(|e| e.to_string())?;
     ledger
         .register_function(&subject.name, &subject.wasm, false)

@@ -183,6 +183,12 @@ pub fn load_module(path: &Path) -> Result<Vec<u8>, LoadError> {
 
 /// Validates one file, and `name` with the ledger's naming rules if given.
 pub fn validate_file(path: &Path, name: Option<&str>) -> Result<FileReport, LoadError> {
+    check_module(path, name).map(|(report, _)| report)
+}
+
+/// Like [`validate_file`], also returning the bytes checked, so what is then
+/// deployed or tested is exactly what was validated.
+pub fn check_module(path: &Path, name: Option<&str>) -> Result<(FileReport, Vec<u8>), LoadError> {
     let bytes = load_module(path)?;
     let mut report = FileReport::new(path, &abi::validate(&bytes));
     if let Some(Err(err)) = name.map(abi::validate_function_name) {
@@ -193,5 +199,5 @@ pub fn validate_file(path: &Path, name: Option<&str>) -> Result<FileReport, Load
             err.fix(),
         );
     }
-    Ok(report)
+    Ok((report, bytes))
 }

@@ -126,12 +126,46 @@ fn a_damaged_log_refuses_to_start_but_a_torn_tail_is_dropped() {
     server.stop();
     assert_eq!(std::fs::read(&log).unwrap(), good, "the torn tail was cut off");
 
-    // A flipped byte in the first record, with records after it.
-    let mut damaged = good.clone();
-    damaged[10] ^= 0xFF;
-    std::fs::write(&log, &damaged).unwrap();
-    let err = DevServer::try_start(&["--data-dir", data.to_str().unwrap()], &[]).err().expect("refuses to start");
-    assert!(err.contains("is damaged") && err.contains("backup"), "{err}");
+    // A flipped byte in the first record's checksum or its length, with
+    // records after it: never mistaken for a torn tail.
+    for (byte, why) in [(10, "contents fail their checksum"), (1, "length fails its checksum")] {
+        let mut damaged = good.clone();
+        damaged[byte] ^= 0xFF;
+        std::fs::write(&log, &damaged).unwrap();
+        let err = DevServer::try_start(&["--data-dir", data.to_str().unwrap()], &[]).err().expect("refuses to start");
+        assert!(err.contains("is damaged") && err.contains(why) && err.contains("backup"), "{err}");
+        assert_eq!(std::fs::read(&log).unwrap(), damaged, "nothing was cut off");
+    }
+}
+
+/// A restart restores recorded effects without running functions again, so
+/// instance state starts afresh, as on a server.
+#[test]
+fn a_restart_resets_instance_state_but_not_balances() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let counter = wat::parse_str(
+        r#"(module (global $n (mut i32) (i32.const 0))
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+               (global.set $n (i32.add (global.get $n) (i32.const 1)))
+               (i32.add (global.get $n) (i32.const 127))))"#,
+    )
+    .unwrap();
+    let call = Operation::Function { name: "counter".into(), params: vec![], user_ref: 0 };
+    let server = start(&data);
+    runtime().block_on(async {
+        let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        client.register("counter", &counter, false).await.unwrap();
+        assert_eq!(client.submit(&call, WaitLevel::Committed).await.unwrap().status, Status(128));
+        assert_eq!(client.submit(&call, WaitLevel::Committed).await.unwrap().status, Status(129));
+    });
+    server.stop();
+    let server = start(&data);
+    runtime().block_on(async {
+        let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        let result = client.submit(&call, WaitLevel::Committed).await.unwrap();
+        assert_eq!((result.tx_id, result.status), (3, Status(128)), "a fresh instance after the restart");
+    });
 }
 
 /// A cheap, varying number: enough to pick kill moments.

@@ -333,3 +333,29 @@ fn fuzz_without_a_fuzz_table_is_an_error() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("[scenario.fuzz]"), "{run:?}");
 }
+
+/// Without an `allowed` list, a status the ledger imposed (here 6, for an
+/// account out of range) is still a failure.
+#[test]
+fn fuzzing_without_allowed_catches_statuses_the_ledger_imposed() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "(call $credit (local.get 0) (i64.const 1)) (call $debit (local.get 1) (i64.const 1)) i32.const 0";
+    let scenarios = "version = 1\n[[scenario]]\nname = \"s\"\n[scenario.fuzz]\nparams = [{ accounts = [1, 2] }, { accounts = [3, 2000000] }]\n";
+    let project = wat_project(dir.path(), &function("", body), scenarios);
+    let run = roda(&project, &["test", "--fuzz", "2000", "--seed", "3", "--output", "json"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    let failure = &run.json()["fuzz"][0]["failure"];
+    assert!(failure["reason"].as_str().unwrap().contains("ACCOUNT_LIMIT_EXCEEDED"), "{failure:#}");
+    assert_eq!(failure["params"], serde_json::json!([1, 2000000]));
+}
+
+#[test]
+fn a_helper_may_not_replace_the_function_under_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let scenarios = "version = 1\nfunctions = { f = \"../function.wat\" }\n[[scenario]]\nname = \"s\"\nsteps = [{ deposit = { account = 1, amount = 1 } }]\n";
+    let project = wat_project(dir.path(), &wat, scenarios);
+    let run = roda(&project, &["test"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stdout.contains("the name of the function under test"), "{run:?}");
+}

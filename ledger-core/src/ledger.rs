@@ -13,6 +13,10 @@ use crate::{Status, crc32c};
 /// Default number of accounts, as on a server: ids `0..1_000_000`.
 pub const DEFAULT_MAX_ACCOUNTS: u64 = 1_000_000;
 
+/// Largest `max_accounts` an in-process ledger accepts: balances are a
+/// dense array up to the highest id used, 8 bytes each (1 GiB here).
+pub const MAX_ACCOUNTS_LIMIT: u64 = 1 << 27;
+
 /// Most entries one transaction may produce; one more is status 4.
 pub const MAX_ENTRIES_PER_TX: usize = u8::MAX as usize;
 
@@ -186,6 +190,36 @@ pub struct Transaction<'a> {
     pub entries: &'a [Entry],
 }
 
+/// A processed transaction as a server's log keeps it: its effects, so a
+/// restart restores them without running any function again (instance
+/// state starts afresh, as on a server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TransactionRecord {
+    /// Transaction id.
+    pub tx_id: u64,
+    /// Deduplication key.
+    pub user_ref: u64,
+    /// Final status.
+    pub status: Status,
+    /// Metadata tag.
+    pub tag: [u8; 8],
+    /// For a duplicate: the original transaction.
+    pub duplicate_of: Option<u64>,
+    /// Committed entries, with the balances they left.
+    pub entries: Vec<Entry>,
+}
+
+/// Why a recorded transaction cannot be restored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("transaction {found} cannot be restored next: the ledger expects transaction {expected}")]
+pub struct RestoreError {
+    /// The id the ledger expects.
+    pub expected: u64,
+    /// The id of the record.
+    pub found: u64,
+}
+
 #[derive(Debug, Clone)]
 struct TxRecord {
     user_ref: u64,
@@ -213,7 +247,7 @@ impl PreparedFunction {
 
 /// Why a ledger could not be created.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot set up the WebAssembly engine: {0}")]
+#[error("cannot set up the ledger: {0}")]
 pub struct SetupError(String);
 
 /// An in-process ledger that executes functions exactly as a roda-ledger
@@ -254,7 +288,13 @@ pub struct Ledger {
 impl Ledger {
     /// Creates an empty ledger.
     pub fn new(config: LedgerConfig) -> Result<Ledger, SetupError> {
-        let runtime = Runtime::new(config.limits).map_err(|e| SetupError(format!("{e:#}")))?;
+        if config.max_accounts > MAX_ACCOUNTS_LIMIT {
+            return Err(SetupError(format!(
+                "max_accounts {} is over {MAX_ACCOUNTS_LIMIT}, the most an in-process ledger holds",
+                config.max_accounts
+            )));
+        }
+        let runtime = Runtime::new(config.limits).map_err(|e| SetupError(format!("the WebAssembly engine: {e:#}")))?;
         Ok(Ledger {
             state: TxState::new(config.max_accounts),
             config,
@@ -443,6 +483,46 @@ impl Ledger {
         let receipt = Receipt { tx_id, status, tag, duplicate_of: None, call };
         self.record(user_ref, &receipt);
         receipt
+    }
+
+    /// The record of the transaction [`submit`](Ledger::submit) just
+    /// processed, for a log.
+    pub fn record_of(&self, receipt: &Receipt, user_ref: u64) -> TransactionRecord {
+        TransactionRecord {
+            tx_id: receipt.tx_id,
+            user_ref,
+            status: receipt.status,
+            tag: receipt.tag,
+            duplicate_of: receipt.duplicate_of,
+            entries: self.state.entries.clone(),
+        }
+    }
+
+    /// Restores a logged transaction: its committed entries set the balances
+    /// they recorded, its `user_ref` joins the dedup set, and the next id
+    /// follows it. No function runs.
+    pub fn restore(&mut self, record: &TransactionRecord) -> Result<(), RestoreError> {
+        if record.tx_id != self.next_tx_id {
+            return Err(RestoreError { expected: self.next_tx_id, found: record.tx_id });
+        }
+        self.next_tx_id += 1;
+        self.state.begin();
+        for entry in &record.entries {
+            self.state.seed(entry.account_id, entry.computed_balance);
+        }
+        self.state.entries.clone_from(&record.entries);
+        if record.user_ref != 0 && record.duplicate_of.is_none() {
+            self.dedup.insert(record.user_ref, record.tx_id);
+        }
+        let receipt = Receipt {
+            tx_id: record.tx_id,
+            status: record.status,
+            tag: record.tag,
+            duplicate_of: record.duplicate_of,
+            call: None,
+        };
+        self.record(record.user_ref, &receipt);
+        Ok(())
     }
 
     /// Runs a function for [`submit`](Ledger::submit), setting the

@@ -287,6 +287,9 @@ impl LoadedFunction {
         let instance = pre.instantiate(&mut store).map_err(|e| match classify(e) {
             CallOutcome::Trapped(code) => CallOutcome::InstantiationFailed(format!("`start` trapped: {code}")),
             CallOutcome::OutOfFuel => CallOutcome::InstantiationFailed("`start` ran out of fuel".into()),
+            CallOutcome::MemoryLimit { requested_bytes, limit_bytes } => CallOutcome::InstantiationFailed(format!(
+                "its initial memory of {requested_bytes} bytes is over the limit of {limit_bytes}"
+            )),
             other => other,
         })?;
         let execute = instance

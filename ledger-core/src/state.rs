@@ -5,6 +5,8 @@ use crate::Status;
 
 /// Whether an entry took value out of an account or put value in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum EntryKind {
     /// Decreased the balance (`credit`). Wire value 0.
     Credit,
@@ -14,6 +16,7 @@ pub enum EntryKind {
 
 /// One balance movement of a transaction, as the ledger records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Entry {
     /// The account moved.
     pub account_id: u64,
@@ -172,6 +175,7 @@ impl TxState {
         }
         self.entries.clear();
         self.fail = Status::NONE;
+        self.wrapped_amount = false;
     }
 }
 

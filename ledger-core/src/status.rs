@@ -14,6 +14,7 @@
 /// assert_eq!(Status(130).to_string(), "USER(130)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Status(pub u8);
 
 impl Status {

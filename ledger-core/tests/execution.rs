@@ -446,3 +446,52 @@ fn seed_balance_sets_a_starting_state() {
     ledger.reset_balances();
     assert_eq!(ledger.nonzero_balances().count(), 0);
 }
+
+/// A ledger restored from records reaches the same balances, dedup set and
+/// history without running any function.
+#[test]
+fn restore_replays_recorded_effects() {
+    let mut live = ledger_with("fee_transfer", &wat(FEE_TRANSFER));
+    let ops = [
+        Operation::Deposit { account: 1, amount: 50_000, user_ref: 9 },
+        Operation::Function { name: "fee_transfer".into(), params: vec![1, 2, 3, 10_000, 50], user_ref: 0 },
+        Operation::Function { name: "fee_transfer".into(), params: vec![1, 2, 3, 90_000, 50], user_ref: 10 },
+        Operation::Withdrawal { account: 2, amount: 1, user_ref: 9 },
+    ];
+    let records: Vec<_> = ops
+        .iter()
+        .map(|op| {
+            let r = live.submit(op);
+            live.record_of(&r, op.user_ref())
+        })
+        .collect();
+    assert_eq!(records[3].duplicate_of, Some(1));
+    let mut restored = ledger();
+    for record in &records {
+        restored.restore(record).unwrap();
+    }
+    assert_eq!(restored.nonzero_balances().collect::<Vec<_>>(), live.nonzero_balances().collect::<Vec<_>>());
+    assert_eq!(restored.next_tx_id(), live.next_tx_id());
+    assert_eq!(restored.transaction(2), live.transaction(2));
+    let again = restored.submit(&Operation::Deposit { account: 5, amount: 1, user_ref: 10 });
+    assert_eq!(again.status, Status::DUPLICATE, "a failed transaction's user_ref was restored too");
+    assert_eq!(restored.restore(&records[0]).unwrap_err().expected, 6);
+}
+
+#[test]
+fn an_initial_memory_over_the_limit_fails_instantiation() {
+    // 2000 pages = 125 MiB, over the default 64 MiB.
+    let mut ledger = ledger_with("big", &function("(memory 2000)", "i32.const 0"));
+    let receipt = call(&mut ledger, "big", &[]);
+    assert_eq!(receipt.status, Status::INVALID_OPERATION);
+    assert_eq!(receipt.tag, tags::function(0), "nothing ran");
+    let CallOutcome::InstantiationFailed(why) = receipt.call.unwrap().outcome else { panic!() };
+    assert!(why.contains("over the limit"), "{why}");
+}
+
+#[test]
+fn max_accounts_over_the_in_process_limit_is_refused() {
+    let config = LedgerConfig { max_accounts: ledger_core::MAX_ACCOUNTS_LIMIT + 1, ..LedgerConfig::default() };
+    let err = Ledger::new(config).err().expect("refused");
+    assert!(err.to_string().contains("max_accounts"), "{err}");
+}

@@ -33,10 +33,10 @@ pub fn expand(function: &Function) -> TokenStream {
         #vis fn execute_slots([#(#slots),*]: [i64; #MAX_PARAMS]) -> #krate::Status {
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
-            fn run(#(#slots: i64),*) -> ::core::result::Result<#krate::Status, #krate::Status> {
+            fn __ledger_guest_run(#(#slots: i64),*) -> ::core::result::Result<#krate::Status, #krate::Status> {
                 ::core::result::Result::Ok(#krate::IntoStatus::into_status(#name(#(#args),*)))
             }
-            match run(#(#slots),*) {
+            match __ledger_guest_run(#(#slots),*) {
                 ::core::result::Result::Ok(status) | ::core::result::Result::Err(status) => status,
             }
         }
@@ -86,7 +86,7 @@ mod tests {
     fn crate_override_changes_every_path() {
         let function = Function::parse(quote!(crate = "guest"), quote! { fn noop() {} }).unwrap();
         let out = super::expand(&function).to_string();
-        assert!(!out.contains("ledger_guest"), "{out}");
+        assert!(!out.contains(":: ledger_guest ::"), "{out}");
         assert!(out.contains("guest :: IntoStatus :: into_status (noop ())"), "{out}");
     }
 

@@ -163,10 +163,13 @@ impl MockLedger {
         MockLedger { _thread_bound: PhantomData }
     }
 
-    /// Sets a balance directly, outside any transaction.
+    /// Sets a balance directly, outside any transaction. Ids at or above
+    /// the account limit are ignored: the ledger has no such account.
     pub fn set_balance(&mut self, account: AccountId, balance: i64) {
         with_state(|s| {
-            s.balances.insert(account.get(), balance);
+            if account.get() < s.max_accounts {
+                s.balances.insert(account.get(), balance);
+            }
         })
     }
 

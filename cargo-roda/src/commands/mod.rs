@@ -93,12 +93,11 @@ pub fn checked_module(
         }
         (None, None) => unreachable!("a missing project returned above"),
     };
-    let report =
-        cargo_roda::validate::validate_file(&path, Some(&name)).map_err(|e| other(ExitCode::Error, e.to_string()))?;
+    let (report, bytes) =
+        cargo_roda::validate::check_module(&path, Some(&name)).map_err(|e| other(ExitCode::Error, e.to_string()))?;
     if !report.valid {
         return Err(other(ExitCode::InvalidModule, format!("{}\n{refusal}", report.human().trim_end())));
     }
-    let bytes = cargo_roda::validate::load_module(&path).map_err(|e| other(ExitCode::Error, e.to_string()))?;
     Ok(CheckedModule { project, name, bytes })
 }
 

@@ -171,12 +171,12 @@ fn render_scenario(out: &mut String, result: &ScenarioResult, budget: u64) {
     }
 }
 
-fn failure_text(result: &ScenarioResult) -> Option<String> {
+fn failure_text(result: &ScenarioResult, fuel_budget: u64) -> Option<String> {
     if result.passed() {
         return None;
     }
     let mut text = String::new();
-    render_scenario(&mut text, result, ledger_core::runtime::DEFAULT_FUEL_PER_CALL);
+    render_scenario(&mut text, result, fuel_budget);
     Some(text)
 }
 
@@ -267,7 +267,7 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
             cases.push(junit::Case {
                 suite: file.path.display().to_string(),
                 name: result.name.clone(),
-                failure: failure_text(result),
+                failure: failure_text(result, args.fuel),
             });
         }
     }

@@ -167,8 +167,7 @@ impl Client {
         })
     }
 
-    /// Runs `call`, retrying a transient UNAVAILABLE with backoff. `before_retry`
-    /// may end the retries with a result (used to avoid a duplicate register).
+    /// Runs an idempotent `call`, retrying a transient UNAVAILABLE with backoff.
     async fn retry<T, Fut>(&mut self, method: &'static str, mut call: impl FnMut(Inner) -> Fut) -> Result<T, RpcError>
     where
         Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
@@ -197,9 +196,9 @@ impl Client {
         Ok(response.functions)
     }
 
-    /// Registers a function. A retried request first checks `ListFunctions`:
-    /// if the binary is already live under the name, the earlier attempt
-    /// landed and is not sent again.
+    /// Registers a function. Before a retry it checks `ListFunctions`: if
+    /// the name now has a newer version with this binary's CRC, the earlier
+    /// attempt landed and is not sent again (which would add a version).
     pub async fn register(
         &mut self,
         name: &str,
@@ -207,6 +206,7 @@ impl Client {
         override_existing: bool,
     ) -> Result<(u32, u32), RpcError> {
         let crc = ledger_core::crc32c(binary);
+        let before = self.list().await?.into_iter().find(|f| f.name == name).map_or(0, |f| f.version);
         let request = proto::RegisterFunctionRequest { name: name.into(), binary: binary.to_vec(), override_existing };
         let mut delay = Duration::from_millis(100);
         for attempt in 0..=self.retries {
@@ -219,7 +219,7 @@ impl Client {
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                     if let Ok(live) = self.list().await
-                        && let Some(f) = live.iter().find(|f| f.name == name && f.crc32c == crc)
+                        && let Some(f) = live.iter().find(|f| f.name == name && f.crc32c == crc && f.version > before)
                     {
                         return Ok((f.version, f.crc32c));
                     }
@@ -236,14 +236,16 @@ impl Client {
         unreachable!("the last attempt returns")
     }
 
-    /// Unregisters a function; returns the marker's version.
+    /// Unregisters a function; returns the marker's version. Not retried: a
+    /// first attempt that landed would make the retry fail with NOT_FOUND.
     pub async fn unregister(&mut self, name: &str) -> Result<u32, RpcError> {
         let request = proto::UnregisterFunctionRequest { name: name.into() };
-        let response = self.retry("UnregisterFunction", |mut c| {
-            let request = request.clone();
-            async move { c.unregister_function(request).await }
-        });
-        Ok(response.await?.version)
+        let response = self.inner.unregister_function(request).await.map_err(|s| RpcError::Status {
+            method: "UnregisterFunction",
+            code: s.code(),
+            message: s.message().to_owned(),
+        })?;
+        Ok(response.into_inner().version)
     }
 
     /// Submits an operation and waits for it. The status is read the

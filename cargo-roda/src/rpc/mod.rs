@@ -20,8 +20,7 @@ pub mod head {
 
 use ledger_core::Operation;
 
-/// A proto operation as a ledger-core operation; `None` when the request
-/// names no operation.
+/// A proto operation as a ledger-core operation.
 pub fn operation_from_proto(op: proto::submit_and_wait_request::Operation) -> Operation {
     use proto::submit_and_wait_request::Operation as P;
     match op {

@@ -46,7 +46,7 @@ impl DevService {
                 let (store, ledger) = Store::open(dir, config.ledger.clone())?;
                 (Some(store), ledger)
             }
-            None => (None, Ledger::new(config.ledger.clone()).map_err(|e| StoreError::Diverged(e.to_string()))?),
+            None => (None, Ledger::new(config.ledger.clone()).map_err(|e| StoreError::Setup(e.to_string()))?),
         };
         Ok(DevService { state: Arc::new(Mutex::new(State { ledger, store, broken: None })) })
     }
@@ -87,7 +87,8 @@ impl State {
     fn submit(&mut self, op: Operation) -> Result<ledger_core::Receipt, Status> {
         self.writable()?;
         let receipt = self.ledger.submit(&op);
-        self.persist(&Record::Transaction { tx_id: receipt.tx_id, op })?;
+        let record = self.ledger.record_of(&receipt, op.user_ref());
+        self.persist(&Record::Transaction { op, record })?;
         Ok(receipt)
     }
 

@@ -1,14 +1,20 @@
 //! Durability for `cargo roda dev --data-dir`: the seed's layout
 //! (`functions/{name}_v{N}.wasm`, a 0-byte file for an unregister) plus a
 //! checksummed, append-only log of registrations and transactions, fsynced
-//! before every reply. Recovery replays the log into a fresh ledger and
-//! refuses to start when a binary is missing or its CRC differs.
+//! before every reply. Recovery replays the log into a fresh ledger (a
+//! transaction's recorded effects, never a function run again) and refuses
+//! to start when a binary is missing or its CRC differs.
+//!
+//! A log frame is `len: u32 | crc32c(len): u32 | crc32c(payload): u32 |
+//! payload` (little-endian). Only the last frame may be incomplete (a write
+//! cut short, never acknowledged): it is dropped. Anything else that fails a
+//! checksum refuses to start.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use ledger_core::{Ledger, LedgerConfig, Operation};
+use ledger_core::{Ledger, LedgerConfig, Operation, TransactionRecord};
 use serde::{Deserialize, Serialize};
 
 /// One log record.
@@ -31,12 +37,12 @@ pub enum Record {
         /// The marker's version.
         version: u32,
     },
-    /// A processed operation.
+    /// A processed operation and its effects.
     Transaction {
-        /// Its id.
-        tx_id: u64,
-        /// The operation.
+        /// The operation, for audit.
         op: Operation,
+        /// What it did.
+        record: TransactionRecord,
     },
 }
 
@@ -88,6 +94,9 @@ pub enum StoreError {
     /// Replaying the log did not give what the log says.
     #[error("replaying the log diverged: {0}")]
     Diverged(String),
+    /// The ledger itself could not be set up.
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// The log file's name inside the data directory.
@@ -114,6 +123,8 @@ impl Store {
         std::fs::create_dir_all(dir.join("functions")).map_err(io(dir))?;
         let log_path = dir.join(LOG_FILE);
         let mut log = OpenOptions::new().create(true).read(true).append(true).open(&log_path).map_err(io(&log_path))?;
+        // A new log file must survive a crash too: sync its directory entry.
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
         let mut bytes = Vec::new();
         log.read_to_end(&mut bytes).map_err(io(&log_path))?;
         let (records, good_len) = decode(&bytes, &log_path)?;
@@ -123,7 +134,7 @@ impl Store {
             log.set_len(good_len as u64).map_err(io(&log_path))?;
             log.sync_all().map_err(io(&log_path))?;
         }
-        let mut ledger = Ledger::new(config).map_err(|e| StoreError::Diverged(e.to_string()))?;
+        let mut ledger = Ledger::new(config).map_err(|e| StoreError::Setup(e.to_string()))?;
         for record in records {
             replay(dir, &mut ledger, record)?;
         }
@@ -148,8 +159,10 @@ impl Store {
     /// Appends a record and fsyncs it.
     pub fn append(&mut self, record: &Record) -> Result<(), StoreError> {
         let payload = serde_json::to_vec(record).expect("records serialise");
-        let mut frame = Vec::with_capacity(payload.len() + 8);
-        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        let len = (payload.len() as u32).to_le_bytes();
+        let mut frame = Vec::with_capacity(payload.len() + HEADER);
+        frame.extend_from_slice(&len);
+        frame.extend_from_slice(&crc32c::crc32c(&len).to_le_bytes());
         frame.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
         frame.extend_from_slice(&payload);
         let path = self.dir.join(LOG_FILE);
@@ -158,25 +171,34 @@ impl Store {
     }
 }
 
+/// Bytes before a frame's payload.
+const HEADER: usize = 12;
+
+fn le_u32(bytes: &[u8]) -> u32 {
+    u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
+}
+
 /// Splits the log into records; returns them and the length of the valid
-/// prefix.
+/// prefix (shorter than the log only when its last frame is incomplete).
 fn decode(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, usize), StoreError> {
     let mut records = Vec::new();
     let mut at = 0usize;
     while at < bytes.len() {
-        let corrupt = |why: String| StoreError::Corrupt { path: path.into(), offset: at as u64, why };
-        let Some(header) = bytes.get(at..at + 8) else { break };
-        let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
-        let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
-        let Some(payload) = bytes.get(at + 8..at + 8 + len) else { break };
-        let end = at + 8 + len;
-        if crc32c::crc32c(payload) != crc {
-            if end == bytes.len() {
-                break; // the last write was torn
-            }
-            return Err(corrupt("checksum mismatch".into()));
+        let corrupt = |why: &str| StoreError::Corrupt { path: path.into(), offset: at as u64, why: why.into() };
+        let Some(header) = bytes.get(at..at + HEADER) else { break };
+        if crc32c::crc32c(&header[..4]) != le_u32(&header[4..8]) {
+            return Err(corrupt("its length fails its checksum"));
         }
-        let record: Record = serde_json::from_slice(payload).map_err(|e| corrupt(e.to_string()))?;
+        let len = le_u32(&header[..4]) as usize;
+        let end = at + HEADER + len;
+        let Some(payload) = bytes.get(at + HEADER..end) else { break };
+        if crc32c::crc32c(payload) != le_u32(&header[8..]) {
+            if end == bytes.len() {
+                break; // the last write was cut short
+            }
+            return Err(corrupt("its contents fail their checksum"));
+        }
+        let record: Record = serde_json::from_slice(payload).map_err(|e| corrupt(&e.to_string()))?;
         records.push(record);
         at = end;
     }
@@ -216,11 +238,8 @@ fn replay(dir: &Path, ledger: &mut Ledger, record: Record) -> Result<(), StoreEr
                 )));
             }
         }
-        Record::Transaction { tx_id, op } => {
-            let receipt = ledger.submit(&op);
-            if receipt.tx_id != tx_id {
-                return Err(StoreError::Diverged(format!("transaction {tx_id} replays as {}", receipt.tx_id)));
-            }
+        Record::Transaction { record, .. } => {
+            ledger.restore(&record).map_err(|e| StoreError::Diverged(e.to_string()))?;
         }
     }
     Ok(())
