@@ -153,6 +153,23 @@ fn deploy_refuses_invalid_and_oversize_modules_locally() {
     let run = against(dir.path(), &server.url, &["deploy", "big.wasm", "--name", "f"]);
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("too-large"), "{run:?}");
+    // Under 4 MiB on its own, but name and framing push the request over.
+    let module = |data: usize| {
+        wat::parse_str(format!(
+            r#"(module (memory 65) (data (i32.const 0) "{}") (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
+            "\\00".repeat(data)
+        ))
+        .unwrap()
+    };
+    // Measured with a segment as large, so the size fields take as many bytes.
+    let overhead = module(1 << 21).len() - (1 << 21);
+    let edge = module(ledger_core::abi::MAX_BINARY_SIZE - overhead - 3);
+    assert_eq!(edge.len(), ledger_core::abi::MAX_BINARY_SIZE - 3);
+    assert!(ledger_core::abi::validate(&edge).is_valid());
+    std::fs::write(dir.path().join("edge.wasm"), &edge).unwrap();
+    let run = against(dir.path(), &server.url, &["deploy", "edge.wasm", "--name", "f"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("over the server's 4194304 byte message limit"), "{run:?}");
     let list = against(dir.path(), &server.url, &["list", "--output", "json"]).json();
     assert_eq!(list["functions"], serde_json::json!([]), "nothing was sent");
 }

@@ -79,6 +79,21 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
     // Refused locally, before anything is sent: invalid modules, oversize ones.
     let CheckedModule { project, name, bytes: binary } =
         checked_module(&args.project, args.file.as_deref(), false, "not deployed: the module fails validation")?;
+    // The server's limit is on the whole request, name included.
+    let request_len = prost::Message::encoded_len(&cargo_roda::rpc::proto::RegisterFunctionRequest {
+        name: name.clone(),
+        binary: binary.clone(),
+        override_existing: args.override_existing,
+    });
+    if request_len > ledger_core::abi::MAX_BINARY_SIZE {
+        return Err(other(
+            ExitCode::InvalidModule,
+            format!(
+                "not deployed: the request would be {request_len} bytes, over the server's {} byte message limit; shrink the module (opt-level \"z\", lto, strip)",
+                ledger_core::abi::MAX_BINARY_SIZE
+            ),
+        ));
+    }
     let endpoint = args.endpoint.endpoint(project.as_ref())?;
     let local_crc = ledger_core::crc32c(&binary);
     let mut history = project.as_ref().map(|p| load_history(&p.root)).unwrap_or_default();
