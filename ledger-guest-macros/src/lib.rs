@@ -1,8 +1,8 @@
 //! The `#[execute]` attribute. Use it through `ledger_guest::execute`; the
 //! documentation lives there.
 //!
-//! The macro is thin: [`model`] parses the function into a model, collecting
-//! every error at once, and [`expand`] generates code from the model.
+//! The macro is thin: `model` parses the function into a model, collecting
+//! every error at once, and `expand` generates code from the model.
 
 use proc_macro::TokenStream;
 
