@@ -173,7 +173,14 @@ pub(crate) struct Runtime {
     engine: Engine,
     linker: Linker<StoreData>,
     limits: Limits,
+    /// Recently compiled modules by CRC32C, with their bytes to rule out a
+    /// collision: registering the same binary again (an override, or under
+    /// another name) does not compile it again.
+    modules: std::sync::Mutex<std::collections::VecDeque<(u32, Vec<u8>, Module)>>,
 }
+
+/// Compiled modules kept for reuse.
+const MODULE_CACHE: usize = 32;
 
 impl Runtime {
     pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime> {
@@ -181,12 +188,23 @@ impl Runtime {
         config.consume_fuel(true).cranelift_nan_canonicalization(true).max_wasm_stack(limits.max_stack_bytes);
         let engine = Engine::new(&config)?;
         let linker = host_linker(&engine)?;
-        Ok(Runtime { engine, linker, limits })
+        Ok(Runtime { engine, linker, limits, modules: Default::default() })
     }
 
-    /// Compiles a module; the error is wasmtime's, for the registry to map.
+    /// Compiles a module, or reuses the one compiled from the same bytes;
+    /// the error is wasmtime's, for the registry to map.
     pub(crate) fn compile(&self, bytes: &[u8]) -> wasmtime::Result<Module> {
-        Module::new(&self.engine, bytes)
+        let crc = crate::crc32c(bytes);
+        let mut cache = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, _, module)) = cache.iter().find(|(c, b, _)| *c == crc && b.as_slice() == bytes) {
+            return Ok(module.clone());
+        }
+        let module = Module::new(&self.engine, bytes)?;
+        if cache.len() == MODULE_CACHE {
+            cache.pop_front();
+        }
+        cache.push_back((crc, bytes.to_vec(), module.clone()));
+        Ok(module)
     }
 
     /// Links a compiled module. Linking problems are kept, not returned: like
@@ -342,6 +360,33 @@ fn classify(error: wasmtime::Error) -> CallOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identical_bytes_compile_once() {
+        let runtime = Runtime::new(Limits::default()).unwrap();
+        let wasm = wat::parse_str(
+            r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
+        )
+        .unwrap();
+        let first = runtime.compile(&wasm).unwrap();
+        let again = runtime.compile(&wasm).unwrap();
+        assert!(Module::same(&first, &again), "reused");
+        let other = wat::parse_str(
+            r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 1))"#,
+        )
+        .unwrap();
+        assert!(!Module::same(&first, &runtime.compile(&other).unwrap()));
+        for i in 0..MODULE_CACHE as i32 {
+            let filler = wat::parse_str(format!(
+                r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const {}))"#,
+                i + 2
+            ))
+            .unwrap();
+            runtime.compile(&filler).unwrap();
+        }
+        assert_eq!(runtime.modules.lock().unwrap().len(), MODULE_CACHE, "bounded");
+        assert!(!Module::same(&first, &runtime.compile(&wasm).unwrap()), "evicted, compiled again");
+    }
 
     /// The linker offers exactly the ABI table's imports, with its signatures.
     #[test]
