@@ -43,8 +43,7 @@ impl Outcome for Balances {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Balances, Error> {
-    let project = cargo_roda::project::Project::find(&std::env::current_dir().unwrap_or_default()).ok();
-    let endpoint = args.endpoint.endpoint(project.as_ref())?;
+    let endpoint = args.endpoint.endpoint_here()?;
     let values = block_on(async {
         let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
         client.balances(&args.accounts).await.map_err(rpc_error)

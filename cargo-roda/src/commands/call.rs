@@ -95,8 +95,7 @@ pub fn exec(args: Args) -> Result<Called, Error> {
             ),
         });
     }
-    let project = cargo_roda::project::Project::find(&std::env::current_dir().unwrap_or_default()).ok();
-    let endpoint = args.endpoint.endpoint(project.as_ref())?;
+    let endpoint = args.endpoint.endpoint_here()?;
     let wait = match args.wait {
         Wait::Computed => proto::WaitLevel::Computed,
         Wait::Committed => proto::WaitLevel::Committed,

@@ -129,6 +129,13 @@ pub struct EndpointArgs {
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
 
 impl EndpointArgs {
+    /// Resolves the endpoint with the Roda.toml found from the current
+    /// directory, if any (see [`EndpointArgs::endpoint`]).
+    pub fn endpoint_here(&self) -> Result<cargo_roda::rpc::client::Endpoint, cargo_roda::error::Error> {
+        let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
+        self.endpoint(project.as_ref())
+    }
+
     /// Resolves the endpoint: `--server`/`RODA_SERVER`, then the profile
     /// (`--profile`/`RODA_PROFILE`, else `local`) of a Roda.toml found from
     /// the current directory, then the default local server.

@@ -36,8 +36,7 @@ impl Outcome for Unregistered {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Unregistered, Error> {
-    let project = cargo_roda::project::Project::find(&std::env::current_dir().unwrap_or_default()).ok();
-    let endpoint = args.endpoint.endpoint(project.as_ref())?;
+    let endpoint = args.endpoint.endpoint_here()?;
     let version = block_on(async {
         let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
         client.unregister(&args.name).await.map_err(rpc_error)
