@@ -25,6 +25,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// A failure with its own exit code and message.
+    pub fn other(exit: ExitCode, message: impl Into<String>) -> Error {
+        Error::Other { exit, message: message.into() }
+    }
+
     /// The exit code for this failure.
     pub fn exit_code(&self) -> ExitCode {
         match self {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cargo_roda::builder::{self, BuildProfile};
+use cargo_roda::builder::BuildProfile;
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
@@ -65,13 +65,9 @@ pub fn exec(args: Args) -> Result<Built, Error> {
     let project = args.project.load()?;
     let profile = if args.debug { BuildProfile::Debug } else { BuildProfile::Release };
     let function = &project.file.function;
-    let profile_name = if args.debug { "debug" } else { "release" };
-    eprintln!("    Building {} ({}, {profile_name})", function.name, function.language.id());
-    let wasm = builder::build(&project, profile)?;
-    let report = validate::validate_file(&wasm, Some(&function.name)).map_err(|e| Error::Other {
-        exit: ExitCode::BuildFailed,
-        message: format!("the build produced no readable module: {e}"),
-    })?;
+    let wasm = super::build_project(&project, profile)?;
+    let report = validate::validate_file(&wasm, Some(&function.name))
+        .map_err(|e| Error::other(ExitCode::BuildFailed, format!("the build produced no readable module: {e}")))?;
     Ok(Built {
         name: function.name.clone(),
         language: function.language,

@@ -87,13 +87,13 @@ impl Outcome for Called {
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Called, Error> {
     if args.params.len() > 8 {
-        return Err(Error::Other {
-            exit: ExitCode::Usage,
-            message: format!(
+        return Err(Error::other(
+            ExitCode::Usage,
+            format!(
                 "{} parameters given; a function takes at most 8 (a server would silently drop the rest)",
                 args.params.len()
             ),
-        });
+        ));
     }
     let endpoint = args.endpoint.endpoint_here()?;
     let wait = match args.wait {

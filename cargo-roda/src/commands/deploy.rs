@@ -70,10 +70,6 @@ fn save_history(root: &Path, history: &History) {
     let _ = builder::write_atomically(&root.join(HISTORY), text.as_bytes());
 }
 
-fn other(exit: ExitCode, message: String) -> Error {
-    Error::Other { exit, message }
-}
-
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Deployed, Error> {
     // Refused locally, before anything is sent: invalid modules, oversize ones.
@@ -86,7 +82,7 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
         override_existing: args.override_existing,
     });
     if request_len > ledger_core::abi::MAX_BINARY_SIZE {
-        return Err(other(
+        return Err(Error::other(
             ExitCode::InvalidModule,
             format!(
                 "not deployed: the request would be {request_len} bytes, over the server's {} byte message limit; shrink the module (opt-level \"z\", lto, strip)",
@@ -113,7 +109,7 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
         Ok::<_, Error>((version, crc, warnings))
     })??;
     if crc != local_crc {
-        return Err(other(
+        return Err(Error::other(
             ExitCode::RpcFailed,
             format!(
                 "the server reports CRC32C {crc:08x} for `{name}` v{version}, but the local binary's is {local_crc:08x}: the upload was altered"

@@ -57,10 +57,6 @@ impl Outcome for Stopped {
     }
 }
 
-fn other(message: String) -> Error {
-    Error::Other { exit: ExitCode::Error, message }
-}
-
 async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -79,15 +75,16 @@ async fn shutdown_signal() {
 /// Runs the command: prints the address on stderr and serves until Ctrl-C or SIGTERM.
 pub fn exec(args: Args) -> Result<Stopped, Error> {
     let token = match &args.token_env {
-        Some(var) => {
-            Some(std::env::var(var).map_err(|_| other(format!("--token-env {var}: the variable is not set")))?)
-        }
+        Some(var) => Some(
+            std::env::var(var)
+                .map_err(|_| Error::other(ExitCode::Error, format!("--token-env {var}: the variable is not set")))?,
+        ),
         None => None,
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(ServerTls {
-            cert: std::fs::read(cert).map_err(|e| other(format!("{}: {e}", cert.display())))?,
-            key: std::fs::read(key).map_err(|e| other(format!("{}: {e}", key.display())))?,
+            cert: std::fs::read(cert).map_err(|e| Error::other(ExitCode::Error, format!("{}: {e}", cert.display())))?,
+            key: std::fs::read(key).map_err(|e| Error::other(ExitCode::Error, format!("{}: {e}", key.display())))?,
         }),
         _ => None,
     };
@@ -100,18 +97,18 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
         data_dir: args.data_dir.clone(),
         token: token.clone(),
     };
-    let service = DevService::open(&config).map_err(|e| other(format!("cannot start: {e}")))?;
+    let service = DevService::open(&config).map_err(|e| Error::other(ExitCode::Error, format!("cannot start: {e}")))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
-            .map_err(|e| other(format!("cannot listen on {}: {e}", args.listen)))?;
-        let address = listener.local_addr().map_err(|e| other(e.to_string()))?;
+            .map_err(|e| Error::other(ExitCode::Error, format!("cannot listen on {}: {e}", args.listen)))?;
+        let address = listener.local_addr().map_err(|e| Error::other(ExitCode::Error, e.to_string()))?;
         let address = format!("{scheme}://{address}");
         eprintln!("cargo roda dev: listening on {address}");
         server::serve(service, listener, tls, token, shutdown_signal())
             .await
-            .map_err(|e| other(format!("server error: {e}")))?;
+            .map_err(|e| Error::other(ExitCode::Error, format!("server error: {e}")))?;
         eprintln!("cargo roda dev: stopped");
         Ok(Stopped { address })
     })?

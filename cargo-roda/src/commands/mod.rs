@@ -30,9 +30,11 @@ impl ProjectArgs {
     pub fn load(&self) -> Result<cargo_roda::project::Project, cargo_roda::error::Error> {
         let start = match &self.project {
             Some(dir) => dir.clone(),
-            None => std::env::current_dir().map_err(|e| cargo_roda::error::Error::Other {
-                exit: cargo_roda::exit::ExitCode::Error,
-                message: format!("cannot read the current directory: {e}"),
+            None => std::env::current_dir().map_err(|e| {
+                cargo_roda::error::Error::other(
+                    cargo_roda::exit::ExitCode::Error,
+                    format!("cannot read the current directory: {e}"),
+                )
             })?,
         };
         let mut project = cargo_roda::project::Project::find(&start)?;
@@ -41,6 +43,20 @@ impl ProjectArgs {
         }
         Ok(project)
     }
+}
+
+/// Builds the project, saying so on stderr; returns the `.wasm`.
+pub fn build_project(
+    project: &cargo_roda::project::Project,
+    profile: cargo_roda::builder::BuildProfile,
+) -> Result<std::path::PathBuf, cargo_roda::error::Error> {
+    let function = &project.file.function;
+    let profile_name = match profile {
+        cargo_roda::builder::BuildProfile::Release => "release",
+        cargo_roda::builder::BuildProfile::Debug => "debug",
+    };
+    eprintln!("    Building {} ({}, {profile_name})", function.name, function.language.id());
+    Ok(cargo_roda::builder::build(project, profile)?)
 }
 
 /// A validated module a command works on.
@@ -64,7 +80,6 @@ pub fn checked_module(
 ) -> Result<CheckedModule, cargo_roda::error::Error> {
     use cargo_roda::error::Error;
     use cargo_roda::exit::ExitCode;
-    let other = |exit, message: String| Error::Other { exit, message };
     let project = match (file, project_args.load()) {
         (None, Err(err)) => return Err(err),
         (_, project) => project.ok(),
@@ -79,24 +94,22 @@ pub fn checked_module(
                     name_from_file.then(|| path.file_stem().map(|s| s.to_string_lossy().into_owned())).flatten()
                 })
                 .ok_or_else(|| {
-                    other(
+                    Error::other(
                         ExitCode::Usage,
-                        "name the function with --name (or run inside a project with a Roda.toml)".into(),
+                        "name the function with --name (or run inside a project with a Roda.toml)",
                     )
                 })?;
             (path.to_path_buf(), name)
         }
         (None, Some(project)) => {
-            let function = &project.file.function;
-            eprintln!("    Building {} ({}, release)", function.name, function.language.id());
-            (cargo_roda::builder::build(project, cargo_roda::builder::BuildProfile::Release)?, function.name.clone())
+            (build_project(project, cargo_roda::builder::BuildProfile::Release)?, project.file.function.name.clone())
         }
         (None, None) => unreachable!("a missing project returned above"),
     };
-    let (report, bytes) =
-        cargo_roda::validate::check_module(&path, Some(&name)).map_err(|e| other(ExitCode::Error, e.to_string()))?;
+    let (report, bytes) = cargo_roda::validate::check_module(&path, Some(&name))
+        .map_err(|e| Error::other(ExitCode::Error, e.to_string()))?;
     if !report.valid {
-        return Err(other(ExitCode::InvalidModule, format!("{}\n{refusal}", report.human().trim_end())));
+        return Err(Error::other(ExitCode::InvalidModule, format!("{}\n{refusal}", report.human().trim_end())));
     }
     Ok(CheckedModule { project, name, bytes })
 }
@@ -148,18 +161,19 @@ impl EndpointArgs {
         let from_profile = |name: &str| project.and_then(|p| p.file.profiles.get(name)).map(|p| p.server.clone());
         let url = match (&self.server, &self.profile) {
             (Some(url), _) => url.clone(),
-            (None, Some(profile)) => from_profile(profile).ok_or_else(|| Error::Other {
-                exit: ExitCode::Error,
-                message: format!("no profile `{profile}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server"),
+            (None, Some(profile)) => from_profile(profile).ok_or_else(|| {
+                Error::other(
+                    ExitCode::Error,
+                    format!("no profile `{profile}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server"),
+                )
             })?,
             (None, None) => from_profile("local").unwrap_or_else(|| DEFAULT_SERVER.into()),
         };
         let token = match &self.token_file {
             Some(path) => Some(
                 std::fs::read_to_string(path)
-                    .map_err(|e| Error::Other {
-                        exit: ExitCode::Error,
-                        message: format!("cannot read the token file {}: {e}", path.display()),
+                    .map_err(|e| {
+                        Error::other(ExitCode::Error, format!("cannot read the token file {}: {e}", path.display()))
                     })?
                     .trim()
                     .to_owned(),
@@ -179,15 +193,15 @@ impl EndpointArgs {
 /// Runs an async block on a fresh runtime.
 pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, cargo_roda::error::Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
-        cargo_roda::error::Error::Other {
-            exit: cargo_roda::exit::ExitCode::Error,
-            message: format!("cannot start the async runtime: {e}"),
-        }
+        cargo_roda::error::Error::other(
+            cargo_roda::exit::ExitCode::Error,
+            format!("cannot start the async runtime: {e}"),
+        )
     })?;
     Ok(runtime.block_on(future))
 }
 
 /// An RPC failure as a command error (exit code 6).
 pub fn rpc_error(error: cargo_roda::rpc::client::RpcError) -> cargo_roda::error::Error {
-    cargo_roda::error::Error::Other { exit: cargo_roda::exit::ExitCode::RpcFailed, message: error.to_string() }
+    cargo_roda::error::Error::other(cargo_roda::exit::ExitCode::RpcFailed, error.to_string())
 }

@@ -180,10 +180,6 @@ fn failure_text(result: &ScenarioResult, fuel_budget: u64) -> Option<String> {
     Some(text)
 }
 
-fn other(exit: ExitCode, message: impl Into<String>) -> Error {
-    Error::Other { exit, message: message.into() }
-}
-
 fn scenario_files(args: &Args, root: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
     if !args.scenarios.is_empty() {
         return Ok(args.scenarios.clone());
@@ -191,14 +187,14 @@ fn scenario_files(args: &Args, root: Option<&Path>) -> Result<Vec<PathBuf>, Erro
     let dir = root.unwrap_or(Path::new(".")).join("tests");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| {
-            other(ExitCode::Error, format!("cannot list {}: {e}; pass scenario files explicitly", dir.display()))
+            Error::other(ExitCode::Error, format!("cannot list {}: {e}; pass scenario files explicitly", dir.display()))
         })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(other(ExitCode::Error, format!("no scenario files (*.toml) in {}", dir.display())));
+        return Err(Error::other(ExitCode::Error, format!("no scenario files (*.toml) in {}", dir.display())));
     }
     Ok(files)
 }
@@ -222,7 +218,7 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
     let mut fuzzed = Vec::new();
     let mut now = Costs::new();
     for path in scenario_files(&args, root.as_deref())? {
-        let loaded = scenario::load(&path).map_err(|e| other(ExitCode::Error, e.to_string()))?;
+        let loaded = scenario::load(&path).map_err(|e| Error::other(ExitCode::Error, e.to_string()))?;
         let mut scenarios = Vec::new();
         for scenario in &loaded.file.scenarios {
             let result = scenario::run_scenario(&subject, &loaded, scenario, &config);
@@ -235,19 +231,19 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
             if let (Some(cases), Some(spec)) = (args.fuzz, &scenario.fuzz) {
                 let options = FuzzOptions { cases, seed };
                 let result = fuzz::fuzz(&subject, &loaded, scenario, spec, &config, options)
-                    .map_err(|e| other(ExitCode::Error, format!("{}: {e}", path.display())))?;
+                    .map_err(|e| Error::other(ExitCode::Error, format!("{}: {e}", path.display())))?;
                 fuzzed.push(result);
             }
         }
         files.push(FileResults { path, scenarios });
     }
     if args.fuzz.is_some() && fuzzed.is_empty() {
-        return Err(other(ExitCode::Error, "--fuzz needs a [scenario.fuzz] table in a scenario file"));
+        return Err(Error::other(ExitCode::Error, "--fuzz needs a [scenario.fuzz] table in a scenario file"));
     }
     let costs = match &args.costs {
         None => None,
         Some(path) => {
-            let baseline = costs::load(path).map_err(|e| other(ExitCode::Error, e))?;
+            let baseline = costs::load(path).map_err(|e| Error::other(ExitCode::Error, e))?;
             match baseline {
                 Some(baseline) if !args.update_costs => Some(CostsReport {
                     path: path.clone(),
@@ -255,7 +251,7 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
                     regressions: costs::compare(&baseline, &now, args.costs_tolerance),
                 }),
                 _ => {
-                    costs::save(path, &now).map_err(|e| other(ExitCode::Error, e))?;
+                    costs::save(path, &now).map_err(|e| Error::other(ExitCode::Error, e))?;
                     Some(CostsReport { path: path.clone(), written: true, regressions: Vec::new() })
                 }
             }

@@ -429,9 +429,6 @@ impl Pass {
 
     fn section(&mut self, payload: &Payload<'_>) -> wasmparser::Result<()> {
         match payload {
-            Payload::Version { encoding: wasmparser::Encoding::Component, .. } => {
-                // The validator rejects components before we get here; kept for clarity.
-            }
             Payload::TypeSection(reader) => {
                 for ty in reader.clone().into_iter_err_on_gc_types() {
                     self.types.push(ty?);
