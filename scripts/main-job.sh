@@ -8,7 +8,6 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 if [[ -z "${CARGO_RODA:-}" ]]; then
   cargo build --release --locked --manifest-path "$repo/Cargo.toml" -p cargo-roda
   CARGO_RODA="$repo/target/release/cargo-roda"

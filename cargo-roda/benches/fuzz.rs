@@ -21,7 +21,7 @@ never_negative = [202, 999]
 "#;
 
 fn fee_transfer(c: &mut Criterion) {
-    let wasm = wat::parse_str(include_str!("../../templates/wat/function.wat")).unwrap();
+    let wasm = wat::parse_str(include_str!("../templates/wat/function.wat")).unwrap();
     let subject = Subject { name: "fee_transfer".into(), wasm };
     let file: ScenarioFile = toml::from_str(SCENARIO).unwrap();
     let loaded = LoadedFile { path: PathBuf::from("bench.toml"), file, functions: Vec::new() };

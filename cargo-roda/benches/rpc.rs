@@ -12,7 +12,7 @@ use ledger_core::Operation;
 
 fn round_trip(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let wasm = wat::parse_str(include_str!("../../templates/wat/function.wat")).unwrap();
+    let wasm = wat::parse_str(include_str!("../templates/wat/function.wat")).unwrap();
     let url = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -114,9 +114,33 @@ fn describe(command: &Command) -> String {
 
 const RUSTUP_HINT: &str = "install Rust with rustup (https://rustup.rs)";
 
-/// Checks that the toolchain the project uses has the wasm target, so the
-/// user sees the fix instead of rustc's "can't find crate for `core`".
-fn check_wasm_target(project_root: &Path) -> Result<(), BuildError> {
+/// Makes sure the toolchain the project uses has the wasm target. A missing
+/// target is added with rustup, as wasm-pack does (rustup reports its own
+/// progress on stderr), because rustup installs the targets a
+/// `rust-toolchain.toml` lists only together with a toolchain it installs,
+/// never into one already there. Without rustup, or when it fails, the user
+/// sees the command instead of rustc's "can't find crate for `core`".
+fn ensure_wasm_target(project_root: &Path) -> Result<(), BuildError> {
+    let Some(sysroot) = sysroot_lacking_wasm_target(project_root)? else {
+        return Ok(());
+    };
+    let added = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .current_dir(project_root)
+        .stdout(stderr_stdio())
+        .stderr(stderr_stdio())
+        .status()
+        .is_ok_and(|status| status.success());
+    match added.then(|| sysroot_lacking_wasm_target(project_root)) {
+        Some(Ok(None)) => Ok(()),
+        _ => Err(BuildError::MissingTarget { sysroot }),
+    }
+}
+
+/// The sysroot of the project's toolchain when it has no wasm target;
+/// `None` when it has one, or when rustc cannot tell (cargo then explains
+/// whatever is wrong with the toolchain).
+fn sysroot_lacking_wasm_target(project_root: &Path) -> Result<Option<String>, BuildError> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let output = Command::new(&rustc)
         .args(["--print", "sysroot"])
@@ -130,15 +154,14 @@ fn check_wasm_target(project_root: &Path) -> Result<(), BuildError> {
         })?;
     let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if !output.status.success() || sysroot.is_empty() {
-        // Let cargo explain whatever is wrong with the toolchain.
-        return Ok(());
+        return Ok(None);
     }
     let target_lib = Path::new(&sysroot).join("lib/rustlib").join(WASM_TARGET).join("lib");
-    if target_lib.is_dir() { Ok(()) } else { Err(BuildError::MissingTarget { sysroot }) }
+    Ok((!target_lib.is_dir()).then_some(sysroot))
 }
 
 fn build_rust(project: &Project, profile: BuildProfile) -> Result<PathBuf, BuildError> {
-    check_wasm_target(&project.root)?;
+    ensure_wasm_target(&project.root)?;
     // Cargo sets $CARGO for its subcommands: use the same cargo.
     let cargo: OsString = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = project.root.join("Cargo.toml");

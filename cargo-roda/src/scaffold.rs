@@ -14,7 +14,7 @@ struct TemplateFile {
 
 macro_rules! template {
     ($($path:literal => $file:literal),* $(,)?) => {
-        &[$(TemplateFile { path: $path, text: include_str!(concat!("../../templates/", $file)) }),*]
+        &[$(TemplateFile { path: $path, text: include_str!(concat!("../templates/", $file)) }),*]
     };
 }
 

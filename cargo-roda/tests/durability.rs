@@ -21,7 +21,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn fee_transfer() -> Vec<u8> {
-    wat::parse_file(support::repo_root().join("templates/wat/function.wat")).unwrap()
+    wat::parse_file(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap()
 }
 
 fn start(data: &Path) -> DevServer {

@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use support::roda;
 
 #[test]
@@ -108,22 +109,60 @@ fn rust_compile_error_fails_the_build_and_shows_rustc() {
     assert_eq!(run.json()["error"]["kind"], "build");
 }
 
-/// With a toolchain that lacks the wasm target, the fix is printed instead of
-/// rustc's "can't find crate for `core`".
+/// A project whose toolchain is a `rustc` with a sysroot that has no wasm
+/// target, and a `rustup` of ours on PATH that runs `script`.
+fn toolchain_without_wasm_target(dir: &Path, rustup_script: &str) -> (PathBuf, std::ffi::OsString) {
+    use std::os::unix::fs::PermissionsExt;
+    let sysroot = dir.join("sysroot");
+    std::fs::create_dir_all(sysroot.join("lib/rustlib/x86_64-unknown-linux-gnu/lib")).unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let rustc = bin.join("rustc");
+    std::fs::write(&rustc, format!("#!/bin/sh\necho {}\n", sysroot.display())).unwrap();
+    let rustup = bin.join("rustup");
+    std::fs::write(&rustup, format!("#!/bin/sh\necho \"$@\" >> {}/rustup.args\n{rustup_script}\n", dir.display()))
+        .unwrap();
+    for tool in [&rustc, &rustup] {
+        std::fs::set_permissions(tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = std::env::join_paths(
+        std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    (rustc, path)
+}
+
+/// When rustup cannot add the missing wasm target, the fix is printed
+/// instead of rustc's "can't find crate for `core`".
 #[test]
-fn missing_wasm_target_prints_the_rustup_command() {
+fn missing_wasm_target_that_rustup_cannot_add_prints_the_rustup_command() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(roda(dir.path(), &["new", "f"]).code, 0);
-    // A rustc whose sysroot has no wasm32 target.
-    let sysroot = dir.path().join("sysroot");
-    std::fs::create_dir_all(sysroot.join("lib/rustlib/x86_64-unknown-linux-gnu/lib")).unwrap();
-    let rustc = dir.path().join("rustc");
-    std::fs::write(&rustc, format!("#!/bin/sh\necho {}\n", sysroot.display())).unwrap();
-    std::fs::set_permissions(&rustc, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let run =
-        support::finish(support::command(&dir.path().join("f"), &["build"]).env("RUSTC", &rustc).output().unwrap());
+    let (rustc, path) = toolchain_without_wasm_target(dir.path(), "exit 1");
+    let run = support::finish(
+        support::command(&dir.path().join("f"), &["build"]).env("RUSTC", &rustc).env("PATH", path).output().unwrap(),
+    );
     assert_eq!(run.code, 4, "{run:?}");
     assert!(run.stderr.contains("rustup target add wasm32-unknown-unknown"), "{run:?}");
+    let asked = std::fs::read_to_string(dir.path().join("rustup.args")).unwrap();
+    assert_eq!(asked.trim(), "target add wasm32-unknown-unknown", "rustup was asked first");
+}
+
+/// A missing wasm target is added with rustup, as wasm-pack does, and the
+/// build goes on: a fresh machine builds with nothing run before.
+#[test]
+fn missing_wasm_target_is_added_with_rustup() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(roda(dir.path(), &["new", "f"]).code, 0);
+    let install = format!("mkdir -p {}/sysroot/lib/rustlib/wasm32-unknown-unknown/lib", dir.path().display());
+    let (rustc, path) = toolchain_without_wasm_target(dir.path(), &install);
+    let run = support::finish(
+        support::command(&dir.path().join("f"), &["build"]).env("RUSTC", &rustc).env("PATH", path).output().unwrap(),
+    );
+    // Past the target check, cargo runs our stand-in rustc, which cannot compile.
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(!run.stderr.contains("is not installed"), "{run:?}");
+    assert!(dir.path().join("sysroot/lib/rustlib/wasm32-unknown-unknown/lib").is_dir());
 }
 
 #[test]

@@ -91,7 +91,7 @@ fn bad_name_and_unreadable_files_are_reported_per_file() {
     let run = roda(dir.path(), &["validate", "typo.wat", "--output", "json"]);
     assert_eq!(codes(&run.json()["files"][0]), ["malformed"]);
 
-    let good = repo_root().join("templates/wat/function.wat");
+    let good = repo_root().join("cargo-roda/templates/wat/function.wat");
     let run = roda(dir.path(), &["validate", good.to_str().unwrap(), "--name", "fee-transfer", "--output", "json"]);
     assert_eq!(run.code, 3);
     assert_eq!(codes(&run.json()["files"][0]), ["function-name"]);

@@ -110,7 +110,7 @@ fn new_build_deploy_call_list_unregister() {
 #[test]
 fn the_server_answers_with_the_servers_codes_and_messages() {
     let server = DevServer::start(&[]);
-    let wasm = wat::parse_file(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let wasm = wat::parse_file(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     runtime().block_on(async {
         let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
         let err = client.register("fee-transfer", &wasm, false).await.unwrap_err();

@@ -93,7 +93,7 @@ fn the_seed_project_passes_identically_in_rust_assemblyscript_and_wat() {
 #[test]
 fn failures_show_the_step_the_statuses_and_the_balances_that_differ() {
     let dir = tempfile::tempdir().unwrap();
-    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     let scenarios = r#"version = 1
 [[scenario]]
 name = "wrong expectations"
@@ -239,7 +239,7 @@ fn fuzzing_finds_and_shrinks_a_zero_sum_bug() {
 #[test]
 fn fuzzing_a_correct_function_passes() {
     let dir = tempfile::tempdir().unwrap();
-    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     let project = wat_project(dir.path(), &wat, FUZZ_SCENARIO);
     let run = roda(&project, &["test", "--fuzz", "5000", "--output", "json"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -251,7 +251,7 @@ fn fuzzing_a_correct_function_passes() {
 #[test]
 fn junit_and_costs() {
     let dir = tempfile::tempdir().unwrap();
-    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     let project = wat_project(dir.path(), &wat, FUZZ_SCENARIO);
     let run = roda(&project, &["test", "--junit", "report.xml", "--costs", "costs.json"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -274,7 +274,7 @@ fn junit_and_costs() {
 #[test]
 fn a_bare_wasm_with_explicit_scenarios() {
     let dir = tempfile::tempdir().unwrap();
-    let wasm = wat::parse_file(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let wasm = wat::parse_file(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     std::fs::write(dir.path().join("fee.wasm"), wasm).unwrap();
     std::fs::write(dir.path().join("s.toml"), FEE_SCENARIOS.replace("fee_transfer", "fee")).unwrap();
     let run = roda(dir.path(), &["test", "--wasm", "fee.wasm", "s.toml"]);
@@ -286,7 +286,7 @@ fn a_bare_wasm_with_explicit_scenarios() {
 #[test]
 fn scenario_file_errors_name_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     for (scenarios, message) in [
         ("version = 1\n[[scenario]]\nname = \"s\"\nstep = []\n", "line 4"),
         ("version = 2\n", "format version 2 is not supported"),
@@ -327,7 +327,7 @@ fn an_invalid_module_is_not_tested() {
 #[test]
 fn fuzz_without_a_fuzz_table_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     let project = wat_project(dir.path(), &wat, "version = 1\n[[scenario]]\nname = \"s\"\n");
     let run = roda(&project, &["test", "--fuzz"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -352,7 +352,7 @@ fn fuzzing_without_allowed_catches_statuses_the_ledger_imposed() {
 #[test]
 fn a_helper_may_not_replace_the_function_under_test() {
     let dir = tempfile::tempdir().unwrap();
-    let wat = std::fs::read_to_string(support::repo_root().join("templates/wat/function.wat")).unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     let scenarios = "version = 1\nfunctions = { f = \"../function.wat\" }\n[[scenario]]\nname = \"s\"\nsteps = [{ deposit = { account = 1, amount = 1 } }]\n";
     let project = wat_project(dir.path(), &wat, scenarios);
     let run = roda(&project, &["test"]);

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ledger_core::{Ledger, LedgerConfig, Operation, abi};
 
-const FEE_TRANSFER: &str = include_str!("../../templates/wat/function.wat");
+const FEE_TRANSFER: &str = include_str!("../../cargo-roda/templates/wat/function.wat");
 
 fn ledger() -> Ledger {
     // No history: a benchmark runs millions of transactions.

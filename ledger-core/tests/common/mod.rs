@@ -26,7 +26,7 @@ pub fn function(extra: &str, body: &str) -> Vec<u8> {
 
 /// The seed's fee transfer (sender, receiver, fee account, amount, fee bps),
 /// in WAT.
-pub const FEE_TRANSFER: &str = include_str!("../../../templates/wat/function.wat");
+pub const FEE_TRANSFER: &str = include_str!("../../../cargo-roda/templates/wat/function.wat");
 
 /// A ledger with default settings.
 pub fn ledger() -> Ledger {

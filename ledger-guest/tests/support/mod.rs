@@ -17,6 +17,10 @@ fn guests_dir() -> &'static Path {
     BUILT.get_or_init(|| {
         let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let target_dir = manifest_dir.join("../target/guests");
+        // rustup installs the targets a rust-toolchain.toml lists only with a
+        // toolchain it installs: add the wasm target to the one at hand (a
+        // no-op once it is there).
+        let _ = Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]).current_dir(manifest_dir).output();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let output = Command::new(cargo)
             .args(["build", "--release", "--locked", "--target", "wasm32-unknown-unknown", "--manifest-path"])
