@@ -19,7 +19,7 @@ export PATH="$bin:$PATH"
 
 work=$(mktemp -d)
 cd "$work"
-cargo roda new fee_transfer
+cargo roda new fee_transfer --guest-path "$repo/ledger-guest"
 cd fee_transfer
 cargo roda build
 cargo roda test

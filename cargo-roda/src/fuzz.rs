@@ -65,7 +65,7 @@ struct Invariants {
 }
 
 impl Invariants {
-    fn check(&self, ledger: &Ledger, receipt: &ledger_core::Receipt) -> Result<(), String> {
+    fn check(&self, ledger: &Ledger, receipt: &ledger_core::Transaction) -> Result<(), String> {
         let Some(call) = &receipt.call else { return Ok(()) };
         let ret = match &call.outcome {
             CallOutcome::Returned(ret) => *ret,

@@ -35,7 +35,6 @@ const ASSEMBLYSCRIPT: &[TemplateFile] = template! {
     "package.json" => "assemblyscript/package.json.tmpl",
     "asconfig.json" => "assemblyscript/asconfig.json",
     "assembly/index.ts" => "assemblyscript/assembly/index.ts",
-    "assembly/ledger.ts" => "assemblyscript/assembly/ledger.ts",
     "assembly/tsconfig.json" => "assemblyscript/assembly/tsconfig.json",
     ".gitignore" => "assemblyscript/gitignore",
 };
@@ -63,14 +62,9 @@ pub enum GuestDependency {
 }
 
 impl GuestDependency {
-    /// The ledger-guest source this cargo-roda was built from, when it is
-    /// still there (an install from a checkout); else this release's version.
-    pub fn for_this_build() -> GuestDependency {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ledger-guest");
-        match source.join("Cargo.toml").is_file().then(|| source.canonicalize()) {
-            Some(Ok(path)) => GuestDependency::Path(path),
-            _ => GuestDependency::Version(env!("CARGO_PKG_VERSION").into()),
-        }
+    /// The ledger-guest released with this cargo-roda, from the registry.
+    pub fn this_release() -> GuestDependency {
+        GuestDependency::Version(env!("CARGO_PKG_VERSION").into())
     }
 
     fn toml(&self) -> String {
@@ -190,8 +184,27 @@ fn write_files(staging: &Path, new: &NewProject) -> Result<Vec<PathBuf>, Scaffol
             .map_err(|source| ScaffoldError::Io { path: path.clone(), source })?;
         created.push(relative);
     }
+    for (relative, text) in generated_files(new.language) {
+        let path = staging.join(relative);
+        std::fs::write(&path, text).map_err(|source| ScaffoldError::Io { path: path.clone(), source })?;
+        created.push(relative.into());
+    }
     debug_assert!(created.iter().any(|p| p == Path::new(PROJECT_FILE)));
     Ok(created)
+}
+
+/// Files generated from the ABI table rather than copied from a template:
+/// the AssemblyScript bindings.
+fn generated_files(language: Language) -> Vec<(&'static str, String)> {
+    match language {
+        Language::AssemblyScript => {
+            let mut bindings = String::new();
+            // Writing to a String cannot fail.
+            let _ = ledger_core::abi::bindings::assemblyscript(&ledger_core::abi::V1, &mut bindings);
+            vec![("assembly/ledger.ts", bindings)]
+        }
+        Language::Rust | Language::Wat => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +245,6 @@ mod tests {
     fn guest_dependency_renders_as_toml() {
         assert_eq!(GuestDependency::Version("0.1.0".into()).toml(), "\"0.1.0\"");
         assert_eq!(GuestDependency::Path("/a \"b\"".into()).toml(), "{ path = \"/a \\\"b\\\"\" }");
-        assert!(matches!(GuestDependency::for_this_build(), GuestDependency::Path(_)), "built from a checkout");
+        assert_eq!(GuestDependency::this_release(), GuestDependency::Version(env!("CARGO_PKG_VERSION").into()));
     }
 }

@@ -33,7 +33,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ledger_core::{CallOutcome, Entry, EntryKind, Ledger, LedgerConfig, Operation, Receipt, Status};
+use ledger_core::{CallOutcome, Entry, EntryKind, IfRegistered, Ledger, LedgerConfig, Operation, Status, Transaction};
 use serde::{Deserialize, Serialize};
 
 /// The format version this build reads.
@@ -54,7 +54,7 @@ impl StatusSpec {
     pub fn resolve(&self) -> Result<Status, String> {
         let status = match self {
             StatusSpec::Name(name) => Status::parse(name),
-            StatusSpec::Code(code) => u8::try_from(*code).ok().map(Status),
+            StatusSpec::Code(code) => u8::try_from(*code).ok().map(Status::from_code),
         };
         status.ok_or_else(|| {
             format!("unknown status {self:?}: use a name (NONE, INSUFFICIENT_FUNDS, ..., DUPLICATE, USER(130)) or a number 0..=255")
@@ -435,10 +435,12 @@ pub fn ledger_for(subject: &Subject, file: &LoadedFile, config: LedgerConfig) ->
     }
     let mut ledger = Ledger::new(config).map_err(|e| e.to_string())?;
     ledger
-        .register_function(&subject.name, &subject.wasm, false)
+        .register_function(&subject.name, &subject.wasm, IfRegistered::Refuse)
         .map_err(|e| format!("registering `{}`: {e}", subject.name))?;
     for (name, wasm) in &file.functions {
-        ledger.register_function(name, wasm, true).map_err(|e| format!("registering `{name}`: {e}"))?;
+        ledger
+            .register_function(name, wasm, IfRegistered::Override)
+            .map_err(|e| format!("registering `{name}`: {e}"))?;
     }
     Ok(ledger)
 }
@@ -485,7 +487,7 @@ fn entries_match(expected: &[EntrySpec], actual: &[Entry]) -> bool {
         })
 }
 
-fn check(step_no: usize, step: &Step, receipt: &Receipt, ledger: &Ledger) -> Option<Mismatch> {
+fn check(step_no: usize, step: &Step, receipt: &Transaction, ledger: &Ledger) -> Option<Mismatch> {
     let expected = step.expect.as_ref().map_or(Ok(Status::NONE), StatusSpec::resolve).unwrap_or(Status::NONE);
     let mut mismatch =
         Mismatch { step: step_no, expected_status: None, actual_status: None, balances: Vec::new(), entries: None };
@@ -501,7 +503,7 @@ fn check(step_no: usize, step: &Step, receipt: &Receipt, ledger: &Ledger) -> Opt
         }
     }
     if let Some(expected) = &step.entries {
-        let actual = ledger.last_entries();
+        let actual = receipt.entries.as_slice();
         if !entries_match(expected, actual) {
             mismatch.entries = Some((
                 expected

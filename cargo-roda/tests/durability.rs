@@ -156,15 +156,15 @@ fn a_restart_resets_instance_state_but_not_balances() {
     runtime().block_on(async {
         let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
         client.register("counter", &counter, false).await.unwrap();
-        assert_eq!(client.submit(&call, WaitLevel::Committed).await.unwrap().status, Status(128));
-        assert_eq!(client.submit(&call, WaitLevel::Committed).await.unwrap().status, Status(129));
+        assert_eq!(client.submit(&call, WaitLevel::Committed).await.unwrap().status, Status::from_code(128));
+        assert_eq!(client.submit(&call, WaitLevel::Committed).await.unwrap().status, Status::from_code(129));
     });
     server.stop();
     let server = start(&data);
     runtime().block_on(async {
         let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
         let result = client.submit(&call, WaitLevel::Committed).await.unwrap();
-        assert_eq!((result.tx_id, result.status), (3, Status(128)), "a fresh instance after the restart");
+        assert_eq!((result.tx_id, result.status), (3, Status::from_code(128)), "a fresh instance after the restart");
     });
 }
 

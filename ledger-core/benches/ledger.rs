@@ -1,19 +1,21 @@
 //! Native Deposit vs the seed's fee_transfer as a WASM function, one at a
-//! time and in batches of 1000, plus validation of a 4 MiB module.
+//! time and in batches of 1000; the same module through bare wasmtime (the
+//! physical limit: one Engine, one instance, host functions that only add to
+//! an array); and validation of a 4 MiB module.
 //!
 //! `cargo bench -p ledger-core --bench ledger`
 
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ledger_core::{Ledger, LedgerConfig, Operation, abi};
+use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation, abi};
 
 const FEE_TRANSFER: &str = include_str!("../../cargo-roda/templates/wat/function.wat");
 
 fn ledger() -> Ledger {
     // No history: a benchmark runs millions of transactions.
     let mut ledger = Ledger::new(LedgerConfig { keep_history: false, ..LedgerConfig::default() }).unwrap();
-    ledger.register_function("fee_transfer", &wat::parse_str(FEE_TRANSFER).unwrap(), false).unwrap();
+    ledger.register_function("fee_transfer", &wat::parse_str(FEE_TRANSFER).unwrap(), IfRegistered::Refuse).unwrap();
     ledger.submit(&Operation::Deposit { account: 101, amount: 1 << 62, user_ref: 0 });
     ledger
 }
@@ -53,6 +55,54 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
+/// Balances the bare host functions add to: just an array.
+struct Bare {
+    balances: Vec<i64>,
+}
+
+/// The fee transfer through bare wasmtime, with and without fuel metering
+/// (the simulator meters fuel; a server does not).
+fn bare_wasmtime(c: &mut Criterion) {
+    use wasmtime::{Caller, Config, Engine, Linker, Module, Store};
+    let mut group = c.benchmark_group("one_at_a_time");
+    group.throughput(Throughput::Elements(1));
+    for (name, fuel) in [("bare_wasmtime_limit", false), ("bare_wasmtime_fuel_limit", true)] {
+        let mut config = Config::new();
+        config.consume_fuel(fuel);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, wat::parse_str(FEE_TRANSFER).unwrap()).unwrap();
+        let mut linker: Linker<Bare> = Linker::new(&engine);
+        let index = |account: u64| account as usize % 1024;
+        linker
+            .func_wrap("ledger", "credit", move |mut caller: Caller<'_, Bare>, account: u64, amount: u64| {
+                caller.data_mut().balances[index(account)] -= amount as i64;
+            })
+            .unwrap()
+            .func_wrap("ledger", "debit", move |mut caller: Caller<'_, Bare>, account: u64, amount: u64| {
+                caller.data_mut().balances[index(account)] += amount as i64;
+            })
+            .unwrap()
+            .func_wrap("ledger", "get_balance", move |caller: Caller<'_, Bare>, account: u64| -> i64 {
+                caller.data().balances[index(account)]
+            })
+            .unwrap();
+        let mut store = Store::new(&engine, Bare { balances: vec![0; 1024] });
+        store.data_mut().balances[index(101)] = 1 << 62;
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let execute =
+            instance.get_typed_func::<(i64, i64, i64, i64, i64, i64, i64, i64), i32>(&mut store, "execute").unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                if fuel {
+                    store.set_fuel(10_000_000).unwrap();
+                }
+                black_box(execute.call(&mut store, black_box((101, 202, 999, 10_000, 50, 0, 0, 0))).unwrap())
+            })
+        });
+    }
+    group.finish();
+}
+
 fn validate_4mib(c: &mut Criterion) {
     // A code-heavy module just under the 4 MiB limit: many small functions.
     let body = "(drop (i64.add (local.get 0) (i64.mul (local.get 1) (i64.const 3))))".repeat(40);
@@ -84,5 +134,5 @@ fn validate_4mib(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single, batch, validate_4mib);
+criterion_group!(benches, single, bare_wasmtime, batch, validate_4mib);
 criterion_main!(benches);

@@ -2,23 +2,17 @@
 //! with a real server's rules.
 
 use std::collections::HashMap;
-use std::ops::Range;
+
+use ledger_abi::{Accounts, DEFAULT_MAX_ACCOUNTS, Entry, SYSTEM_ACCOUNT, Status, param_slots};
 
 use crate::abi::{self, PARAM_COUNT};
+use crate::crc32c;
 use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, Registry, RegistryError};
 use crate::runtime::{CallOutcome, Limits, LoadedFunction, RawCall, Runtime};
-use crate::state::{Entry, EntryKind, SYSTEM_ACCOUNT, TxState};
-use crate::{Status, crc32c};
-
-/// Default number of accounts, as on a server: ids `0..1_000_000`.
-pub const DEFAULT_MAX_ACCOUNTS: u64 = 1_000_000;
 
 /// Largest `max_accounts` an in-process ledger accepts: balances are a
 /// dense array up to the highest id used, 8 bytes each (1 GiB here).
 pub const MAX_ACCOUNTS_LIMIT: u64 = 1 << 27;
-
-/// Most entries one transaction may produce; one more is status 4.
-pub const MAX_ENTRIES_PER_TX: usize = u8::MAX as usize;
 
 /// How a ledger is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +39,17 @@ impl Default for LedgerConfig {
             keep_history: true,
         }
     }
+}
+
+/// What [`Ledger::register_function`] does when the name is already live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfRegistered {
+    /// Refuse with [`RegistryError::AlreadyExists`], as a server does by
+    /// default.
+    #[default]
+    Refuse,
+    /// Replace it with a new version (the wire's `override_existing`).
+    Override,
 }
 
 /// An operation, as `SubmitAndWait` carries it.
@@ -132,6 +137,7 @@ pub mod tags {
 
 /// What ran when a function operation was processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CallReport {
     /// Version that ran, if one was registered.
     pub version: Option<u32>,
@@ -158,56 +164,33 @@ pub struct CarriedState {
     pub fresh_entries: Vec<Entry>,
 }
 
-/// The result of one operation.
+/// A processed transaction: what [`Ledger::submit`] returns, what
+/// [`Ledger::transaction`] keeps, and what a log records so that
+/// [`Ledger::restore`] brings its effects back without running any function
+/// again (instance state starts afresh, as on a server).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Receipt {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Transaction {
     /// Transaction id, from 1; every operation gets one.
     pub tx_id: u64,
+    /// Deduplication key; 0 never deduplicates.
+    pub user_ref: u64,
     /// Final status.
     pub status: Status,
-    /// Metadata tag.
+    /// Metadata tag (see [`tags`]).
     pub tag: [u8; 8],
     /// For a duplicate: the transaction that used the `user_ref` first.
     pub duplicate_of: Option<u64>,
-    /// For a function operation: what ran and how.
-    pub call: Option<CallReport>,
-}
-
-/// A recorded transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Transaction<'a> {
-    /// Transaction id.
-    pub tx_id: u64,
-    /// Deduplication key.
-    pub user_ref: u64,
-    /// Final status.
-    pub status: Status,
-    /// Metadata tag.
-    pub tag: [u8; 8],
-    /// For a duplicate: the original transaction.
-    pub duplicate_of: Option<u64>,
-    /// Committed entries (none for a failed transaction).
-    pub entries: &'a [Entry],
-}
-
-/// A processed transaction as a server's log keeps it: its effects, so a
-/// restart restores them without running any function again (instance
-/// state starts afresh, as on a server).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct TransactionRecord {
-    /// Transaction id.
-    pub tx_id: u64,
-    /// Deduplication key.
-    pub user_ref: u64,
-    /// Final status.
-    pub status: Status,
-    /// Metadata tag.
-    pub tag: [u8; 8],
-    /// For a duplicate: the original transaction.
-    pub duplicate_of: Option<u64>,
-    /// Committed entries, with the balances they left.
+    /// Committed entries, with the balances they left (none when it failed).
     pub entries: Vec<Entry>,
+    /// For a failed transaction: the balance of every account it moved,
+    /// after the rollback. The server's rollback is an inverse saturating
+    /// move, so it does not always restore a balance exactly; replaying a
+    /// log needs what it left.
+    pub rolled_back: Vec<(u64, i64)>,
+    /// For a function operation: what ran and how. Not logged.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub call: Option<CallReport>,
 }
 
 /// Why a recorded transaction cannot be restored.
@@ -218,15 +201,6 @@ pub struct RestoreError {
     pub expected: u64,
     /// The id of the record.
     pub found: u64,
-}
-
-#[derive(Debug, Clone)]
-struct TxRecord {
-    user_ref: u64,
-    status: Status,
-    tag: [u8; 8],
-    duplicate_of: Option<u64>,
-    entries: Range<usize>,
 }
 
 /// A function that passed every registration check and is compiled, not
@@ -246,15 +220,32 @@ impl PreparedFunction {
 }
 
 /// Why a ledger could not be created.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot set up the ledger: {0}")]
-pub struct SetupError(String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// `max_accounts` is over what an in-process ledger holds.
+    #[error(
+        "max_accounts {requested} is over {limit}, the most an in-process ledger holds (balances are a dense array); use a smaller limit"
+    )]
+    TooManyAccounts {
+        /// What the configuration asked for.
+        requested: u64,
+        /// [`MAX_ACCOUNTS_LIMIT`].
+        limit: u64,
+    },
+    /// wasmtime refused the engine configuration.
+    #[error("cannot set up the WebAssembly engine: {detail}")]
+    Engine {
+        /// wasmtime's message.
+        detail: String,
+    },
+}
 
 /// An in-process ledger that executes functions exactly as a roda-ledger
 /// server does, plus fuel, memory and carried-state checks.
 ///
 /// ```
-/// use ledger_core::{Ledger, Operation, Status};
+/// use ledger_core::{IfRegistered, Ledger, Operation, Status};
 ///
 /// let mut ledger = Ledger::new(Default::default()).unwrap();
 /// let wasm = wat::parse_str(r#"
@@ -266,44 +257,45 @@ pub struct SetupError(String);
 ///       local.get 2 local.get 1 call $debit
 ///       i32.const 0))
 /// "#).unwrap();
-/// let registered = ledger.register_function("move", &wasm, false).unwrap();
+/// let registered = ledger.register_function("move", &wasm, IfRegistered::Refuse).unwrap();
 /// assert_eq!(registered.version, 1);
 ///
 /// ledger.submit(&Operation::Deposit { account: 1, amount: 100, user_ref: 0 });
-/// let receipt = ledger.submit(&Operation::Function { name: "move".into(), params: vec![1, 40, 2], user_ref: 7 });
-/// assert_eq!(receipt.status, Status::NONE);
+/// let tx = ledger.submit(&Operation::Function { name: "move".into(), params: vec![1, 40, 2], user_ref: 7 });
+/// assert_eq!(tx.status, Status::NONE);
+/// assert_eq!(tx.entries.len(), 2);
 /// assert_eq!((ledger.balance(1), ledger.balance(2)), (60, 40));
 /// ```
 pub struct Ledger {
     config: LedgerConfig,
     runtime: Runtime,
     registry: Registry<LoadedFunction>,
-    state: TxState,
+    accounts: Accounts,
     next_tx_id: u64,
     dedup: HashMap<u64, u64>,
-    history: Vec<TxRecord>,
-    history_entries: Vec<Entry>,
+    history: Vec<Transaction>,
 }
 
 impl Ledger {
     /// Creates an empty ledger.
+    ///
+    /// # Errors
+    ///
+    /// [`SetupError`] when `max_accounts` is over [`MAX_ACCOUNTS_LIMIT`] or
+    /// wasmtime refuses the limits.
     pub fn new(config: LedgerConfig) -> Result<Ledger, SetupError> {
         if config.max_accounts > MAX_ACCOUNTS_LIMIT {
-            return Err(SetupError(format!(
-                "max_accounts {} is over {MAX_ACCOUNTS_LIMIT}, the most an in-process ledger holds",
-                config.max_accounts
-            )));
+            return Err(SetupError::TooManyAccounts { requested: config.max_accounts, limit: MAX_ACCOUNTS_LIMIT });
         }
-        let runtime = Runtime::new(config.limits).map_err(|e| SetupError(format!("the WebAssembly engine: {e:#}")))?;
+        let runtime = Runtime::new(config.limits).map_err(|e| SetupError::Engine { detail: format!("{e:#}") })?;
         Ok(Ledger {
-            state: TxState::new(config.max_accounts),
+            accounts: Accounts::new(config.max_accounts),
             config,
             runtime,
             registry: Registry::default(),
             next_tx_id: 1,
             dedup: HashMap::new(),
             history: Vec::new(),
-            history_entries: Vec::new(),
         })
     }
 
@@ -317,26 +309,46 @@ impl Ledger {
     /// whether the name is taken. Like a server, it does not check imports or
     /// `start`: such a module registers and its calls fail with status 5. Use
     /// [`abi::validate`] to catch those first.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
     pub fn register_function(
         &mut self,
         name: &str,
         binary: &[u8],
-        override_existing: bool,
+        if_registered: IfRegistered,
     ) -> Result<Registered, RegistryError> {
-        let prepared = self.prepare_function(name, binary, override_existing)?;
+        let prepared = self.prepare_function(name, binary, if_registered)?;
         Ok(self.install_function(prepared))
     }
 
     /// Every check and the compilation of
     /// [`register_function`](Ledger::register_function), changing nothing:
-    /// a server writes the binary durably, then installs it.
+    /// a server writes the binary durably, then installs it. The name is
+    /// checked before anything is compiled.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
     pub fn prepare_function(
         &self,
         name: &str,
         binary: &[u8],
-        override_existing: bool,
+        if_registered: IfRegistered,
     ) -> Result<PreparedFunction, RegistryError> {
         let runtime = &self.runtime;
+        let override_existing = if_registered == IfRegistered::Override;
+        if !override_existing && self.registry.is_live(name) {
+            // The server checks the binary before the name, so a bad binary
+            // still gets its own error; a good one is refused without the
+            // cost of compiling it.
+            let report = abi::validate(binary);
+            if !report.violations.iter().any(|v| v.rule.server_enforced() && v.rule != abi::Rule::TooLarge) {
+                abi::validate_function_name(name)?;
+                return Err(RegistryError::AlreadyExists(name.to_owned()));
+            }
+        }
         let prepared = self.registry.prepare(name, crc32c(binary), override_existing, || {
             let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
             check_entry_point(&module)?;
@@ -352,11 +364,19 @@ impl Ledger {
     }
 
     /// The version an unregister of `name` would get, changing nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`] when no function is live under the name.
     pub fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
         self.registry.check_unregister(name)
     }
 
     /// Unregisters a function; returns the version of the unregister marker.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`] when no function is live under the name.
     pub fn unregister_function(&mut self, name: &str) -> Result<u32, RegistryError> {
         self.registry.unregister(name)
     }
@@ -374,7 +394,7 @@ impl Ledger {
 
     /// An account's balance; 0 for accounts never touched or out of range.
     pub fn balance(&self, account_id: u64) -> i64 {
-        self.state.balance(account_id)
+        self.accounts.get_balance(account_id)
     }
 
     /// Sets a balance directly, outside any transaction, as restoring a
@@ -382,18 +402,18 @@ impl Ledger {
     /// balances then need not sum to zero. Ids at or above `max_accounts`
     /// are ignored, as the ledger has no such account.
     pub fn seed_balance(&mut self, account_id: u64, balance: i64) {
-        self.state.seed(account_id, balance);
+        self.accounts.set_balance(account_id, balance);
     }
 
     /// Sets every balance to 0, keeping functions, transaction ids and the
     /// dedup set: a fresh starting state for the next simulated call.
     pub fn reset_balances(&mut self) {
-        self.state.reset_balances();
+        self.accounts.reset_balances();
     }
 
     /// Every account with a non-zero balance, by id.
     pub fn nonzero_balances(&self) -> impl Iterator<Item = (u64, i64)> + '_ {
-        self.state.balances().iter().enumerate().filter(|(_, b)| **b != 0).map(|(i, b)| (i as u64, *b))
+        self.accounts.balances().iter().enumerate().filter(|(_, b)| **b != 0).map(|(i, b)| (i as u64, *b))
     }
 
     /// The id the next transaction will get.
@@ -401,127 +421,98 @@ impl Ledger {
         self.next_tx_id
     }
 
-    /// A recorded transaction (needs [`LedgerConfig::keep_history`]).
-    pub fn transaction(&self, tx_id: u64) -> Option<Transaction<'_>> {
-        let record = self.history.get(usize::try_from(tx_id.checked_sub(1)?).ok()?)?;
-        Some(Transaction {
-            tx_id,
-            user_ref: record.user_ref,
-            status: record.status,
-            tag: record.tag,
-            duplicate_of: record.duplicate_of,
-            entries: &self.history_entries[record.entries.clone()],
-        })
-    }
-
-    /// The committed entries of the last transaction (empty if it failed).
-    pub fn last_entries(&self) -> &[Entry] {
-        &self.state.entries
+    /// A processed transaction (needs [`LedgerConfig::keep_history`]).
+    pub fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
+        self.history.get(usize::try_from(tx_id.checked_sub(1)?).ok()?)
     }
 
     /// Processes one operation as a server's transactor does.
-    pub fn submit(&mut self, operation: &Operation) -> Receipt {
+    pub fn submit(&mut self, operation: &Operation) -> Transaction {
         let tx_id = self.next_tx_id;
         self.next_tx_id += 1;
-        self.state.begin();
+        self.accounts.begin();
         let user_ref = operation.user_ref();
         if user_ref != 0
             && let Some(&original) = self.dedup.get(&user_ref)
         {
-            let receipt = Receipt {
+            return self.record(Transaction {
                 tx_id,
+                user_ref,
                 status: Status::DUPLICATE,
                 tag: tags::DUPLICATE,
                 duplicate_of: Some(original),
+                entries: Vec::new(),
+                rolled_back: Vec::new(),
                 call: None,
-            };
-            self.record(user_ref, &receipt);
-            return receipt;
+            });
         }
         let (tag, call) = match operation {
             Operation::Deposit { account, amount, .. } => {
-                self.state.apply(EntryKind::Debit, *account, *amount);
-                self.state.apply(EntryKind::Credit, SYSTEM_ACCOUNT, *amount);
+                self.accounts.debit(*account, *amount);
+                self.accounts.credit(SYSTEM_ACCOUNT, *amount);
                 (tags::DEPOSIT, None)
             }
             Operation::Withdrawal { account, amount, .. } => {
-                if self.state.balance(*account) < *amount as i64 {
-                    self.state.fail(Status::INSUFFICIENT_FUNDS);
+                if self.accounts.get_balance(*account) < *amount as i64 {
+                    self.accounts.fail(Status::INSUFFICIENT_FUNDS);
                 } else {
-                    self.state.apply(EntryKind::Credit, *account, *amount);
-                    self.state.apply(EntryKind::Debit, SYSTEM_ACCOUNT, *amount);
+                    self.accounts.credit(*account, *amount);
+                    self.accounts.debit(SYSTEM_ACCOUNT, *amount);
                 }
                 (tags::WITHDRAWAL, None)
             }
             Operation::Transfer { from, to, amount, .. } => {
                 if from == to {
                     // A no-op that commits, without even a funds check.
-                } else if self.state.balance(*from) < *amount as i64 {
-                    self.state.fail(Status::INSUFFICIENT_FUNDS);
+                } else if self.accounts.get_balance(*from) < *amount as i64 {
+                    self.accounts.fail(Status::INSUFFICIENT_FUNDS);
                 } else {
-                    self.state.apply(EntryKind::Credit, *from, *amount);
-                    self.state.apply(EntryKind::Debit, *to, *amount);
+                    self.accounts.credit(*from, *amount);
+                    self.accounts.debit(*to, *amount);
                 }
                 (tags::TRANSFER, None)
             }
             Operation::Function { name, params, .. } => {
-                let mut padded = [0i64; PARAM_COUNT];
-                for (slot, value) in padded.iter_mut().zip(params) {
-                    *slot = *value;
-                }
-                let report = self.call(name, padded);
+                let report = self.call(name, param_slots(params));
                 (tags::function(report.crc32c), Some(report))
             }
         };
-        let status = self.state.verify();
-        if !status.is_success() {
-            self.state.rollback();
+        let status = self.accounts.settle();
+        let mut rolled_back: Vec<(u64, i64)> =
+            self.accounts.rolled_back().iter().map(|entry| (entry.account_id, 0)).collect();
+        rolled_back.sort_unstable();
+        rolled_back.dedup();
+        for (account_id, balance) in &mut rolled_back {
+            *balance = self.accounts.get_balance(*account_id);
         }
         if user_ref != 0 {
             self.dedup.insert(user_ref, tx_id);
         }
-        let receipt = Receipt { tx_id, status, tag, duplicate_of: None, call };
-        self.record(user_ref, &receipt);
-        receipt
-    }
-
-    /// The record of the transaction [`submit`](Ledger::submit) just
-    /// processed, for a log.
-    pub fn record_of(&self, receipt: &Receipt, user_ref: u64) -> TransactionRecord {
-        TransactionRecord {
-            tx_id: receipt.tx_id,
-            user_ref,
-            status: receipt.status,
-            tag: receipt.tag,
-            duplicate_of: receipt.duplicate_of,
-            entries: self.state.entries.clone(),
-        }
+        let entries = self.accounts.entries().to_vec();
+        self.record(Transaction { tx_id, user_ref, status, tag, duplicate_of: None, entries, rolled_back, call })
     }
 
     /// Restores a logged transaction: its committed entries set the balances
-    /// they recorded, its `user_ref` joins the dedup set, and the next id
-    /// follows it. No function runs.
-    pub fn restore(&mut self, record: &TransactionRecord) -> Result<(), RestoreError> {
+    /// they recorded (a failed one's rollback sets what it left), its
+    /// `user_ref` joins the dedup set, and the next id follows it. No
+    /// function runs.
+    ///
+    /// # Errors
+    ///
+    /// [`RestoreError`] when the record is not the next transaction.
+    pub fn restore(&mut self, record: &Transaction) -> Result<(), RestoreError> {
         if record.tx_id != self.next_tx_id {
             return Err(RestoreError { expected: self.next_tx_id, found: record.tx_id });
         }
         self.next_tx_id += 1;
-        self.state.begin();
-        for entry in &record.entries {
-            self.state.seed(entry.account_id, entry.computed_balance);
+        self.accounts.replay(&record.entries);
+        for &(account_id, balance) in &record.rolled_back {
+            self.accounts.set_balance(account_id, balance);
         }
-        self.state.entries.clone_from(&record.entries);
         if record.user_ref != 0 && record.duplicate_of.is_none() {
             self.dedup.insert(record.user_ref, record.tx_id);
         }
-        let receipt = Receipt {
-            tx_id: record.tx_id,
-            status: record.status,
-            tag: record.tag,
-            duplicate_of: record.duplicate_of,
-            call: None,
-        };
-        self.record(record.user_ref, &receipt);
+        self.record(Transaction { call: None, ..record.clone() });
         Ok(())
     }
 
@@ -529,7 +520,7 @@ impl Ledger {
     /// transaction's failure the server's way.
     fn call(&mut self, name: &str, params: [i64; PARAM_COUNT]) -> CallReport {
         let Some(live) = self.registry.get_mut(name) else {
-            self.state.fail(Status::INVALID_OPERATION);
+            self.accounts.fail(Status::INVALID_OPERATION);
             return CallReport {
                 version: None,
                 crc32c: 0,
@@ -541,23 +532,18 @@ impl Ledger {
         };
         let function = &mut live.payload;
         let fresh = self.config.check_carried_state.then(|| {
-            self.state.start_journal();
-            let fresh = function.call_fresh(&self.runtime, &mut self.state, params);
-            let entries = self.state.entries.clone();
-            self.state.restore_journal();
+            self.accounts.start_journal();
+            let fresh = function.call_fresh(&self.runtime, &mut self.accounts, params);
+            let entries = self.accounts.entries().to_vec();
+            self.accounts.restore_journal();
             (fresh, entries)
         });
-        let RawCall { outcome, fuel_used } = function.call(&self.runtime, &mut self.state, params);
+        let RawCall { outcome, fuel_used } = function.call(&self.runtime, &mut self.accounts, params);
         let carried_state = fresh.and_then(|(fresh, fresh_entries)| {
-            (fresh.outcome != outcome || fresh_entries != self.state.entries)
+            (fresh.outcome != outcome || fresh_entries != self.accounts.entries())
                 .then_some(CarriedState { fresh_outcome: fresh.outcome, fresh_entries })
         });
-        let status = outcome.status();
-        if !status.is_success() {
-            self.state.fail(status);
-        } else if self.state.entries.len() > MAX_ENTRIES_PER_TX {
-            self.state.fail(Status::ENTRY_LIMIT_EXCEEDED);
-        }
+        self.accounts.end_call(outcome.status());
         // A module that cannot be instantiated is treated by a server as an
         // unknown function: its transaction carries CRC 0.
         let ran = !matches!(outcome, CallOutcome::InstantiationFailed(_));
@@ -566,24 +552,18 @@ impl Ledger {
             crc32c: if ran { live.crc32c } else { 0 },
             outcome,
             fuel_used,
-            wrapped_amount: self.state.wrapped_amount,
+            wrapped_amount: self.accounts.wrapped_amount(),
             carried_state,
         }
     }
 
-    fn record(&mut self, user_ref: u64, receipt: &Receipt) {
-        if !self.config.keep_history {
-            return;
+    /// Keeps the transaction in the history (with
+    /// [`LedgerConfig::keep_history`]) and hands it back.
+    fn record(&mut self, transaction: Transaction) -> Transaction {
+        if self.config.keep_history {
+            self.history.push(transaction.clone());
         }
-        let start = self.history_entries.len();
-        self.history_entries.extend_from_slice(&self.state.entries);
-        self.history.push(TxRecord {
-            user_ref,
-            status: receipt.status,
-            tag: receipt.tag,
-            duplicate_of: receipt.duplicate_of,
-            entries: start..self.history_entries.len(),
-        });
+        transaction
     }
 }
 
@@ -599,4 +579,29 @@ fn check_entry_point(module: &wasmtime::Module) -> Result<(), abi::EntryPointErr
         _ => None,
     };
     abi::check_execute_signature(ty.params().map(to_abi), ty.results().map(to_abi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A registration refused because the name is taken compiles nothing,
+    /// and a bad binary still gets the server's parse error first.
+    #[test]
+    fn a_taken_name_is_refused_without_compiling() {
+        let mut ledger = Ledger::new(LedgerConfig::default()).unwrap();
+        let wasm = |ret: i32| {
+            wat::parse_str(format!(
+                r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const {ret}))"#
+            ))
+            .unwrap()
+        };
+        ledger.register_function("f", &wasm(0), IfRegistered::Refuse).unwrap();
+        let compiled = ledger.runtime.compiled_modules();
+        let err = ledger.prepare_function("f", &wasm(1), IfRegistered::Refuse).err().unwrap();
+        assert!(matches!(err, RegistryError::AlreadyExists(_)), "{err}");
+        assert_eq!(ledger.runtime.compiled_modules(), compiled, "nothing compiled");
+        let err = ledger.prepare_function("f", b"\0asm junk", IfRegistered::Refuse).err().unwrap();
+        assert!(matches!(err, RegistryError::InvalidBinary(BinaryError::Parse { .. })), "{err}");
+    }
 }

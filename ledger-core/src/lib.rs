@@ -2,14 +2,14 @@
 //!
 //! `ledger-core` does with a function binary what a roda-ledger server does:
 //! it validates the ABI ([`abi`]), registers names with versions and CRC32C
-//! ([`registry`]), and executes calls under wasmtime with the three host
+//! ([`Ledger::register_function`]), and executes calls under wasmtime with the three host
 //! imports, the zero-sum check, rollback and the server's status codes
 //! ([`Ledger`]). Where the server has no guard (infinite loops, state kept
 //! between calls), it adds one and reports it as its own outcome while the
 //! ledger status stays what the server would return.
 //!
 //! ```
-//! use ledger_core::{abi, Ledger, Operation, Status};
+//! use ledger_core::{abi, IfRegistered, Ledger, Operation, Status};
 //!
 //! let wasm = wat::parse_str(r#"
 //!   (module
@@ -19,7 +19,7 @@
 //! assert!(abi::validate(&wasm).is_valid());
 //!
 //! let mut ledger = Ledger::new(Default::default()).unwrap();
-//! ledger.register_function("commits", &wasm, false).unwrap();
+//! ledger.register_function("commits", &wasm, IfRegistered::Refuse).unwrap();
 //! let op = Operation::Function { name: "commits".into(), params: vec![], user_ref: 0 };
 //! // The server keeps the low byte of the return value: 256 commits.
 //! assert_eq!(ledger.submit(&op).status, Status::NONE);
@@ -30,16 +30,18 @@
 pub mod abi;
 mod crc;
 mod ledger;
-pub mod registry;
-pub mod runtime;
-mod state;
-mod status;
+mod registry;
+mod runtime;
 
 pub use crc::crc32c;
 pub use ledger::{
-    CallReport, CarriedState, DEFAULT_MAX_ACCOUNTS, Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT, MAX_ENTRIES_PER_TX,
-    Operation, PreparedFunction, Receipt, RestoreError, SetupError, Transaction, TransactionRecord, tags,
+    CallReport, CarriedState, IfRegistered, Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT, Operation, PreparedFunction,
+    RestoreError, SetupError, Transaction, tags,
 };
-pub use runtime::{CallOutcome, Limits, TrapCode};
-pub use state::{Entry, EntryKind, SYSTEM_ACCOUNT};
-pub use status::Status;
+pub use ledger_abi::{
+    DEFAULT_MAX_ACCOUNTS, Entry, EntryKind, MAX_ENTRIES_PER_TX, SYSTEM_ACCOUNT, Status, StatusInfo, StatusName,
+};
+pub use registry::{BinaryError, ErrorCode, FunctionInfo, Registered, RegistryError};
+pub use runtime::{
+    CallOutcome, DEFAULT_FUEL_PER_CALL, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_STACK_BYTES, Limits, TrapCode,
+};

@@ -83,7 +83,7 @@ pub struct Registered {
 
 /// A registration that passed every check and is not installed yet.
 #[derive(Debug)]
-pub struct Prepared<T> {
+pub(crate) struct Prepared<T> {
     name: String,
     live: Live<T>,
 }
@@ -102,7 +102,7 @@ impl<T> Prepared<T> {
 
 /// A live function: its version, CRC and what the owner stores with it.
 #[derive(Debug)]
-pub struct Live<T> {
+pub(crate) struct Live<T> {
     /// Version, from 1.
     pub version: u32,
     /// CRC32C of the binary.
@@ -123,20 +123,8 @@ struct Record<T> {
 /// Versions rise by one on every register, override and unregister, and (the
 /// seed's rule, where a server at ee2b042 diverges) never restart after an
 /// unregister.
-///
-/// ```
-/// use ledger_core::registry::{Registry, RegistryError};
-///
-/// let mut registry: Registry<()> = Registry::default();
-/// let v1 = registry.register("fee", 0xabc, false, || Ok(())).unwrap();
-/// assert_eq!(v1.version, 1);
-/// assert!(matches!(registry.register("fee", 0xabc, false, || Ok(())), Err(RegistryError::AlreadyExists(_))));
-/// assert_eq!(registry.register("fee", 0xabc, true, || Ok(())).unwrap().version, 2);
-/// assert_eq!(registry.unregister("fee").unwrap(), 3);
-/// assert_eq!(registry.register("fee", 0xdef, false, || Ok(())).unwrap().version, 4);
-/// ```
 #[derive(Debug)]
-pub struct Registry<T> {
+pub(crate) struct Registry<T> {
     records: HashMap<String, Record<T>>,
 }
 
@@ -150,6 +138,7 @@ impl<T> Registry<T> {
     /// Registers `name`. Checks run in the server's order: the name, then the
     /// binary (`load`, which also builds the payload), then whether the name
     /// is taken. Nothing changes on error.
+    #[cfg(test)]
     pub fn register(
         &mut self,
         name: &str,
@@ -181,6 +170,11 @@ impl<T> Registry<T> {
         Ok(Prepared { name: name.to_owned(), live: Live { version, crc32c, payload } })
     }
 
+    /// `true` when a function is live under `name`.
+    pub fn is_live(&self, name: &str) -> bool {
+        self.records.get(name).is_some_and(|record| record.live.is_some())
+    }
+
     /// Installs a prepared registration. Call it right after
     /// [`prepare`](Registry::prepare), with no other change in between.
     pub fn install(&mut self, prepared: Prepared<T>) -> Registered {
@@ -207,11 +201,6 @@ impl<T> Registry<T> {
         Ok(version)
     }
 
-    /// The live function under `name`.
-    pub fn get(&self, name: &str) -> Option<&Live<T>> {
-        self.records.get(name)?.live.as_ref()
-    }
-
     /// The live function under `name`, mutably.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Live<T>> {
         self.records.get_mut(name)?.live.as_mut()
@@ -235,5 +224,21 @@ impl<T> Registry<T> {
             .collect();
         list.sort();
         list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_rise_on_register_override_and_unregister_and_never_restart() {
+        let mut registry: Registry<()> = Registry::default();
+        let v1 = registry.register("fee", 0xabc, false, || Ok(())).unwrap();
+        assert_eq!(v1.version, 1);
+        assert!(matches!(registry.register("fee", 0xabc, false, || Ok(())), Err(RegistryError::AlreadyExists(_))));
+        assert_eq!(registry.register("fee", 0xabc, true, || Ok(())).unwrap().version, 2);
+        assert_eq!(registry.unregister("fee").unwrap(), 3);
+        assert_eq!(registry.register("fee", 0xdef, false, || Ok(())).unwrap().version, 4);
     }
 }

@@ -8,8 +8,9 @@
 
 use wasmtime::{Caller, Config, Engine, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
-use crate::abi::{self, HOST_IMPORTS, HOST_MODULE, PARAM_COUNT};
-use crate::state::{EntryKind, TxState};
+use ledger_abi::Accounts;
+
+use crate::abi::{self, PARAM_COUNT};
 
 /// Default fuel per call: about ten million WebAssembly instructions. The
 /// seed's fee transfer needs under a hundred.
@@ -46,6 +47,7 @@ impl Default for Limits {
 
 /// Why wasm execution stopped abnormally.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TrapCode {
     /// `unreachable` was executed (a Rust panic with `panic = "abort"`).
     Unreachable,
@@ -87,6 +89,7 @@ impl std::fmt::Display for TrapCode {
 /// of everything but [`CallOutcome::Returned`] is 5 INVALID_OPERATION, as on
 /// a server; this keeps the real cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CallOutcome {
     /// `execute` returned this raw value; the status is its low byte.
     Returned(i32),
@@ -144,11 +147,11 @@ struct MemoryLimitExceeded {
     limit_bytes: usize,
 }
 
-/// What a [`Store`] carries: the transaction the host calls act on, and the
-/// memory limiter.
+/// What a [`Store`] carries: the accounts and transaction the host calls act
+/// on, and the memory limiter.
 #[derive(Default)]
 pub(crate) struct StoreData {
-    pub(crate) tx: TxState,
+    accounts: Accounts,
     max_memory_bytes: usize,
 }
 
@@ -207,6 +210,12 @@ impl Runtime {
         Ok(module)
     }
 
+    /// How many compiled modules the cache holds.
+    #[cfg(test)]
+    pub(crate) fn compiled_modules(&self) -> usize {
+        self.modules.lock().map_or(0, |cache| cache.len())
+    }
+
     /// Links a compiled module. Linking problems are kept, not returned: like
     /// a server, the ledger registers such a module and fails its calls.
     pub(crate) fn load(&self, module: Module) -> LoadedFunction {
@@ -217,42 +226,32 @@ impl Runtime {
     fn store(&self) -> Store<StoreData> {
         let mut store = Store::new(
             &self.engine,
-            StoreData { tx: TxState::default(), max_memory_bytes: self.limits.max_memory_bytes },
+            StoreData { accounts: Accounts::default(), max_memory_bytes: self.limits.max_memory_bytes },
         );
         store.limiter(|data| data);
         store
     }
 }
 
-/// Builds the linker from [`HOST_IMPORTS`]: one host function per entry.
-fn host_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
-    let mut linker = Linker::new(engine);
-    for import in HOST_IMPORTS {
-        match import.name {
-            "credit" => linker.func_wrap(
-                HOST_MODULE,
-                import.name,
-                |mut caller: Caller<'_, StoreData>, account: u64, amount: u64| {
-                    caller.data_mut().tx.apply(EntryKind::Credit, account, amount)
-                },
-            )?,
-            "debit" => linker.func_wrap(
-                HOST_MODULE,
-                import.name,
-                |mut caller: Caller<'_, StoreData>, account: u64, amount: u64| {
-                    caller.data_mut().tx.apply(EntryKind::Debit, account, amount)
-                },
-            )?,
-            "get_balance" => {
-                linker.func_wrap(HOST_MODULE, import.name, |caller: Caller<'_, StoreData>, account: u64| -> i64 {
-                    caller.data().tx.balance(account)
-                })?
-            }
-            other => unreachable!("ABI table names host import `{other}` that the linker does not implement"),
-        };
-    }
-    Ok(linker)
+/// Defines `host_linker`, one host function per import of the v1 table, each
+/// calling the [`Accounts`] method of the same name: an import added to the
+/// table without its semantics does not compile.
+macro_rules! host_linker {
+    (module = $module:literal; $( #[doc = $doc:literal] fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
+        /// The linker of every host import.
+        fn host_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
+            let mut linker = Linker::new(engine);
+            $(
+                linker.func_wrap($module, stringify!($name), |mut caller: Caller<'_, StoreData>, $($p: $t),*| $(-> $r)? {
+                    caller.data_mut().accounts.$name($($p),*)
+                })?;
+            )*
+            Ok(linker)
+        }
+    };
 }
+
+abi::v1_host_imports!(host_linker);
 
 /// A live instance and its typed entry point.
 struct Instance {
@@ -277,7 +276,7 @@ pub(crate) struct RawCall {
 impl LoadedFunction {
     /// Calls `execute` on the cached instance (instantiating it on first use),
     /// as a server does: state left in the instance by earlier calls persists.
-    pub(crate) fn call(&mut self, runtime: &Runtime, tx: &mut TxState, params: [i64; PARAM_COUNT]) -> RawCall {
+    pub(crate) fn call(&mut self, runtime: &Runtime, tx: &mut Accounts, params: [i64; PARAM_COUNT]) -> RawCall {
         if self.cached.is_none() {
             match self.instantiate(runtime) {
                 Ok(instance) => self.cached = Some(instance),
@@ -290,7 +289,7 @@ impl LoadedFunction {
 
     /// Calls `execute` on a new instance that is dropped afterwards: what the
     /// seed promises every call gets.
-    pub(crate) fn call_fresh(&self, runtime: &Runtime, tx: &mut TxState, params: [i64; PARAM_COUNT]) -> RawCall {
+    pub(crate) fn call_fresh(&self, runtime: &Runtime, tx: &mut Accounts, params: [i64; PARAM_COUNT]) -> RawCall {
         match self.instantiate(runtime) {
             Ok(mut instance) => run(&mut instance, runtime.limits.fuel_per_call, tx, params),
             Err(outcome) => RawCall { outcome, fuel_used: 0 },
@@ -317,17 +316,17 @@ impl LoadedFunction {
     }
 }
 
-fn run(instance: &mut Instance, fuel: u64, tx: &mut TxState, p: [i64; PARAM_COUNT]) -> RawCall {
-    // The transaction moves into the store for the call and back out after:
-    // host calls then reach it with no indirection.
-    std::mem::swap(&mut instance.store.data_mut().tx, tx);
+fn run(instance: &mut Instance, fuel: u64, tx: &mut Accounts, p: [i64; PARAM_COUNT]) -> RawCall {
+    // The accounts move into the store for the call and back out after:
+    // host calls then reach them with no indirection.
+    std::mem::swap(&mut instance.store.data_mut().accounts, tx);
     let fueled = instance.store.set_fuel(fuel);
     let result = match fueled {
         Ok(()) => instance.execute.call(&mut instance.store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])),
         Err(e) => Err(e),
     };
     let fuel_used = fuel - instance.store.get_fuel().unwrap_or(0);
-    std::mem::swap(&mut instance.store.data_mut().tx, tx);
+    std::mem::swap(&mut instance.store.data_mut().accounts, tx);
     let outcome = match result {
         Ok(ret) => CallOutcome::Returned(ret),
         Err(e) => classify(e),
@@ -394,11 +393,11 @@ mod tests {
         let runtime = Runtime::new(Limits::default()).unwrap();
         let mut store = runtime.store();
         let defined: Vec<_> = runtime.linker.iter(&mut store).collect();
-        assert_eq!(defined.len(), HOST_IMPORTS.len());
-        for import in HOST_IMPORTS {
+        assert_eq!(defined.len(), abi::HOST_IMPORTS.len());
+        for import in abi::HOST_IMPORTS {
             let (_, _, ext) = defined
                 .iter()
-                .find(|(module, name, _)| *module == HOST_MODULE && *name == import.name)
+                .find(|(module, name, _)| *module == abi::HOST_MODULE && *name == import.name)
                 .unwrap_or_else(|| panic!("linker lacks {}", import.name));
             let ty = ext.clone().into_func().unwrap().ty(&store);
             let to_abi = |t: wasmtime::ValType| match t {

@@ -4,7 +4,8 @@ mod common;
 
 use common::{FEE_TRANSFER, call, deposit, function, ledger, ledger_with, wat};
 use ledger_core::{
-    CallOutcome, Entry, EntryKind, Ledger, LedgerConfig, Limits, Operation, Status, TrapCode, crc32c, tags,
+    CallOutcome, Entry, EntryKind, IfRegistered, Ledger, LedgerConfig, Limits, Operation, Status, TrapCode, crc32c,
+    tags,
 };
 
 fn credit(account: u64, amount: u64, computed_balance: i64) -> Entry {
@@ -28,7 +29,6 @@ fn assert_untouched(ledger: &Ledger, tx_id: u64, status: Status) {
     let tx = ledger.transaction(tx_id).expect("recorded");
     assert_eq!(tx.status, status);
     assert!(tx.entries.is_empty(), "a failed transaction leaves no entries");
-    assert!(ledger.last_entries().is_empty());
     assert_eq!(ledger.nonzero_balances().collect::<Vec<_>>(), [], "balances untouched");
 }
 
@@ -47,7 +47,7 @@ fn status_0_fee_transfer_commits_entries_with_computed_balances() {
     assert_eq!((report.version, report.crc32c), (Some(1), crc32c(&wasm)));
     assert!(report.fuel_used > 0 && report.fuel_used < 100, "fuel {}", report.fuel_used);
     let expected = [credit(101, 10_050, 9_950), debit(202, 10_000, 10_000), debit(999, 50, 50)];
-    assert_eq!(ledger.last_entries(), expected);
+    assert_eq!(receipt.entries, expected);
     assert_eq!(ledger.transaction(2).unwrap().entries, expected);
     assert_eq!(
         (ledger.balance(101), ledger.balance(202), ledger.balance(999), ledger.balance(0)),
@@ -168,7 +168,7 @@ fn status_5_out_of_fuel_on_loop_br_0() {
     let config =
         LedgerConfig { limits: Limits { fuel_per_call: 100_000, ..Limits::default() }, ..LedgerConfig::default() };
     let mut ledger = Ledger::new(config).unwrap();
-    ledger.register_function("spin", &moves_then_returns("(loop br 0) i32.const 0"), false).unwrap();
+    ledger.register_function("spin", &moves_then_returns("(loop br 0) i32.const 0"), IfRegistered::Refuse).unwrap();
     let receipt = call(&mut ledger, "spin", &[]);
     assert_eq!(receipt.status, Status::INVALID_OPERATION);
     let report = receipt.call.unwrap();
@@ -209,7 +209,7 @@ fn status_6_account_limit_from_a_host_call() {
         "",
         "(call $credit (local.get 0) (i64.const 10)) (call $debit (i64.const 2) (i64.const 10)) i32.const 0",
     );
-    ledger.register_function("f", &wasm, false).unwrap();
+    ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap();
     assert_eq!(call(&mut ledger, "f", &[100]).status, Status::ACCOUNT_LIMIT_EXCEEDED);
     assert_untouched(&ledger, 1, Status::ACCOUNT_LIMIT_EXCEEDED);
     assert_eq!(call(&mut ledger, "f", &[-1]).status, Status::ACCOUNT_LIMIT_EXCEEDED, "-1 is u64::MAX");
@@ -223,16 +223,26 @@ fn status_6_is_overwritten_by_the_functions_own_status() {
     let config = LedgerConfig { max_accounts: 100, ..LedgerConfig::default() };
     let mut ledger = Ledger::new(config).unwrap();
     ledger
-        .register_function("f", &function("", "(call $debit (i64.const 500) (i64.const 1)) i32.const 130"), false)
+        .register_function(
+            "f",
+            &function("", "(call $debit (i64.const 500) (i64.const 1)) i32.const 130"),
+            IfRegistered::Refuse,
+        )
         .unwrap();
-    assert_eq!(call(&mut ledger, "f", &[]).status, Status(130));
+    assert_eq!(call(&mut ledger, "f", &[]).status, Status::from_code(130));
 }
 
 #[test]
 fn get_balance_of_an_out_of_range_account_is_0() {
     let config = LedgerConfig { max_accounts: 10, ..LedgerConfig::default() };
     let mut ledger = Ledger::new(config).unwrap();
-    ledger.register_function("f", &function("", "(i32.wrap_i64 (call $get_balance (i64.const -1)))"), false).unwrap();
+    ledger
+        .register_function(
+            "f",
+            &function("", "(i32.wrap_i64 (call $get_balance (i64.const -1)))"),
+            IfRegistered::Refuse,
+        )
+        .unwrap();
     assert_eq!(call(&mut ledger, "f", &[]).status, Status::NONE);
 }
 
@@ -240,7 +250,7 @@ fn get_balance_of_an_out_of_range_account_is_0() {
 fn status_7_duplicate_user_ref_across_kinds_and_failures() {
     let mut ledger = ledger_with("f", &moves_then_returns("i32.const 130"));
     let failed = ledger.submit(&Operation::Function { name: "f".into(), params: vec![], user_ref: 42 });
-    assert_eq!(failed.status, Status(130));
+    assert_eq!(failed.status, Status::from_code(130));
     // A failed transaction's user_ref still counts.
     let dup = ledger.submit(&Operation::Deposit { account: 1, amount: 5, user_ref: 42 });
     assert_eq!(dup.status, Status::DUPLICATE);
@@ -266,9 +276,9 @@ fn custom_statuses_128_to_255_roll_back() {
     ] {
         let mut ledger = ledger_with("f", &moves_then_returns(ret));
         let receipt = call(&mut ledger, "f", &[]);
-        assert_eq!(receipt.status, Status(status), "{ret}");
+        assert_eq!(receipt.status, Status::from_code(status), "{ret}");
         assert!(receipt.status.is_user_defined());
-        assert_untouched(&ledger, 1, Status(status));
+        assert_untouched(&ledger, 1, Status::from_code(status));
     }
 }
 
@@ -293,7 +303,7 @@ fn params_are_zero_padded_and_extra_ones_dropped() {
     // Returns param 7's low byte.
     let mut ledger = ledger_with("f", &function("", "(i32.wrap_i64 (local.get 7))"));
     assert_eq!(call(&mut ledger, "f", &[1, 2]).status, Status::NONE);
-    assert_eq!(call(&mut ledger, "f", &[0, 0, 0, 0, 0, 0, 0, 130]).status, Status(130));
+    assert_eq!(call(&mut ledger, "f", &[0, 0, 0, 0, 0, 0, 0, 130]).status, Status::from_code(130));
     assert_eq!(call(&mut ledger, "f", &[0, 0, 0, 0, 0, 0, 0, 0, 131]).status, Status::NONE);
 }
 
@@ -314,13 +324,13 @@ fn deposit_withdrawal_transfer_entries_and_tags() {
     let mut ledger = ledger();
     let d = deposit(&mut ledger, 1, 100);
     assert_eq!((d.status, d.tag), (Status::NONE, tags::DEPOSIT));
-    assert_eq!(ledger.last_entries(), [debit(1, 100, 100), credit(0, 100, -100)]);
+    assert_eq!(d.entries, [debit(1, 100, 100), credit(0, 100, -100)]);
     let w = ledger.submit(&Operation::Withdrawal { account: 1, amount: 30, user_ref: 0 });
     assert_eq!((w.status, w.tag), (Status::NONE, tags::WITHDRAWAL));
-    assert_eq!(ledger.last_entries(), [credit(1, 30, 70), debit(0, 30, -70)]);
+    assert_eq!(w.entries, [credit(1, 30, 70), debit(0, 30, -70)]);
     let t = ledger.submit(&Operation::Transfer { from: 1, to: 2, amount: 70, user_ref: 0 });
     assert_eq!((t.status, t.tag), (Status::NONE, tags::TRANSFER));
-    assert_eq!(ledger.last_entries(), [credit(1, 70, 0), debit(2, 70, 70)]);
+    assert_eq!(t.entries, [credit(1, 70, 0), debit(2, 70, 70)]);
     assert_eq!(
         ledger.submit(&Operation::Withdrawal { account: 1, amount: 1, user_ref: 0 }).status,
         Status::INSUFFICIENT_FUNDS
@@ -332,7 +342,7 @@ fn deposit_withdrawal_transfer_entries_and_tags() {
     // from == to: a no-op that commits without a funds check.
     let same = ledger.submit(&Operation::Transfer { from: 1, to: 1, amount: 1_000, user_ref: 0 });
     assert_eq!(same.status, Status::NONE);
-    assert!(ledger.last_entries().is_empty());
+    assert!(same.entries.is_empty());
     assert_eq!(deposit(&mut ledger, 3, 0).status, Status::NONE, "amount 0 is accepted");
     assert_eq!(ledger.next_tx_id(), 8);
 }
@@ -394,11 +404,11 @@ fn carried_state_is_reproduced_and_detected() {
 
     let config = LedgerConfig { check_carried_state: true, ..LedgerConfig::default() };
     let mut checked = Ledger::new(config).unwrap();
-    checked.register_function("counter", &counter, false).unwrap();
+    checked.register_function("counter", &counter, IfRegistered::Refuse).unwrap();
     let first = call(&mut checked, "counter", &[]).call.unwrap();
     assert!(first.carried_state.is_none(), "the first call matches a fresh instance");
     let second = call(&mut checked, "counter", &[]);
-    assert_eq!(second.status, Status(129), "the server's result stands");
+    assert_eq!(second.status, Status::from_code(129), "the server's result stands");
     let carried = second.call.unwrap().carried_state.expect("detected");
     assert_eq!(carried.fresh_outcome, CallOutcome::Returned(128));
 }
@@ -407,7 +417,7 @@ fn carried_state_is_reproduced_and_detected() {
 fn stateless_functions_pass_the_carried_state_check() {
     let config = LedgerConfig { check_carried_state: true, ..LedgerConfig::default() };
     let mut ledger = Ledger::new(config).unwrap();
-    ledger.register_function("fee_transfer", &wat(FEE_TRANSFER), false).unwrap();
+    ledger.register_function("fee_transfer", &wat(FEE_TRANSFER), IfRegistered::Refuse).unwrap();
     deposit(&mut ledger, 1, 1_000_000);
     for _ in 0..3 {
         let receipt = call(&mut ledger, "fee_transfer", &[1, 2, 3, 1000, 50]);
@@ -430,9 +440,9 @@ fn fuel_used_is_deterministic() {
 fn history_can_be_turned_off() {
     let config = LedgerConfig { keep_history: false, ..LedgerConfig::default() };
     let mut ledger = Ledger::new(config).unwrap();
-    deposit(&mut ledger, 1, 1);
+    let tx = deposit(&mut ledger, 1, 1);
     assert!(ledger.transaction(1).is_none());
-    assert_eq!(ledger.last_entries().len(), 2);
+    assert_eq!(tx.entries.len(), 2, "submit still returns the transaction");
 }
 
 #[test]
@@ -458,13 +468,7 @@ fn restore_replays_recorded_effects() {
         Operation::Function { name: "fee_transfer".into(), params: vec![1, 2, 3, 90_000, 50], user_ref: 10 },
         Operation::Withdrawal { account: 2, amount: 1, user_ref: 9 },
     ];
-    let records: Vec<_> = ops
-        .iter()
-        .map(|op| {
-            let r = live.submit(op);
-            live.record_of(&r, op.user_ref())
-        })
-        .collect();
+    let records: Vec<_> = ops.iter().map(|op| live.submit(op)).collect();
     assert_eq!(records[3].duplicate_of, Some(1));
     let mut restored = ledger();
     for record in &records {
@@ -472,10 +476,35 @@ fn restore_replays_recorded_effects() {
     }
     assert_eq!(restored.nonzero_balances().collect::<Vec<_>>(), live.nonzero_balances().collect::<Vec<_>>());
     assert_eq!(restored.next_tx_id(), live.next_tx_id());
-    assert_eq!(restored.transaction(2), live.transaction(2));
+    let logged = ledger_core::Transaction { call: None, ..live.transaction(2).unwrap().clone() };
+    assert_eq!(restored.transaction(2), Some(&logged), "everything but the call report, which is not logged");
     let again = restored.submit(&Operation::Deposit { account: 5, amount: 1, user_ref: 10 });
     assert_eq!(again.status, Status::DUPLICATE, "a failed transaction's user_ref was restored too");
     assert_eq!(restored.restore(&records[0]).unwrap_err().expected, 6);
+}
+
+/// The server's rollback of a saturated move does not restore the balance
+/// exactly; a restored ledger must show what the live one showed.
+#[test]
+fn restore_reproduces_what_a_rollback_after_a_saturated_move_left() {
+    // mv: debit(p0, p2); credit(p1, p2); return p3
+    let mv = function(
+        "",
+        "local.get 0 local.get 2 call $debit local.get 1 local.get 2 call $credit local.get 3 i32.wrap_i64",
+    );
+    let mut live = ledger_with("mv", &mv);
+    let near_max = i64::MAX as u64 - 7;
+    let committed = call(&mut live, "mv", &[1, 0, near_max as i64, 0]);
+    assert_eq!(committed.status, Status::NONE);
+    let failed = call(&mut live, "mv", &[1, 2, 10, 1]);
+    assert_eq!(failed.status, Status::INSUFFICIENT_FUNDS);
+    assert_eq!(live.balance(1), i64::MAX - 10, "the inverse of a saturated move is not exact");
+    assert_eq!(failed.rolled_back, [(1, i64::MAX - 10), (2, 0)]);
+
+    let mut restored = ledger_with("mv", &mv);
+    restored.restore(&committed).unwrap();
+    restored.restore(&failed).unwrap();
+    assert_eq!(restored.nonzero_balances().collect::<Vec<_>>(), live.nonzero_balances().collect::<Vec<_>>());
 }
 
 #[test]

@@ -3,14 +3,14 @@
 mod common;
 
 use common::{EXECUTE_ONLY, call, function, ledger, wat};
-use ledger_core::registry::{BinaryError, ErrorCode, FunctionInfo, RegistryError};
+use ledger_core::{BinaryError, ErrorCode, FunctionInfo, IfRegistered, RegistryError};
 use ledger_core::{CallOutcome, Status, crc32c};
 
 #[test]
 fn register_returns_version_1_and_the_crc32c() {
     let mut ledger = ledger();
     let wasm = wat(EXECUTE_ONLY);
-    let registered = ledger.register_function("fee_transfer", &wasm, false).unwrap();
+    let registered = ledger.register_function("fee_transfer", &wasm, IfRegistered::Refuse).unwrap();
     assert_eq!((registered.version, registered.crc32c), (1, crc32c(&wasm)));
     assert_eq!(
         ledger.list_functions(),
@@ -22,8 +22,8 @@ fn register_returns_version_1_and_the_crc32c() {
 fn taken_name_without_override_is_already_exists() {
     let mut ledger = ledger();
     let wasm = wat(EXECUTE_ONLY);
-    ledger.register_function("fee_transfer", &wasm, false).unwrap();
-    let err = ledger.register_function("fee_transfer", &wasm, false).unwrap_err();
+    ledger.register_function("fee_transfer", &wasm, IfRegistered::Refuse).unwrap();
+    let err = ledger.register_function("fee_transfer", &wasm, IfRegistered::Refuse).unwrap_err();
     assert_eq!(err.to_string(), "function `fee_transfer` is already registered");
     assert_eq!(err.code(), ErrorCode::AlreadyExists);
     assert_eq!(ledger.list_functions()[0].version, 1, "nothing changed");
@@ -33,24 +33,24 @@ fn taken_name_without_override_is_already_exists() {
 fn override_bumps_the_version_even_for_identical_bytes() {
     let mut ledger = ledger();
     let wasm = wat(EXECUTE_ONLY);
-    ledger.register_function("f", &wasm, false).unwrap();
-    assert_eq!(ledger.register_function("f", &wasm, true).unwrap().version, 2);
+    ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap();
+    assert_eq!(ledger.register_function("f", &wasm, IfRegistered::Override).unwrap().version, 2);
     let other = function("", "i32.const 130");
-    let v3 = ledger.register_function("f", &other, true).unwrap();
+    let v3 = ledger.register_function("f", &other, IfRegistered::Override).unwrap();
     assert_eq!((v3.version, v3.crc32c), (3, crc32c(&other)));
-    assert_eq!(call(&mut ledger, "f", &[]).status, Status(130), "the new binary runs");
+    assert_eq!(call(&mut ledger, "f", &[]).status, Status::from_code(130), "the new binary runs");
 }
 
 #[test]
 fn override_of_an_unknown_name_is_version_1() {
     let mut ledger = ledger();
-    assert_eq!(ledger.register_function("f", &wat(EXECUTE_ONLY), true).unwrap().version, 1);
+    assert_eq!(ledger.register_function("f", &wat(EXECUTE_ONLY), IfRegistered::Override).unwrap().version, 1);
 }
 
 #[test]
 fn unregister_returns_the_next_version_and_later_calls_fail_with_5() {
     let mut ledger = ledger();
-    ledger.register_function("f", &wat(EXECUTE_ONLY), false).unwrap();
+    ledger.register_function("f", &wat(EXECUTE_ONLY), IfRegistered::Refuse).unwrap();
     assert_eq!(ledger.unregister_function("f").unwrap(), 2);
     assert!(ledger.list_functions().is_empty());
     assert!(ledger.was_unregistered("f"));
@@ -65,7 +65,7 @@ fn unregister_unknown_or_twice_is_not_found() {
     let err = ledger.unregister_function("never_registered").unwrap_err();
     assert_eq!(err.to_string(), "function `never_registered` is not registered");
     assert_eq!(err.code(), ErrorCode::NotFound);
-    ledger.register_function("f", &wat(EXECUTE_ONLY), false).unwrap();
+    ledger.register_function("f", &wat(EXECUTE_ONLY), IfRegistered::Refuse).unwrap();
     ledger.unregister_function("f").unwrap();
     assert_eq!(ledger.unregister_function("f").unwrap_err(), RegistryError::NotFound("f".into()));
 }
@@ -76,9 +76,9 @@ fn unregister_unknown_or_twice_is_not_found() {
 fn version_counter_never_restarts_after_unregister() {
     let mut ledger = ledger();
     let wasm = wat(EXECUTE_ONLY);
-    ledger.register_function("f", &wasm, false).unwrap();
+    ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap();
     assert_eq!(ledger.unregister_function("f").unwrap(), 2);
-    assert_eq!(ledger.register_function("f", &wasm, false).unwrap().version, 3);
+    assert_eq!(ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap().version, 3);
     assert!(!ledger.was_unregistered("f"));
     assert_eq!(ledger.list_functions()[0].version, 3);
 }
@@ -98,7 +98,7 @@ fn invalid_names_get_the_server_messages() {
             "function name `fee-transfer` must contain only ASCII alphanumerics and underscore".to_owned(),
         ),
     ] {
-        let err = ledger.register_function(name, &wasm, false).unwrap_err();
+        let err = ledger.register_function(name, &wasm, IfRegistered::Refuse).unwrap_err();
         assert_eq!(err.to_string(), message);
         assert_eq!(err.code(), ErrorCode::InvalidArgument);
     }
@@ -126,20 +126,20 @@ fn invalid_binaries_get_the_server_messages() {
         ),
     ] {
         let bytes = if source.is_empty() { b"not wasm".to_vec() } else { wat(source) };
-        let err = ledger.register_function("f", &bytes, false).unwrap_err();
+        let err = ledger.register_function("f", &bytes, IfRegistered::Refuse).unwrap_err();
         assert_eq!(err.to_string(), message);
         assert_eq!(err.code(), ErrorCode::InvalidArgument);
     }
     assert!(ledger.list_functions().is_empty());
     assert!(!ledger.was_unregistered("f"));
     // Failed registrations issued no version.
-    assert_eq!(ledger.register_function("f", &wat(EXECUTE_ONLY), false).unwrap().version, 1);
+    assert_eq!(ledger.register_function("f", &wat(EXECUTE_ONLY), IfRegistered::Refuse).unwrap().version, 1);
 }
 
 #[test]
 fn parse_failure_keeps_wasmtimes_detail() {
     let mut ledger = ledger();
-    let err = ledger.register_function("f", b"\0asm\x01\0\0\0\x01", false).unwrap_err();
+    let err = ledger.register_function("f", b"\0asm\x01\0\0\0\x01", IfRegistered::Refuse).unwrap_err();
     let RegistryError::InvalidBinary(BinaryError::Parse { detail }) = err else { panic!("{err:?}") };
     assert!(!detail.is_empty());
 }
@@ -148,9 +148,15 @@ fn parse_failure_keeps_wasmtimes_detail() {
 #[test]
 fn checks_run_in_the_servers_order() {
     let mut ledger = ledger();
-    ledger.register_function("f", &wat(EXECUTE_ONLY), false).unwrap();
-    assert!(matches!(ledger.register_function("1f", b"junk", false), Err(RegistryError::InvalidName(_))));
-    assert!(matches!(ledger.register_function("f", b"junk", false), Err(RegistryError::InvalidBinary(_))));
+    ledger.register_function("f", &wat(EXECUTE_ONLY), IfRegistered::Refuse).unwrap();
+    assert!(matches!(
+        ledger.register_function("1f", b"junk", IfRegistered::Refuse),
+        Err(RegistryError::InvalidName(_))
+    ));
+    assert!(matches!(
+        ledger.register_function("f", b"junk", IfRegistered::Refuse),
+        Err(RegistryError::InvalidBinary(_))
+    ));
 }
 
 /// A server does not check imports at registration: such a module registers
@@ -166,7 +172,7 @@ fn bad_imports_register_and_every_call_fails_with_5() {
         let wasm = wat(&format!(
             r#"(module {import} (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#
         ));
-        ledger.register_function(name, &wasm, false).unwrap();
+        ledger.register_function(name, &wasm, IfRegistered::Refuse).unwrap();
         for _ in 0..2 {
             let receipt = call(&mut ledger, name, &[]);
             assert_eq!(receipt.status, Status::INVALID_OPERATION, "{name}");
@@ -182,7 +188,7 @@ fn trapping_start_registers_and_calls_fail_with_5() {
     let mut ledger = ledger();
     let wasm = wat(r#"(module (func $init unreachable) (start $init)
              (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#);
-    ledger.register_function("f", &wasm, false).unwrap();
+    ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap();
     let receipt = call(&mut ledger, "f", &[]);
     assert_eq!(receipt.status, Status::INVALID_OPERATION);
     let CallOutcome::InstantiationFailed(why) = receipt.call.unwrap().outcome else { panic!() };
@@ -195,8 +201,8 @@ fn quiet_start_runs_once_and_calls_succeed() {
     let wasm =
         wat(r#"(module (global $g (mut i32) (i32.const 0)) (func $init (global.set $g (i32.const 130))) (start $init)
              (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) global.get $g))"#);
-    ledger.register_function("f", &wasm, false).unwrap();
-    assert_eq!(call(&mut ledger, "f", &[]).status, Status(130));
+    ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap();
+    assert_eq!(call(&mut ledger, "f", &[]).status, Status::from_code(130));
 }
 
 #[test]
@@ -204,7 +210,7 @@ fn list_is_sorted_and_shows_only_live_functions() {
     let mut ledger = ledger();
     let wasm = wat(EXECUTE_ONLY);
     for name in ["zeta", "alpha", "mid"] {
-        ledger.register_function(name, &wasm, false).unwrap();
+        ledger.register_function(name, &wasm, IfRegistered::Refuse).unwrap();
     }
     ledger.unregister_function("mid").unwrap();
     let names: Vec<String> = ledger.list_functions().into_iter().map(|f| f.name).collect();
@@ -216,12 +222,12 @@ fn list_is_sorted_and_shows_only_live_functions() {
 fn prepare_then_install() {
     let mut ledger = ledger();
     let wasm = wat(EXECUTE_ONLY);
-    let prepared = ledger.prepare_function("f", &wasm, false).unwrap();
+    let prepared = ledger.prepare_function("f", &wasm, IfRegistered::Refuse).unwrap();
     assert_eq!(prepared.registered().version, 1);
     assert_eq!(prepared.name(), "f");
     assert!(ledger.list_functions().is_empty(), "nothing installed yet");
     assert_eq!(ledger.install_function(prepared).version, 1);
-    assert!(matches!(ledger.prepare_function("f", &wasm, false), Err(RegistryError::AlreadyExists(_))));
+    assert!(matches!(ledger.prepare_function("f", &wasm, IfRegistered::Refuse), Err(RegistryError::AlreadyExists(_))));
     assert_eq!(ledger.check_unregister("f").unwrap(), 2);
     assert_eq!(ledger.list_functions().len(), 1, "check_unregister changes nothing");
     assert_eq!(ledger.check_unregister("g").unwrap_err(), RegistryError::NotFound("g".into()));

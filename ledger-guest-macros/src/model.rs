@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use syn::{FnArg, ItemFn, LitStr, Path, ReturnType, Type};
 
 /// Parameters `execute` carries.
-pub const MAX_PARAMS: usize = 8;
+pub const MAX_PARAMS: usize = ledger_abi::PARAM_COUNT;
 
 /// Parameter types the macro converts from an `i64` slot, by the last path
 /// segment. The conversion itself is `ledger_guest::__private::FromParam`.

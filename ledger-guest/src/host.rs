@@ -1,25 +1,38 @@
-//! Safe bindings to the ledger's three host imports.
+//! Safe bindings to the ledger's host imports.
 //!
-//! The imports are declared once, in `ffi`: on wasm32 they are the `ledger`
+//! The imports are declared once, in `ffi`, generated from the ABI table
+//! ([`ledger_abi::v1_host_imports!`]): on wasm32 they are the `ledger`
 //! module's functions; elsewhere the same names call the thread's
-//! [`MockLedger`](crate::testing::MockLedger).
+//! [`MockLedger`](crate::testing::MockLedger), whose ledger is the same
+//! `ledger_abi::Accounts` the simulator runs host calls on.
 
 use crate::AccountId;
 
-#[cfg(target_arch = "wasm32")]
-mod ffi {
-    #[link(wasm_import_module = "ledger")]
-    unsafe extern "C" {
-        pub fn credit(account_id: u64, amount: u64);
-        pub fn debit(account_id: u64, amount: u64);
-        pub fn get_balance(account_id: u64) -> i64;
-    }
+/// Declares `ffi`: the imports on wasm32, the mock's forwarding functions
+/// elsewhere, both with the table's exact names and signatures.
+macro_rules! declare_ffi {
+    (module = $module:literal; $( #[doc = $doc:literal] fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
+        #[cfg(target_arch = "wasm32")]
+        mod ffi {
+            #[link(wasm_import_module = $module)]
+            unsafe extern "C" {
+                $( #[doc = $doc] pub fn $name($($p: $t),*) $(-> $r)?; )*
+            }
+        }
+
+        #[cfg(not(target_arch = "wasm32"))]
+        mod ffi {
+            $(
+                #[doc = $doc]
+                pub unsafe fn $name($($p: $t),*) $(-> $r)? {
+                    crate::testing::with_accounts(|accounts| accounts.$name($($p),*))
+                }
+            )*
+        }
+    };
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-mod ffi {
-    pub(super) use crate::testing::host::{credit, debit, get_balance};
-}
+ledger_abi::v1_host_imports!(declare_ffi);
 
 /// Takes `amount` out of `account`: its balance decreases by `amount`.
 ///

@@ -32,25 +32,12 @@
 
 use core::cell::RefCell;
 use core::marker::PhantomData;
-use std::collections::BTreeMap;
 use std::vec::Vec;
 
+use ledger_abi::Accounts;
+pub use ledger_abi::{DEFAULT_MAX_ACCOUNTS, EntryKind, MAX_ENTRIES_PER_TX as MAX_ENTRIES};
+
 use crate::{AccountId, IntoStatus, Status};
-
-/// The ledger's default number of accounts: ids `0..1_000_000`.
-pub const DEFAULT_MAX_ACCOUNTS: u64 = 1_000_000;
-
-/// Most entries one transaction may record.
-pub const MAX_ENTRIES: usize = 255;
-
-/// Whether an entry took value out (credit) or put value in (debit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EntryKind {
-    /// The balance decreased.
-    Credit,
-    /// The balance increased.
-    Debit,
-}
 
 /// One recorded move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,76 +52,32 @@ pub struct Entry {
     pub computed_balance: i64,
 }
 
-#[derive(Default)]
-struct State {
-    balances: BTreeMap<u64, i64>,
-    max_accounts: u64,
-    entries: Vec<Entry>,
-    fail: Option<Status>,
-}
-
-impl State {
-    fn balance(&self, account: u64) -> i64 {
-        self.balances.get(&account).copied().unwrap_or(0)
-    }
-
-    fn apply(&mut self, kind: EntryKind, account: u64, amount: u64) {
-        if self.fail.is_some() {
-            return;
-        }
-        if account >= self.max_accounts {
-            self.fail = Some(Status::ACCOUNT_LIMIT_EXCEEDED);
-            return;
-        }
-        let balance = self.balances.entry(account).or_insert(0);
-        *balance = match kind {
-            EntryKind::Credit => balance.saturating_sub(amount as i64),
-            EntryKind::Debit => balance.saturating_add(amount as i64),
-        };
-        let computed_balance = *balance;
-        self.entries.push(Entry { account: AccountId::new(account), amount, kind, computed_balance });
-    }
-
-    fn rollback(&mut self) {
-        for entry in core::mem::take(&mut self.entries) {
-            let balance = self.balances.entry(entry.account.get()).or_insert(0);
-            *balance = match entry.kind {
-                EntryKind::Credit => balance.saturating_add(entry.amount as i64),
-                EntryKind::Debit => balance.saturating_sub(entry.amount as i64),
-            };
+impl From<&ledger_abi::Entry> for Entry {
+    fn from(entry: &ledger_abi::Entry) -> Entry {
+        Entry {
+            account: AccountId::new(entry.account_id),
+            amount: entry.amount,
+            kind: entry.kind,
+            computed_balance: entry.computed_balance,
         }
     }
 }
 
 std::thread_local! {
-    static CURRENT: RefCell<Option<State>> = const { RefCell::new(None) };
+    /// The thread's ledger: the same [`Accounts`] the simulator runs host
+    /// calls on, so the mock cannot drift from its arithmetic.
+    static CURRENT: RefCell<Option<Accounts>> = const { RefCell::new(None) };
 }
 
-fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> T {
+/// Runs `f` on the thread's mock ledger.
+pub(crate) fn with_accounts<T>(f: impl FnOnce(&mut Accounts) -> T) -> T {
     CURRENT.with(|current| {
         let mut current = current.borrow_mut();
-        let state = current.as_mut().unwrap_or_else(|| {
+        let accounts = current.as_mut().unwrap_or_else(|| {
             panic!("a ledger_guest host call ran with no MockLedger on this thread: create one with `ledger_guest::testing::MockLedger::new()` at the start of the test")
         });
-        f(state)
+        f(accounts)
     })
-}
-
-/// The mock side of the host imports, with the imports' exact signatures.
-pub(crate) mod host {
-    use super::{EntryKind, with_state};
-
-    pub(crate) unsafe fn credit(account_id: u64, amount: u64) {
-        with_state(|s| s.apply(EntryKind::Credit, account_id, amount))
-    }
-
-    pub(crate) unsafe fn debit(account_id: u64, amount: u64) {
-        with_state(|s| s.apply(EntryKind::Debit, account_id, amount))
-    }
-
-    pub(crate) unsafe fn get_balance(account_id: u64) -> i64 {
-        with_state(|s| s.balance(account_id))
-    }
 }
 
 /// A mock ledger for this thread, fresh for each test. Dropping it removes it.
@@ -158,7 +101,7 @@ impl MockLedger {
         CURRENT.with(|current| {
             let mut current = current.borrow_mut();
             assert!(current.is_none(), "this thread already has a MockLedger: use that one, or drop it first");
-            *current = Some(State { max_accounts, ..State::default() });
+            *current = Some(Accounts::new(max_accounts));
         });
         MockLedger { _thread_bound: PhantomData }
     }
@@ -166,59 +109,38 @@ impl MockLedger {
     /// Sets a balance directly, outside any transaction. Ids at or above
     /// the account limit are ignored: the ledger has no such account.
     pub fn set_balance(&mut self, account: AccountId, balance: i64) {
-        with_state(|s| {
-            if account.get() < s.max_accounts {
-                s.balances.insert(account.get(), balance);
-            }
-        })
+        with_accounts(|accounts| accounts.set_balance(account.get(), balance))
     }
 
     /// An account's balance.
     pub fn balance(&self, account: AccountId) -> i64 {
-        with_state(|s| s.balance(account.get()))
+        with_accounts(|accounts| accounts.get_balance(account.get()))
     }
 
     /// Every non-zero balance, by account.
     pub fn balances(&self) -> Vec<(AccountId, i64)> {
-        with_state(|s| s.balances.iter().filter(|(_, b)| **b != 0).map(|(a, b)| (AccountId::new(*a), *b)).collect())
+        with_accounts(|accounts| {
+            let balances = accounts.balances().iter().enumerate();
+            balances.filter(|(_, b)| **b != 0).map(|(id, b)| (AccountId::new(id as u64), *b)).collect()
+        })
     }
 
     /// The entries the last [`execute`](MockLedger::execute) committed (none
     /// if it failed), or the moves made outside `execute` since.
     pub fn entries(&self) -> Vec<Entry> {
-        with_state(|s| s.entries.clone())
+        with_accounts(|accounts| accounts.entries().iter().map(Entry::from).collect())
     }
 
     /// Runs `function` as one transaction under the ledger's rules and
     /// returns the status the ledger would record. A panic is status 5, as a
     /// trap is on the ledger.
     pub fn execute<R: IntoStatus>(&mut self, function: impl FnOnce() -> R) -> Status {
-        with_state(|s| {
-            s.entries.clear();
-            s.fail = None;
-        });
+        with_accounts(Accounts::begin);
         let returned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(function))
             .map_or(Status::INVALID_OPERATION, IntoStatus::into_status);
-        with_state(|s| {
-            if !returned.is_success() {
-                s.fail = Some(returned);
-            } else if s.entries.len() > MAX_ENTRIES {
-                s.fail = Some(Status::ENTRY_LIMIT_EXCEEDED);
-            }
-            if s.fail.is_none() {
-                let sum =
-                    |kind| s.entries.iter().filter(|e| e.kind == kind).map(|e| u128::from(e.amount)).sum::<u128>();
-                if sum(EntryKind::Credit) != sum(EntryKind::Debit) {
-                    s.fail = Some(Status::ZERO_SUM_VIOLATION);
-                }
-            }
-            match s.fail.take() {
-                Some(status) => {
-                    s.rollback();
-                    status
-                }
-                None => Status::NONE,
-            }
+        with_accounts(|accounts| {
+            accounts.end_call(returned);
+            accounts.settle()
         })
     }
 }
@@ -243,11 +165,8 @@ impl MockLedger {
     /// assert_eq!(ledger.balance(AccountId::new(2)), 30);
     /// # }
     /// ```
-    pub fn call(&mut self, entry_point: fn([i64; 8]) -> Status, params: &[i64]) -> Status {
-        let mut slots = [0i64; 8];
-        for (slot, value) in slots.iter_mut().zip(params) {
-            *slot = *value;
-        }
+    pub fn call(&mut self, entry_point: fn([i64; ledger_abi::PARAM_COUNT]) -> Status, params: &[i64]) -> Status {
+        let slots = ledger_abi::param_slots(params);
         self.execute(|| entry_point(slots))
     }
 }

@@ -7,19 +7,19 @@ mod support;
 mod rules;
 
 use ledger_core::abi::{self, HOST_IMPORTS, HOST_MODULE};
-use ledger_core::{EntryKind, Ledger, LedgerConfig, Operation, Status};
+use ledger_core::{EntryKind, IfRegistered, Ledger, LedgerConfig, Operation, Status, Transaction};
 use ledger_guest::AccountId;
 use ledger_guest::testing::{self, MockLedger};
 use support::guest_wasm;
 
 fn ledger_with(name: &str, wasm: &[u8]) -> Ledger {
     let mut ledger = Ledger::new(LedgerConfig::default()).unwrap();
-    ledger.register_function(name, wasm, false).unwrap();
+    ledger.register_function(name, wasm, IfRegistered::Refuse).unwrap();
     ledger
 }
 
-fn call(ledger: &mut Ledger, name: &str, params: &[i64]) -> Status {
-    ledger.submit(&Operation::Function { name: name.into(), params: params.to_vec(), user_ref: 0 }).status
+fn call(ledger: &mut Ledger, name: &str, params: &[i64]) -> Transaction {
+    ledger.submit(&Operation::Function { name: name.into(), params: params.to_vec(), user_ref: 0 })
 }
 
 #[test]
@@ -36,9 +36,9 @@ fn fee_transfer_validates_and_runs_in_ledger_core() {
     assert_eq!(report.imports.len(), HOST_IMPORTS.len());
 
     let mut ledger = ledger_with("fee_transfer", &wasm);
-    assert_eq!(call(&mut ledger, "fee_transfer", &[101, 202, 999, 10_000, 50]), Status::INSUFFICIENT_FUNDS);
+    assert_eq!(call(&mut ledger, "fee_transfer", &[101, 202, 999, 10_000, 50]).status, Status::INSUFFICIENT_FUNDS);
     ledger.submit(&Operation::Deposit { account: 101, amount: 20_000, user_ref: 0 });
-    assert_eq!(call(&mut ledger, "fee_transfer", &[101, 202, 999, 10_000, 50]), Status::NONE);
+    assert_eq!(call(&mut ledger, "fee_transfer", &[101, 202, 999, 10_000, 50]).status, Status::NONE);
     assert_eq!((ledger.balance(101), ledger.balance(202), ledger.balance(999)), (9_950, 10_000, 50));
 }
 
@@ -56,7 +56,7 @@ const CASES: &[(&str, [i64; 6], Status)] = &[
     ("transfer", [1, 2, 10, 0, 0, 0], Status::NONE),
     ("balanced with delta 0", [1, 2, 10, 1, 0, 0], Status::NONE),
     ("zero-sum bug", [1, 2, 10, 1, 0, 1], Status::ZERO_SUM_VIOLATION),
-    ("custom status", [1, 2, 10, 2, 0, 0], Status(200)),
+    ("custom status", [1, 2, 10, 2, 0, 0], Status::user(200)),
     ("panic traps", [1, 2, 10, 3, 0, 0], Status::INVALID_OPERATION),
     ("254 entries", [1, 2, 254, 4, 0, 0], Status::NONE),
     ("255 entries", [1, 2, 255, 4, 0, 0], Status::NONE),
@@ -80,9 +80,10 @@ fn mock_ledger_matches_ledger_core() {
     for (case, params, expected) in CASES {
         let mut core = ledger_with("rules", &wasm);
         core.submit(&Operation::Deposit { account: 1, amount: 1_000, user_ref: 0 });
-        let core_status = call(&mut core, "rules", params);
-        let core_entries: Vec<(u64, u64, bool, i64)> = core
-            .last_entries()
+        let core_tx = call(&mut core, "rules", params);
+        let core_status = core_tx.status;
+        let core_entries: Vec<(u64, u64, bool, i64)> = core_tx
+            .entries
             .iter()
             .map(|e| (e.account_id, e.amount, e.kind == EntryKind::Credit, e.computed_balance))
             .collect();
@@ -104,14 +105,4 @@ fn mock_ledger_matches_ledger_core() {
         assert_eq!(core_entries, mock_entries, "{case}: entries");
         drop(mock);
     }
-}
-
-/// The guest's statuses are the ledger's, by code and name.
-#[test]
-fn guest_statuses_match_the_ledger() {
-    for ((guest, guest_name), (core, core_name)) in ledger_guest::Status::STANDARD.iter().zip(Status::STANDARD) {
-        assert_eq!(guest.code(), core.code());
-        assert_eq!(*guest_name, core_name);
-    }
-    assert_eq!(ledger_guest::Status::STANDARD.len(), Status::STANDARD.len());
 }

@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, default_value_t = ledger_core::DEFAULT_MAX_ACCOUNTS)]
     pub max_accounts: u64,
     /// Fuel per call (a call that runs out fails with status 5).
-    #[arg(long, default_value_t = ledger_core::runtime::DEFAULT_FUEL_PER_CALL)]
+    #[arg(long, default_value_t = ledger_core::DEFAULT_FUEL_PER_CALL)]
     pub fuel: u64,
     /// Serve TLS with this certificate (PEM); needs --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key")]

@@ -23,11 +23,12 @@ pub struct Args {
     /// The directory to create (default: ./NAME). It must not exist.
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
-    /// Rust: take ledger-guest from this checkout (default: the one this
-    /// cargo-roda was built from, when it still exists).
-    #[arg(long, value_name = "DIR", conflicts_with = "guest_version")]
+    /// Rust: take ledger-guest from this local checkout (for developing the
+    /// SDK itself) instead of the published release.
+    #[arg(long, value_name = "DIR", env = "RODA_GUEST_PATH", hide_env_values = true, conflicts_with = "guest_version")]
     pub guest_path: Option<PathBuf>,
-    /// Rust: take this published version of ledger-guest.
+    /// Rust: take this published version of ledger-guest (default: the one
+    /// released with this cargo-roda).
     #[arg(long, value_name = "VERSION")]
     pub guest_version: Option<String>,
 }
@@ -62,7 +63,7 @@ pub fn exec(args: Args) -> Result<Created, Error> {
     let guest = match (args.guest_path, args.guest_version) {
         (Some(path), _) => GuestDependency::Path(std::path::absolute(&path).unwrap_or(path)),
         (None, Some(version)) => GuestDependency::Version(version),
-        (None, None) => GuestDependency::for_this_build(),
+        (None, None) => GuestDependency::this_release(),
     };
     let dir = args.path.unwrap_or_else(|| PathBuf::from(&args.name));
     let new = NewProject { name: args.name, language: args.lang, dir, guest };

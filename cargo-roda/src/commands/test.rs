@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, requires = "fuzz")]
     pub seed: Option<u64>,
     /// Fuel per call.
-    #[arg(long, default_value_t = ledger_core::runtime::DEFAULT_FUEL_PER_CALL)]
+    #[arg(long, default_value_t = ledger_core::DEFAULT_FUEL_PER_CALL)]
     pub fuel: u64,
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]

@@ -267,7 +267,7 @@ impl Client {
             false => response.fail_reason,
             true => self.head_transaction(response.transaction_id).await?.0,
         };
-        let status = LedgerStatus(u8::try_from(fail_reason).unwrap_or(u8::MAX));
+        let status = LedgerStatus::from_code(u8::try_from(fail_reason).unwrap_or(u8::MAX));
         Ok(CallResult { tx_id: response.transaction_id, status })
     }
 

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use ledger_core::registry::{ErrorCode, RegistryError};
 use ledger_core::{EntryKind, Ledger, LedgerConfig, Operation};
+use ledger_core::{ErrorCode, IfRegistered, RegistryError};
 use tonic::{Request, Response, Status};
 
 use super::proto::{self, ledger_server::LedgerServer};
@@ -84,12 +84,11 @@ impl State {
         })
     }
 
-    fn submit(&mut self, op: Operation) -> Result<ledger_core::Receipt, Status> {
+    fn submit(&mut self, op: Operation) -> Result<ledger_core::Transaction, Status> {
         self.writable()?;
-        let receipt = self.ledger.submit(&op);
-        let record = self.ledger.record_of(&receipt, op.user_ref());
-        self.persist(&Record::Transaction { op, record })?;
-        Ok(receipt)
+        let record = self.ledger.submit(&op);
+        self.persist(&Record::Transaction { op, record: Box::new(record.clone()) })?;
+        Ok(record)
     }
 
     fn last_tx_id(&self) -> u64 {
@@ -230,7 +229,11 @@ impl proto::ledger_server::Ledger for DevService {
         state.writable()?;
         let prepared = state
             .ledger
-            .prepare_function(&request.name, &request.binary, request.override_existing)
+            .prepare_function(
+                &request.name,
+                &request.binary,
+                if request.override_existing { IfRegistered::Override } else { IfRegistered::Refuse },
+            )
             .map_err(registry_status)?;
         let registered = prepared.registered();
         // Durable before it is live: the binary, then the log record.

@@ -14,7 +14,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use ledger_core::{Ledger, LedgerConfig, Operation, TransactionRecord};
+use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation, Transaction as TransactionRecord};
 use serde::{Deserialize, Serialize};
 
 /// One log record.
@@ -42,7 +42,7 @@ pub enum Record {
         /// The operation, for audit.
         op: Operation,
         /// What it did.
-        record: TransactionRecord,
+        record: Box<TransactionRecord>,
     },
 }
 
@@ -221,7 +221,7 @@ fn replay(dir: &Path, ledger: &mut Ledger, record: Record) -> Result<(), StoreEr
                 return Err(StoreError::CrcMismatch { name, version, path, expected: crc32c, found });
             }
             let registered = ledger
-                .register_function(&name, &bytes, true)
+                .register_function(&name, &bytes, IfRegistered::Override)
                 .map_err(|e| StoreError::Diverged(format!("`{name}` v{version} no longer registers: {e}")))?;
             if registered.version != version {
                 return Err(StoreError::Diverged(format!(

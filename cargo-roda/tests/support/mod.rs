@@ -41,6 +41,9 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         }
     }
     command.env("CARGO_TARGET_DIR", shared_target_dir());
+    // Scaffolded Rust projects build against this checkout's ledger-guest,
+    // which is not on the registry.
+    command.env("RODA_GUEST_PATH", repo_root().join("ledger-guest"));
     command
 }
 

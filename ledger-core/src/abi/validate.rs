@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use wasmparser::{ExternalKind, FuncType, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures};
 
-use super::{ENTRY_POINT, HOST_IMPORTS, HOST_MODULE, MAX_BINARY_SIZE, ValType, fmt_signature};
+use super::{ENTRY_POINT, HOST_IMPORTS, HOST_MODULE, MAX_BINARY_SIZE, ValType, write_signature};
 use crate::crc::crc32c;
 
 /// The WebAssembly features a function binary may use.
@@ -612,7 +612,7 @@ impl Pass {
             self.push(
                 Rule::MissingExecute,
                 found,
-                format!("an exported function `execute`: {}", ENTRY_POINT.signature()),
+                format!("an exported function `execute`: {}", ENTRY_POINT.signature),
                 "in Rust use `#[ledger_guest::execute]` (or `#[unsafe(no_mangle)] pub extern \"C\" fn execute`); in AssemblyScript `export function execute(...)`",
                 None,
             );
@@ -622,7 +622,7 @@ impl Pass {
             self.push(
                 Rule::ExecuteNotFunction,
                 format!("`execute` is exported as a {}", kind_name(kind)),
-                format!("`execute` must be a function: {}", ENTRY_POINT.signature()),
+                format!("`execute` must be a function: {}", ENTRY_POINT.signature),
                 "export a function named `execute`, and give the other item another name",
                 None,
             );
@@ -641,7 +641,7 @@ impl Pass {
             self.push(
                 Rule::ExecuteSignature,
                 found,
-                format!("`execute`: {}", ENTRY_POINT.signature()),
+                format!("`execute`: {}", ENTRY_POINT.signature),
                 "take exactly 8 i64 parameters (unused ones are passed as 0) and return one i32 status",
                 None,
             );
@@ -754,7 +754,7 @@ fn write_func_type(out: &mut String, ft: &FuncType) -> std::fmt::Result {
         names.join(", ")
     };
     if ft.params().iter().chain(ft.results()).all(|t| abi_type(*t).is_some()) {
-        return fmt_signature(
+        return write_signature(
             out,
             ft.params().iter().filter_map(|t| abi_type(*t)),
             ft.results().iter().filter_map(|t| abi_type(*t)),

@@ -1,7 +1,7 @@
 //! Helpers shared by ledger-core's integration tests.
 #![allow(dead_code)]
 
-use ledger_core::{Ledger, LedgerConfig, Operation, Receipt};
+use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation, Transaction};
 
 /// The three host imports, as every WAT snippet in the seed declares them.
 pub const IMPORTS: &str = r#"
@@ -36,17 +36,17 @@ pub fn ledger() -> Ledger {
 /// A ledger with `name` registered from `wasm`.
 pub fn ledger_with(name: &str, wasm: &[u8]) -> Ledger {
     let mut ledger = ledger();
-    ledger.register_function(name, wasm, false).expect("register");
+    ledger.register_function(name, wasm, IfRegistered::Refuse).expect("register");
     ledger
 }
 
 /// Calls a function with no user_ref.
-pub fn call(ledger: &mut Ledger, name: &str, params: &[i64]) -> Receipt {
+pub fn call(ledger: &mut Ledger, name: &str, params: &[i64]) -> Transaction {
     ledger.submit(&Operation::Function { name: name.into(), params: params.to_vec(), user_ref: 0 })
 }
 
 /// Deposits with no user_ref.
-pub fn deposit(ledger: &mut Ledger, account: u64, amount: u64) -> Receipt {
+pub fn deposit(ledger: &mut Ledger, account: u64, amount: u64) -> Transaction {
     ledger.submit(&Operation::Deposit { account, amount, user_ref: 0 })
 }
 

@@ -1,0 +1,299 @@
+//! Balances and the transaction in progress, with the host verbs' semantics.
+
+use alloc::vec::Vec;
+
+use crate::{Entry, EntryKind, MAX_ENTRIES_PER_TX, Status, ZeroSum};
+
+/// Account balances plus the transaction being built: what the host imports
+/// and the built-in operations act on, with a server's exact rules.
+///
+/// The methods named like the host imports ([`credit`](Accounts::credit),
+/// [`debit`](Accounts::debit), [`get_balance`](Accounts::get_balance)) are
+/// the imports' semantics; the simulator's linker and the guest SDK's mock
+/// both call them, through code generated from [`v1_host_imports!`](crate::v1_host_imports).
+///
+/// Moves apply at once, so `get_balance` sees the transaction's own moves. An
+/// account id at or above `max_accounts` fails the transaction with status 6,
+/// and once it has failed later moves are ignored. [`settle`](Accounts::settle)
+/// runs the zero-sum check and, on failure, the server's rollback: inverse
+/// saturating moves in forward order, which do not restore a saturated value
+/// exactly (the server's behaviour, kept on purpose).
+///
+/// ```
+/// use ledger_abi::{Accounts, Status};
+///
+/// let mut accounts = Accounts::new(10);
+/// accounts.begin();
+/// accounts.credit(1, 5);
+/// assert_eq!(accounts.get_balance(1), -5);
+/// assert_eq!(accounts.settle(), Status::ZERO_SUM_VIOLATION);
+/// assert_eq!(accounts.get_balance(1), 0, "rolled back");
+///
+/// accounts.begin();
+/// accounts.credit(1, 5);
+/// accounts.debit(2, 5);
+/// assert_eq!(accounts.settle(), Status::NONE);
+/// assert_eq!((accounts.get_balance(1), accounts.get_balance(2)), (-5, 5));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Accounts {
+    /// Balances of accounts `0..balances.len()`; the rest are 0. Grown on
+    /// first write, never beyond `max_accounts`.
+    balances: Vec<i64>,
+    max_accounts: u64,
+    /// Entries of the transaction in progress.
+    entries: Vec<Entry>,
+    /// The entries [`settle`](Accounts::settle) rolled back.
+    rolled_back: Vec<Entry>,
+    /// The failure so far; `NONE` while the transaction is healthy.
+    failure: Status,
+    /// Whether a move had an amount of 2^63 or more.
+    wrapped_amount: bool,
+    /// When set, the balance before every move, for an exact undo.
+    journal: Option<Vec<(u64, i64)>>,
+}
+
+impl Accounts {
+    /// Every balance 0; account ids `0..max_accounts`.
+    pub fn new(max_accounts: u64) -> Accounts {
+        Accounts { max_accounts, ..Accounts::default() }
+    }
+
+    /// The account limit: ids at or above it fail a transaction with status 6.
+    pub fn max_accounts(&self) -> u64 {
+        self.max_accounts
+    }
+
+    /// Starts a transaction.
+    pub fn begin(&mut self) {
+        self.entries.clear();
+        self.rolled_back.clear();
+        self.failure = Status::NONE;
+        self.wrapped_amount = false;
+    }
+
+    /// The host import `credit`: decreases `account_id`'s balance by `amount`.
+    pub fn credit(&mut self, account_id: u64, amount: u64) {
+        self.apply(EntryKind::Credit, account_id, amount);
+    }
+
+    /// The host import `debit`: increases `account_id`'s balance by `amount`.
+    pub fn debit(&mut self, account_id: u64, amount: u64) {
+        self.apply(EntryKind::Debit, account_id, amount);
+    }
+
+    /// The host import `get_balance`: the balance now, including this
+    /// transaction's moves; 0 for an account never used or out of range.
+    pub fn get_balance(&self, account_id: u64) -> i64 {
+        usize::try_from(account_id).ok().and_then(|i| self.balances.get(i)).copied().unwrap_or(0)
+    }
+
+    /// One move, the server's way.
+    pub fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
+        if !self.failure.is_success() {
+            return;
+        }
+        self.wrapped_amount |= amount > i64::MAX as u64;
+        let Some(balance) = self.slot(account_id) else {
+            self.failure = Status::ACCOUNT_LIMIT_EXCEEDED;
+            return;
+        };
+        let before = *balance;
+        *balance = kind.apply(before, amount);
+        let computed_balance = *balance;
+        if let Some(journal) = &mut self.journal {
+            journal.push((account_id, before));
+        }
+        self.entries.push(Entry { account_id, amount, kind, computed_balance });
+    }
+
+    /// Fails the transaction with `status`, overwriting an earlier failure as
+    /// the server's `fail` does.
+    pub fn fail(&mut self, status: Status) {
+        self.failure = status;
+    }
+
+    /// The failure so far; [`Status::NONE`] while the transaction is healthy.
+    pub fn failure(&self) -> Status {
+        self.failure
+    }
+
+    /// Records what a function call returned: a non-zero status fails the
+    /// transaction; a successful one with more than
+    /// [`MAX_ENTRIES_PER_TX`] entries fails it with status 4.
+    pub fn end_call(&mut self, returned: Status) {
+        if !returned.is_success() {
+            self.fail(returned);
+        } else if self.entries.len() > MAX_ENTRIES_PER_TX {
+            self.fail(Status::ENTRY_LIMIT_EXCEEDED);
+        }
+    }
+
+    /// Ends the transaction as the server does: an earlier failure stands,
+    /// otherwise credits and debits must balance; a failed transaction is
+    /// rolled back and keeps no entries. Returns the final status.
+    pub fn settle(&mut self) -> Status {
+        if self.failure.is_success() {
+            self.failure = ZeroSum::of(&self.entries).status();
+        }
+        if !self.failure.is_success() {
+            core::mem::swap(&mut self.entries, &mut self.rolled_back);
+            self.entries.clear();
+            for entry in &self.rolled_back {
+                let index = entry.account_id as usize;
+                // Every entry's account has a slot: `apply` made it.
+                self.balances[index] = entry.kind.undo(self.balances[index], entry.amount);
+            }
+        }
+        self.failure
+    }
+
+    /// The entries the last [`settle`](Accounts::settle) rolled back (none
+    /// when the transaction committed).
+    pub fn rolled_back(&self) -> &[Entry] {
+        &self.rolled_back
+    }
+
+    /// The transaction's entries so far (after [`settle`](Accounts::settle):
+    /// its committed entries, none if it failed).
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Whether a move of this transaction had an amount of 2^63 or more,
+    /// which the ledger applies as a negative `i64`.
+    pub fn wrapped_amount(&self) -> bool {
+        self.wrapped_amount
+    }
+
+    /// Balances of accounts `0..n`, where every later account is 0.
+    pub fn balances(&self) -> &[i64] {
+        &self.balances
+    }
+
+    /// Sets a balance outside any transaction; ids at or above the account
+    /// limit are ignored, as the ledger has no such account.
+    pub fn set_balance(&mut self, account_id: u64, balance: i64) {
+        if let Some(slot) = self.slot(account_id) {
+            *slot = balance;
+        }
+    }
+
+    /// Sets every balance to 0, keeping the allocation.
+    pub fn reset_balances(&mut self) {
+        self.balances.fill(0);
+    }
+
+    /// Replays recorded entries: each sets its account to the balance it
+    /// recorded, and they become the transaction's entries.
+    pub fn replay(&mut self, entries: &[Entry]) {
+        self.begin();
+        for entry in entries {
+            self.set_balance(entry.account_id, entry.computed_balance);
+        }
+        self.entries.extend_from_slice(entries);
+    }
+
+    /// Starts recording the balance before every move.
+    pub fn start_journal(&mut self) {
+        self.journal = Some(Vec::new());
+    }
+
+    /// Restores every balance the journal saw to its exact earlier value,
+    /// clears the transaction and stops journaling: runs a call twice from
+    /// the same starting point.
+    pub fn restore_journal(&mut self) {
+        let journal = self.journal.take().unwrap_or_default();
+        for (account_id, before) in journal.into_iter().rev() {
+            self.set_balance(account_id, before);
+        }
+        self.begin();
+    }
+
+    fn slot(&mut self, account_id: u64) -> Option<&mut i64> {
+        if account_id >= self.max_accounts {
+            return None;
+        }
+        let index = usize::try_from(account_id).ok()?;
+        if index >= self.balances.len() {
+            self.balances.resize(index + 1, 0);
+        }
+        Some(&mut self.balances[index])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_saturate_and_wrap_like_the_server() {
+        let mut s = Accounts::new(10);
+        s.begin();
+        s.credit(1, 5);
+        assert_eq!(s.get_balance(1), -5);
+        s.debit(2, u64::MAX); // as i64 == -1: a debit that subtracts
+        assert_eq!(s.get_balance(2), -1);
+        assert!(s.wrapped_amount());
+        s.credit(3, i64::MAX as u64);
+        s.credit(3, i64::MAX as u64);
+        assert_eq!(s.get_balance(3), i64::MIN);
+        assert_eq!(s.entries().len(), 4);
+    }
+
+    #[test]
+    fn out_of_range_fails_with_6_and_later_moves_are_ignored() {
+        let mut s = Accounts::new(10);
+        s.begin();
+        s.credit(10, 1);
+        assert_eq!(s.failure(), Status::ACCOUNT_LIMIT_EXCEEDED);
+        s.debit(1, 1);
+        assert!(s.entries().is_empty());
+        assert_eq!(s.get_balance(u64::MAX), 0);
+        assert_eq!(s.settle(), Status::ACCOUNT_LIMIT_EXCEEDED);
+    }
+
+    #[test]
+    fn zero_sum_uses_u128_and_a_returned_status_overwrites() {
+        let mut s = Accounts::new(10);
+        s.begin();
+        s.credit(1, u64::MAX);
+        s.credit(1, u64::MAX);
+        s.debit(2, u64::MAX);
+        s.debit(2, u64::MAX);
+        assert_eq!(s.settle(), Status::NONE);
+        s.begin();
+        s.credit(20, 1);
+        s.end_call(Status::user(130));
+        assert_eq!(s.settle(), Status::user(130), "the returned status overwrites 6");
+    }
+
+    #[test]
+    fn more_than_255_entries_is_status_4() {
+        let mut s = Accounts::new(10);
+        s.begin();
+        for _ in 0..128 {
+            s.credit(1, 1);
+            s.debit(2, 1);
+        }
+        s.end_call(Status::NONE);
+        assert_eq!(s.settle(), Status::ENTRY_LIMIT_EXCEEDED);
+        assert_eq!((s.get_balance(1), s.get_balance(2)), (0, 0));
+    }
+
+    #[test]
+    fn journal_restores_exactly_where_rollback_cannot() {
+        let mut s = Accounts::new(10);
+        s.begin();
+        s.debit(1, i64::MAX as u64);
+        s.begin();
+        s.start_journal();
+        s.debit(1, 10); // saturates at i64::MAX
+        s.restore_journal();
+        assert_eq!(s.get_balance(1), i64::MAX);
+        s.debit(1, 10);
+        s.fail(Status::INVALID_OPERATION);
+        s.settle(); // the server's inverse move does not restore a saturated value
+        assert_eq!(s.get_balance(1), i64::MAX - 10);
+    }
+}

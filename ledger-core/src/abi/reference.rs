@@ -1,0 +1,113 @@
+//! The ABI reference page (`docs/abi.md`), generated from the table and the
+//! validator's rules so the documentation cannot drift from either.
+
+use std::fmt::Write as _;
+
+use super::{Profile, Rule, Severity};
+use crate::Status;
+
+/// The ABI reference page for `profile`, in Markdown: the entry point, the
+/// host imports, the statuses, the limits and every validation rule.
+/// `docs/abi.md` is this text; a test keeps it so.
+///
+/// ```
+/// let page = ledger_core::abi::reference_markdown(&ledger_core::abi::V1);
+/// assert!(page.contains("| `ledger.credit` | `(i64, i64) -> ()` |"));
+/// ```
+pub fn reference_markdown(profile: &Profile) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_reference(profile, &mut out);
+    out
+}
+
+fn write_reference(profile: &Profile, out: &mut String) -> std::fmt::Result {
+    let module = profile.host_module;
+    let entry = &profile.entry_point;
+    let limits = &profile.limits;
+    writeln!(out, "# The function ABI ({}, roda-ledger {})", profile.name, profile.upstream_commit)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "A roda-ledger function is a WebAssembly module. The ledger calls one export and offers {} imports;\n\
+         nothing else is available. This page is generated from the ABI table (the `ledger-abi` crate) and\n\
+         the validator's rules (`ledger_core::abi::reference_markdown`); a test fails when it differs, so it\n\
+         cannot drift from what the validator and the runtime enforce.",
+        profile.host_imports.len()
+    )?;
+    writeln!(out)?;
+    writeln!(out, "## Required export")?;
+    writeln!(out)?;
+    writeln!(out, "| export | signature |")?;
+    writeln!(out, "|---|---|")?;
+    writeln!(out, "| `{}` | `{}` |", entry.name, entry.signature)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "The {} parameters are the call's `params`, zero-padded (a server silently drops a ninth). The\n\
+         return value is reduced to its low byte: `0` commits, `1..=127` are standard reasons, `128..=255`\n\
+         are yours. A return of `256` is status `0` and **commits**.",
+        entry.signature.params.len()
+    )?;
+    writeln!(out)?;
+    writeln!(out, "## Host imports (module `{module}`)")?;
+    writeln!(out)?;
+    writeln!(out, "| import | signature | parameters | effect |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for import in profile.host_imports {
+        let params: Vec<String> = import.params.iter().map(|p| format!("{}: {}", p.name, p.ty.name())).collect();
+        let effect = import.doc.split_once(": ").map_or(import.doc, |(_, effect)| effect);
+        writeln!(out, "| `{module}.{}` | `{}` | `{}` | {effect} |", import.name, import.signature, params.join(", "))?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Amounts are passed as `u64` and applied as `amount as i64`: an amount of `2^63` or more moves the\n\
+         balance the other way. An account id at or above the ledger's `max_accounts` fails the\n\
+         transaction with status 6."
+    )?;
+    writeln!(out)?;
+    writeln!(out, "## Statuses")?;
+    writeln!(out)?;
+    writeln!(out, "| value | name | meaning |")?;
+    writeln!(out, "|---|---|---|")?;
+    for info in Status::STANDARD {
+        writeln!(out, "| {} | {} | {} |", info.status.code(), info.name, info.meaning)?;
+    }
+    writeln!(out, "| {}..=127 | reserved | for future standard reasons |", Status::STANDARD.len())?;
+    writeln!(out, "| 128..=255 | user-defined | a function's own reasons |")?;
+    writeln!(out)?;
+    writeln!(out, "## Limits")?;
+    writeln!(out)?;
+    writeln!(out, "| rule | limit |")?;
+    writeln!(out, "|---|---|")?;
+    writeln!(out, "| binary size | {} bytes ({} MiB) |", limits.max_binary_size, limits.max_binary_size >> 20)?;
+    writeln!(
+        out,
+        "| function name | 1..={} bytes, ASCII letters, digits and `_`, starting with a letter |",
+        limits.max_name_len
+    )?;
+    writeln!(out, "| entries per transaction | {} |", limits.max_entries_per_tx)?;
+    writeln!(out, "| accounts (server default) | ids `0..{}` |", limits.default_max_accounts)?;
+    writeln!(out)?;
+    writeln!(out, "## Validation rules")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "`cargo roda validate` (and `ledger_core::abi::validate`) reports each of these with its code.\n\
+         \"Server\" says whether a roda-ledger server itself refuses the module at registration; the others\n\
+         register fine there and then fail every call with status 5, or misbehave quietly."
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| code | severity | server | what |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for rule in Rule::ALL {
+        let severity = match rule.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let server = if rule.server_enforced() { "yes" } else { "no" };
+        writeln!(out, "| `{}` | {severity} | {server} | {} |", rule.code(), rule.title())?;
+    }
+    Ok(())
+}
