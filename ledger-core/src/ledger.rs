@@ -274,6 +274,8 @@ pub struct Ledger {
     next_tx_id: u64,
     dedup: HashMap<u64, u64>,
     history: Vec<Transaction>,
+    /// Counts calls, to find the least recently used instance.
+    clock: u64,
 }
 
 impl Ledger {
@@ -296,6 +298,7 @@ impl Ledger {
             next_tx_id: 1,
             dedup: HashMap::new(),
             history: Vec::new(),
+            clock: 0,
         })
     }
 
@@ -519,6 +522,11 @@ impl Ledger {
     /// Runs a function for [`submit`](Ledger::submit), setting the
     /// transaction's failure the server's way.
     fn call(&mut self, name: &str, params: [i64; PARAM_COUNT]) -> CallReport {
+        self.clock += 1;
+        let to_instantiate = self.registry.get_mut(name).map_or(0, |live| live.payload.bytes_to_instantiate());
+        if to_instantiate > 0 {
+            self.make_room(name, to_instantiate);
+        }
         let Some(live) = self.registry.get_mut(name) else {
             self.accounts.fail(Status::INVALID_OPERATION);
             return CallReport {
@@ -531,6 +539,7 @@ impl Ledger {
             };
         };
         let function = &mut live.payload;
+        function.last_used = self.clock;
         let fresh = self.config.check_carried_state.then(|| {
             self.accounts.start_journal();
             let fresh = function.call_fresh(&self.runtime, &mut self.accounts, params);
@@ -555,6 +564,30 @@ impl Ledger {
             wrapped_amount: self.accounts.wrapped_amount(),
             carried_state,
         }
+    }
+
+    /// Drops the least recently used cached instances other than `name`'s
+    /// until `bytes` more fit in [`Limits::max_cached_bytes`], or none is
+    /// left to drop.
+    fn make_room(&mut self, name: &str, bytes: usize) {
+        let budget = self.runtime.limits().max_cached_bytes;
+        while self.runtime.held_bytes().saturating_add(bytes) > budget {
+            let oldest = self
+                .registry
+                .payloads_mut()
+                .filter(|(other, function)| *other != name && function.is_cached())
+                .min_by_key(|(_, function)| function.last_used);
+            match oldest {
+                Some((_, function)) => function.evict(),
+                None => break,
+            }
+        }
+    }
+
+    /// Bytes the cached instances hold in linear memories and tables, at
+    /// most [`Limits::max_cached_bytes`].
+    pub fn cached_instance_bytes(&self) -> usize {
+        self.runtime.held_bytes()
     }
 
     /// Keeps the transaction in the history (with

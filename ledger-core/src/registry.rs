@@ -212,6 +212,11 @@ impl<T> Registry<T> {
         self.records.get(name).is_some_and(|r| r.live.is_none())
     }
 
+    /// Every live function's payload, in no order.
+    pub fn payloads_mut(&mut self) -> impl Iterator<Item = (&str, &mut T)> {
+        self.records.iter_mut().filter_map(|(name, record)| Some((name.as_str(), &mut record.live.as_mut()?.payload)))
+    }
+
     /// Every live function, sorted by name.
     pub fn list(&self) -> Vec<FunctionInfo> {
         let mut list: Vec<FunctionInfo> = self

@@ -6,6 +6,8 @@
 //! calls there and here). Every call runs under a fuel budget and a memory
 //! limit, and its result is classified by downcasting, never by message text.
 
+use std::sync::atomic::Ordering::SeqCst;
+
 use wasmtime::{Caller, Config, Engine, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
 use ledger_abi::Accounts;
@@ -16,8 +18,13 @@ use crate::abi::{self, PARAM_COUNT};
 /// seed's fee transfer needs under a hundred.
 pub const DEFAULT_FUEL_PER_CALL: u64 = 10_000_000;
 
-/// Default limit on a function's linear memory: 64 MiB.
+/// Default limit on what one instance may hold in linear memories and
+/// tables together: 64 MiB.
 pub const DEFAULT_MAX_MEMORY_BYTES: usize = 64 << 20;
+
+/// Default limit on what all cached instances of a ledger hold together:
+/// 512 MiB, which a laptop survives.
+pub const DEFAULT_MAX_CACHED_BYTES: usize = 512 << 20;
 
 /// Default limit on the native stack a call may use: 512 KiB.
 pub const DEFAULT_MAX_STACK_BYTES: usize = 512 << 10;
@@ -28,8 +35,15 @@ pub struct Limits {
     /// Fuel per call; running out is [`CallOutcome::OutOfFuel`]. A server has
     /// no such limit: a function that runs out here would freeze it.
     pub fuel_per_call: u64,
-    /// Largest linear memory; growing past it is [`CallOutcome::MemoryLimit`].
+    /// Most bytes one instance may hold in all its linear memories and
+    /// tables together (a module may declare up to 100 memories); growing
+    /// past it is [`CallOutcome::MemoryLimit`]. A server has no such limit.
     pub max_memory_bytes: usize,
+    /// Most bytes all cached instances may hold together. A new instance
+    /// that would go over it first drops the least recently used ones (they
+    /// are re-created, with fresh state, on their next call); growth that
+    /// still does not fit is [`CallOutcome::MemoryLimit`].
+    pub max_cached_bytes: usize,
     /// Native stack a call may use; deep recursion traps with
     /// [`TrapCode::StackOverflow`].
     pub max_stack_bytes: usize,
@@ -40,6 +54,7 @@ impl Default for Limits {
         Limits {
             fuel_per_call: DEFAULT_FUEL_PER_CALL,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            max_cached_bytes: DEFAULT_MAX_CACHED_BYTES,
             max_stack_bytes: DEFAULT_MAX_STACK_BYTES,
         }
     }
@@ -147,25 +162,59 @@ struct MemoryLimitExceeded {
     limit_bytes: usize,
 }
 
+/// Bytes held by every live instance of a runtime, shared by their stores.
+type Pool = std::sync::Arc<std::sync::atomic::AtomicUsize>;
+
 /// What a [`Store`] carries: the accounts and transaction the host calls act
-/// on, and the memory limiter.
-#[derive(Default)]
+/// on, and the memory accounting.
 pub(crate) struct StoreData {
     accounts: Accounts,
-    max_memory_bytes: usize,
+    limits: Limits,
+    /// Bytes this instance holds in memories and tables.
+    held: usize,
+    /// Bytes all live instances hold, this one included.
+    pool: Pool,
+}
+
+impl StoreData {
+    /// Accounts for `current -> desired` bytes of one memory or table:
+    /// within this instance's limit and the runtime's shared budget.
+    fn grow(&mut self, current: usize, desired: usize) -> Result<(), MemoryLimitExceeded> {
+        let extra = desired.saturating_sub(current);
+        let held = self.held.saturating_add(extra);
+        if held > self.limits.max_memory_bytes {
+            return Err(MemoryLimitExceeded { requested_bytes: held, limit_bytes: self.limits.max_memory_bytes });
+        }
+        let budget = self.limits.max_cached_bytes;
+        let reserved =
+            self.pool.fetch_update(SeqCst, SeqCst, |pool| pool.checked_add(extra).filter(|total| *total <= budget));
+        match reserved {
+            Ok(_) => {
+                self.held = held;
+                Ok(())
+            }
+            Err(pool) => Err(MemoryLimitExceeded { requested_bytes: pool.saturating_add(extra), limit_bytes: budget }),
+        }
+    }
+}
+
+impl Drop for StoreData {
+    fn drop(&mut self) {
+        self.pool.fetch_sub(self.held, SeqCst);
+    }
 }
 
 impl ResourceLimiter for StoreData {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.max_memory_bytes {
-            return Err(MemoryLimitExceeded { requested_bytes: desired, limit_bytes: self.max_memory_bytes }.into());
-        }
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.grow(current, desired)?;
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        // A table element is a pointer: hold tables to the memory budget too.
-        Ok(desired.saturating_mul(std::mem::size_of::<usize>()) <= self.max_memory_bytes)
+    fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        // Count a table element as a pointer.
+        let bytes = |elements: usize| elements.saturating_mul(std::mem::size_of::<usize>());
+        self.grow(bytes(current), bytes(desired))?;
+        Ok(true)
     }
 }
 
@@ -180,10 +229,15 @@ pub(crate) struct Runtime {
     /// collision: registering the same binary again (an override, or under
     /// another name) does not compile it again.
     modules: std::sync::Mutex<std::collections::VecDeque<(u32, Vec<u8>, Module)>>,
+    /// Bytes held by every live instance.
+    pool: Pool,
 }
 
 /// Compiled modules kept for reuse.
 const MODULE_CACHE: usize = 32;
+
+/// A WebAssembly page.
+const WASM_PAGE_BYTES: usize = 64 << 10;
 
 impl Runtime {
     pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime> {
@@ -191,7 +245,7 @@ impl Runtime {
         config.consume_fuel(true).cranelift_nan_canonicalization(true).max_wasm_stack(limits.max_stack_bytes);
         let engine = Engine::new(&config)?;
         let linker = host_linker(&engine)?;
-        Ok(Runtime { engine, linker, limits, modules: Default::default() })
+        Ok(Runtime { engine, linker, limits, modules: Default::default(), pool: Pool::default() })
     }
 
     /// Compiles a module, or reuses the one compiled from the same bytes;
@@ -219,17 +273,32 @@ impl Runtime {
     /// Links a compiled module. Linking problems are kept, not returned: like
     /// a server, the ledger registers such a module and fails its calls.
     pub(crate) fn load(&self, module: Module) -> LoadedFunction {
+        let resources = module.resources_required();
+        let memories = (resources.num_memories as usize)
+            .saturating_mul(resources.max_initial_memory_size.unwrap_or(0) as usize)
+            .saturating_mul(WASM_PAGE_BYTES);
+        let tables = (resources.num_tables as usize)
+            .saturating_mul(resources.max_initial_table_size.unwrap_or(0) as usize)
+            .saturating_mul(std::mem::size_of::<usize>());
         let pre = self.linker.instantiate_pre(&module).map_err(|e| format!("{e:#}"));
-        LoadedFunction { pre, cached: None }
+        LoadedFunction { pre, initial_bytes: memories.saturating_add(tables), cached: None, last_used: 0 }
     }
 
     fn store(&self) -> Store<StoreData> {
-        let mut store = Store::new(
-            &self.engine,
-            StoreData { accounts: Accounts::default(), max_memory_bytes: self.limits.max_memory_bytes },
-        );
+        let data = StoreData { accounts: Accounts::default(), limits: self.limits, held: 0, pool: self.pool.clone() };
+        let mut store = Store::new(&self.engine, data);
         store.limiter(|data| data);
         store
+    }
+
+    /// Bytes all live instances hold in memories and tables.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.pool.load(SeqCst)
+    }
+
+    /// The limits every call runs under.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
     }
 }
 
@@ -263,7 +332,12 @@ struct Instance {
 /// instance.
 pub(crate) struct LoadedFunction {
     pre: Result<InstancePre<StoreData>, String>,
+    /// The most a new instance holds at first: every memory and table at
+    /// its initial size.
+    initial_bytes: usize,
     cached: Option<Instance>,
+    /// When the cached instance last ran, by the ledger's clock.
+    pub(crate) last_used: u64,
 }
 
 /// One call's result: the outcome and the fuel it used.
@@ -274,6 +348,22 @@ pub(crate) struct RawCall {
 }
 
 impl LoadedFunction {
+    /// Bytes a new instance would hold at first, when none is cached.
+    pub(crate) fn bytes_to_instantiate(&self) -> usize {
+        if self.cached.is_some() { 0 } else { self.initial_bytes }
+    }
+
+    /// Whether an instance is cached.
+    pub(crate) fn is_cached(&self) -> bool {
+        self.cached.is_some()
+    }
+
+    /// Drops the cached instance, freeing its memory; the next call creates
+    /// a new one.
+    pub(crate) fn evict(&mut self) {
+        self.cached = None;
+    }
+
     /// Calls `execute` on the cached instance (instantiating it on first use),
     /// as a server does: state left in the instance by earlier calls persists.
     pub(crate) fn call(&mut self, runtime: &Runtime, tx: &mut Accounts, params: [i64; PARAM_COUNT]) -> RawCall {

@@ -191,6 +191,46 @@ fn status_5_memory_grow_bomb_is_stopped() {
     assert_eq!(limit_bytes, Limits::default().max_memory_bytes);
 }
 
+/// Ten memories of 64 MiB each: the limit binds their sum, not each one.
+#[test]
+fn the_memory_limit_covers_all_memories_of_an_instance_together() {
+    let memories: String = (0..10).map(|i| format!("(memory $m{i} 1024)")).collect();
+    let mut ledger = ledger_with("many", &function(&memories, "i32.const 0"));
+    let receipt = call(&mut ledger, "many", &[]);
+    assert_eq!(receipt.status, Status::INVALID_OPERATION);
+    let CallOutcome::InstantiationFailed(why) = receipt.call.unwrap().outcome else { panic!() };
+    assert!(why.contains("over the limit"), "{why}");
+    assert_eq!(ledger.cached_instance_bytes(), 0, "nothing is held for a refused instance");
+}
+
+/// A function whose memory counts its calls: returns 128 + the count.
+fn counter() -> Vec<u8> {
+    function(
+        "(memory 16)",
+        "(i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1))) (i32.add (i32.const 128) (i32.load (i32.const 0)))",
+    )
+}
+
+/// Cached instances share one budget: a new instance drops the least
+/// recently used one (whose state starts afresh on its next call) instead of
+/// growing past it.
+#[test]
+fn cached_instances_stay_within_the_budget_by_dropping_the_least_recently_used() {
+    let one_mib = 16 * 64 * 1024;
+    let limits = Limits { max_memory_bytes: one_mib, max_cached_bytes: 2 * one_mib, ..Limits::default() };
+    let mut ledger = Ledger::new(LedgerConfig { limits, ..LedgerConfig::default() }).unwrap();
+    for name in ["a", "b", "c"] {
+        ledger.register_function(name, &counter(), IfRegistered::Refuse).unwrap();
+    }
+    let mut statuses = Vec::new();
+    for name in ["a", "a", "b", "c", "a", "c"] {
+        statuses.push(call(&mut ledger, name, &[]).status.code());
+        assert!(ledger.cached_instance_bytes() <= 2 * one_mib, "{} bytes held", ledger.cached_instance_bytes());
+    }
+    // `c` dropped `a` (least recently used); `a` dropped `b`; `c` kept its state.
+    assert_eq!(statuses, [129, 130, 129, 129, 129, 130]);
+}
+
 #[test]
 fn status_5_deep_recursion_is_a_stack_overflow() {
     let wasm = wat(r#"(module (func $down (param i64) (result i64) (call $down (i64.add (local.get 0) (i64.const 1))))

@@ -271,6 +271,20 @@ fn mutable_global() {
     assert!(report.is_valid());
 }
 
+/// Ten memories of 64 MiB: a server allocates 640 MiB for the instance it
+/// keeps; here it is a warning that says so, not a silent cap.
+#[test]
+fn memory_budget() {
+    let memories: String = (0..10).map(|i| format!("(memory $m{i} 1024)")).collect();
+    let report = validate(&wat(&format!(r#"(module {memories} {EXECUTE})"#)));
+    assert_rules(&report, &[Rule::MemoryBudget]);
+    assert!(report.violations[0].found.contains("640 MiB"), "{:?}", report.violations[0]);
+    assert!(report.violations[0].allowed.contains("status 5"), "{:?}", report.violations[0]);
+    assert!(report.is_valid(), "a warning: the server accepts it");
+    let one = validate(&wat(&format!(r#"(module (memory 1024) {EXECUTE})"#)));
+    assert!(one.violations.is_empty(), "64 MiB is within the budget: {:?}", one.violations);
+}
+
 /// Every violation is reported at once, errors before warnings.
 #[test]
 fn collects_every_violation() {

@@ -117,6 +117,8 @@ rules! {
     RelaxedSimd = "relaxed-simd", Warning, server: false, "relaxed SIMD instructions";
     /// Mutable globals other than the stack pointer: state may persist between calls.
     MutableGlobal = "mutable-global", Warning, server: false, "mutable global (state between calls)";
+    /// Memories whose initial sizes add up to more than one instance may hold here.
+    MemoryBudget = "memory-budget", Warning, server: false, "initial memories over 64 MiB";
 }
 
 impl std::fmt::Display for Rule {
@@ -261,6 +263,9 @@ struct Pass {
     imported_globals: u32,
     /// `execute`'s kind and index, once the export section is read.
     execute: Option<(ExternalKind, u32)>,
+    /// Initial bytes of every memory the module defines, and
+    /// where the first memory is.
+    initial_bytes: (u64, Option<usize>),
     /// Whether the module parsed and validated to the end.
     complete: bool,
     ops: OpTallies,
@@ -451,6 +456,9 @@ impl Pass {
                     if memory.shared {
                         self.shared_memory(offset, "defines");
                     }
+                    let page = 1u64 << memory.page_size_log2.unwrap_or(16);
+                    self.initial_bytes.0 = self.initial_bytes.0.saturating_add(memory.initial.saturating_mul(page));
+                    self.initial_bytes.1.get_or_insert(offset);
                 }
             }
             Payload::GlobalSection(reader) => {
@@ -651,6 +659,20 @@ impl Pass {
     fn finish(mut self, bytes: &[u8]) -> ValidationReport {
         if self.complete {
             self.check_execute();
+        }
+        if let (total, Some(offset)) = self.initial_bytes
+            && total > crate::DEFAULT_MAX_MEMORY_BYTES as u64
+        {
+            self.push(
+                Rule::MemoryBudget,
+                format!("memories of {} MiB in total at instantiation", total >> 20),
+                format!(
+                    "at most {} MiB for one instance here: a server allocates it all for the instance it keeps per function, for as long as it runs; the simulator and `cargo roda dev` fail such calls with status 5 (raise `--max-instance-memory` to try it)",
+                    crate::DEFAULT_MAX_MEMORY_BYTES >> 20
+                ),
+                "declare a smaller initial memory (one memory is enough) and grow only what a call needs",
+                Some(offset),
+            );
         }
         let ops = std::mem::take(&mut self.ops);
         let tallies =
