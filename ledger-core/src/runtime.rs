@@ -243,6 +243,17 @@ impl Runtime {
     pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
         config.consume_fuel(true).cranelift_nan_canonicalization(true).max_wasm_stack(limits.max_stack_bytes);
+        // Exactly the proposals a server's wasmtime 26 accepts by default
+        // (`abi::SERVER_FEATURES`); threads, GC and function references are
+        // not compiled in.
+        config
+            .wasm_multi_memory(true)
+            .wasm_relaxed_simd(true)
+            .wasm_tail_call(true)
+            .wasm_extended_const(true)
+            .wasm_memory64(false)
+            .wasm_wide_arithmetic(false)
+            .wasm_custom_page_sizes(false);
         let engine = Engine::new(&config)?;
         let linker = host_linker(&engine)?;
         Ok(Runtime { engine, linker, limits, modules: Default::default(), pool: Pool::default() })

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{EXECUTE_ONLY, call, function, ledger, wat};
+use ledger_core::abi::Rule;
 use ledger_core::{BinaryError, ErrorCode, FunctionInfo, IfRegistered, RegistryError};
 use ledger_core::{CallOutcome, Status, crc32c};
 
@@ -157,6 +158,24 @@ fn checks_run_in_the_servers_order() {
         ledger.register_function("f", b"junk", IfRegistered::Refuse),
         Err(RegistryError::InvalidBinary(_))
     ));
+}
+
+/// The engine accepts exactly the server's feature set: a shared memory
+/// (threads) or a 64-bit memory is refused at registration, as upstream's
+/// wasmtime 26 refuses it ("failed to parse WebAssembly module"), and the
+/// validator names the feature.
+#[test]
+fn features_outside_the_servers_set_are_refused_at_registration() {
+    let mut ledger = ledger();
+    for (memory, rule) in [("(memory 1 1 shared)", Rule::SharedMemory), ("(memory i64 1)", Rule::UnsupportedFeature)] {
+        let wasm = wat(&format!(
+            r#"(module {memory} (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#
+        ));
+        let err = ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap_err();
+        assert!(matches!(err, RegistryError::InvalidBinary(BinaryError::Parse { .. })), "{memory}: {err}");
+        let report = ledger_core::abi::validate(&wasm);
+        assert!(report.violations.iter().any(|v| v.rule == rule && rule.server_enforced()), "{memory}");
+    }
 }
 
 /// A server does not check imports at registration: such a module registers

@@ -107,10 +107,12 @@ fn malformed_ill_typed() {
     assert!(report.violations[0].found.contains("type mismatch"), "{}", report.violations[0].found);
 }
 
+/// A component is named as such: the server takes core modules only.
 #[test]
-fn malformed_component() {
-    let bytes = wat("(component)");
-    assert_rules(&validate(&bytes), &[Rule::Malformed]);
+fn unsupported_feature_component() {
+    let report = validate(&wat("(component)"));
+    assert_rules(&report, &[Rule::UnsupportedFeature]);
+    assert!(report.violations[0].found.contains("component_model"), "{:?}", report.violations[0]);
 }
 
 #[test]
@@ -220,6 +222,16 @@ fn imported_global() {
 fn shared_memory() {
     let report = validate(&wat(&format!(r#"(module (memory 1 1 shared) {EXECUTE})"#)));
     assert_rules(&report, &[Rule::SharedMemory]);
+}
+
+/// memory64 is not in the server's feature set: named, not "malformed".
+#[test]
+fn unsupported_feature() {
+    let report = validate(&wat(&format!(r#"(module (memory i64 1) {EXECUTE})"#)));
+    assert_rules(&report, &[Rule::UnsupportedFeature]);
+    assert!(report.violations[0].found.contains("memory64"), "{:?}", report.violations[0]);
+    let garbage = validate(b"\0asm\x01\0\0\0\x01\xff");
+    assert_rules(&garbage, &[Rule::Malformed]);
 }
 
 #[test]

@@ -26,7 +26,9 @@ pub use ledger_abi::{
 };
 pub use name::{NameError, validate_function_name};
 pub use reference::reference_markdown;
-pub use validate::{ExportInfo, FEATURES, ImportInfo, Rule, Severity, ValidationReport, Violation, validate};
+pub use validate::{
+    ExportInfo, FEATURES, ImportInfo, Rule, SERVER_FEATURES, Severity, ValidationReport, Violation, validate,
+};
 
 /// The import module of the v1 host functions ([`V1`]'s `host_module`).
 pub const HOST_MODULE: &str = V1.host_module;

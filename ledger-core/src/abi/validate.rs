@@ -11,13 +11,28 @@ use wasmparser::{ExternalKind, FuncType, Parser, Payload, TypeRef, ValidPayload,
 use super::{ENTRY_POINT, HOST_IMPORTS, HOST_MODULE, MAX_BINARY_SIZE, ValType, write_signature};
 use crate::crc::crc32c;
 
-/// The WebAssembly features a function binary may use.
-///
-/// This is the set rustc and AssemblyScript emit today plus what a server's
-/// wasmtime accepts by default. Threads are parsed so that shared memory and
-/// atomics are reported by name ([`Rule::SharedMemory`], [`Rule::Atomics`])
-/// instead of as a parse error; GC, exceptions, memory64 and the component
-/// model are not accepted.
+/// The WebAssembly features a server accepts: upstream runs wasmtime 26
+/// (cargo features `cranelift` and `runtime` only) with its default
+/// configuration, which is WebAssembly 2.0 plus multi-memory, relaxed SIMD,
+/// tail calls and extended constant expressions. The simulator's engine
+/// accepts the same set.
+pub const SERVER_FEATURES: WasmFeatures = WasmFeatures::MUTABLE_GLOBAL
+    .union(WasmFeatures::SATURATING_FLOAT_TO_INT)
+    .union(WasmFeatures::SIGN_EXTENSION)
+    .union(WasmFeatures::REFERENCE_TYPES)
+    .union(WasmFeatures::MULTI_VALUE)
+    .union(WasmFeatures::BULK_MEMORY)
+    .union(WasmFeatures::SIMD)
+    .union(WasmFeatures::RELAXED_SIMD)
+    .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::MULTI_MEMORY)
+    .union(WasmFeatures::EXTENDED_CONST)
+    .union(WasmFeatures::FLOATS);
+
+/// The features the validator parses: the server's, plus threads, so that
+/// shared memory and atomics are reported by name ([`Rule::SharedMemory`],
+/// [`Rule::Atomics`]). Any other feature is reported by name too
+/// ([`Rule::UnsupportedFeature`]).
 pub const FEATURES: WasmFeatures = WasmFeatures::MUTABLE_GLOBAL
     .union(WasmFeatures::SATURATING_FLOAT_TO_INT)
     .union(WasmFeatures::SIGN_EXTENSION)
@@ -83,6 +98,8 @@ macro_rules! rules {
 rules! {
     /// The bytes are not a valid WebAssembly module (empty, truncated, malformed or ill-typed).
     Malformed = "malformed", Error, server: true, "not a valid WebAssembly module";
+    /// A WebAssembly feature the server's engine does not accept (memory64, GC, exceptions, ...).
+    UnsupportedFeature = "unsupported-feature", Error, server: true, "WebAssembly feature the server refuses";
     /// The binary is larger than a server accepts.
     TooLarge = "too-large", Error, server: true, "binary larger than 4 MiB";
     /// No `execute` export.
@@ -106,9 +123,9 @@ rules! {
     /// An imported global.
     ImportedGlobal = "imported-global", Error, server: false, "imported global";
     /// A shared linear memory (the threads proposal).
-    SharedMemory = "shared-memory", Error, server: false, "shared memory";
+    SharedMemory = "shared-memory", Error, server: true, "shared memory";
     /// Atomic instructions (the threads proposal).
-    Atomics = "atomics", Error, server: false, "atomic instructions";
+    Atomics = "atomics", Error, server: true, "atomic instructions";
     /// A `start` function, which runs at instantiation, outside any transaction.
     StartFunction = "start-function", Error, server: false, "`start` function";
     /// Floating-point instructions: NaN bit patterns differ between hosts.
@@ -376,11 +393,22 @@ impl Pass {
         self.violations.push(Violation { rule, found, allowed: allowed.into(), fix: fix.into(), offset });
     }
 
-    fn malformed(&mut self, err: &wasmparser::BinaryReaderError) {
+    fn malformed(&mut self, err: &wasmparser::BinaryReaderError, bytes: &[u8]) {
+        let features = features_needed(bytes);
+        if !features.is_empty() {
+            self.push(
+                Rule::UnsupportedFeature,
+                format!("the module needs {}", features.join(", ")),
+                "WebAssembly 2.0 plus multi-memory, relaxed SIMD, tail calls and extended constant expressions: what the server's wasmtime 26 accepts",
+                "build without the target features that enable them (for Rust, no `-C target-feature=+...` beyond the defaults of wasm32-unknown-unknown); the server refuses the module at registration",
+                Some(err.offset()),
+            );
+            return;
+        }
         self.push(
             Rule::Malformed,
             format!("the binary does not parse as WebAssembly: {}", err.message()),
-            "a WebAssembly 1.0 module (with bulk memory, sign extension, multi-value, mutable globals, SIMD)",
+            "a WebAssembly 2.0 module (with multi-memory, relaxed SIMD, tail calls and extended constant expressions)",
             "rebuild the function (`cargo roda build`); check that the file is the compiled .wasm and not truncated",
             Some(err.offset()),
         );
@@ -411,14 +439,14 @@ impl Pass {
         for payload in Parser::new(0).parse_all(bytes) {
             let payload = match payload {
                 Ok(payload) => payload,
-                Err(err) => return self.malformed(&err),
+                Err(err) => return self.malformed(&err, bytes),
             };
             let valid = match validator.payload(&payload) {
                 Ok(valid) => valid,
-                Err(err) => return self.malformed(&err),
+                Err(err) => return self.malformed(&err, bytes),
             };
             if let Err(err) = self.section(&payload) {
-                return self.malformed(&err);
+                return self.malformed(&err, bytes);
             }
             match valid {
                 ValidPayload::Func(func, body) => bodies.push((func, body)),
@@ -428,7 +456,7 @@ impl Pass {
         }
         match check_bodies(bodies) {
             Ok(ops) => self.ops = ops,
-            Err(err) => self.malformed(&err),
+            Err(err) => self.malformed(&err, bytes),
         }
     }
 
@@ -707,6 +735,25 @@ impl Pass {
             violations: self.violations,
         }
     }
+}
+
+/// The features outside [`FEATURES`] that a module which fails validation
+/// needs, by wasmparser's names: a minimal set that makes it valid. Empty
+/// when the module is invalid whatever the features.
+fn features_needed(bytes: &[u8]) -> Vec<String> {
+    let valid_with = |features: WasmFeatures| Validator::new_with_features(features).validate_all(bytes).is_ok();
+    let extra = WasmFeatures::all().difference(FEATURES);
+    if !valid_with(FEATURES.union(extra)) {
+        return Vec::new();
+    }
+    let mut needed = extra;
+    for feature in extra.iter() {
+        let without = needed.difference(feature);
+        if valid_with(FEATURES.union(without)) {
+            needed = without;
+        }
+    }
+    needed.iter_names().map(|(name, _)| name.to_lowercase()).collect()
 }
 
 enum OpClass {

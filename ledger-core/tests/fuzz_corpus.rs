@@ -1,0 +1,39 @@
+//! Replays the fuzz targets' kept corpus (`fuzz/corpus/<target>/`) through
+//! the same properties the targets check (`fuzz/src/lib.rs`), on stable and
+//! in seconds: what fuzzing found once stays fixed.
+//!
+//! Fuzzing itself needs nightly and cargo-fuzz:
+//! `cd fuzz && cargo +nightly fuzz run validate -- -max_total_time=600`.
+
+#[path = "../../fuzz/src/lib.rs"]
+#[allow(dead_code)]
+mod properties;
+
+use std::path::Path;
+
+/// Runs `property` on every file of `fuzz/corpus/<target>`; returns how many.
+fn replay(target: &str, property: fn(&[u8])) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        let input = std::fs::read(&path).unwrap();
+        let outcome = std::panic::catch_unwind(|| property(&input));
+        assert!(outcome.is_ok(), "{target}: {} fails the property", path.display());
+        count += 1;
+    }
+    count
+}
+
+#[test]
+fn validate_corpus() {
+    assert!(replay("validate", properties::validate_is_total) > 0, "the corpus is kept in the repository");
+}
+
+#[test]
+fn validate_then_run_corpus() {
+    assert!(
+        replay("validate_then_run", properties::valid_modules_register_and_instantiate) > 0,
+        "the corpus is kept in the repository"
+    );
+}
