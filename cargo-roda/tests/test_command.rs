@@ -359,3 +359,42 @@ fn a_helper_may_not_replace_the_function_under_test() {
     assert_eq!(run.code, 5, "{run:?}");
     assert!(run.stdout.contains("the name of the function under test"), "{run:?}");
 }
+
+/// Each failure of `cargo roda test` outside the scenarios themselves has
+/// its own JSON kind and exits 1, never 4 "build failed".
+#[test]
+fn scenario_costs_fuzz_and_junit_errors_have_their_own_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
+    let project = wat_project(dir.path(), &wat, "version = 1\n[[scenario]]\nname = \"s\"\n");
+    let kind = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--output", "json"]);
+        let run = roda(&project, &args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        let json = run.json();
+        (json["error"]["kind"].as_str().unwrap().to_owned(), json["error"]["message"].as_str().unwrap().to_owned())
+    };
+
+    // The report goes where a directory is: the write fails, the directory stays.
+    let (kind_name, message) = kind(&["test", "--junit", "tests"]);
+    assert_eq!(kind_name, "junit");
+    assert!(message.contains("cannot write the JUnit report"), "{message}");
+    assert!(project.join("tests/f.toml").is_file());
+
+    std::fs::write(project.join("costs.json"), "[1, 2]").unwrap();
+    let (kind_name, message) = kind(&["test", "--costs", "costs.json"]);
+    assert_eq!(kind_name, "costs");
+    assert!(message.contains("not a costs file"), "{message}");
+
+    assert_eq!(kind(&["test", "--fuzz", "10"]).0, "fuzz");
+
+    std::fs::write(project.join("tests/f.toml"), "version = 1\nscenarios = []\n").unwrap();
+    let (kind_name, message) = kind(&["test"]);
+    assert_eq!(kind_name, "scenario");
+    assert!(message.contains("line 2"), "{message}");
+    std::fs::remove_file(project.join("tests/f.toml")).unwrap();
+    let (kind_name, message) = kind(&["test"]);
+    assert_eq!(kind_name, "scenario");
+    assert!(message.contains("no scenario files (*.toml)"), "{message}");
+}
