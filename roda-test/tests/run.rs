@@ -8,23 +8,7 @@ use roda_test::model::{EntryKind, EntryValue};
 use roda_test::{Lint, Mismatch, Runner, ScenarioFile, SetupError};
 
 /// Several steps of the seed's fee transfer, built-ins included.
-const FEE_SCENARIOS: &str = r#"
-version = 1
-
-[[scenario]]
-name = "fee transfer"
-balances = { 101 = 20000 }
-steps = [
-  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], balances = { 101 = 9950, 202 = 10000, 999 = 50 },
-    entries = [{ account = 101, amount = 10050, kind = "credit", balance = 9950 }, { account = 202, amount = 10000, kind = "debit" }, { account = 999, amount = 50, kind = "debit" }] },
-  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], expect = "INSUFFICIENT_FUNDS", balances = { 101 = 9950 } },
-  { deposit = { account = 101, amount = 100 }, user_ref = 9, balances = { 101 = 10050, 0 = -100 } },
-  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], user_ref = 9, expect = 7 },
-  { call = "fee_transfer", params = [101, 202, 999, 10000, 0], balances = { 101 = 50, 202 = 20000 } },
-  { withdrawal = { account = 202, amount = 20001 }, expect = "INSUFFICIENT_FUNDS" },
-  { transfer = { from = 202, to = 303, amount = 5 }, balances = { 303 = 5 } },
-]
-"#;
+const FEE_SCENARIOS: &str = include_str!("../../tests/scenarios/fee_steps.toml");
 
 fn fee_runner() -> Runner {
     Runner::new(support::fee_transfer(), "fee_transfer")

@@ -12,14 +12,7 @@ pub fn fee_transfer() -> Vec<u8> {
 
 /// A module whose `execute` has the host imports, these globals and this body.
 pub fn function(globals: &str, body: &str) -> Vec<u8> {
-    wat::parse_str(format!(
-        r#"(module
-  (import "ledger" "credit" (func $credit (param i64 i64)))
-  (import "ledger" "debit" (func $debit (param i64 i64)))
-  (import "ledger" "get_balance" (func $get_balance (param i64) (result i64)))
-  {globals}
-  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
-    {body}))"#
-    ))
-    .expect("the test module parses")
+    let text =
+        include_str!("../../../tests/scenarios/execute.wat.tmpl").replace("{globals}", globals).replace("{body}", body);
+    wat::parse_str(text).expect("the test module parses")
 }
