@@ -302,6 +302,8 @@ impl Checker<'_> {
     }
 
     fn file(&self, raw: RawFile) -> Result<ScenarioFile, ScenarioError> {
+        // The text is checked whole before any other file is read.
+        let scenarios = raw.scenarios.into_iter().map(|s| self.scenario(s)).collect::<Result<_, _>>()?;
         let dir = self.origin.parent().unwrap_or(Path::new("."));
         let mut functions = Vec::new();
         for (name, path) in raw.functions {
@@ -312,7 +314,6 @@ impl Checker<'_> {
             })?;
             functions.push(HelperFunction { name, wasm });
         }
-        let scenarios = raw.scenarios.into_iter().map(|s| self.scenario(s)).collect::<Result<_, _>>()?;
         Ok(ScenarioFile { origin: self.origin.into(), functions, scenarios })
     }
 

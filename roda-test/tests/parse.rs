@@ -168,6 +168,14 @@ fn helper_functions_load_relative_to_the_file() {
     let error = ScenarioFile::from_path(&path).unwrap_err();
     assert!(matches!(&error, ScenarioError::Function { name, .. } if name == "helper"), "{error:?}");
     assert!(error.to_string().contains("functions.helper: cannot read"), "{error}");
+
+    // The text is checked before any helper is read.
+    std::fs::write(
+        &path,
+        "version = 1\nfunctions = { helper = \"../missing.wasm\" }\n[[scenario]]\nname = \"s\"\nsteps = [{}]\n",
+    )
+    .unwrap();
+    assert!(matches!(ScenarioFile::from_path(&path), Err(ScenarioError::Invalid { line: 5, .. })));
 }
 
 #[test]
