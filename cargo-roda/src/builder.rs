@@ -243,13 +243,5 @@ fn build_wat(project: &Project) -> Result<PathBuf, BuildError> {
 
 /// Writes through a temporary file and a rename: never a half-written module.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    let io = |source| BuildError::Io { path: path.to_path_buf(), source };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    roda_test::fs::write_atomically(path, bytes).map_err(|source| BuildError::Io { path: path.to_path_buf(), source })
 }

@@ -14,6 +14,21 @@ pub enum Error {
     /// The build.
     #[error(transparent)]
     Build(#[from] crate::builder::BuildError),
+    /// A scenario file that cannot be used (exit 1).
+    #[error(transparent)]
+    Scenario(#[from] roda_test::ScenarioError),
+    /// Fuzzing that could not run to a verdict (exit 1).
+    #[error(transparent)]
+    Fuzz(#[from] roda_test::FuzzError),
+    /// `--fuzz` with no `[scenario.fuzz]` table to fuzz (exit 1).
+    #[error("--fuzz needs a [scenario.fuzz] table in a scenario file")]
+    NothingToFuzz,
+    /// A fuel baseline that cannot be read or written (exit 1).
+    #[error(transparent)]
+    Costs(#[from] roda_test::CostsError),
+    /// A JUnit report that cannot be written (exit 1).
+    #[error(transparent)]
+    Junit(#[from] roda_test::JunitError),
     /// Anything else, with its own exit code.
     #[error("{message}")]
     Other {
@@ -33,7 +48,13 @@ impl Error {
     /// The exit code for this failure.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Project(_) | Error::Scaffold(_) => ExitCode::Error,
+            Error::Project(_)
+            | Error::Scaffold(_)
+            | Error::Scenario(_)
+            | Error::Fuzz(_)
+            | Error::NothingToFuzz
+            | Error::Costs(_)
+            | Error::Junit(_) => ExitCode::Error,
             Error::Build(_) => ExitCode::BuildFailed,
             Error::Other { exit, .. } => *exit,
         }
@@ -45,6 +66,10 @@ impl Error {
             Error::Project(_) => "project",
             Error::Scaffold(_) => "scaffold",
             Error::Build(_) => "build",
+            Error::Scenario(_) => "scenario",
+            Error::Fuzz(_) | Error::NothingToFuzz => "fuzz",
+            Error::Costs(_) => "costs",
+            Error::Junit(_) => "junit",
             Error::Other { .. } => "error",
         }
     }

@@ -149,37 +149,7 @@ impl FileReport {
     }
 }
 
-/// Why a file could not be validated at all.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// Reading failed.
-    #[error("cannot read {}: {source}", .path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// A `.wat` file does not parse.
-    #[error("{}: not valid WebAssembly text: {message}", .path.display())]
-    Wat {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message.
-        message: String,
-    },
-}
-
-/// Reads a module: `.wat` files are parsed to binary first.
-pub fn load_module(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.into(), source })?;
-    if path.extension().is_some_and(|e| e == "wat") {
-        return wat::parse_bytes(&bytes)
-            .map(|b| b.into_owned())
-            .map_err(|e| LoadError::Wat { path: path.into(), message: e.to_string() });
-    }
-    Ok(bytes)
-}
+pub use roda_test::fs::{LoadError, load_module};
 
 /// Validates one file, and `name` with the ledger's naming rules if given.
 pub fn validate_file(path: &Path, name: Option<&str>) -> Result<FileReport, LoadError> {

@@ -15,17 +15,9 @@ fn wat_project(dir: &Path, wat: &str, scenarios: &str) -> PathBuf {
     project
 }
 
-/// `execute` with the host imports and this body.
+/// `execute` with the host imports, these globals and this body.
 fn function(globals: &str, body: &str) -> String {
-    format!(
-        r#"(module
-  (import "ledger" "credit" (func $credit (param i64 i64)))
-  (import "ledger" "debit" (func $debit (param i64 i64)))
-  (import "ledger" "get_balance" (func $get_balance (param i64) (result i64)))
-  {globals}
-  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
-    {body}))"#
-    )
+    include_str!("../../tests/scenarios/execute.wat.tmpl").replace("{globals}", globals).replace("{body}", body)
 }
 
 fn lint_codes(json: &serde_json::Value) -> Vec<String> {
@@ -40,23 +32,7 @@ fn lint_codes(json: &serde_json::Value) -> Vec<String> {
 }
 
 /// Several steps of the seed's fee transfer, built-ins included.
-const FEE_SCENARIOS: &str = r#"
-version = 1
-
-[[scenario]]
-name = "fee transfer"
-balances = { 101 = 20000 }
-steps = [
-  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], balances = { 101 = 9950, 202 = 10000, 999 = 50 },
-    entries = [{ account = 101, amount = 10050, kind = "credit", balance = 9950 }, { account = 202, amount = 10000, kind = "debit" }, { account = 999, amount = 50, kind = "debit" }] },
-  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], expect = "INSUFFICIENT_FUNDS", balances = { 101 = 9950 } },
-  { deposit = { account = 101, amount = 100 }, user_ref = 9, balances = { 101 = 10050, 0 = -100 } },
-  { call = "fee_transfer", params = [101, 202, 999, 10000, 50], user_ref = 9, expect = 7 },
-  { call = "fee_transfer", params = [101, 202, 999, 10000, 0], balances = { 101 = 50, 202 = 20000 } },
-  { withdrawal = { account = 202, amount = 20001 }, expect = "INSUFFICIENT_FUNDS" },
-  { transfer = { from = 202, to = 303, amount = 5 }, balances = { 303 = 5 } },
-]
-"#;
+const FEE_SCENARIOS: &str = include_str!("../../tests/scenarios/fee_steps.toml");
 
 fn statuses(run: &Run) -> Vec<String> {
     let json = run.json();
@@ -183,34 +159,9 @@ fn lint_wrapped_amount() {
 
 /// A fee transfer that pays the fee account one unit too much when the fee
 /// is exactly 77 bps on more than 1000: only the fuzzer finds it.
-const SOMETIMES_UNBALANCED: &str = r#"(module
-  (import "ledger" "credit" (func $credit (param i64 i64)))
-  (import "ledger" "debit" (func $debit (param i64 i64)))
-  (import "ledger" "get_balance" (func $get_balance (param i64) (result i64)))
-  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
-    (local $fee i64)
-    (local.set $fee (i64.div_u (i64.mul (local.get 3) (local.get 4)) (i64.const 10000)))
-    (if (i64.lt_s (call $get_balance (local.get 0)) (i64.add (local.get 3) (local.get $fee)))
-      (then (return (i32.const 1))))
-    (call $credit (local.get 0) (i64.add (local.get 3) (local.get $fee)))
-    (call $debit (local.get 1) (local.get 3))
-    (if (i32.and (i64.eq (local.get 4) (i64.const 77)) (i64.gt_u (local.get 3) (i64.const 1000)))
-      (then (local.set $fee (i64.add (local.get $fee) (i64.const 1)))))
-    (call $debit (local.get 2) (local.get $fee))
-    (i32.const 0)))"#;
+const SOMETIMES_UNBALANCED: &str = include_str!("../../tests/scenarios/sometimes_unbalanced.wat");
 
-const FUZZ_SCENARIO: &str = r#"version = 1
-[[scenario]]
-name = "fee transfer"
-balances = { 101 = 20000 }
-steps = [{ call = "f", params = [101, 202, 999, 10000, 50] }]
-
-[scenario.fuzz]
-params = [{ accounts = [101, 202] }, { accounts = [202, 303] }, { value = 999 }, { range = [0, 1000000] }, { range = [0, 100] }]
-balances = { accounts = [101, 202], range = [0, 2000000] }
-allowed = ["NONE", "INSUFFICIENT_FUNDS"]
-never_negative = [999]
-"#;
+const FUZZ_SCENARIO: &str = include_str!("../../tests/scenarios/fee_fuzz.toml");
 
 #[test]
 fn fuzzing_finds_and_shrinks_a_zero_sum_bug() {
@@ -358,4 +309,43 @@ fn a_helper_may_not_replace_the_function_under_test() {
     let run = roda(&project, &["test"]);
     assert_eq!(run.code, 5, "{run:?}");
     assert!(run.stdout.contains("the name of the function under test"), "{run:?}");
+}
+
+/// Each failure of `cargo roda test` outside the scenarios themselves has
+/// its own JSON kind and exits 1, never 4 "build failed".
+#[test]
+fn scenario_costs_fuzz_and_junit_errors_have_their_own_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
+    let project = wat_project(dir.path(), &wat, "version = 1\n[[scenario]]\nname = \"s\"\n");
+    let kind = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--output", "json"]);
+        let run = roda(&project, &args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        let json = run.json();
+        (json["error"]["kind"].as_str().unwrap().to_owned(), json["error"]["message"].as_str().unwrap().to_owned())
+    };
+
+    // The report goes where a directory is: the write fails, the directory stays.
+    let (kind_name, message) = kind(&["test", "--junit", "tests"]);
+    assert_eq!(kind_name, "junit");
+    assert!(message.contains("cannot write the JUnit report"), "{message}");
+    assert!(project.join("tests/f.toml").is_file());
+
+    std::fs::write(project.join("costs.json"), "[1, 2]").unwrap();
+    let (kind_name, message) = kind(&["test", "--costs", "costs.json"]);
+    assert_eq!(kind_name, "costs");
+    assert!(message.contains("not a costs file"), "{message}");
+
+    assert_eq!(kind(&["test", "--fuzz", "10"]).0, "fuzz");
+
+    std::fs::write(project.join("tests/f.toml"), "version = 1\nscenarios = []\n").unwrap();
+    let (kind_name, message) = kind(&["test"]);
+    assert_eq!(kind_name, "scenario");
+    assert!(message.contains("line 2"), "{message}");
+    std::fs::remove_file(project.join("tests/f.toml")).unwrap();
+    let (kind_name, message) = kind(&["test"]);
+    assert_eq!(kind_name, "scenario");
+    assert!(message.contains("no scenario files (*.toml)"), "{message}");
 }

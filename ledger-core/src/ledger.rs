@@ -137,7 +137,6 @@ pub mod tags {
 
 /// What ran when a function operation was processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct CallReport {
     /// Version that ran, if one was registered.
     pub version: Option<u32>,

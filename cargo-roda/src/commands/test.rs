@@ -2,15 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use cargo_roda::builder;
-use cargo_roda::costs::{self, Costs, Regression};
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
-use cargo_roda::fuzz::{self, FuzzOptions, FuzzResult};
-use cargo_roda::junit;
 use cargo_roda::output::Outcome;
-use cargo_roda::scenario::{self, ScenarioResult, Subject};
-use ledger_core::{LedgerConfig, Limits};
+use roda_test::junit;
+use roda_test::{Costs, FileReport, FuzzOptions, FuzzReport, Regression, Runner, ScenarioFile};
 use serde::Serialize;
 
 use super::{ProjectArgs, checked_module};
@@ -53,13 +49,6 @@ pub struct Args {
     pub update_costs: bool,
 }
 
-/// One scenario file's results.
-#[derive(Debug, Serialize)]
-pub struct FileResults {
-    path: PathBuf,
-    scenarios: Vec<ScenarioResult>,
-}
-
 /// What the fuel baseline said.
 #[derive(Debug, Serialize)]
 pub struct CostsReport {
@@ -74,8 +63,8 @@ pub struct Tested {
     function: String,
     wasm_size: usize,
     fuel_budget: u64,
-    files: Vec<FileResults>,
-    fuzz: Vec<FuzzResult>,
+    files: Vec<FileReport>,
+    fuzz: Vec<FuzzReport>,
     costs: Option<CostsReport>,
     passed: usize,
     failed: usize,
@@ -89,37 +78,13 @@ impl Outcome for Tested {
     fn human(&self) -> String {
         let mut out = String::new();
         for file in &self.files {
-            out.push_str(&format!("running {} scenario(s) from {}\n", file.scenarios.len(), file.path.display()));
-            for result in &file.scenarios {
-                render_scenario(&mut out, result, self.fuel_budget);
-            }
+            out.push_str(&file.to_string());
         }
         for fuzz in &self.fuzz {
-            out.push_str(&format!(
-                "fuzz {}: {} executions in {:.2}s ({:.0}/s), seed {}\n",
-                fuzz.scenario,
-                fuzz.executions,
-                fuzz.seconds,
-                fuzz.per_second(),
-                fuzz.seed
-            ));
-            if let Some(failure) = &fuzz.failure {
-                out.push_str(&format!(
-                    "  FAILED: {}\n  minimal case, ready to paste into a scenario file:\n\n{}\n  reproduce: cargo roda test --fuzz --seed {}\n",
-                    failure.reason, failure.scenario, fuzz.seed
-                ));
-            }
+            render_fuzz(&mut out, fuzz);
         }
         if let Some(costs) = &self.costs {
-            if costs.written {
-                out.push_str(&format!("fuel baseline written to {}\n", costs.path.display()));
-            }
-            for r in &costs.regressions {
-                out.push_str(&format!(
-                    "FUEL REGRESSION {}: {} -> {} (+{:.1}%); accept with --update-costs\n",
-                    r.key, r.baseline, r.now, r.percent
-                ));
-            }
+            render_costs(&mut out, costs);
         }
         let verdict = if self.failed == 0 { "ok" } else { "FAILED" };
         out.push_str(&format!("test result: {verdict}. {} passed; {} failed\n", self.passed, self.failed));
@@ -131,72 +96,76 @@ impl Outcome for Tested {
     }
 }
 
-fn render_scenario(out: &mut String, result: &ScenarioResult, budget: u64) {
-    let fuel: u64 = result.steps.iter().filter_map(|s| s.fuel).sum();
-    let status = if result.passed() { "ok  " } else { "FAIL" };
-    out.push_str(&format!("  {status} {} ({} step(s), {fuel} fuel)\n", result.name, result.steps.len()));
-    if let Some(error) = &result.error {
-        out.push_str(&format!("       {error}\n"));
+fn render_fuzz(out: &mut String, fuzz: &FuzzReport) {
+    out.push_str(&format!(
+        "fuzz {}: {} executions in {:.2}s ({:.0}/s), seed {}\n",
+        fuzz.scenario,
+        fuzz.executions,
+        fuzz.seconds,
+        fuzz.per_second(),
+        fuzz.seed
+    ));
+    if let Some(failure) = &fuzz.failure {
+        out.push_str(&format!(
+            "  FAILED: {}\n  minimal case, ready to paste into a scenario file:\n\n{}\n  reproduce: cargo roda test --fuzz --seed {}\n",
+            failure.reason, failure.scenario, fuzz.seed
+        ));
     }
-    for step in &result.steps {
-        if let (false, Some(fuel)) = (result.passed(), step.fuel) {
-            let share = fuel as f64 * 100.0 / budget as f64;
-            out.push_str(&format!(
-                "       step {}: {} -> {} ({fuel} fuel, {share:.4}% of the budget)\n",
-                step.step, step.operation, step.status
-            ));
-        }
-        if let Some(outcome) = &step.outcome {
-            out.push_str(&format!("       step {}: the call {outcome}\n", step.step));
-        }
-        for lint in &step.lints {
-            out.push_str(&format!("       step {}: lint[{}]: {}\n", step.step, lint.code, lint.message));
+}
+
+fn render_costs(out: &mut String, costs: &CostsReport) {
+    if costs.written {
+        out.push_str(&format!("fuel baseline written to {}\n", costs.path.display()));
+    }
+    for r in &costs.regressions {
+        out.push_str(&format!(
+            "FUEL REGRESSION {}: {} -> {} (+{:.1}%); accept with --update-costs\n",
+            r.key, r.baseline, r.now, r.percent
+        ));
+    }
+}
+
+/// The files named, else the project's `tests/*.toml`, loaded.
+fn scenario_files(args: &Args, root: Option<&Path>) -> Result<Vec<ScenarioFile>, Error> {
+    if args.scenarios.is_empty() {
+        return Ok(ScenarioFile::from_dir(root.unwrap_or(Path::new(".")).join("tests"))?);
+    }
+    Ok(args.scenarios.iter().map(ScenarioFile::from_path).collect::<Result<_, _>>()?)
+}
+
+/// Fuzzes every scenario with a `[scenario.fuzz]` table.
+fn fuzz_all(runner: &Runner, files: &[ScenarioFile], options: FuzzOptions) -> Result<Vec<FuzzReport>, Error> {
+    let mut reports = Vec::new();
+    for file in files {
+        for scenario in file.scenarios.iter().filter(|s| s.fuzz.is_some()) {
+            reports.push(runner.fuzz(file, scenario, options)?);
         }
     }
-    if let Some(m) = &result.mismatch {
-        out.push_str(&format!("       step {}: expectations not met\n", m.step));
-        if let (Some(expected), Some(actual)) = (&m.expected_status, &m.actual_status) {
-            out.push_str(&format!("         expected status {expected}, got {actual}\n"));
+    if reports.is_empty() {
+        return Err(Error::NothingToFuzz);
+    }
+    Ok(reports)
+}
+
+/// Compares the fuel now with the baseline at `path`, or writes it there
+/// when it is missing or `--update-costs` says so.
+fn check_costs(path: &Path, now: &Costs, args: &Args) -> Result<CostsReport, Error> {
+    let path = path.to_path_buf();
+    match Costs::load(&path)? {
+        Some(baseline) if !args.update_costs => {
+            let regressions = baseline.regressions(now, args.costs_tolerance);
+            Ok(CostsReport { path, written: false, regressions })
         }
-        if !m.balances.is_empty() {
-            out.push_str(&format!("         {:>12} {:>20} {:>20}\n", "account", "expected", "actual"));
-            for (account, expected, actual) in &m.balances {
-                out.push_str(&format!("         {account:>12} {expected:>20} {actual:>20}\n"));
-            }
-        }
-        if let Some((expected, actual)) = &m.entries {
-            out.push_str(&format!("         expected entries: [{}]\n", expected.join(", ")));
-            out.push_str(&format!("         actual entries:   [{}]\n", actual.join(", ")));
+        _ => {
+            now.save(&path)?;
+            Ok(CostsReport { path, written: true, regressions: Vec::new() })
         }
     }
 }
 
-fn failure_text(result: &ScenarioResult, fuel_budget: u64) -> Option<String> {
-    if result.passed() {
-        return None;
-    }
-    let mut text = String::new();
-    render_scenario(&mut text, result, fuel_budget);
-    Some(text)
-}
-
-fn scenario_files(args: &Args, root: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
-    if !args.scenarios.is_empty() {
-        return Ok(args.scenarios.clone());
-    }
-    let dir = root.unwrap_or(Path::new(".")).join("tests");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| {
-            Error::other(ExitCode::Error, format!("cannot list {}: {e}; pass scenario files explicitly", dir.display()))
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(Error::other(ExitCode::Error, format!("no scenario files (*.toml) in {}", dir.display())));
-    }
-    Ok(files)
+/// A seed from the clock, for runs without `--seed`; printed with the result.
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Runs the command.
@@ -207,92 +176,32 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         true,
         "the module fails validation; fix it before testing",
     )?;
-    let root = module.project.map(|p| p.root);
-    let subject = Subject { name: module.name, wasm: module.bytes };
-    let config =
-        LedgerConfig { limits: Limits { fuel_per_call: args.fuel, ..Limits::default() }, ..LedgerConfig::default() };
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
-    });
-    let mut files = Vec::new();
-    let mut fuzzed = Vec::new();
-    let mut now = Costs::new();
-    for path in scenario_files(&args, root.as_deref())? {
-        let loaded = scenario::load(&path).map_err(|e| Error::other(ExitCode::Error, e.to_string()))?;
-        let mut scenarios = Vec::new();
-        for scenario in &loaded.file.scenarios {
-            let result = scenario::run_scenario(&subject, &loaded, scenario, &config);
-            for step in &result.steps {
-                if let Some(fuel) = step.fuel {
-                    now.insert(costs::key(&path, &scenario.name, step.step), fuel);
-                }
-            }
-            scenarios.push(result);
-            if let (Some(cases), Some(spec)) = (args.fuzz, &scenario.fuzz) {
-                let options = FuzzOptions { cases, seed };
-                let result = fuzz::fuzz(&subject, &loaded, scenario, spec, &config, options)
-                    .map_err(|e| Error::other(ExitCode::Error, format!("{}: {e}", path.display())))?;
-                fuzzed.push(result);
-            }
-        }
-        files.push(FileResults { path, scenarios });
-    }
-    if args.fuzz.is_some() && fuzzed.is_empty() {
-        return Err(Error::other(ExitCode::Error, "--fuzz needs a [scenario.fuzz] table in a scenario file"));
-    }
-    let costs = match &args.costs {
-        None => None,
-        Some(path) => {
-            let baseline = costs::load(path).map_err(|e| Error::other(ExitCode::Error, e))?;
-            match baseline {
-                Some(baseline) if !args.update_costs => Some(CostsReport {
-                    path: path.clone(),
-                    written: false,
-                    regressions: costs::compare(&baseline, &now, args.costs_tolerance),
-                }),
-                _ => {
-                    costs::save(path, &now).map_err(|e| Error::other(ExitCode::Error, e))?;
-                    Some(CostsReport { path: path.clone(), written: true, regressions: Vec::new() })
-                }
-            }
-        }
+    let files = scenario_files(&args, module.project.as_ref().map(|p| p.root.as_path()))?;
+    let runner = Runner::new(module.bytes, module.name).with_fuel_per_call(args.fuel);
+    let reports: Vec<FileReport> = files.iter().map(|file| runner.run_file(file)).collect();
+    let fuzzed = match args.fuzz {
+        Some(cases) => fuzz_all(&runner, &files, FuzzOptions { cases, seed: args.seed.unwrap_or_else(clock_seed) })?,
+        None => Vec::new(),
     };
-    let mut cases = Vec::new();
-    for file in &files {
-        for result in &file.scenarios {
-            cases.push(junit::Case {
-                suite: file.path.display().to_string(),
-                name: result.name.clone(),
-                failure: failure_text(result, args.fuel),
-            });
-        }
-    }
-    for f in &fuzzed {
-        cases.push(junit::Case {
-            suite: "fuzz".into(),
-            name: f.scenario.clone(),
-            failure: f.failure.as_ref().map(|x| format!("{}\n{}", x.reason, x.scenario)),
-        });
-    }
-    for r in costs.iter().flat_map(|c| &c.regressions) {
-        cases.push(junit::Case {
-            suite: "costs".into(),
-            name: r.key.clone(),
-            failure: Some(format!("fuel {} -> {} (+{:.1}%)", r.baseline, r.now, r.percent)),
-        });
-    }
+    let costs = match &args.costs {
+        Some(path) => Some(check_costs(path, &Costs::from_reports(&reports), &args)?),
+        None => None,
+    };
+    let mut junit = junit::Report::new("cargo roda test");
+    reports.iter().for_each(|file| junit.add_file(file));
+    fuzzed.iter().for_each(|fuzz| junit.add_fuzz(fuzz));
+    junit.add_regressions(costs.as_ref().map_or(&[], |c| &c.regressions));
     if let Some(path) = &args.junit {
-        builder::write_atomically(path, junit::render(&cases).as_bytes())?;
+        junit.write(path)?;
     }
-    let failed = cases.iter().filter(|c| c.failure.is_some()).count();
     Ok(Tested {
-        function: subject.name,
-        wasm_size: subject.wasm.len(),
-        fuel_budget: args.fuel,
-        files,
+        function: runner.function().to_owned(),
+        wasm_size: runner.wasm().len(),
+        fuel_budget: runner.fuel_per_call(),
+        files: reports,
         fuzz: fuzzed,
         costs,
-        passed: cases.len() - failed,
-        failed,
+        passed: junit.passed(),
+        failed: junit.failed(),
     })
 }

@@ -1,14 +1,10 @@
 //! Fuzz executions per second for the seed's fee transfer (target: at least
 //! 1,000,000 per core).
 //!
-//! `cargo bench -p cargo-roda --bench fuzz`
+//! `cargo bench -p roda-test --bench fuzz`
 
-use std::path::PathBuf;
-
-use cargo_roda::fuzz::{FuzzOptions, fuzz};
-use cargo_roda::scenario::{LoadedFile, ScenarioFile, Subject};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ledger_core::LedgerConfig;
+use roda_test::{FuzzOptions, Runner, ScenarioFile};
 
 const SCENARIO: &str = r#"version = 1
 [[scenario]]
@@ -21,27 +17,17 @@ never_negative = [202, 999]
 "#;
 
 fn fee_transfer(c: &mut Criterion) {
-    let wasm = wat::parse_str(include_str!("../templates/wat/function.wat")).unwrap();
-    let subject = Subject { name: "fee_transfer".into(), wasm };
-    let file: ScenarioFile = toml::from_str(SCENARIO).unwrap();
-    let loaded = LoadedFile { path: PathBuf::from("bench.toml"), file, functions: Vec::new() };
-    let scenario = &loaded.file.scenarios[0];
-    let spec = scenario.fuzz.as_ref().unwrap();
+    let wasm = wat::parse_str(include_str!("../../cargo-roda/templates/wat/function.wat")).unwrap();
+    let runner = Runner::new(wasm, "fee_transfer");
+    let file = ScenarioFile::from_str(SCENARIO, "bench.toml").unwrap();
+    let scenario = &file.scenarios[0];
     const CASES: u32 = 100_000;
     let mut group = c.benchmark_group("fuzz");
     group.throughput(Throughput::Elements(u64::from(CASES)));
     group.sample_size(10);
     group.bench_function("fee_transfer_100k_executions", |b| {
         b.iter(|| {
-            let result = fuzz(
-                &subject,
-                &loaded,
-                scenario,
-                spec,
-                &LedgerConfig::default(),
-                FuzzOptions { cases: CASES, seed: 1 },
-            )
-            .unwrap();
+            let result = runner.fuzz(&file, scenario, FuzzOptions { cases: CASES, seed: 1 }).unwrap();
             assert!(result.failure.is_none());
         })
     });

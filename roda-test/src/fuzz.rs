@@ -1,0 +1,300 @@
+//! Invariant fuzzing with proptest: a scenario's `[scenario.fuzz]` call with
+//! random parameters and starting balances, the failing case shrunk and
+//! written out as a scenario to paste.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Instant;
+
+use ledger_core::{CallOutcome, Ledger, LedgerConfig, Operation, Status, Transaction};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use serde::Serialize;
+
+use crate::lint::{Lint, lints};
+use crate::model::{FuzzSpec, Scenario, ScenarioFile, Slot};
+use crate::run::{Runner, SetupError};
+
+/// How long to fuzz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FuzzOptions {
+    /// Executions to try, shrinking aside.
+    pub cases: u32,
+    /// The seed; the same seed finds the same case.
+    pub seed: u64,
+}
+
+/// An invariant a fuzzed call broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    /// The call raised a lint.
+    Lint(Lint),
+    /// The call did not return (a trap, the memory limit, ...).
+    DidNotReturn(CallOutcome),
+    /// The ledger refused the entries: credits and debits did not balance.
+    ZeroSum,
+    /// The status is not in the `allowed` list.
+    NotAllowed {
+        /// The status.
+        status: Status,
+        /// The list.
+        allowed: Vec<Status>,
+    },
+    /// Without an `allowed` list: the ledger imposed a status the function
+    /// did not return (an entry or account limit).
+    ImposedByLedger {
+        /// The status.
+        status: Status,
+        /// What the function returned.
+        returned: i32,
+    },
+    /// An account listed in `never_negative` went negative.
+    Negative {
+        /// The account.
+        account: u64,
+        /// Its balance.
+        balance: i64,
+    },
+    /// The shrunk case passed when run again.
+    NotReproduced,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::Lint(lint) => write!(f, "lint[{}]: {lint}", lint.code()),
+            Violation::DidNotReturn(outcome) => write!(f, "the call {outcome}"),
+            Violation::ZeroSum => f.write_str("zero-sum violation: the credits and debits did not balance"),
+            Violation::NotAllowed { status, allowed } => {
+                let names: Vec<String> = allowed.iter().map(Status::to_string).collect();
+                write!(f, "status {status} is not one of the allowed [{}]", names.join(", "))
+            }
+            Violation::ImposedByLedger { status, returned } => {
+                write!(f, "the ledger failed the call with {status} although it returned {returned}")
+            }
+            Violation::Negative { account, balance } => write!(f, "account {account} went negative ({balance})"),
+            Violation::NotReproduced => f.write_str("the failure did not reproduce"),
+        }
+    }
+}
+
+/// The invariants every fuzzed call keeps.
+struct Invariants<'a> {
+    spec: &'a FuzzSpec,
+}
+
+impl Invariants<'_> {
+    fn check(&self, ledger: &Ledger, receipt: &Transaction) -> Result<(), Violation> {
+        let Some(call) = &receipt.call else { return Ok(()) };
+        if let Some(lint) = lints(call).into_iter().next() {
+            return Err(Violation::Lint(lint));
+        }
+        let CallOutcome::Returned(returned) = call.outcome else {
+            return Err(Violation::DidNotReturn(call.outcome.clone()));
+        };
+        if receipt.status == Status::ZERO_SUM_VIOLATION && returned != i32::from(Status::ZERO_SUM_VIOLATION.code()) {
+            return Err(Violation::ZeroSum);
+        }
+        match &self.spec.allowed {
+            Some(allowed) if !allowed.contains(&receipt.status) => {
+                return Err(Violation::NotAllowed { status: receipt.status, allowed: allowed.clone() });
+            }
+            None if receipt.status != Status::from_execute_return(returned) => {
+                return Err(Violation::ImposedByLedger { status: receipt.status, returned });
+            }
+            _ => {}
+        }
+        for &account in &self.spec.never_negative {
+            let balance = ledger.balance(account);
+            if balance < 0 {
+                return Err(Violation::Negative { account, balance });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The smallest failing case found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FuzzFailure {
+    /// The invariant broken.
+    #[serde(serialize_with = "crate::display")]
+    pub reason: Violation,
+    /// The call's parameters.
+    pub params: Vec<i64>,
+    /// The starting balances.
+    pub balances: BTreeMap<u64, i64>,
+    /// The status the ledger gave.
+    #[serde(serialize_with = "crate::display")]
+    pub status: Status,
+    /// A scenario reproducing it, ready to paste into a scenario file.
+    pub scenario: String,
+}
+
+/// One scenario's fuzzing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FuzzReport {
+    /// The scenario.
+    pub scenario: String,
+    /// The seed used.
+    pub seed: u64,
+    /// Executions run, shrinking included.
+    pub executions: u64,
+    /// Wall time, in seconds.
+    pub seconds: f64,
+    /// The failure, if one was found.
+    pub failure: Option<FuzzFailure>,
+}
+
+impl FuzzReport {
+    /// Executions per second.
+    pub fn per_second(&self) -> f64 {
+        if self.seconds > 0.0 { self.executions as f64 / self.seconds } else { 0.0 }
+    }
+}
+
+/// Why fuzzing could not run to a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum FuzzError {
+    /// The scenario has no `[scenario.fuzz]` table.
+    #[error("scenario `{scenario}` has no [scenario.fuzz] table")]
+    NoFuzzTable {
+        /// The scenario.
+        scenario: String,
+    },
+    /// The ledger could not be set up.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// Proptest gave up (too many rejected cases).
+    #[error("fuzzing `{scenario}` stopped: {reason}")]
+    Aborted {
+        /// The scenario.
+        scenario: String,
+        /// Proptest's reason.
+        reason: String,
+    },
+}
+
+fn slot_strategy(slot: &Slot) -> BoxedStrategy<i64> {
+    match slot {
+        Slot::Accounts(accounts) => {
+            let ids: Vec<i64> = accounts.as_slice().iter().map(|&a| a as i64).collect();
+            proptest::sample::select(ids).boxed()
+        }
+        Slot::Range(range) => (range.low()..=range.high()).boxed(),
+        Slot::Value(value) => Just(*value).boxed(),
+    }
+}
+
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&seed.wrapping_add(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
+    }
+    bytes
+}
+
+impl Runner {
+    /// Fuzzes the `[scenario.fuzz]` call of `scenario`: `options.cases`
+    /// random draws, each from its own starting balances, every call checked
+    /// for [lints](crate::lints) and the table's invariants; a failing draw
+    /// is shrunk to the smallest one.
+    ///
+    /// # Errors
+    ///
+    /// [`FuzzError`] when the scenario has no fuzz table, the ledger cannot
+    /// be set up, or proptest gives up.
+    pub fn fuzz(
+        &self,
+        file: &ScenarioFile,
+        scenario: &Scenario,
+        options: FuzzOptions,
+    ) -> Result<FuzzReport, FuzzError> {
+        let spec = scenario.fuzz.as_ref().ok_or_else(|| FuzzError::NoFuzzTable { scenario: scenario.name.clone() })?;
+        let config = LedgerConfig { keep_history: false, check_carried_state: false, ..self.ledger_config().clone() };
+        let ledger = RefCell::new(self.ledger(file, config)?);
+        let name = spec.call.clone().unwrap_or_else(|| self.function().to_owned());
+        let invariants = Invariants { spec };
+        let balance_accounts: &[u64] = spec.balances.as_ref().map_or(&[], |b| &b.accounts);
+        let (low, high) = spec.balances.as_ref().map_or((0, 0), |b| (b.range.low(), b.range.high()));
+        let strategy = (
+            spec.params.as_slice().iter().map(slot_strategy).collect::<Vec<_>>(),
+            proptest::collection::vec(low..=high, balance_accounts.len()),
+        );
+        let op = RefCell::new(Operation::Function {
+            name: name.clone(),
+            params: vec![0; spec.params.as_slice().len()],
+            user_ref: 0,
+        });
+        let executions = Cell::new(0u64);
+        // Runs one case; the status it ended with, or the invariant it broke.
+        let run_case = |params: &[i64], balances: &[i64]| -> (Status, Result<(), Violation>) {
+            executions.set(executions.get() + 1);
+            let mut ledger = ledger.borrow_mut();
+            let mut op = op.borrow_mut();
+            ledger.reset_balances();
+            for (account, balance) in balance_accounts.iter().zip(balances) {
+                ledger.seed_balance(*account, *balance);
+            }
+            if let Operation::Function { params: slots, .. } = &mut *op {
+                slots.copy_from_slice(params);
+            }
+            let receipt = ledger.submit(&op);
+            (receipt.status, invariants.check(&ledger, &receipt))
+        };
+        let mut runner = TestRunner::new_with_rng(
+            Config { cases: options.cases, failure_persistence: None, max_shrink_iters: 100_000, ..Config::default() },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(options.seed)),
+        );
+        let started = Instant::now();
+        let outcome = runner.run(&strategy, |(params, balances)| {
+            run_case(&params, &balances).1.map_err(|v| TestCaseError::fail(v.to_string()))
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        let failure = match outcome {
+            Ok(()) => None,
+            Err(TestError::Fail(_, (params, balances))) => {
+                let (status, result) = run_case(&params, &balances);
+                let reason = result.err().unwrap_or(Violation::NotReproduced);
+                let balances: BTreeMap<u64, i64> = balance_accounts.iter().copied().zip(balances).collect();
+                let scenario = paste(&scenario.name, options.seed, &name, &params, &balances, status, &reason);
+                Some(FuzzFailure { reason, params, balances, status, scenario })
+            }
+            Err(TestError::Abort(why)) => {
+                return Err(FuzzError::Aborted { scenario: scenario.name.clone(), reason: why.to_string() });
+            }
+        };
+        Ok(FuzzReport {
+            scenario: scenario.name.clone(),
+            seed: options.seed,
+            executions: executions.get(),
+            seconds,
+            failure,
+        })
+    }
+}
+
+/// The failing case as a scenario to paste into a scenario file.
+fn paste(
+    scenario: &str,
+    seed: u64,
+    call: &str,
+    params: &[i64],
+    balances: &BTreeMap<u64, i64>,
+    status: Status,
+    reason: &Violation,
+) -> String {
+    let params: Vec<String> = params.iter().map(i64::to_string).collect();
+    let balances: Vec<String> = balances.iter().map(|(a, b)| format!("{a} = {b}")).collect();
+    // TOML strings, quoted and escaped.
+    let name = toml::Value::String(format!("{scenario}: fuzz case (seed {seed})"));
+    let call = toml::Value::String(call.to_owned());
+    // The reason goes in a TOML comment: one line.
+    let reason = reason.to_string().replace(['\n', '\r'], " ");
+    format!(
+        "[[scenario]]\nname = {name}\n# {reason}\nbalances = {{ {} }}\nsteps = [\n  {{ call = {call}, params = [{}], expect = \"{status}\" }},\n]\n",
+        balances.join(", "),
+        params.join(", "),
+    )
+}

@@ -1,0 +1,119 @@
+//! Lints: what a server accepts without a word but that hurts a production
+//! ledger. One function reads them off a call's report, for scenarios and
+//! the fuzzer alike.
+
+use std::fmt;
+
+use ledger_core::{CallOutcome, CallReport, Status};
+use serde::ser::SerializeStruct;
+
+/// A problem the server would not report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lint {
+    /// The call ran out of fuel: on a server, which has no time limit, it
+    /// would block every later transaction.
+    OutOfFuel {
+        /// Fuel used before it stopped.
+        fuel_used: u64,
+    },
+    /// `execute` returned a value outside 0..=255; the server keeps the low
+    /// byte, so 256 commits.
+    StatusOutOfRange {
+        /// The value returned.
+        returned: i32,
+    },
+    /// `execute` returned one of 8..=127, reserved for the ledger.
+    ReservedStatus {
+        /// The value returned.
+        returned: i32,
+    },
+    /// The result depended on state left by an earlier call.
+    CarriedState,
+    /// A credit or debit had an amount of 2^63 or more.
+    WrappedAmount,
+}
+
+impl Lint {
+    /// The stable code, as `lint[code]` shows it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Lint::OutOfFuel { .. } => "out-of-fuel",
+            Lint::StatusOutOfRange { .. } => "status-out-of-range",
+            Lint::ReservedStatus { .. } => "reserved-status",
+            Lint::CarriedState => "carried-state",
+            Lint::WrappedAmount => "wrapped-amount",
+        }
+    }
+}
+
+impl fmt::Display for Lint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lint::OutOfFuel { fuel_used } => write!(
+                f,
+                "ran out of fuel after {fuel_used} units: it would block the ledger, since the server has no time limit"
+            ),
+            Lint::StatusOutOfRange { returned } => write!(
+                f,
+                "returned {returned}, outside 0..=255: the server keeps the low byte ({}), so 256 commits",
+                Status::from_execute_return(*returned)
+            ),
+            Lint::ReservedStatus { returned } => {
+                write!(f, "returned {returned}: 8..=127 are reserved for the ledger's future reasons; use 128..=255")
+            }
+            Lint::CarriedState => f.write_str(
+                "the result depended on state left by an earlier call (a mutable global or memory): the server reuses one instance per function, so results drift between calls and reset on restart",
+            ),
+            Lint::WrappedAmount => f.write_str(
+                "a credit or debit had an amount of 2^63 or more: the server casts it to a negative i64, so the balance moves the other way",
+            ),
+        }
+    }
+}
+
+/// `{"code": ..., "message": ...}`.
+impl serde::Serialize for Lint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut lint = serializer.serialize_struct("Lint", 2)?;
+        lint.serialize_field("code", self.code())?;
+        lint.serialize_field("message", &self.to_string())?;
+        lint.end()
+    }
+}
+
+/// The lints a function call raises.
+///
+/// ```
+/// use ledger_core::{CallOutcome, CallReport};
+/// use roda_test::{Lint, lints};
+///
+/// let report = CallReport {
+///     version: Some(1),
+///     crc32c: 0,
+///     outcome: CallOutcome::Returned(256),
+///     fuel_used: 3,
+///     wrapped_amount: false,
+///     carried_state: None,
+/// };
+/// assert_eq!(lints(&report), [Lint::StatusOutOfRange { returned: 256 }]);
+/// ```
+pub fn lints(report: &CallReport) -> Vec<Lint> {
+    let mut lints = Vec::new();
+    match report.outcome {
+        CallOutcome::OutOfFuel => lints.push(Lint::OutOfFuel { fuel_used: report.fuel_used }),
+        CallOutcome::Returned(returned) if !(0..=255).contains(&returned) => {
+            lints.push(Lint::StatusOutOfRange { returned })
+        }
+        CallOutcome::Returned(returned) if Status::from_execute_return(returned).is_reserved() => {
+            lints.push(Lint::ReservedStatus { returned })
+        }
+        _ => {}
+    }
+    if report.carried_state.is_some() {
+        lints.push(Lint::CarriedState);
+    }
+    if report.wrapped_amount {
+        lints.push(Lint::WrappedAmount);
+    }
+    lints
+}
