@@ -28,6 +28,7 @@ const RUST: &[TemplateFile] = template! {
     "Cargo.toml" => "rust/Cargo.toml.tmpl",
     "rust-toolchain.toml" => "rust/rust-toolchain.toml",
     "src/lib.rs" => "rust/src/lib.rs.tmpl",
+    "tests/scenarios.rs" => "rust/tests/scenarios.rs.tmpl",
     ".gitignore" => "rust/gitignore",
 };
 
@@ -52,7 +53,8 @@ pub fn artifact_path(language: Language, name: &str) -> String {
     }
 }
 
-/// Where the generated `Cargo.toml` gets `ledger-guest` from.
+/// Where the generated `Cargo.toml` gets `ledger-guest` (and `roda-test`, for
+/// the scenario test) from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuestDependency {
     /// A local checkout (`path = "..."`).
@@ -65,6 +67,17 @@ impl GuestDependency {
     /// The ledger-guest released with this cargo-roda, from the registry.
     pub fn this_release() -> GuestDependency {
         GuestDependency::Version(env!("CARGO_PKG_VERSION").into())
+    }
+
+    /// Where roda-test comes from: the same release, or the checkout beside
+    /// a local ledger-guest.
+    fn roda_test(&self) -> GuestDependency {
+        match self {
+            GuestDependency::Path(guest) => GuestDependency::Path(
+                guest.parent().map_or_else(|| PathBuf::from("roda-test"), |p| p.join("roda-test")),
+            ),
+            GuestDependency::Version(version) => GuestDependency::Version(version.clone()),
+        }
     }
 
     fn toml(&self) -> String {
@@ -137,6 +150,7 @@ fn render(text: &str, new: &NewProject) -> String {
     let rust_ident =
         if RUST_KEYWORDS.contains(&new.name.as_str()) { format!("r#{}", new.name) } else { new.name.clone() };
     text.replace("{{ledger_guest}}", &new.guest.toml())
+        .replace("{{roda_test}}", &new.guest.roda_test().toml())
         .replace("{{language_title}}", new.language.title())
         .replace("{{language}}", new.language.id())
         .replace("{{artifact}}", &artifact_path(new.language, &new.name))

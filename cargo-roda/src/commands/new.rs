@@ -23,8 +23,9 @@ pub struct Args {
     /// The directory to create (default: ./NAME). It must not exist.
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
-    /// Rust: take ledger-guest from this local checkout (for developing the
-    /// SDK itself) instead of the published release.
+    /// Rust: take ledger-guest from this local checkout, and roda-test from
+    /// beside it (for developing the SDK itself), instead of the published
+    /// releases.
     #[arg(long, value_name = "DIR", env = "RODA_GUEST_PATH", hide_env_values = true, conflicts_with = "guest_version")]
     pub guest_path: Option<PathBuf>,
     /// Rust: take this published version of ledger-guest (default: the one
