@@ -14,6 +14,23 @@ pub enum Error {
     /// The build.
     #[error(transparent)]
     Build(#[from] crate::builder::BuildError),
+    /// A request to a ledger server.
+    #[error(transparent)]
+    Rpc(#[from] roda_rpc::client::RpcError),
+    /// The dev server's data directory.
+    #[error(transparent)]
+    Store(#[from] roda_rpc::store::StoreError),
+    /// Starting or running the dev server.
+    #[error(transparent)]
+    Dev(roda_rpc::dev::DevError),
+    /// A bearer token, from where it was read.
+    #[error("{origin}: {source}")]
+    Token {
+        /// Where the token came from (a variable or a file).
+        origin: String,
+        /// What is wrong with it.
+        source: roda_rpc::token::TokenError,
+    },
     /// Anything else, with its own exit code.
     #[error("{message}")]
     Other {
@@ -33,8 +50,11 @@ impl Error {
     /// The exit code for this failure.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Project(_) | Error::Scaffold(_) => ExitCode::Error,
+            Error::Project(_) | Error::Scaffold(_) | Error::Store(_) | Error::Dev(_) | Error::Token { .. } => {
+                ExitCode::Error
+            }
             Error::Build(_) => ExitCode::BuildFailed,
+            Error::Rpc(_) => ExitCode::RpcFailed,
             Error::Other { exit, .. } => *exit,
         }
     }
@@ -45,7 +65,21 @@ impl Error {
             Error::Project(_) => "project",
             Error::Scaffold(_) => "scaffold",
             Error::Build(_) => "build",
+            Error::Rpc(_) => "rpc",
+            Error::Store(_) => "store",
+            Error::Dev(_) => "dev",
+            Error::Token { .. } => "token",
             Error::Other { .. } => "error",
+        }
+    }
+}
+
+impl From<roda_rpc::dev::DevError> for Error {
+    /// A data directory that cannot be used is a store error, whoever found it.
+    fn from(error: roda_rpc::dev::DevError) -> Error {
+        match error {
+            roda_rpc::dev::DevError::Store(store) => Error::Store(store),
+            other => Error::Dev(other),
         }
     }
 }

@@ -13,7 +13,6 @@ pub mod fuzz;
 pub mod junit;
 pub mod output;
 pub mod project;
-pub mod rpc;
 pub mod scaffold;
 pub mod scenario;
 pub mod validate;

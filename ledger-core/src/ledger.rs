@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::abi::{self, PARAM_COUNT};
 use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, Registry, RegistryError};
-use crate::runtime::{CallOutcome, Limits, LoadedFunction, RawCall, Runtime};
+use crate::runtime::{CallOutcome, Interrupter, Limits, LoadedFunction, RawCall, Runtime};
 use crate::state::{Entry, EntryKind, SYSTEM_ACCOUNT, TxState};
 use crate::{Status, crc32c};
 
@@ -310,6 +310,12 @@ impl Ledger {
     /// The configuration.
     pub fn config(&self) -> &LedgerConfig {
         &self.config
+    }
+
+    /// A handle that interrupts this ledger's running calls from another
+    /// thread, for a server that shuts down while a call runs.
+    pub fn interrupter(&self) -> Interrupter {
+        self.runtime.interrupter()
     }
 
     /// Registers a function with the server's checks and messages: the name,

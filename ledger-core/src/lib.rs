@@ -40,6 +40,6 @@ pub use ledger::{
     CallReport, CarriedState, DEFAULT_MAX_ACCOUNTS, Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT, MAX_ENTRIES_PER_TX,
     Operation, PreparedFunction, Receipt, RestoreError, SetupError, Transaction, TransactionRecord, tags,
 };
-pub use runtime::{CallOutcome, Limits, TrapCode};
+pub use runtime::{CallOutcome, Interrupter, Limits, TrapCode};
 pub use state::{Entry, EntryKind, SYSTEM_ACCOUNT};
 pub use status::Status;

@@ -63,6 +63,8 @@ pub enum TrapCode {
     IndirectCall,
     /// An indirect call with the wrong signature.
     BadSignature,
+    /// Stopped from outside by an [`Interrupter`] (a server shutting down).
+    Interrupted,
     /// Any other trap, by wasmtime's description.
     Other(String),
 }
@@ -78,6 +80,7 @@ impl std::fmt::Display for TrapCode {
             TrapCode::StackOverflow => "stack overflow",
             TrapCode::IndirectCall => "indirect call to a null or out-of-range table element",
             TrapCode::BadSignature => "indirect call with a mismatched signature",
+            TrapCode::Interrupted => "interrupted from outside (the server is shutting down)",
             TrapCode::Other(text) => text,
         })
     }
@@ -185,7 +188,11 @@ const MODULE_CACHE: usize = 32;
 impl Runtime {
     pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
-        config.consume_fuel(true).cranelift_nan_canonicalization(true).max_wasm_stack(limits.max_stack_bytes);
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .cranelift_nan_canonicalization(true)
+            .max_wasm_stack(limits.max_stack_bytes);
         let engine = Engine::new(&config)?;
         let linker = host_linker(&engine)?;
         Ok(Runtime { engine, linker, limits, modules: Default::default() })
@@ -220,7 +227,32 @@ impl Runtime {
             StoreData { tx: TxState::default(), max_memory_bytes: self.limits.max_memory_bytes },
         );
         store.limiter(|data| data);
+        // Any epoch increment from now on interrupts (see `Interrupter`).
+        store.set_epoch_deadline(1);
         store
+    }
+
+    pub(crate) fn interrupter(&self) -> Interrupter {
+        Interrupter(self.engine.clone())
+    }
+}
+
+/// Stops the calls running on a ledger from another thread: each traps with
+/// [`TrapCode::Interrupted`] at its next loop iteration or function entry
+/// (status 5, like any trap). Calls that start afterwards are not affected.
+#[derive(Clone)]
+pub struct Interrupter(Engine);
+
+impl Interrupter {
+    /// Interrupts every call running now.
+    pub fn interrupt(&self) {
+        self.0.increment_epoch();
+    }
+}
+
+impl std::fmt::Debug for Interrupter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Interrupter")
     }
 }
 
@@ -322,6 +354,7 @@ fn run(instance: &mut Instance, fuel: u64, tx: &mut TxState, p: [i64; PARAM_COUN
     // host calls then reach it with no indirection.
     std::mem::swap(&mut instance.store.data_mut().tx, tx);
     let fueled = instance.store.set_fuel(fuel);
+    instance.store.set_epoch_deadline(1);
     let result = match fueled {
         Ok(()) => instance.execute.call(&mut instance.store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])),
         Err(e) => Err(e),
@@ -351,6 +384,7 @@ fn classify(error: wasmtime::Error) -> CallOutcome {
             Trap::StackOverflow => TrapCode::StackOverflow,
             Trap::IndirectCallToNull | Trap::TableOutOfBounds => TrapCode::IndirectCall,
             Trap::BadSignature => TrapCode::BadSignature,
+            Trap::Interrupt => TrapCode::Interrupted,
             other => TrapCode::Other(other.to_string()),
         }),
         None => CallOutcome::InstantiationFailed(format!("{error:#}")),

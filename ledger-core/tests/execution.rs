@@ -495,3 +495,38 @@ fn max_accounts_over_the_in_process_limit_is_refused() {
     let err = Ledger::new(config).err().expect("refused");
     assert!(err.to_string().contains("max_accounts"), "{err}");
 }
+
+/// An interrupt from another thread stops a call that would run for as long
+/// as its (huge) fuel lasts: a trap, status 5, balances untouched. The
+/// interrupt repeats until the call is answered, so the test holds however
+/// fast the machine is; the next call runs normally.
+#[test]
+fn an_interrupt_stops_a_running_call() {
+    let spin = wat(
+        r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (loop br 0) i32.const 0))"#,
+    );
+    let config =
+        LedgerConfig { limits: Limits { fuel_per_call: u64::MAX / 2, ..Limits::default() }, ..LedgerConfig::default() };
+    let mut ledger = Ledger::new(config).unwrap();
+    ledger.register_function("spin", &spin, false).unwrap();
+    ledger.register_function("commits", &moves_then_returns("i32.const 0"), false).unwrap();
+    let interrupter = ledger.interrupter();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let running = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let receipt = call(&mut ledger, "spin", &[]);
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            (ledger, receipt)
+        })
+    };
+    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+        interrupter.interrupt();
+        std::thread::yield_now();
+    }
+    let (mut ledger, receipt) = running.join().unwrap();
+    assert_eq!(receipt.status, Status::INVALID_OPERATION);
+    assert_eq!(receipt.call.unwrap().outcome, CallOutcome::Trapped(TrapCode::Interrupted));
+    assert_untouched(&ledger, receipt.tx_id, Status::INVALID_OPERATION);
+    assert_eq!(call(&mut ledger, "commits", &[]).status, Status::NONE, "later calls are not interrupted");
+}

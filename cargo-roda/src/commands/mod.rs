@@ -144,7 +144,7 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
 impl EndpointArgs {
     /// Resolves the endpoint with the Roda.toml found from the current
     /// directory, if any (see [`EndpointArgs::endpoint`]).
-    pub fn endpoint_here(&self) -> Result<cargo_roda::rpc::client::Endpoint, cargo_roda::error::Error> {
+    pub fn endpoint_here(&self) -> Result<roda_rpc::client::Endpoint, cargo_roda::error::Error> {
         let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
         self.endpoint(project.as_ref())
     }
@@ -155,7 +155,7 @@ impl EndpointArgs {
     pub fn endpoint(
         &self,
         project: Option<&cargo_roda::project::Project>,
-    ) -> Result<cargo_roda::rpc::client::Endpoint, cargo_roda::error::Error> {
+    ) -> Result<roda_rpc::client::Endpoint, cargo_roda::error::Error> {
         use cargo_roda::error::Error;
         use cargo_roda::exit::ExitCode;
         let from_profile = |name: &str| project.and_then(|p| p.file.profiles.get(name)).map(|p| p.server.clone());
@@ -170,24 +170,37 @@ impl EndpointArgs {
             (None, None) => from_profile("local").unwrap_or_else(|| DEFAULT_SERVER.into()),
         };
         let token = match &self.token_file {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .map_err(|e| {
-                        Error::other(ExitCode::Error, format!("cannot read the token file {}: {e}", path.display()))
-                    })?
-                    .trim()
-                    .to_owned(),
-            ),
-            None => std::env::var("RODA_TOKEN").ok().filter(|t| !t.is_empty()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::other(ExitCode::Error, format!("cannot read the token file {}: {e}", path.display()))
+                })?;
+                Some(token(&text, || format!("--token-file {}", path.display()))?)
+            }
+            None => match std::env::var("RODA_TOKEN") {
+                Ok(text) => Some(token(&text, || "RODA_TOKEN".into())?),
+                Err(_) => None,
+            },
         };
-        Ok(cargo_roda::rpc::client::Endpoint {
+        let endpoint = roda_rpc::client::Endpoint {
             url,
             ca_cert: self.ca_cert.clone(),
             token,
             timeout: std::time::Duration::from_secs(self.timeout),
             retries: self.retries,
-        })
+        };
+        if endpoint.token_in_clear_beyond_loopback() {
+            eprintln!(
+                "warning: the token goes in plain text to {}: anyone on the path can read it; use https://",
+                endpoint.url
+            );
+        }
+        Ok(endpoint)
     }
+}
+
+/// A token read from `origin`; refused when empty.
+pub fn token(text: &str, origin: impl FnOnce() -> String) -> Result<roda_rpc::token::Token, cargo_roda::error::Error> {
+    roda_rpc::token::Token::new(text).map_err(|source| cargo_roda::error::Error::Token { origin: origin(), source })
 }
 
 /// Runs an async block on a fresh runtime.
@@ -199,9 +212,4 @@ pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, ca
         )
     })?;
     Ok(runtime.block_on(future))
-}
-
-/// An RPC failure as a command error (exit code 6).
-pub fn rpc_error(error: cargo_roda::rpc::client::RpcError) -> cargo_roda::error::Error {
-    cargo_roda::error::Error::other(cargo_roda::exit::ExitCode::RpcFailed, error.to_string())
 }

@@ -4,10 +4,12 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// A running dev server; stopped with SIGTERM when dropped.
+/// A running dev server; killed when dropped.
 pub struct DevServer {
     pub child: Child,
     pub url: String,
+    /// The lines it prints on stderr after its address.
+    stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl DevServer {
@@ -39,8 +41,25 @@ impl DevServer {
         };
         let url = url.to_owned();
         // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in stderr.lines() {});
-        Ok(DevServer { child, url })
+        let (lines, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        Ok(DevServer { child, url, stderr: received })
+    }
+
+    /// Blocks until the server prints a line containing `needle` on stderr;
+    /// returns it. Panics if the server exits first.
+    pub fn wait_for_stderr(&self, needle: &str) -> String {
+        loop {
+            match self.stderr.recv() {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("the server closed stderr before printing `{needle}`"),
+            }
+        }
     }
 
     /// SIGTERM, then wait: the server must stop by itself.

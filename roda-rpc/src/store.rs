@@ -1,4 +1,4 @@
-//! Durability for `cargo roda dev --data-dir`: the seed's layout
+//! The dev server's data directory (`cargo roda dev --data-dir`): the seed's layout
 //! (`functions/{name}_v{N}.wasm`, a 0-byte file for an unregister) plus a
 //! checksummed, append-only log of registrations and transactions, fsynced
 //! before every reply. Recovery replays the log into a fresh ledger (a
@@ -95,8 +95,8 @@ pub enum StoreError {
     #[error("replaying the log diverged: {0}")]
     Diverged(String),
     /// The ledger itself could not be set up.
-    #[error("{0}")]
-    Setup(String),
+    #[error(transparent)]
+    Setup(#[from] ledger_core::SetupError),
 }
 
 /// The log file's name inside the data directory.
@@ -134,7 +134,7 @@ impl Store {
             log.set_len(good_len as u64).map_err(io(&log_path))?;
             log.sync_all().map_err(io(&log_path))?;
         }
-        let mut ledger = Ledger::new(config).map_err(|e| StoreError::Setup(e.to_string()))?;
+        let mut ledger = Ledger::new(config)?;
         for record in records {
             replay(dir, &mut ledger, record)?;
         }

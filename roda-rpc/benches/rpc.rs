@@ -2,27 +2,18 @@
 //! override) followed by a SubmitAndWait of the function, against a dev
 //! server in this process.
 //!
-//! `cargo bench -p cargo-roda --bench rpc`
+//! `cargo bench -p roda-rpc --bench rpc`
 
-use cargo_roda::rpc::client::{Client, Endpoint};
-use cargo_roda::rpc::proto::WaitLevel;
-use cargo_roda::rpc::server::{DevConfig, DevService, serve};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ledger_core::Operation;
+use roda_rpc::client::{Client, Endpoint, WaitLevel};
+use roda_rpc::dev::{self, DevConfig};
 
 fn round_trip(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let wasm = wat::parse_str(include_str!("../templates/wat/function.wat")).unwrap();
-    let url = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let service = DevService::open(&DevConfig::default()).unwrap();
-        tokio::spawn(serve(service, listener, None, None, std::future::pending()));
-        url
-    });
-    let endpoint =
-        Endpoint { url, ca_cert: None, token: None, timeout: std::time::Duration::from_secs(10), retries: 3 };
-    let mut client = runtime.block_on(Client::connect(&endpoint)).unwrap();
+    let wasm = wat::parse_str(include_str!("../../cargo-roda/templates/wat/function.wat")).unwrap();
+    let server = dev::start(DevConfig::default()).unwrap();
+    let mut client = runtime.block_on(Client::connect(&Endpoint::new(server.url()))).unwrap();
     let call =
         Operation::Function { name: "fee_transfer".into(), params: vec![101, 202, 999, 10_000, 50], user_ref: 0 };
     c.bench_function("deploy_then_call", |b| {
