@@ -103,3 +103,39 @@ fn kill_9_never_loses_an_acknowledged_write() {
     }
     assert!(acked_deposits > 0, "the stream wrote something");
 }
+
+/// Two real processes on one data directory: the second refuses to start,
+/// and the lock goes with the first process, even on `kill -9`.
+#[test]
+fn a_second_process_on_the_same_data_dir_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = start(&data);
+    let err = DevServer::try_start(&["--data-dir", data.to_str().unwrap()], &[]).err().expect("refuses to start");
+    assert!(err.contains("is in use by another server") && err.contains("--data-dir"), "{err}");
+    first.kill9();
+    start(&data).stop();
+}
+
+/// A zero-filled tail (a power loss) is dropped, with a warning on stderr.
+#[test]
+fn a_dropped_tail_is_a_warning_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data);
+    runtime().block_on(async {
+        let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        let op = Operation::Deposit { account: 1, amount: 5, user_ref: 0 };
+        assert_eq!(client.submit(&op, WaitLevel::Committed).await.unwrap().status, Status::NONE);
+    });
+    server.stop();
+    let log = data.join("ledger.log");
+    let good = std::fs::read(&log).unwrap();
+    std::fs::write(&log, [good.as_slice(), &[0u8; 4096]].concat()).unwrap();
+    let server = start(&data);
+    let warning = server.wait_for_stderr("warning:");
+    assert!(warning.contains("dropped 4096 damaged bytes") && warning.contains("never acknowledged"), "{warning}");
+    let balance = runtime()
+        .block_on(async { Client::connect(&endpoint(&server.url)).await.unwrap().balances(&[1]).await.unwrap() });
+    assert_eq!(balance, vec![5]);
+}

@@ -208,6 +208,12 @@ pub struct TransactionRecord {
     pub duplicate_of: Option<u64>,
     /// Committed entries, with the balances they left.
     pub entries: Vec<Entry>,
+    /// For a failed transaction: each account its rollback moved and the
+    /// balance it left. A rollback undoes moves the server's way (inverse
+    /// saturating moves), so after a saturated move these are not the
+    /// balances from before the transaction; a restore must set them.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub rolled_back: Vec<(u64, i64)>,
 }
 
 /// Why a recorded transaction cannot be restored.
@@ -501,6 +507,7 @@ impl Ledger {
             tag: receipt.tag,
             duplicate_of: receipt.duplicate_of,
             entries: self.state.entries.clone(),
+            rolled_back: self.state.rolled_back.clone(),
         }
     }
 
@@ -515,6 +522,9 @@ impl Ledger {
         self.state.begin();
         for entry in &record.entries {
             self.state.seed(entry.account_id, entry.computed_balance);
+        }
+        for &(account_id, balance) in &record.rolled_back {
+            self.state.seed(account_id, balance);
         }
         self.state.entries.clone_from(&record.entries);
         if record.user_ref != 0 && record.duplicate_of.is_none() {

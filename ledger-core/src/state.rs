@@ -54,6 +54,10 @@ pub(crate) struct TxState {
     pub(crate) wrapped_amount: bool,
     /// When set, the balance before every move, for an exact undo.
     journal: Option<Vec<(u64, i64)>>,
+    /// After a rollback: each account it moved and the balance it left,
+    /// which differs from the one before the transaction when a move
+    /// saturated.
+    pub(crate) rolled_back: Vec<(u64, i64)>,
 }
 
 impl TxState {
@@ -64,6 +68,7 @@ impl TxState {
     /// Starts a transaction.
     pub(crate) fn begin(&mut self) {
         self.entries.clear();
+        self.rolled_back.clear();
         self.fail = Status::NONE;
         self.wrapped_amount = false;
     }
@@ -155,6 +160,11 @@ impl TxState {
                     EntryKind::Credit => balance.saturating_add(entry.amount as i64),
                     EntryKind::Debit => balance.saturating_sub(entry.amount as i64),
                 };
+                let left = *balance;
+                match self.rolled_back.iter_mut().find(|(account, _)| *account == entry.account_id) {
+                    Some((_, balance)) => *balance = left,
+                    None => self.rolled_back.push((entry.account_id, left)),
+                }
             }
         }
     }

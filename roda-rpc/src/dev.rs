@@ -18,7 +18,7 @@ use ledger_core::{EntryKind, Interrupter, Ledger, LedgerConfig, Operation, Setup
 use tonic::{Request, Response, Status};
 
 use crate::proto::{self, ledger_server::LedgerServer};
-use crate::store::{Record, Store, StoreError};
+use crate::store::{Record, Recovery, Store, StoreError};
 use crate::token::Token;
 
 /// How to run the server.
@@ -264,9 +264,27 @@ impl State {
     }
 }
 
+/// The operation, checked before anything of it reaches the log: a function
+/// name that could never be registered is refused, and parameters past the
+/// eighth, which a server drops, are dropped here.
 fn required(op: Option<proto::submit_and_wait_request::Operation>) -> Result<Operation, Status> {
-    op.map(crate::operation_from_proto)
-        .ok_or_else(|| Status::invalid_argument("an operation is required: deposit, withdrawal, transfer or function"))
+    let mut op = op.map(crate::operation_from_proto).ok_or_else(|| {
+        Status::invalid_argument("an operation is required: deposit, withdrawal, transfer or function")
+    })?;
+    if let Operation::Function { name, params, .. } = &mut op {
+        if name.len() > ledger_core::abi::MAX_NAME_LEN {
+            // Not echoed back: it may be megabytes.
+            return Err(Status::invalid_argument(format!(
+                "cannot call a function whose name is {} bytes: names are at most {} bytes",
+                name.len(),
+                ledger_core::abi::MAX_NAME_LEN
+            )));
+        }
+        ledger_core::abi::validate_function_name(name)
+            .map_err(|e| Status::invalid_argument(format!("cannot call it: {e}; no function can have this name")))?;
+        params.truncate(ledger_core::abi::PARAM_COUNT);
+    }
+    Ok(op)
 }
 
 impl From<proto::submit_operation_request::Operation> for proto::submit_and_wait_request::Operation {
@@ -452,6 +470,7 @@ impl proto::ledger_server::Ledger for DevService {
 pub struct DevHandle {
     local_addr: SocketAddr,
     tls: bool,
+    recovery: Recovery,
     shared: Arc<Shared>,
     stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<Result<(), tonic::transport::Error>>>,
@@ -467,12 +486,12 @@ pub struct DevHandle {
 /// [`DevError::Listen`] for an address that cannot be bound,
 /// [`DevError::Tls`] for an unusable TLS identity.
 pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
-    let (store, ledger) = match &config.data_dir {
+    let (store, ledger, recovery) = match &config.data_dir {
         Some(dir) => {
-            let (store, ledger) = Store::open(dir, config.ledger.clone())?;
-            (Some(store), ledger)
+            let (store, ledger, recovery) = Store::open(dir, config.ledger.clone())?;
+            (Some(store), ledger, recovery)
         }
-        None => (None, Ledger::new(config.ledger.clone())?),
+        None => (None, Ledger::new(config.ledger.clone())?, Recovery::default()),
     };
     let shared = Arc::new(Shared {
         interrupter: ledger.interrupter(),
@@ -528,7 +547,7 @@ pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
             })
         })
         .map_err(DevError::Runtime)?;
-    Ok(DevHandle { local_addr, tls: config.tls.is_some(), shared, stop, thread: Some(thread) })
+    Ok(DevHandle { local_addr, tls: config.tls.is_some(), recovery, shared, stop, thread: Some(thread) })
 }
 
 impl DevHandle {
@@ -541,6 +560,12 @@ impl DevHandle {
     pub fn url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.local_addr)
+    }
+
+    /// What recovering the data directory found (a dropped torn tail, for
+    /// one); empty without a data directory.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
     }
 
     /// Operations accepted and not answered yet.

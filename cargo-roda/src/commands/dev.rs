@@ -111,6 +111,9 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
     let server = roda_rpc::dev::start(config)?;
     let address = server.url();
     eprintln!("cargo roda dev: listening on {address}");
+    if let Some(tail) = server.recovery().dropped_tail {
+        eprintln!("warning: {tail}");
+    }
     block_on(shutdown_signal())?;
     server.shutdown()?;
     eprintln!("cargo roda dev: stopped");
