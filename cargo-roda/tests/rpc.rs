@@ -228,6 +228,62 @@ fn the_token_is_sent_and_never_printed() {
     assert!(!run.stdout.contains("wrong") && !run.stderr.contains("Bearer wrong"), "{run:?}");
 }
 
+/// A server named by a Roda.toml in a parent directory gets the token only
+/// with a note naming that file.
+#[test]
+fn a_token_for_a_server_from_a_parent_roda_toml_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path());
+    let server = DevServer::try_start(&["--token-env", "DEV_TOKEN"], &[("DEV_TOKEN", "t0ken")]).unwrap();
+    let roda_toml = std::fs::read_to_string(project.join("Roda.toml")).unwrap();
+    let roda_toml = roda_toml.replace("http://127.0.0.1:50051", &server.url);
+    assert!(roda_toml.contains(&server.url), "the template has a `local` profile: {roda_toml}");
+    std::fs::write(project.join("Roda.toml"), roda_toml).unwrap();
+    let nested = project.join("src/deeper");
+    std::fs::create_dir_all(&nested).unwrap();
+    let run = support::finish(
+        support::command(&nested, &["list", "--output", "json"]).env("RODA_TOKEN", "t0ken").output().unwrap(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let file = project.join("Roda.toml");
+    assert!(
+        run.stderr.contains(&format!("sending the token to {}", server.url))
+            && run.stderr.contains("profile `local`")
+            && run.stderr.contains(file.to_str().unwrap()),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("t0ken"), "{run:?}");
+}
+
+#[test]
+fn warnings_for_a_token_in_plain_text_and_an_open_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = support::finish(
+        support::command(dir.path(), &["list", "--server", "http://ledger.invalid:50051", "--retries", "0"])
+            .env("RODA_TOKEN", "t0ken")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stderr.contains("warning: the token goes in plain text to http://ledger.invalid:50051"), "{run:?}");
+    let run = support::finish(
+        support::command(dir.path(), &["list", "--server", "http://127.0.0.1:9", "--retries", "0"])
+            .env("RODA_TOKEN", "t0ken")
+            .output()
+            .unwrap(),
+    );
+    assert!(!run.stderr.contains("plain text"), "loopback is fine: {run:?}");
+
+    let server = DevServer::start(&["--listen", "0.0.0.0:0"]);
+    let warning = server.wait_for_stderr("warning:");
+    assert!(warning.contains("beyond loopback without a token"), "{warning}");
+    let quiet =
+        DevServer::try_start(&["--listen", "0.0.0.0:0", "--token-env", "DEV_TOKEN"], &[("DEV_TOKEN", "t")]).unwrap();
+    let (status, stderr) = quiet.stop_with_stderr();
+    assert_eq!(status.code(), Some(0));
+    assert!(!stderr.iter().any(|line| line.contains("warning")), "a token, no warning: {stderr:?}");
+}
+
 /// An empty token is refused on both sides instead of authenticating as
 /// `Bearer ` against a server configured the same way.
 #[test]

@@ -102,15 +102,15 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
         token,
         on_event: Some(EventHook(std::sync::Arc::new(print_event))),
     };
-    if config.open_beyond_loopback() {
-        eprintln!(
-            "warning: listening on {} without a token: anyone who reaches the port can register functions and move balances; pass --token-env",
-            config.listen
-        );
-    }
+    let open = config.open_beyond_loopback();
     let server = roda_rpc::dev::start(config)?;
     let address = server.url();
     eprintln!("cargo roda dev: listening on {address}");
+    if open {
+        eprintln!(
+            "warning: listening beyond loopback without a token: anyone who reaches the port can register functions and move balances; pass --token-env"
+        );
+    }
     if let Some(tail) = server.recovery().dropped_tail {
         eprintln!("warning: {tail}");
     }

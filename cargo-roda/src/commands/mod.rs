@@ -158,16 +158,25 @@ impl EndpointArgs {
     ) -> Result<roda_rpc::client::Endpoint, cargo_roda::error::Error> {
         use cargo_roda::error::Error;
         use cargo_roda::exit::ExitCode;
-        let from_profile = |name: &str| project.and_then(|p| p.file.profiles.get(name)).map(|p| p.server.clone());
-        let url = match (&self.server, &self.profile) {
-            (Some(url), _) => url.clone(),
-            (None, Some(profile)) => from_profile(profile).ok_or_else(|| {
-                Error::other(
-                    ExitCode::Error,
-                    format!("no profile `{profile}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server"),
-                )
-            })?,
-            (None, None) => from_profile("local").unwrap_or_else(|| DEFAULT_SERVER.into()),
+        // The profile a Roda.toml named the server in, and that file.
+        let from_profile = |name: &str| {
+            project.and_then(|p| p.file.profiles.get(name).map(|profile| (profile.server.clone(), p, name.to_owned())))
+        };
+        let (url, named_in) = match (&self.server, &self.profile) {
+            (Some(url), _) => (url.clone(), None),
+            (None, Some(profile)) => {
+                let (url, project, name) = from_profile(profile).ok_or_else(|| {
+                    Error::other(
+                        ExitCode::Error,
+                        format!("no profile `{profile}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server"),
+                    )
+                })?;
+                (url, Some((project, name)))
+            }
+            (None, None) => match from_profile("local") {
+                Some((url, project, name)) => (url, Some((project, name))),
+                None => (DEFAULT_SERVER.into(), None),
+            },
         };
         let token = match &self.token_file {
             Some(path) => {
@@ -188,6 +197,14 @@ impl EndpointArgs {
             timeout: std::time::Duration::from_secs(self.timeout),
             retries: self.retries,
         };
+        if let (Some(_), Some((project, profile))) = (&endpoint.token, named_in) {
+            // The file may be in a parent directory the user did not think of.
+            eprintln!(
+                "note: sending the token to {}, the server of profile `{profile}` in {}",
+                endpoint.url,
+                project.root.join(cargo_roda::project::PROJECT_FILE).display()
+            );
+        }
         if endpoint.token_in_clear_beyond_loopback() {
             eprintln!(
                 "warning: the token goes in plain text to {}: anyone on the path can read it; use https://",

@@ -13,7 +13,8 @@ pub struct DevServer {
 }
 
 impl DevServer {
-    /// Starts `cargo roda dev --listen 127.0.0.1:0 EXTRA...` and waits for its address.
+    /// Starts `cargo roda dev --listen 127.0.0.1:0 EXTRA...` (EXTRA may name
+    /// another `--listen`) and waits for its address.
     pub fn start(extra: &[&str]) -> DevServer {
         DevServer::try_start(extra, &[]).unwrap_or_else(|stderr| panic!("dev server did not start:\n{stderr}"))
     }
@@ -21,11 +22,11 @@ impl DevServer {
     /// Like `start`, with environment variables; `Err(stderr)` if it exits instead.
     pub fn try_start(extra: &[&str], env: &[(&str, &str)]) -> Result<DevServer, String> {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-roda"));
-        command
-            .args(["roda", "dev", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        command.args(["roda", "dev"]);
+        if !extra.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        command.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
         for (k, v) in env {
             command.env(k, v);
         }
@@ -65,6 +66,12 @@ impl DevServer {
     /// SIGTERM, then wait: the server must stop by itself.
     pub fn stop(mut self) -> std::process::ExitStatus {
         self.terminate()
+    }
+
+    /// Like `stop`, also returning what it printed on stderr after its address.
+    pub fn stop_with_stderr(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let status = self.terminate();
+        (status, self.stderr.iter().collect())
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {
