@@ -122,18 +122,20 @@ pub enum RpcError {
         /// What was wrong.
         message: String,
     },
-    /// A register timed out or lost its connection, and whether it landed
-    /// could not be checked, so it was not sent again.
+    /// A register failed in a way that may still let it land (a deadline,
+    /// a lost connection), and `ListFunctions` did not show it landed: it
+    /// was not sent again, which could add a version.
     #[error(
-        "RegisterFunction of `{name}` may or may not have landed ({first}) and ListFunctions could not check it ({check}); run `cargo roda list` before deploying again, so as not to add a version"
+        "RegisterFunction of `{name}` may still land on the server ({send}){}; it was not sent again, so as not to add a version: run `cargo roda list`, and deploy again only if it is not there",
+        match .check { Some(check) => format!("; ListFunctions could not check it ({check})"), None => "; ListFunctions does not show it yet".into() }
     )]
-    RegisterUnknown {
+    RegisterUncertain {
         /// The function.
         name: String,
         /// The failure of the send.
-        first: Box<RpcError>,
-        /// The failure of the check.
-        check: Box<RpcError>,
+        send: Box<RpcError>,
+        /// The failure of the check, when it failed.
+        check: Option<Box<RpcError>>,
     },
 }
 
@@ -342,47 +344,74 @@ impl Client {
     /// Registers a function; returns its name, new version and the CRC32C
     /// the server computed.
     ///
-    /// A send that fails without a clear answer (UNAVAILABLE, a deadline, a
-    /// lost connection) may still have landed, so before sending again it
-    /// asks `ListFunctions`: a newer version with this binary's CRC means
-    /// the earlier attempt landed, and it is not sent again (which would
-    /// add a version). When that check itself fails, nothing is re-sent.
+    /// Never adds a version by sending twice. A transient UNAVAILABLE is
+    /// retried, but each retry first asks `ListFunctions`: a newer version
+    /// with this binary's CRC means the earlier send landed. A deadline or a
+    /// lost answer (the server may still be committing) is checked once and
+    /// never re-sent. When a check fails, nothing is re-sent.
     ///
     /// # Errors
     ///
     /// [`RpcError::Status`] when the server refuses (a taken name without
-    /// `override_existing`, bad bytes); [`RpcError::RegisterUnknown`] when
-    /// a retry could not check first.
+    /// `override_existing`, bad bytes); [`RpcError::RegisterUncertain`] when
+    /// it may have landed and was not sent again.
     pub async fn register(&self, name: &str, binary: &[u8], override_existing: bool) -> Result<FunctionInfo, RpcError> {
+        const METHOD: &str = "RegisterFunction";
         let crc = ledger_core::crc32c(binary);
         let before = self.list().await?.into_iter().find(|f| f.name == name).map_or(0, |f| f.version);
+        let landed = |live: Vec<FunctionInfo>| {
+            live.into_iter().find(|f| f.name == name && f.crc32c == crc && f.version > before)
+        };
+        let uncertain = |send: RpcError, check: Option<RpcError>| RpcError::RegisterUncertain {
+            name: name.into(),
+            send: Box::new(send),
+            check: check.map(Box::new),
+        };
         let request = proto::RegisterFunctionRequest { name: name.into(), binary: binary.to_vec(), override_existing };
-        // The failure of the last send, for the error when a check fails.
-        let last_send = std::sync::Mutex::new(None::<RpcError>);
-        let last_send = &last_send;
-        with_retries(self.retries, maybe_landed, |attempt| {
+        // The UNAVAILABLE of the last send, which the next attempt checks.
+        let unavailable = std::sync::Mutex::new(None::<RpcError>);
+        let unavailable = &unavailable;
+        with_retries(self.retries, RpcError::is_transient, |attempt| {
             let request = request.clone();
             async move {
-                if attempt > 0 {
-                    let live = self.list().await.map_err(|check| RpcError::RegisterUnknown {
-                        name: name.into(),
-                        first: Box::new(lock(last_send).take().unwrap_or_else(|| RpcError::Malformed {
-                            method: "RegisterFunction",
-                            message: "a retry without a failed send".into(),
-                        })),
-                        check: Box::new(check),
-                    })?;
-                    let landed = live.into_iter().find(|f| f.name == name && f.crc32c == crc && f.version > before);
-                    if let Some(landed) = landed {
-                        return Ok(landed);
+                let previous = lock(unavailable).take();
+                if attempt > 0
+                    && let Some(send) = previous
+                {
+                    match self.list().await {
+                        Ok(live) => {
+                            if let Some(registered) = landed(live) {
+                                return Ok(registered);
+                            }
+                        }
+                        Err(check) => return Err(uncertain(send, Some(check))),
                     }
                 }
-                let response = self.inner.clone().register_function(request).await.map_err(|status| {
-                    *lock(last_send) = Some(RpcError::from_status("RegisterFunction", status.clone()));
-                    RpcError::from_status("RegisterFunction", status)
-                })?;
-                let response = response.into_inner();
-                Ok(FunctionInfo { name: name.into(), version: response.version, crc32c: response.crc32c })
+                let status = match self.inner.clone().register_function(request).await {
+                    Ok(response) => {
+                        let response = response.into_inner();
+                        return Ok(FunctionInfo {
+                            name: name.into(),
+                            version: response.version,
+                            crc32c: response.crc32c,
+                        });
+                    }
+                    Err(status) => status,
+                };
+                match status.code() {
+                    Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
+                        let send = RpcError::from_status(METHOD, status);
+                        match self.list().await {
+                            Ok(live) => landed(live).ok_or_else(|| uncertain(send, None)),
+                            Err(check) => Err(uncertain(send, Some(check))),
+                        }
+                    }
+                    Code::Unavailable => {
+                        *lock(unavailable) = Some(RpcError::from_status(METHOD, status.clone()));
+                        Err(RpcError::from_status(METHOD, status))
+                    }
+                    _ => Err(RpcError::from_status(METHOD, status)),
+                }
             }
         })
         .await
@@ -507,12 +536,6 @@ impl Client {
         }
         Ok(response.balances)
     }
-}
-
-/// Whether a failed register may have been applied anyway: retried, after
-/// a check, like a transient failure.
-fn maybe_landed(error: &RpcError) -> bool {
-    error.is_transient() || matches!(error.code(), Some(Code::DeadlineExceeded | Code::Cancelled | Code::Unknown))
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
