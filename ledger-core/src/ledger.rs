@@ -251,6 +251,42 @@ impl PreparedFunction {
     }
 }
 
+/// Compiles function binaries for one ledger (see [`Ledger::compiler`]).
+#[derive(Clone)]
+pub struct Compiler(std::sync::Arc<Runtime>);
+
+impl Compiler {
+    /// Compiles and links a binary with a server's checks on it (parses,
+    /// exports `execute (i64 x 8) -> i32`).
+    ///
+    /// # Errors
+    ///
+    /// [`BinaryError`] for a binary a server refuses.
+    pub fn compile(&self, binary: &[u8]) -> Result<CompiledFunction, BinaryError> {
+        Ok(CompiledFunction { crc32c: crc32c(binary), loaded: compile_function(&self.0, binary)? })
+    }
+}
+
+impl std::fmt::Debug for Compiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiler")
+    }
+}
+
+/// A binary a [`Compiler`] compiled, for [`Ledger::prepare_compiled`] of
+/// the same ledger.
+pub struct CompiledFunction {
+    crc32c: u32,
+    loaded: LoadedFunction,
+}
+
+/// Compiles, checks the entry point the server's way, and links.
+fn compile_function(runtime: &Runtime, binary: &[u8]) -> Result<LoadedFunction, BinaryError> {
+    let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
+    check_entry_point(&module)?;
+    Ok(runtime.load(module))
+}
+
 /// Why a ledger could not be created.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up the ledger: {0}")]
@@ -282,7 +318,8 @@ pub struct SetupError(String);
 /// ```
 pub struct Ledger {
     config: LedgerConfig,
-    runtime: Runtime,
+    /// Shared with [`Compiler`]s, which compile without borrowing the ledger.
+    runtime: std::sync::Arc<Runtime>,
     registry: Registry<LoadedFunction>,
     state: TxState,
     next_tx_id: u64,
@@ -304,7 +341,7 @@ impl Ledger {
         Ok(Ledger {
             state: TxState::new(config.max_accounts),
             config,
-            runtime,
+            runtime: std::sync::Arc::new(runtime),
             registry: Registry::default(),
             next_tx_id: 1,
             dedup: HashMap::new(),
@@ -348,13 +385,29 @@ impl Ledger {
         binary: &[u8],
         override_existing: bool,
     ) -> Result<PreparedFunction, RegistryError> {
-        let runtime = &self.runtime;
-        let prepared = self.registry.prepare(name, crc32c(binary), override_existing, || {
-            let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
-            check_entry_point(&module)?;
-            Ok(runtime.load(module))
-        })?;
+        let prepared = self
+            .registry
+            .prepare(name, crc32c(binary), override_existing, || compile_function(&self.runtime, binary))?;
         Ok(PreparedFunction(prepared))
+    }
+
+    /// A handle that compiles functions for this ledger on any thread, so
+    /// a server can compile with no lock held on the ledger.
+    pub fn compiler(&self) -> Compiler {
+        Compiler(self.runtime.clone())
+    }
+
+    /// Like [`prepare_function`](Ledger::prepare_function), for a binary
+    /// this ledger's [`Compiler`] already compiled: the name's checks, and
+    /// the version it will get.
+    pub fn prepare_compiled(
+        &self,
+        name: &str,
+        compiled: CompiledFunction,
+        override_existing: bool,
+    ) -> Result<PreparedFunction, RegistryError> {
+        let CompiledFunction { crc32c, loaded } = compiled;
+        Ok(PreparedFunction(self.registry.prepare(name, crc32c, override_existing, || Ok(loaded))?))
     }
 
     /// Installs a prepared function; call it right after

@@ -37,8 +37,9 @@ mod status;
 
 pub use crc::crc32c;
 pub use ledger::{
-    CallReport, CarriedState, DEFAULT_MAX_ACCOUNTS, Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT, MAX_ENTRIES_PER_TX,
-    Operation, PreparedFunction, Receipt, RestoreError, SetupError, Transaction, TransactionRecord, tags,
+    CallReport, CarriedState, CompiledFunction, Compiler, DEFAULT_MAX_ACCOUNTS, Ledger, LedgerConfig,
+    MAX_ACCOUNTS_LIMIT, MAX_ENTRIES_PER_TX, Operation, PreparedFunction, Receipt, RestoreError, SetupError,
+    Transaction, TransactionRecord, tags,
 };
 pub use runtime::{CallOutcome, Interrupter, Limits, TrapCode};
 pub use state::{Entry, EntryKind, SYSTEM_ACCOUNT};

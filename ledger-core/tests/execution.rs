@@ -530,3 +530,17 @@ fn an_interrupt_stops_a_running_call() {
     assert_untouched(&ledger, receipt.tx_id, Status::INVALID_OPERATION);
     assert_eq!(call(&mut ledger, "commits", &[]).status, Status::NONE, "later calls are not interrupted");
 }
+
+/// A ledger's compiler works on another thread with no borrow of the
+/// ledger; the compiled function installs and runs like a registered one.
+#[test]
+fn a_function_compiled_on_another_thread_installs_and_runs() {
+    let mut ledger = Ledger::new(LedgerConfig::default()).unwrap();
+    let compiler = ledger.compiler();
+    let wasm = moves_then_returns("i32.const 0");
+    let compiled = std::thread::spawn(move || compiler.compile(&wasm)).join().unwrap().unwrap();
+    let prepared = ledger.prepare_compiled("mv", compiled, false).unwrap();
+    assert_eq!(ledger.install_function(prepared).version, 1);
+    assert_eq!(call(&mut ledger, "mv", &[]).status, Status::NONE);
+    assert!(ledger.compiler().compile(b"junk").is_err(), "a server's binary checks");
+}

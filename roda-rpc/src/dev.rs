@@ -411,11 +411,32 @@ impl proto::ledger_server::Ledger for DevService {
         request: Request<proto::RegisterFunctionRequest>,
     ) -> Result<Response<proto::RegisterFunctionResponse>, Status> {
         let request = request.into_inner();
+        let (name, override_existing) = (request.name.clone(), request.override_existing);
+        // A refused name compiles nothing: checked before the binary. (A
+        // server checks the binary first, so a bad binary under a taken name
+        // is AlreadyExists here, InvalidArgument there.)
+        let compiler = {
+            let state = self.lock();
+            state.writable()?;
+            ledger_core::abi::validate_function_name(&name).map_err(|e| registry_status(e.into()))?;
+            if !override_existing && state.ledger.list_functions().iter().any(|f| f.name == name) {
+                return Err(registry_status(RegistryError::AlreadyExists(name)));
+            }
+            state.ledger.compiler()
+        };
+        // Compiling takes long for a large module: no lock held meanwhile.
+        let binary = request.binary;
+        let (compiled, binary) = tokio::task::spawn_blocking(move || (compiler.compile(&binary), binary))
+            .await
+            .map_err(|e| Status::internal(format!("the compilation did not finish: {e}")))?;
+        let compiled = compiled.map_err(|e| registry_status(e.into()))?;
+        let request = proto::RegisterFunctionRequest { name, binary, override_existing };
         let mut state = self.lock();
         state.writable()?;
+        // Checked again: another registration may have taken the name meanwhile.
         let prepared = state
             .ledger
-            .prepare_function(&request.name, &request.binary, request.override_existing)
+            .prepare_compiled(&request.name, compiled, request.override_existing)
             .map_err(registry_status)?;
         let registered = prepared.registered();
         // Durable before it is live: the binary, then the log record.

@@ -190,3 +190,26 @@ fn an_idle_connected_client_does_not_hold_a_shutdown() {
     server.shutdown().expect("stops");
     drop((client, idle));
 }
+
+/// A refused name is refused before the binary is compiled: a taken name
+/// with bytes that would not even parse is AlreadyExists, and an invalid
+/// name with them is the name's error.
+#[test]
+fn a_refused_name_compiles_nothing() {
+    let server = dev::start(DevConfig::default()).unwrap();
+    let wasm = wat::parse_file(repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
+    runtime().block_on(async {
+        let client = Client::connect(&endpoint(server.url())).await.unwrap();
+        client.register("fee", &wasm, false).await.unwrap();
+        let junk = vec![0xFFu8; 1 << 20];
+        let err = client.register("fee", &junk, false).await.unwrap_err();
+        assert_eq!(err.code(), Some(Code::AlreadyExists), "{err}");
+        let err = client.register("9fee", &junk, false).await.unwrap_err();
+        assert_eq!(err.code(), Some(Code::InvalidArgument), "{err}");
+        assert!(err.to_string().contains("must start with an ASCII letter"), "{err}");
+        // With --override the binary is checked (and refused) as before.
+        let err = client.register("fee", &junk, true).await.unwrap_err();
+        assert!(err.to_string().contains("failed to parse WebAssembly module"), "{err}");
+        assert_eq!(client.list().await.unwrap()[0].version, 1, "nothing was installed");
+    });
+}
