@@ -33,6 +33,22 @@ fn refusal(data: &Path) -> String {
     try_start(data).expect_err("refuses to start").to_string()
 }
 
+/// Three deposits of 1 to account 1 in a new data directory; returns its
+/// log, three intact records.
+fn three_deposits(data: &Path) -> Vec<u8> {
+    let server = start(data);
+    runtime().block_on(async {
+        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        for user_ref in 1..=3 {
+            let op = Operation::Deposit { account: 1, amount: 1, user_ref };
+            client.submit(&op, WaitLevel::Committed).await.unwrap();
+        }
+    });
+    assert_eq!(server.recovery(), &roda_rpc::store::Recovery::default(), "nothing to recover");
+    server.shutdown().unwrap();
+    std::fs::read(data.join("ledger.log")).unwrap()
+}
+
 fn balances(url: &str, accounts: &[u64]) -> Vec<i64> {
     runtime().block_on(async { Client::connect(&endpoint(url)).await.unwrap().balances(accounts).await.unwrap() })
 }
@@ -117,17 +133,8 @@ fn a_missing_or_changed_binary_refuses_to_start() {
 fn a_damaged_log_refuses_to_start_but_a_torn_tail_is_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = start(&data);
-    runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
-        for user_ref in 1..=3 {
-            let op = Operation::Deposit { account: 1, amount: 1, user_ref };
-            client.submit(&op, WaitLevel::Committed).await.unwrap();
-        }
-    });
-    server.shutdown().unwrap();
+    let good = three_deposits(&data);
     let log = data.join("ledger.log");
-    let good = std::fs::read(&log).unwrap();
 
     // Half a record at the end: a write that never finished.
     let mut torn = good.clone();
@@ -238,18 +245,8 @@ fn names_that_differ_only_in_case_get_files_that_differ_whatever_the_file_system
 fn a_zero_filled_or_garbage_tail_is_dropped_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = start(&data);
-    runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
-        for user_ref in 1..=3 {
-            let op = Operation::Deposit { account: 1, amount: 1, user_ref };
-            client.submit(&op, WaitLevel::Committed).await.unwrap();
-        }
-    });
-    assert_eq!(server.recovery(), &roda_rpc::store::Recovery::default());
-    server.shutdown().unwrap();
+    let good = three_deposits(&data);
     let log = data.join("ledger.log");
-    let good = std::fs::read(&log).unwrap();
     let garbage: Vec<u8> = (0..777u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     for tail in [vec![0u8; 4096], garbage] {
         std::fs::write(&log, [good.as_slice(), &tail].concat()).unwrap();
