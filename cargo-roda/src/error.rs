@@ -29,6 +29,23 @@ pub enum Error {
     /// A JUnit report that cannot be written (exit 1).
     #[error(transparent)]
     Junit(#[from] roda_test::JunitError),
+    /// A request to a ledger server.
+    #[error(transparent)]
+    Rpc(#[from] roda_rpc::client::RpcError),
+    /// The dev server's data directory.
+    #[error(transparent)]
+    Store(#[from] roda_rpc::store::StoreError),
+    /// Starting or running the dev server.
+    #[error(transparent)]
+    Dev(roda_rpc::dev::DevError),
+    /// A bearer token, from where it was read.
+    #[error("{origin}: {source}")]
+    Token {
+        /// Where the token came from (a variable or a file).
+        origin: String,
+        /// What is wrong with it.
+        source: roda_rpc::token::TokenError,
+    },
     /// Anything else, with its own exit code.
     #[error("{message}")]
     Other {
@@ -54,8 +71,12 @@ impl Error {
             | Error::Fuzz(_)
             | Error::NothingToFuzz
             | Error::Costs(_)
-            | Error::Junit(_) => ExitCode::Error,
+            | Error::Junit(_)
+            | Error::Store(_)
+            | Error::Dev(_)
+            | Error::Token { .. } => ExitCode::Error,
             Error::Build(_) => ExitCode::BuildFailed,
+            Error::Rpc(_) => ExitCode::RpcFailed,
             Error::Other { exit, .. } => *exit,
         }
     }
@@ -70,7 +91,21 @@ impl Error {
             Error::Fuzz(_) | Error::NothingToFuzz => "fuzz",
             Error::Costs(_) => "costs",
             Error::Junit(_) => "junit",
+            Error::Rpc(_) => "rpc",
+            Error::Store(_) => "store",
+            Error::Dev(_) => "dev",
+            Error::Token { .. } => "token",
             Error::Other { .. } => "error",
+        }
+    }
+}
+
+impl From<roda_rpc::dev::DevError> for Error {
+    /// A data directory that cannot be used is a store error, whoever found it.
+    fn from(error: roda_rpc::dev::DevError) -> Error {
+        match error {
+            roda_rpc::dev::DevError::Store(store) => Error::Store(store),
+            other => Error::Dev(other),
         }
     }
 }

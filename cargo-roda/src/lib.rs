@@ -11,6 +11,5 @@ pub mod error;
 pub mod exit;
 pub mod output;
 pub mod project;
-pub mod rpc;
 pub mod scaffold;
 pub mod validate;

@@ -5,7 +5,7 @@
 
 mod support;
 
-use cargo_roda::rpc::head::{self, ledger_server::LedgerServer};
+use roda_rpc::head::{self, ledger_server::LedgerServer};
 use support::dev::against;
 use tonic::{Request, Response, Status};
 

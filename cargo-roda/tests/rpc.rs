@@ -5,14 +5,13 @@ mod support;
 
 use std::path::Path;
 
-use cargo_roda::rpc::client::{Client, Endpoint};
-use cargo_roda::rpc::proto;
 use ledger_core::{Operation, Status};
+use roda_rpc::client::{Client, Endpoint, WaitLevel};
 use support::dev::{DevServer, against};
 use support::roda;
 
 fn endpoint(url: &str) -> Endpoint {
-    Endpoint { url: url.into(), ca_cert: None, token: None, timeout: std::time::Duration::from_secs(10), retries: 2 }
+    Endpoint { retries: 2, ..Endpoint::new(url) }
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -22,11 +21,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn deposit(url: &str, account: u64, amount: u64, user_ref: u64) -> Status {
     runtime().block_on(async {
         let mut client = Client::connect(&endpoint(url)).await.unwrap();
-        client
-            .submit(&Operation::Deposit { account, amount, user_ref }, proto::WaitLevel::Committed)
-            .await
-            .unwrap()
-            .status
+        client.submit(&Operation::Deposit { account, amount, user_ref }, WaitLevel::Committed).await.unwrap().status
     })
 }
 
@@ -108,35 +103,6 @@ fn new_build_deploy_call_list_unregister() {
 }
 
 #[test]
-fn the_server_answers_with_the_servers_codes_and_messages() {
-    let server = DevServer::start(&[]);
-    let wasm = wat::parse_file(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
-    runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
-        let err = client.register("fee-transfer", &wasm, false).await.unwrap_err();
-        assert_eq!(err.code(), Some(tonic::Code::InvalidArgument));
-        assert!(
-            err.to_string()
-                .contains("function name `fee-transfer` must contain only ASCII alphanumerics and underscore"),
-            "{err}"
-        );
-        let err = client.register("f", b"junk", false).await.unwrap_err();
-        assert!(err.to_string().contains("failed to parse WebAssembly module"), "{err}");
-        // Over 4 MiB: refused by the gRPC layer, as on a server.
-        let big = vec![0u8; ledger_core::abi::MAX_BINARY_SIZE + 1];
-        let err = client.register("f", &big, false).await.unwrap_err();
-        assert_eq!(err.code(), Some(tonic::Code::OutOfRange), "{err}");
-        // A module with a foreign import registers (the server does not check
-        // imports) and its calls fail with 5.
-        let foreign = wat::parse_file(support::repo_root().join("tests/hostile/wasi_import.wat")).unwrap();
-        assert_eq!(client.register("foreign", &foreign, false).await.unwrap(), (1, ledger_core::crc32c(&foreign)));
-        let op = Operation::Function { name: "foreign".into(), params: vec![], user_ref: 0 };
-        assert_eq!(client.submit(&op, proto::WaitLevel::Computed).await.unwrap().status, Status::INVALID_OPERATION);
-        assert!(client.entries(999).await.unwrap_err().to_string().contains("NotFound"));
-    });
-}
-
-#[test]
 fn deploy_refuses_invalid_and_oversize_modules_locally() {
     let dir = tempfile::tempdir().unwrap();
     let server = DevServer::start(&[]);
@@ -183,6 +149,7 @@ fn client_errors_are_clear() {
     let run = against(dir.path(), &url, &["list", "--retries", "0", "--output", "json"]);
     assert_eq!(run.code, 6, "{run:?}");
     assert!(run.json()["error"]["message"].as_str().unwrap().contains("cargo roda dev"));
+    assert_eq!(run.json()["error"]["kind"], "rpc", "an RPC failure is typed, not a bare `error`");
     let run = against(dir.path(), "not a url", &["list"]);
     assert_eq!(run.code, 6, "{run:?}");
     assert!(run.stderr.contains("is not a server URL"), "{run:?}");
@@ -261,6 +228,83 @@ fn the_token_is_sent_and_never_printed() {
     assert!(!run.stdout.contains("wrong") && !run.stderr.contains("Bearer wrong"), "{run:?}");
 }
 
+/// A server named by a Roda.toml in a parent directory gets the token only
+/// with a note naming that file.
+#[test]
+fn a_token_for_a_server_from_a_parent_roda_toml_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path());
+    let server = DevServer::try_start(&["--token-env", "DEV_TOKEN"], &[("DEV_TOKEN", "t0ken")]).unwrap();
+    let roda_toml = std::fs::read_to_string(project.join("Roda.toml")).unwrap();
+    let roda_toml = roda_toml.replace("http://127.0.0.1:50051", &server.url);
+    assert!(roda_toml.contains(&server.url), "the template has a `local` profile: {roda_toml}");
+    std::fs::write(project.join("Roda.toml"), roda_toml).unwrap();
+    let nested = project.join("src/deeper");
+    std::fs::create_dir_all(&nested).unwrap();
+    let run = support::finish(
+        support::command(&nested, &["list", "--output", "json"]).env("RODA_TOKEN", "t0ken").output().unwrap(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let file = project.join("Roda.toml");
+    assert!(
+        run.stderr.contains(&format!("sending the token to {}", server.url))
+            && run.stderr.contains("profile `local`")
+            && run.stderr.contains(file.to_str().unwrap()),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("t0ken"), "{run:?}");
+}
+
+#[test]
+fn warnings_for_a_token_in_plain_text_and_an_open_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = support::finish(
+        support::command(dir.path(), &["list", "--server", "http://ledger.invalid:50051", "--retries", "0"])
+            .env("RODA_TOKEN", "t0ken")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 6, "{run:?}");
+    assert!(run.stderr.contains("warning: the token goes in plain text to http://ledger.invalid:50051"), "{run:?}");
+    let run = support::finish(
+        support::command(dir.path(), &["list", "--server", "http://127.0.0.1:9", "--retries", "0"])
+            .env("RODA_TOKEN", "t0ken")
+            .output()
+            .unwrap(),
+    );
+    assert!(!run.stderr.contains("plain text"), "loopback is fine: {run:?}");
+
+    let server = DevServer::start(&["--listen", "0.0.0.0:0"]);
+    let warning = server.wait_for_stderr("warning:");
+    assert!(warning.contains("beyond loopback without a token"), "{warning}");
+    let quiet =
+        DevServer::try_start(&["--listen", "0.0.0.0:0", "--token-env", "DEV_TOKEN"], &[("DEV_TOKEN", "t")]).unwrap();
+    let (status, stderr) = quiet.stop_with_stderr();
+    assert_eq!(status.code(), Some(0));
+    assert!(!stderr.iter().any(|line| line.contains("warning")), "a token, no warning: {stderr:?}");
+}
+
+/// An empty token is refused on both sides instead of authenticating as
+/// `Bearer ` against a server configured the same way.
+#[test]
+fn an_empty_token_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&[]);
+    let run = against(dir.path(), &server.url, &["list", "--token-file", "/dev/null", "--output", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json = run.json();
+    assert_eq!(json["error"]["kind"], "token", "{json:#}");
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("--token-file /dev/null") && message.contains("empty"), "{message}");
+    let run = support::finish(
+        support::command(dir.path(), &["list"]).env("RODA_SERVER", &server.url).env("RODA_TOKEN", "").output().unwrap(),
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("RODA_TOKEN") && run.stderr.contains("empty"), "{run:?}");
+    let err = DevServer::try_start(&["--token-env", "DEV_TOKEN"], &[("DEV_TOKEN", " \n")]).err().expect("refuses");
+    assert!(err.contains("--token-env DEV_TOKEN") && err.contains("empty"), "{err}");
+}
+
 #[test]
 fn tls_with_a_self_signed_certificate() {
     let dir = tempfile::tempdir().unwrap();
@@ -291,36 +335,33 @@ impl SpawnOutput for &mut std::process::Command {
     }
 }
 
-/// SIGTERM while a function loops: the call is bounded by fuel, answers with
-/// status 5, and the server then stops by itself.
+/// SIGTERM to the real process while a function loops: the call, seen
+/// running on the server's stderr (no sleep), is interrupted and answered
+/// with status 5, and the server then stops by itself with exit code 0.
+/// With 20 billion fuel the call would otherwise run for seconds to
+/// minutes, and the client waits as long as that takes.
 #[test]
 fn sigterm_while_a_function_runs_stops_cleanly() {
-    // About 20 billion instructions: seconds of looping.
     let server = DevServer::start(&["--fuel", "20000000000"]);
     let url = server.url.clone();
     let spin = wat::parse_str(
         r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (loop br 0) i32.const 0))"#,
     )
     .unwrap();
+    let patient = Endpoint { timeout: std::time::Duration::from_secs(3600), ..endpoint(&url) };
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&url)).await.unwrap();
+        let client = Client::connect(&patient).await.unwrap();
         client.register("spin", &spin, false).await.unwrap();
     });
-    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let call = {
-        let answered = answered.clone();
-        std::thread::spawn(move || {
-            let result = runtime().block_on(async {
-                let mut client = Client::connect(&endpoint(&url)).await.unwrap();
-                let op = Operation::Function { name: "spin".into(), params: vec![], user_ref: 0 };
-                client.submit(&op, proto::WaitLevel::Committed).await
-            });
-            answered.store(true, std::sync::atomic::Ordering::SeqCst);
-            result
+    let call = std::thread::spawn(move || {
+        runtime().block_on(async {
+            let mut client = Client::connect(&patient).await.unwrap();
+            let op = Operation::Function { name: "spin".into(), params: vec![], user_ref: 0 };
+            client.submit(&op, WaitLevel::Committed).await
         })
-    };
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(!answered.load(std::sync::atomic::Ordering::SeqCst), "the call is still running when SIGTERM arrives");
+    });
+    let line = server.wait_for_stderr("calling `spin`");
+    assert!(line.contains("transaction 1"), "{line}");
     assert_eq!(server.stop().code(), Some(0), "the server stops cleanly");
     let result = call.join().unwrap().expect("the running call was answered before the server stopped");
     assert_eq!(result.status, Status::INVALID_OPERATION);

@@ -8,7 +8,7 @@ use ledger_abi::{Accounts, DEFAULT_MAX_ACCOUNTS, Entry, SYSTEM_ACCOUNT, Status, 
 use crate::abi::{self, PARAM_COUNT};
 use crate::crc32c;
 use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, Registry, RegistryError};
-use crate::runtime::{CallOutcome, Limits, LoadedFunction, RawCall, Runtime};
+use crate::runtime::{CallOutcome, Interrupter, Limits, LoadedFunction, RawCall, Runtime};
 
 /// Largest `max_accounts` an in-process ledger accepts: balances are a
 /// dense array up to the highest id used, 8 bytes each (1 GiB here).
@@ -218,6 +218,42 @@ impl PreparedFunction {
     }
 }
 
+/// Compiles function binaries for one ledger (see [`Ledger::compiler`]).
+#[derive(Clone)]
+pub struct Compiler(std::sync::Arc<Runtime>);
+
+impl Compiler {
+    /// Compiles and links a binary with a server's checks on it (parses,
+    /// exports `execute (i64 x 8) -> i32`).
+    ///
+    /// # Errors
+    ///
+    /// [`BinaryError`] for a binary a server refuses.
+    pub fn compile(&self, binary: &[u8]) -> Result<CompiledFunction, BinaryError> {
+        Ok(CompiledFunction { crc32c: crc32c(binary), loaded: compile_function(&self.0, binary)? })
+    }
+}
+
+impl std::fmt::Debug for Compiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiler")
+    }
+}
+
+/// A binary a [`Compiler`] compiled, for [`Ledger::prepare_compiled`] of
+/// the same ledger.
+pub struct CompiledFunction {
+    crc32c: u32,
+    loaded: LoadedFunction,
+}
+
+/// Compiles, checks the entry point the server's way, and links.
+fn compile_function(runtime: &Runtime, binary: &[u8]) -> Result<LoadedFunction, BinaryError> {
+    let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
+    check_entry_point(&module)?;
+    Ok(runtime.load(module))
+}
+
 /// Why a ledger could not be created.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -267,7 +303,8 @@ pub enum SetupError {
 /// ```
 pub struct Ledger {
     config: LedgerConfig,
-    runtime: Runtime,
+    /// Shared with [`Compiler`]s, which compile without borrowing the ledger.
+    runtime: std::sync::Arc<Runtime>,
     registry: Registry<LoadedFunction>,
     accounts: Accounts,
     next_tx_id: u64,
@@ -292,7 +329,7 @@ impl Ledger {
         Ok(Ledger {
             accounts: Accounts::new(config.max_accounts),
             config,
-            runtime,
+            runtime: std::sync::Arc::new(runtime),
             registry: Registry::default(),
             next_tx_id: 1,
             dedup: HashMap::new(),
@@ -304,6 +341,18 @@ impl Ledger {
     /// The configuration.
     pub fn config(&self) -> &LedgerConfig {
         &self.config
+    }
+
+    /// A handle that interrupts this ledger's running calls from another
+    /// thread, for a server that shuts down while a call runs.
+    pub fn interrupter(&self) -> Interrupter {
+        self.runtime.interrupter()
+    }
+
+    /// A handle that compiles functions for this ledger on any thread, so
+    /// a server can compile with no lock held on the ledger.
+    pub fn compiler(&self) -> Compiler {
+        Compiler(self.runtime.clone())
     }
 
     /// Registers a function with the server's checks and messages: the name,
@@ -339,24 +388,55 @@ impl Ledger {
         binary: &[u8],
         if_registered: IfRegistered,
     ) -> Result<PreparedFunction, RegistryError> {
-        let runtime = &self.runtime;
+        self.refuse_taken_name(name, binary, if_registered)?;
         let override_existing = if_registered == IfRegistered::Override;
-        if !override_existing && self.registry.is_live(name) {
-            // The server checks the binary before the name, so a bad binary
-            // still gets its own error; a good one is refused without the
-            // cost of compiling it.
-            let report = abi::validate(binary);
-            if !report.violations.iter().any(|v| v.rule.server_enforced() && v.rule != abi::Rule::TooLarge) {
-                abi::validate_function_name(name)?;
-                return Err(RegistryError::AlreadyExists(name.to_owned()));
-            }
-        }
-        let prepared = self.registry.prepare(name, crc32c(binary), override_existing, || {
-            let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
-            check_entry_point(&module)?;
-            Ok(runtime.load(module))
-        })?;
+        let prepared = self
+            .registry
+            .prepare(name, crc32c(binary), override_existing, || compile_function(&self.runtime, binary))?;
         Ok(PreparedFunction(prepared))
+    }
+
+    /// Refuses a registration under a live name without compiling anything,
+    /// when the server would refuse it for the name: the server checks the
+    /// name's rules, then the binary, then whether the name is taken, so a
+    /// binary it refuses still gets its own error (`Ok` here, and the
+    /// compilation that follows reports it).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::InvalidName`] or [`RegistryError::AlreadyExists`].
+    pub fn refuse_taken_name(
+        &self,
+        name: &str,
+        binary: &[u8],
+        if_registered: IfRegistered,
+    ) -> Result<(), RegistryError> {
+        abi::validate_function_name(name)?;
+        if if_registered == IfRegistered::Refuse
+            && self.registry.is_live(name)
+            && !abi::validate(binary).server_refuses()
+        {
+            return Err(RegistryError::AlreadyExists(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Like [`prepare_function`](Ledger::prepare_function), for a binary
+    /// this ledger's [`Compiler`] already compiled: the name's checks, and
+    /// the version it will get.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
+    pub fn prepare_compiled(
+        &self,
+        name: &str,
+        compiled: CompiledFunction,
+        if_registered: IfRegistered,
+    ) -> Result<PreparedFunction, RegistryError> {
+        let CompiledFunction { crc32c, loaded } = compiled;
+        let override_existing = if_registered == IfRegistered::Override;
+        Ok(PreparedFunction(self.registry.prepare(name, crc32c, override_existing, || Ok(loaded))?))
     }
 
     /// Installs a prepared function; call it right after

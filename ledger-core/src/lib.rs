@@ -35,8 +35,8 @@ mod runtime;
 
 pub use crc::crc32c;
 pub use ledger::{
-    CallReport, CarriedState, IfRegistered, Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT, Operation, PreparedFunction,
-    RestoreError, SetupError, Transaction, tags,
+    CallReport, CarriedState, CompiledFunction, Compiler, IfRegistered, Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT,
+    Operation, PreparedFunction, RestoreError, SetupError, Transaction, tags,
 };
 pub use ledger_abi::{
     DEFAULT_MAX_ACCOUNTS, Entry, EntryKind, MAX_ENTRIES_PER_TX, SYSTEM_ACCOUNT, Status, StatusInfo, StatusName,
@@ -44,5 +44,5 @@ pub use ledger_abi::{
 pub use registry::{BinaryError, ErrorCode, FunctionInfo, Registered, RegistryError};
 pub use runtime::{
     CallOutcome, DEFAULT_FUEL_PER_CALL, DEFAULT_MAX_CACHED_BYTES, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_STACK_BYTES,
-    Limits, TrapCode,
+    Interrupter, Limits, TrapCode,
 };

@@ -80,6 +80,8 @@ pub enum TrapCode {
     IndirectCall,
     /// An indirect call with the wrong signature.
     BadSignature,
+    /// Stopped from outside by an [`Interrupter`] (a server shutting down).
+    Interrupted,
     /// Any other trap, by wasmtime's description.
     Other(String),
 }
@@ -95,6 +97,7 @@ impl std::fmt::Display for TrapCode {
             TrapCode::StackOverflow => "stack overflow",
             TrapCode::IndirectCall => "indirect call to a null or out-of-range table element",
             TrapCode::BadSignature => "indirect call with a mismatched signature",
+            TrapCode::Interrupted => "interrupted from outside (the server is shutting down)",
             TrapCode::Other(text) => text,
         })
     }
@@ -242,7 +245,11 @@ const WASM_PAGE_BYTES: usize = 64 << 10;
 impl Runtime {
     pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
-        config.consume_fuel(true).cranelift_nan_canonicalization(true).max_wasm_stack(limits.max_stack_bytes);
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .cranelift_nan_canonicalization(true)
+            .max_wasm_stack(limits.max_stack_bytes);
         // Exactly the proposals a server's wasmtime 26 accepts by default
         // (`abi::SERVER_FEATURES`); threads, GC and function references are
         // not compiled in.
@@ -299,7 +306,13 @@ impl Runtime {
         let data = StoreData { accounts: Accounts::default(), limits: self.limits, held: 0, pool: self.pool.clone() };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| data);
+        // Any epoch increment from now on interrupts (see `Interrupter`).
+        store.set_epoch_deadline(1);
         store
+    }
+
+    pub(crate) fn interrupter(&self) -> Interrupter {
+        Interrupter(self.engine.clone())
     }
 
     /// Bytes all live instances hold in memories and tables.
@@ -310,6 +323,25 @@ impl Runtime {
     /// The limits every call runs under.
     pub(crate) fn limits(&self) -> &Limits {
         &self.limits
+    }
+}
+
+/// Stops the calls running on a ledger from another thread: each traps with
+/// [`TrapCode::Interrupted`] at its next loop iteration or function entry
+/// (status 5, like any trap). Calls that start afterwards are not affected.
+#[derive(Clone)]
+pub struct Interrupter(Engine);
+
+impl Interrupter {
+    /// Interrupts every call running now.
+    pub fn interrupt(&self) {
+        self.0.increment_epoch();
+    }
+}
+
+impl std::fmt::Debug for Interrupter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Interrupter")
     }
 }
 
@@ -422,6 +454,7 @@ fn run(instance: &mut Instance, fuel: u64, tx: &mut Accounts, p: [i64; PARAM_COU
     // host calls then reach them with no indirection.
     std::mem::swap(&mut instance.store.data_mut().accounts, tx);
     let fueled = instance.store.set_fuel(fuel);
+    instance.store.set_epoch_deadline(1);
     let result = match fueled {
         Ok(()) => instance.execute.call(&mut instance.store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])),
         Err(e) => Err(e),
@@ -451,6 +484,7 @@ fn classify(error: wasmtime::Error) -> CallOutcome {
             Trap::StackOverflow => TrapCode::StackOverflow,
             Trap::IndirectCallToNull | Trap::TableOutOfBounds => TrapCode::IndirectCall,
             Trap::BadSignature => TrapCode::BadSignature,
+            Trap::Interrupt => TrapCode::Interrupted,
             other => TrapCode::Other(other.to_string()),
         }),
         None => CallOutcome::InstantiationFailed(format!("{error:#}")),

@@ -564,3 +564,52 @@ fn max_accounts_over_the_in_process_limit_is_refused() {
     let err = Ledger::new(config).err().expect("refused");
     assert!(err.to_string().contains("max_accounts"), "{err}");
 }
+
+/// An interrupt from another thread stops a call that would run for as long
+/// as its (huge) fuel lasts: a trap, status 5, balances untouched. The
+/// interrupt repeats until the call is answered, so the test holds however
+/// fast the machine is; the next call runs normally.
+#[test]
+fn an_interrupt_stops_a_running_call() {
+    let spin = wat(
+        r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (loop br 0) i32.const 0))"#,
+    );
+    let config =
+        LedgerConfig { limits: Limits { fuel_per_call: u64::MAX / 2, ..Limits::default() }, ..LedgerConfig::default() };
+    let mut ledger = Ledger::new(config).unwrap();
+    ledger.register_function("spin", &spin, IfRegistered::Refuse).unwrap();
+    ledger.register_function("commits", &moves_then_returns("i32.const 0"), IfRegistered::Refuse).unwrap();
+    let interrupter = ledger.interrupter();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let running = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let receipt = call(&mut ledger, "spin", &[]);
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            (ledger, receipt)
+        })
+    };
+    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+        interrupter.interrupt();
+        std::thread::yield_now();
+    }
+    let (mut ledger, receipt) = running.join().unwrap();
+    assert_eq!(receipt.status, Status::INVALID_OPERATION);
+    assert_eq!(receipt.call.unwrap().outcome, CallOutcome::Trapped(TrapCode::Interrupted));
+    assert_untouched(&ledger, receipt.tx_id, Status::INVALID_OPERATION);
+    assert_eq!(call(&mut ledger, "commits", &[]).status, Status::NONE, "later calls are not interrupted");
+}
+
+/// A ledger's compiler works on another thread with no borrow of the
+/// ledger; the compiled function installs and runs like a registered one.
+#[test]
+fn a_function_compiled_on_another_thread_installs_and_runs() {
+    let mut ledger = Ledger::new(LedgerConfig::default()).unwrap();
+    let compiler = ledger.compiler();
+    let wasm = moves_then_returns("i32.const 0");
+    let compiled = std::thread::spawn(move || compiler.compile(&wasm)).join().unwrap().unwrap();
+    let prepared = ledger.prepare_compiled("mv", compiled, IfRegistered::Refuse).unwrap();
+    assert_eq!(ledger.install_function(prepared).version, 1);
+    assert_eq!(call(&mut ledger, "mv", &[]).status, Status::NONE);
+    assert!(ledger.compiler().compile(b"junk").is_err(), "a server's binary checks");
+}

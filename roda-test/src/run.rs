@@ -39,9 +39,9 @@ impl Runner {
         Ok(Runner::new(load_module(path.as_ref())?, function))
     }
 
-    /// Gives every call this much fuel.
-    pub fn with_fuel_per_call(mut self, fuel: u64) -> Runner {
-        self.config.limits = Limits { fuel_per_call: fuel, ..self.config.limits };
+    /// Runs every call under these limits (fuel, memory, stack).
+    pub fn with_limits(mut self, limits: Limits) -> Runner {
+        self.config.limits = limits;
         self
     }
 

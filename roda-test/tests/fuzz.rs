@@ -81,7 +81,8 @@ fn a_negative_balance_fails() {
 fn lints_are_fuzz_failures_with_the_same_wording() {
     let text = "version = 1\n[[scenario]]\nname = \"s\"\n[scenario.fuzz]\nparams = []\n";
     let file = ScenarioFile::from_str(text, "fuzz.toml").unwrap();
-    let runner = Runner::new(support::function("", "(loop br 0) i32.const 0"), "f").with_fuel_per_call(10_000);
+    let runner = Runner::new(support::function("", "(loop br 0) i32.const 0"), "f")
+        .with_limits(ledger_core::Limits { fuel_per_call: 10_000, ..Default::default() });
     let failure = runner.fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 10, seed: 1 }).unwrap().failure.unwrap();
     let Violation::Lint(lint @ Lint::OutOfFuel { .. }) = failure.reason else { panic!("{failure:?}") };
     assert_eq!(failure.reason.to_string(), format!("lint[out-of-fuel]: {lint}"));

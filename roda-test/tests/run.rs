@@ -97,7 +97,9 @@ fn lints_of(wasm: Vec<u8>, steps: &str, fuel: u64) -> Vec<Lint> {
     let file =
         ScenarioFile::from_str(&format!("version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{steps}]\n"), "l.toml")
             .unwrap();
-    let report = Runner::new(wasm, "f").with_fuel_per_call(fuel).run(&file, &file.scenarios[0]);
+    let report = Runner::new(wasm, "f")
+        .with_limits(ledger_core::Limits { fuel_per_call: fuel, ..Default::default() })
+        .run(&file, &file.scenarios[0]);
     assert!(!report.passed(), "a lint fails the scenario");
     report.steps.iter().flat_map(|s| s.lints.clone()).collect()
 }

@@ -2,10 +2,10 @@
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use cargo_roda::rpc::client::Client;
+use roda_rpc::client::Client;
 use serde::Serialize;
 
-use super::{EndpointArgs, block_on, rpc_error};
+use super::{EndpointArgs, block_on};
 
 /// Show account balances.
 #[derive(Debug, clap::Args)]
@@ -45,8 +45,8 @@ impl Outcome for Balances {
 pub fn exec(args: Args) -> Result<Balances, Error> {
     let endpoint = args.endpoint.endpoint_here()?;
     let values = block_on(async {
-        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
-        client.balances(&args.accounts).await.map_err(rpc_error)
+        let client = Client::connect(&endpoint).await?;
+        client.balances(&args.accounts).await
     })??;
     let balances = args.accounts.iter().zip(values).map(|(a, b)| Balance { account: *a, balance: b }).collect();
     Ok(Balances { balances })

@@ -3,12 +3,12 @@
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
-use cargo_roda::rpc::client::Client;
-use cargo_roda::rpc::proto;
-use ledger_core::{Operation, Status};
+use ledger_core::{EntryKind, Operation, Status};
+use roda_rpc::client::Client;
+use roda_rpc::client::WaitLevel;
 use serde::Serialize;
 
-use super::{EndpointArgs, block_on, rpc_error};
+use super::{EndpointArgs, block_on};
 
 /// How long `call` waits.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -97,16 +97,16 @@ pub fn exec(args: Args) -> Result<Called, Error> {
     }
     let endpoint = args.endpoint.endpoint_here()?;
     let wait = match args.wait {
-        Wait::Computed => proto::WaitLevel::Computed,
-        Wait::Committed => proto::WaitLevel::Committed,
-        Wait::Snapshot => proto::WaitLevel::Snapshot,
+        Wait::Computed => WaitLevel::Computed,
+        Wait::Committed => WaitLevel::Committed,
+        Wait::Snapshot => WaitLevel::Snapshot,
     };
     let op = Operation::Function { name: args.name.clone(), params: args.params.clone(), user_ref: args.user_ref };
     let (result, entries) = block_on(async {
-        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
-        let result = client.submit(&op, wait).await.map_err(rpc_error)?;
+        let mut client = Client::connect(&endpoint).await?;
+        let result = client.submit(&op, wait).await?;
         let entries = match args.show_entries {
-            true => Some(client.entries(result.tx_id).await.map_err(rpc_error)?),
+            true => Some(client.entries(result.tx_id).await?),
             false => None,
         };
         Ok::<_, Error>((result, entries))
@@ -116,7 +116,10 @@ pub fn exec(args: Args) -> Result<Called, Error> {
             .map(|e| EntryView {
                 account: e.account_id,
                 amount: e.amount,
-                kind: if e.kind == proto::EntryKind::Debit as i32 { "debit" } else { "credit" },
+                kind: match e.kind {
+                    EntryKind::Debit => "debit",
+                    EntryKind::Credit => "credit",
+                },
                 balance: e.computed_balance,
             })
             .collect()

@@ -7,10 +7,10 @@ use cargo_roda::builder;
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
-use cargo_roda::rpc::client::Client;
+use roda_rpc::client::Client;
 use serde::Serialize;
 
-use super::{CheckedModule, EndpointArgs, ProjectArgs, block_on, checked_module, rpc_error};
+use super::{CheckedModule, EndpointArgs, ProjectArgs, block_on, checked_module};
 
 /// Build, validate and register the function on a server.
 #[derive(Debug, clap::Args)]
@@ -76,11 +76,7 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
     let CheckedModule { project, name, bytes: binary } =
         checked_module(&args.project, args.file.as_deref(), false, "not deployed: the module fails validation")?;
     // The server's limit is on the whole request, name included.
-    let request_len = prost::Message::encoded_len(&cargo_roda::rpc::proto::RegisterFunctionRequest {
-        name: name.clone(),
-        binary: binary.clone(),
-        override_existing: args.override_existing,
-    });
+    let request_len = roda_rpc::client::register_request_len(&name, &binary, args.override_existing);
     if request_len > ledger_core::abi::MAX_BINARY_SIZE {
         return Err(Error::other(
             ExitCode::InvalidModule,
@@ -95,9 +91,9 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
     let mut history = project.as_ref().map(|p| load_history(&p.root)).unwrap_or_default();
     let seen = history.get(&endpoint.url).and_then(|h| h.get(&name)).copied();
     let (version, crc, warnings) = block_on(async {
-        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
+        let client = Client::connect(&endpoint).await?;
         let mut warnings = Vec::new();
-        let live = client.list().await.map_err(rpc_error)?;
+        let live = client.list().await?;
         if let (Some(seen), false) = (seen, live.iter().any(|f| f.name == name)) {
             let warning = format!(
                 "`{name}` was deployed here before (v{seen}) and has been unregistered since: a roda-ledger server at ee2b042 restarts its version counter at 1 after an unregister, overwrites functions/{name}_v1.wasm, and then refuses to restart with a CRC mismatch. Consider deploying under a new name."
@@ -105,8 +101,8 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
             eprintln!("warning: {warning}");
             warnings.push(warning);
         }
-        let (version, crc) = client.register(&name, &binary, args.override_existing).await.map_err(rpc_error)?;
-        Ok::<_, Error>((version, crc, warnings))
+        let registered = client.register(&name, &binary, args.override_existing).await?;
+        Ok::<_, Error>((registered.version, registered.crc32c, warnings))
     })??;
     if crc != local_crc {
         return Err(Error::other(

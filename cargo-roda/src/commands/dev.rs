@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
-use cargo_roda::rpc::server::{self, DevConfig, DevService, ServerTls};
-use ledger_core::{LedgerConfig, Limits};
+use ledger_core::LedgerConfig;
+use roda_rpc::dev::{DevConfig, DevEvent, EventHook, ServerTls};
 use serde::Serialize;
 
-use super::block_on;
+use super::{block_on, token};
 
 /// Run a local ledger server (in memory, or durable with --data-dir).
 #[derive(Debug, clap::Args)]
@@ -26,9 +26,8 @@ pub struct Args {
     /// Account ids are 0..N.
     #[arg(long, default_value_t = ledger_core::DEFAULT_MAX_ACCOUNTS)]
     pub max_accounts: u64,
-    /// Fuel per call (a call that runs out fails with status 5).
-    #[arg(long, default_value_t = ledger_core::DEFAULT_FUEL_PER_CALL)]
-    pub fuel: u64,
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
     /// Serve TLS with this certificate (PEM); needs --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -72,44 +71,56 @@ async fn shutdown_signal() {
     }
 }
 
-/// Runs the command: prints the address on stderr and serves until Ctrl-C or SIGTERM.
+/// Runs the command: prints the address on stderr and serves until Ctrl-C
+/// or SIGTERM, which interrupts a running call (answered with status 5).
 pub fn exec(args: Args) -> Result<Stopped, Error> {
     let token = match &args.token_env {
-        Some(var) => Some(
-            std::env::var(var)
-                .map_err(|_| Error::other(ExitCode::Error, format!("--token-env {var}: the variable is not set")))?,
-        ),
+        Some(var) => {
+            let text = std::env::var(var)
+                .map_err(|_| Error::other(ExitCode::Error, format!("--token-env {var}: the variable is not set")))?;
+            Some(token(&text, || format!("--token-env {var}"))?)
+        }
         None => None,
     };
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| Error::other(ExitCode::Error, format!("{}: {e}", path.display())))
+    };
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(ServerTls {
-            cert: std::fs::read(cert).map_err(|e| Error::other(ExitCode::Error, format!("{}: {e}", cert.display())))?,
-            key: std::fs::read(key).map_err(|e| Error::other(ExitCode::Error, format!("{}: {e}", key.display())))?,
-        }),
+        (Some(cert), Some(key)) => Some(ServerTls { cert: read(cert)?, key: read(key)? }),
         _ => None,
     };
     let config = DevConfig {
+        listen: args.listen,
         ledger: LedgerConfig {
             max_accounts: args.max_accounts,
-            limits: Limits { fuel_per_call: args.fuel, ..Limits::default() },
+            limits: args.limits.limits(),
             ..LedgerConfig::default()
         },
-        data_dir: args.data_dir.clone(),
-        token: token.clone(),
+        data_dir: args.data_dir,
+        tls,
+        token,
+        on_event: Some(EventHook(std::sync::Arc::new(print_event))),
     };
-    let service = DevService::open(&config).map_err(|e| Error::other(ExitCode::Error, format!("cannot start: {e}")))?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| Error::other(ExitCode::Error, format!("cannot listen on {}: {e}", args.listen)))?;
-        let address = listener.local_addr().map_err(|e| Error::other(ExitCode::Error, e.to_string()))?;
-        let address = format!("{scheme}://{address}");
-        eprintln!("cargo roda dev: listening on {address}");
-        server::serve(service, listener, tls, token, shutdown_signal())
-            .await
-            .map_err(|e| Error::other(ExitCode::Error, format!("server error: {e}")))?;
-        eprintln!("cargo roda dev: stopped");
-        Ok(Stopped { address })
-    })?
+    let open = config.open_beyond_loopback();
+    let server = roda_rpc::dev::start(config)?;
+    let address = server.url();
+    eprintln!("cargo roda dev: listening on {address}");
+    if open {
+        eprintln!(
+            "warning: listening beyond loopback without a token: anyone who reaches the port can register functions and move balances; pass --token-env"
+        );
+    }
+    if let Some(tail) = server.recovery().dropped_tail {
+        eprintln!("warning: {tail}");
+    }
+    block_on(shutdown_signal())?;
+    server.shutdown()?;
+    eprintln!("cargo roda dev: stopped");
+    Ok(Stopped { address })
+}
+
+fn print_event(event: &DevEvent) {
+    if let DevEvent::CallStarted { name, tx_id } = event {
+        eprintln!("cargo roda dev: calling `{name}` (transaction {tx_id})");
+    }
 }

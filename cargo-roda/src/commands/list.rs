@@ -2,10 +2,10 @@
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use cargo_roda::rpc::client::Client;
+use roda_rpc::client::Client;
 use serde::Serialize;
 
-use super::{EndpointArgs, block_on, rpc_error};
+use super::{EndpointArgs, block_on};
 
 /// List the functions registered on a server.
 #[derive(Debug, clap::Args)]
@@ -51,8 +51,8 @@ impl Outcome for Listed {
 pub fn exec(args: Args) -> Result<Listed, Error> {
     let endpoint = args.endpoint.endpoint_here()?;
     let functions = block_on(async {
-        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
-        client.list().await.map_err(rpc_error)
+        let client = Client::connect(&endpoint).await?;
+        client.list().await
     })??;
     let functions = functions
         .into_iter()

@@ -45,6 +45,36 @@ impl ProjectArgs {
     }
 }
 
+/// The bounds every function call runs under: flags shared by the commands
+/// that execute functions (`test`, `dev`). A server has none of them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Fuel per call; a call that runs out fails with status 5 (on a server,
+    /// which has no limit, it would never return).
+    #[arg(long, default_value_t = ledger_core::DEFAULT_FUEL_PER_CALL)]
+    pub fuel: u64,
+    /// MiB one instance may hold in all its memories and tables together;
+    /// growing past it fails the call with status 5.
+    #[arg(long, value_name = "MIB", default_value_t = ledger_core::DEFAULT_MAX_MEMORY_BYTES >> 20)]
+    pub max_instance_memory: usize,
+    /// MiB all cached instances may hold together; past it the least
+    /// recently used are dropped (and re-created, with fresh state).
+    #[arg(long, value_name = "MIB", default_value_t = ledger_core::DEFAULT_MAX_CACHED_BYTES >> 20)]
+    pub max_cached_memory: usize,
+}
+
+impl LimitArgs {
+    /// The limits these flags set.
+    pub fn limits(&self) -> ledger_core::Limits {
+        ledger_core::Limits {
+            fuel_per_call: self.fuel,
+            max_memory_bytes: self.max_instance_memory.saturating_mul(1 << 20),
+            max_cached_bytes: self.max_cached_memory.saturating_mul(1 << 20),
+            ..ledger_core::Limits::default()
+        }
+    }
+}
+
 /// Builds the project, saying so on stderr; returns the `.wasm`.
 pub fn build_project(
     project: &cargo_roda::project::Project,
@@ -144,7 +174,7 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
 impl EndpointArgs {
     /// Resolves the endpoint with the Roda.toml found from the current
     /// directory, if any (see [`EndpointArgs::endpoint`]).
-    pub fn endpoint_here(&self) -> Result<cargo_roda::rpc::client::Endpoint, cargo_roda::error::Error> {
+    pub fn endpoint_here(&self) -> Result<roda_rpc::client::Endpoint, cargo_roda::error::Error> {
         let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
         self.endpoint(project.as_ref())
     }
@@ -155,39 +185,69 @@ impl EndpointArgs {
     pub fn endpoint(
         &self,
         project: Option<&cargo_roda::project::Project>,
-    ) -> Result<cargo_roda::rpc::client::Endpoint, cargo_roda::error::Error> {
+    ) -> Result<roda_rpc::client::Endpoint, cargo_roda::error::Error> {
         use cargo_roda::error::Error;
         use cargo_roda::exit::ExitCode;
-        let from_profile = |name: &str| project.and_then(|p| p.file.profiles.get(name)).map(|p| p.server.clone());
-        let url = match (&self.server, &self.profile) {
-            (Some(url), _) => url.clone(),
-            (None, Some(profile)) => from_profile(profile).ok_or_else(|| {
-                Error::other(
-                    ExitCode::Error,
-                    format!("no profile `{profile}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server"),
-                )
-            })?,
-            (None, None) => from_profile("local").unwrap_or_else(|| DEFAULT_SERVER.into()),
+        // The profile a Roda.toml named the server in, and that file.
+        let from_profile = |name: &str| {
+            project.and_then(|p| p.file.profiles.get(name).map(|profile| (profile.server.clone(), p, name.to_owned())))
+        };
+        let (url, named_in) = match (&self.server, &self.profile) {
+            (Some(url), _) => (url.clone(), None),
+            (None, Some(profile)) => {
+                let (url, project, name) = from_profile(profile).ok_or_else(|| {
+                    Error::other(
+                        ExitCode::Error,
+                        format!("no profile `{profile}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server"),
+                    )
+                })?;
+                (url, Some((project, name)))
+            }
+            (None, None) => match from_profile("local") {
+                Some((url, project, name)) => (url, Some((project, name))),
+                None => (DEFAULT_SERVER.into(), None),
+            },
         };
         let token = match &self.token_file {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .map_err(|e| {
-                        Error::other(ExitCode::Error, format!("cannot read the token file {}: {e}", path.display()))
-                    })?
-                    .trim()
-                    .to_owned(),
-            ),
-            None => std::env::var("RODA_TOKEN").ok().filter(|t| !t.is_empty()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::other(ExitCode::Error, format!("cannot read the token file {}: {e}", path.display()))
+                })?;
+                Some(token(&text, || format!("--token-file {}", path.display()))?)
+            }
+            None => match std::env::var("RODA_TOKEN") {
+                Ok(text) => Some(token(&text, || "RODA_TOKEN".into())?),
+                Err(_) => None,
+            },
         };
-        Ok(cargo_roda::rpc::client::Endpoint {
+        let endpoint = roda_rpc::client::Endpoint {
             url,
             ca_cert: self.ca_cert.clone(),
             token,
             timeout: std::time::Duration::from_secs(self.timeout),
             retries: self.retries,
-        })
+        };
+        if let (Some(_), Some((project, profile))) = (&endpoint.token, named_in) {
+            // The file may be in a parent directory the user did not think of.
+            eprintln!(
+                "note: sending the token to {}, the server of profile `{profile}` in {}",
+                endpoint.url,
+                project.root.join(cargo_roda::project::PROJECT_FILE).display()
+            );
+        }
+        if endpoint.token_in_clear_beyond_loopback() {
+            eprintln!(
+                "warning: the token goes in plain text to {}: anyone on the path can read it; use https://",
+                endpoint.url
+            );
+        }
+        Ok(endpoint)
     }
+}
+
+/// A token read from `origin`; refused when empty.
+pub fn token(text: &str, origin: impl FnOnce() -> String) -> Result<roda_rpc::token::Token, cargo_roda::error::Error> {
+    roda_rpc::token::Token::new(text).map_err(|source| cargo_roda::error::Error::Token { origin: origin(), source })
 }
 
 /// Runs an async block on a fresh runtime.
@@ -199,9 +259,4 @@ pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, ca
         )
     })?;
     Ok(runtime.block_on(future))
-}
-
-/// An RPC failure as a command error (exit code 6).
-pub fn rpc_error(error: cargo_roda::rpc::client::RpcError) -> cargo_roda::error::Error {
-    cargo_roda::error::Error::other(cargo_roda::exit::ExitCode::RpcFailed, error.to_string())
 }

@@ -32,9 +32,8 @@ pub struct Args {
     /// The fuzzing seed (default: random, and printed).
     #[arg(long, requires = "fuzz")]
     pub seed: Option<u64>,
-    /// Fuel per call.
-    #[arg(long, default_value_t = ledger_core::DEFAULT_FUEL_PER_CALL)]
-    pub fuel: u64,
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -177,7 +176,7 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         "the module fails validation; fix it before testing",
     )?;
     let files = scenario_files(&args, module.project.as_ref().map(|p| p.root.as_path()))?;
-    let runner = Runner::new(module.bytes, module.name).with_fuel_per_call(args.fuel);
+    let runner = Runner::new(module.bytes, module.name).with_limits(args.limits.limits());
     let reports: Vec<FileReport> = files.iter().map(|file| runner.run_file(file)).collect();
     let fuzzed = match args.fuzz {
         Some(cases) => fuzz_all(&runner, &files, FuzzOptions { cases, seed: args.seed.unwrap_or_else(clock_seed) })?,

@@ -2,10 +2,10 @@
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use cargo_roda::rpc::client::Client;
+use roda_rpc::client::Client;
 use serde::Serialize;
 
-use super::{EndpointArgs, block_on, rpc_error};
+use super::{EndpointArgs, block_on};
 
 /// Unregister a function; later calls to it fail with status 5.
 #[derive(Debug, clap::Args)]
@@ -38,8 +38,8 @@ impl Outcome for Unregistered {
 pub fn exec(args: Args) -> Result<Unregistered, Error> {
     let endpoint = args.endpoint.endpoint_here()?;
     let version = block_on(async {
-        let mut client = Client::connect(&endpoint).await.map_err(rpc_error)?;
-        client.unregister(&args.name).await.map_err(rpc_error)
+        let client = Client::connect(&endpoint).await?;
+        client.unregister(&args.name).await
     })??;
     Ok(Unregistered { name: args.name, version })
 }

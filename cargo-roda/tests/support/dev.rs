@@ -4,14 +4,17 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// A running dev server; stopped with SIGTERM when dropped.
+/// A running dev server; killed when dropped.
 pub struct DevServer {
     pub child: Child,
     pub url: String,
+    /// The lines it prints on stderr after its address.
+    stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl DevServer {
-    /// Starts `cargo roda dev --listen 127.0.0.1:0 EXTRA...` and waits for its address.
+    /// Starts `cargo roda dev --listen 127.0.0.1:0 EXTRA...` (EXTRA may name
+    /// another `--listen`) and waits for its address.
     pub fn start(extra: &[&str]) -> DevServer {
         DevServer::try_start(extra, &[]).unwrap_or_else(|stderr| panic!("dev server did not start:\n{stderr}"))
     }
@@ -19,11 +22,11 @@ impl DevServer {
     /// Like `start`, with environment variables; `Err(stderr)` if it exits instead.
     pub fn try_start(extra: &[&str], env: &[(&str, &str)]) -> Result<DevServer, String> {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-roda"));
-        command
-            .args(["roda", "dev", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        command.args(["roda", "dev"]);
+        if !extra.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        command.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
         for (k, v) in env {
             command.env(k, v);
         }
@@ -39,13 +42,36 @@ impl DevServer {
         };
         let url = url.to_owned();
         // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in stderr.lines() {});
-        Ok(DevServer { child, url })
+        let (lines, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        Ok(DevServer { child, url, stderr: received })
+    }
+
+    /// Blocks until the server prints a line containing `needle` on stderr;
+    /// returns it. Panics if the server exits first.
+    pub fn wait_for_stderr(&self, needle: &str) -> String {
+        loop {
+            match self.stderr.recv() {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("the server closed stderr before printing `{needle}`"),
+            }
+        }
     }
 
     /// SIGTERM, then wait: the server must stop by itself.
     pub fn stop(mut self) -> std::process::ExitStatus {
         self.terminate()
+    }
+
+    /// Like `stop`, also returning what it printed on stderr after its address.
+    pub fn stop_with_stderr(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let status = self.terminate();
+        (status, self.stderr.iter().collect())
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {

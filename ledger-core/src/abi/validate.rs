@@ -217,6 +217,12 @@ pub struct ValidationReport {
 }
 
 impl ValidationReport {
+    /// `true` when a roda-ledger server itself refuses the module at
+    /// registration (a violation of a [`Rule::server_enforced`] rule).
+    pub fn server_refuses(&self) -> bool {
+        self.violations.iter().any(|v| v.rule.server_enforced())
+    }
+
     /// `true` when no rule of severity [`Severity::Error`] is broken.
     pub fn is_valid(&self) -> bool {
         self.errors().next().is_none()
