@@ -51,6 +51,14 @@ pub enum BuildError {
         /// Its exit status.
         status: std::process::ExitStatus,
     },
+    /// The build finished but left no module that can be read.
+    #[error("the build produced no readable module: {source}")]
+    Unreadable {
+        /// Where the module should be.
+        path: PathBuf,
+        /// Why it cannot be read.
+        source: roda_test::fs::LoadError,
+    },
     /// Cargo built nothing that looks like the function.
     #[error(
         "cargo reported no .wasm for package `{package}`; is `crate-type = [\"cdylib\"]` set in Cargo.toml's [lib]?"

@@ -46,20 +46,65 @@ pub enum Error {
         /// What is wrong with it.
         source: roda_rpc::token::TokenError,
     },
-    /// Anything else, with its own exit code.
-    #[error("{message}")]
-    Other {
-        /// The exit code.
-        exit: ExitCode,
-        /// What went wrong and how to fix it.
-        message: String,
+    /// A token the command was told to read is not there (exit 1).
+    #[error("{origin}: not set; set it to the server's token, or leave the flag out")]
+    TokenMissing {
+        /// The variable named.
+        origin: String,
+    },
+    /// A module file that cannot be read (exit 1).
+    #[error(transparent)]
+    Module(#[from] roda_test::fs::LoadError),
+    /// A module that fails validation, refused before it is used (exit 3).
+    #[error("{report}\n{refusal}")]
+    InvalidModule {
+        /// The validation report, as text.
+        report: String,
+        /// What the command did not do, and why.
+        refusal: String,
+    },
+    /// A deploy request over the server's message limit (exit 3).
+    #[error(
+        "not deployed: the request would be {request_len} bytes, over the server's {limit} byte message limit; shrink the module (opt-level \"z\", lto, strip)"
+    )]
+    RequestTooLarge {
+        /// The encoded request's size.
+        request_len: usize,
+        /// The server's limit.
+        limit: usize,
+    },
+    /// The server registered a binary other than the one sent (exit 6).
+    #[error(
+        "the server reports CRC32C {server:08x} for `{name}` v{version}, but the local binary's is {local:08x}: the upload was altered"
+    )]
+    UploadAltered {
+        /// The function.
+        name: String,
+        /// The version the server registered.
+        version: u32,
+        /// The server's CRC32C.
+        server: u32,
+        /// The local binary's CRC32C.
+        local: u32,
+    },
+    /// Arguments that make no sense together (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A file or system resource the command needs (exit 1).
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        source: std::io::Error,
     },
 }
 
 impl Error {
-    /// A failure with its own exit code and message.
-    pub fn other(exit: ExitCode, message: impl Into<String>) -> Error {
-        Error::Other { exit, message: message.into() }
+    /// An I/O failure while doing `what`.
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::Io { what, source }
     }
 
     /// The exit code for this failure.
@@ -74,10 +119,14 @@ impl Error {
             | Error::Junit(_)
             | Error::Store(_)
             | Error::Dev(_)
-            | Error::Token { .. } => ExitCode::Error,
+            | Error::Token { .. }
+            | Error::TokenMissing { .. }
+            | Error::Module(_)
+            | Error::Io { .. } => ExitCode::Error,
+            Error::Usage(_) => ExitCode::Usage,
+            Error::InvalidModule { .. } | Error::RequestTooLarge { .. } => ExitCode::InvalidModule,
             Error::Build(_) => ExitCode::BuildFailed,
-            Error::Rpc(_) => ExitCode::RpcFailed,
-            Error::Other { exit, .. } => *exit,
+            Error::Rpc(_) | Error::UploadAltered { .. } => ExitCode::RpcFailed,
         }
     }
 
@@ -94,8 +143,12 @@ impl Error {
             Error::Rpc(_) => "rpc",
             Error::Store(_) => "store",
             Error::Dev(_) => "dev",
-            Error::Token { .. } => "token",
-            Error::Other { .. } => "error",
+            Error::Token { .. } | Error::TokenMissing { .. } => "token",
+            Error::Module(_) => "module",
+            Error::InvalidModule { .. } | Error::RequestTooLarge { .. } => "validation",
+            Error::UploadAltered { .. } => "rpc",
+            Error::Usage(_) => "usage",
+            Error::Io { .. } => "io",
         }
     }
 }

@@ -101,6 +101,9 @@ pub enum ProjectError {
         /// What is wrong, with line and column.
         message: String,
     },
+    /// `--profile NAME` with no such profile in `Roda.toml`.
+    #[error("no profile `{0}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server")]
+    NoProfile(String),
 }
 
 impl Project {
@@ -118,10 +121,25 @@ impl Project {
     }
 
     /// Loads a project file.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectError`] when the file cannot be read or is not a valid
+    /// `Roda.toml`.
     pub fn load(path: &Path) -> Result<Project, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Read { path: path.into(), source })?;
+        Project::parse(&text, path)
+    }
+
+    /// A project from the text of its `Roda.toml`, found at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectError::Parse`], with the line and column, for text that is
+    /// not a valid `Roda.toml`.
+    pub fn parse(text: &str, path: &Path) -> Result<Project, ProjectError> {
         let file: ProjectFile =
-            toml::from_str(&text).map_err(|e| ProjectError::Parse { path: path.into(), message: e.to_string() })?;
+            toml::from_str(text).map_err(|e| ProjectError::Parse { path: path.into(), message: e.to_string() })?;
         let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let name = file.function.name.clone();
         let mut project = Project { root, file };

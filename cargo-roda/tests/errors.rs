@@ -187,8 +187,37 @@ fn usage_errors_exit_2_and_speak_json_when_asked() {
     let json = run.json();
     assert_eq!(json["error"]["kind"], "usage");
     assert_eq!(json["exit_code"], 2);
-    let run = roda(dir.path(), &["build", "--release", "--debug"]);
+    let run = roda(dir.path(), &["new", "f", "--guest-path", "x", "--guest-version", "0.1.0"]);
     assert_eq!(run.code, 2, "contradictory flags are refused by clap: {run:?}");
+}
+
+/// Every failure has its domain's JSON kind and exit code, never a bare
+/// `error`.
+#[test]
+fn each_failure_has_its_kind_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat"]).code, 0);
+    let project = dir.path().join("f");
+    let bad = dir.path().join("bad.wat");
+    std::fs::write(&bad, r#"(module (import "env" "abort" (func)) (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#).unwrap();
+    let nowhere = "http://127.0.0.1:1";
+    let cases: &[(&[&str], &str, i32, &str)] = &[
+        (&["call", "f", "1", "2", "3", "4", "5", "6", "7", "8", "9", "--server", nowhere], "usage", 2, "at most 8"),
+        (&["deploy", "missing.wasm", "--name", "f", "--server", nowhere], "module", 1, "missing.wasm"),
+        (&["deploy", bad.to_str().unwrap(), "--name", "f", "--server", nowhere], "validation", 3, "not deployed"),
+        (&["list", "--profile", "nope"], "project", 1, "no profile `nope`"),
+        (&["list", "--token-file", "/nonexistent/token", "--server", nowhere], "io", 1, "cannot read the token file"),
+        (&["dev", "--token-env", "RODA_TEST_TOKEN_THAT_IS_NOT_SET"], "token", 1, "not set"),
+    ];
+    for (args, kind, code, says) in cases {
+        let mut args = args.to_vec();
+        args.extend(["--output", "json"]);
+        let run = roda(&project, &args);
+        assert_eq!(run.code, *code, "{args:?}: {run:?}");
+        let json = run.json();
+        assert_eq!(json["error"]["kind"], *kind, "{args:?}: {json:#}");
+        assert!(json["error"]["message"].as_str().unwrap().contains(says), "{args:?}: {json:#}");
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cargo_roda::builder::BuildProfile;
+use cargo_roda::builder::{BuildError, BuildProfile};
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
@@ -18,10 +18,8 @@ use super::ProjectArgs;
 pub struct Args {
     #[command(flatten)]
     pub project: ProjectArgs,
-    /// Build optimised (the default; what gets deployed).
-    #[arg(long, conflicts_with = "debug")]
-    pub release: bool,
-    /// Build without optimisations (Rust only).
+    /// Build without optimisations (Rust only); the default is the
+    /// optimised release build that gets deployed.
     #[arg(long)]
     pub debug: bool,
     /// Fail on validation warnings too.
@@ -67,7 +65,7 @@ pub fn exec(args: Args) -> Result<Built, Error> {
     let function = &project.file.function;
     let wasm = super::build_project(&project, profile)?;
     let report = validate::validate_file(&wasm, Some(&function.name))
-        .map_err(|e| Error::other(ExitCode::BuildFailed, format!("the build produced no readable module: {e}")))?;
+        .map_err(|source| BuildError::Unreadable { path: wasm.clone(), source })?;
     Ok(Built {
         name: function.name.clone(),
         language: function.language,

@@ -86,14 +86,12 @@ impl Outcome for Called {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Called, Error> {
-    if args.params.len() > 8 {
-        return Err(Error::other(
-            ExitCode::Usage,
-            format!(
-                "{} parameters given; a function takes at most 8 (a server would silently drop the rest)",
-                args.params.len()
-            ),
-        ));
+    if args.params.len() > ledger_core::abi::PARAM_COUNT {
+        return Err(Error::Usage(format!(
+            "{} parameters given; a function takes at most {} (a server would silently drop the rest)",
+            args.params.len(),
+            ledger_core::abi::PARAM_COUNT
+        )));
     }
     let endpoint = args.endpoint.endpoint_here()?;
     let wait = match args.wait {

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use cargo_roda::builder;
 use cargo_roda::error::Error;
-use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
 use roda_rpc::client::Client;
 use serde::Serialize;
@@ -78,13 +77,7 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
     // The server's limit is on the whole request, name included.
     let request_len = roda_rpc::client::register_request_len(&name, &binary, args.override_existing);
     if request_len > ledger_core::abi::MAX_BINARY_SIZE {
-        return Err(Error::other(
-            ExitCode::InvalidModule,
-            format!(
-                "not deployed: the request would be {request_len} bytes, over the server's {} byte message limit; shrink the module (opt-level \"z\", lto, strip)",
-                ledger_core::abi::MAX_BINARY_SIZE
-            ),
-        ));
+        return Err(Error::RequestTooLarge { request_len, limit: ledger_core::abi::MAX_BINARY_SIZE });
     }
     let endpoint = args.endpoint.endpoint(project.as_ref())?;
     let local_crc = ledger_core::crc32c(&binary);
@@ -105,12 +98,7 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
         Ok::<_, Error>((registered.version, registered.crc32c, warnings))
     })??;
     if crc != local_crc {
-        return Err(Error::other(
-            ExitCode::RpcFailed,
-            format!(
-                "the server reports CRC32C {crc:08x} for `{name}` v{version}, but the local binary's is {local_crc:08x}: the upload was altered"
-            ),
-        ));
+        return Err(Error::UploadAltered { name, version, server: crc, local: local_crc });
     }
     if let Some(project) = &project {
         history.entry(endpoint.url.clone()).or_default().insert(name.clone(), version);

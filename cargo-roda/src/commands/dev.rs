@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use cargo_roda::error::Error;
-use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
 use ledger_core::LedgerConfig;
 use roda_rpc::dev::{DevConfig, DevEvent, EventHook, ServerTls};
@@ -76,15 +75,12 @@ async fn shutdown_signal() {
 pub fn exec(args: Args) -> Result<Stopped, Error> {
     let token = match &args.token_env {
         Some(var) => {
-            let text = std::env::var(var)
-                .map_err(|_| Error::other(ExitCode::Error, format!("--token-env {var}: the variable is not set")))?;
+            let text = std::env::var(var).map_err(|_| Error::TokenMissing { origin: format!("--token-env {var}") })?;
             Some(token(&text, || format!("--token-env {var}"))?)
         }
         None => None,
     };
-    let read = |path: &PathBuf| {
-        std::fs::read(path).map_err(|e| Error::other(ExitCode::Error, format!("{}: {e}", path.display())))
-    };
+    let read = |path: &PathBuf| std::fs::read(path).map_err(Error::io(format!("cannot read {}", path.display())));
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(ServerTls { cert: read(cert)?, key: read(key)? }),
         _ => None,

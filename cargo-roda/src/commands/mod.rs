@@ -30,12 +30,9 @@ impl ProjectArgs {
     pub fn load(&self) -> Result<cargo_roda::project::Project, cargo_roda::error::Error> {
         let start = match &self.project {
             Some(dir) => dir.clone(),
-            None => std::env::current_dir().map_err(|e| {
-                cargo_roda::error::Error::other(
-                    cargo_roda::exit::ExitCode::Error,
-                    format!("cannot read the current directory: {e}"),
-                )
-            })?,
+            None => {
+                std::env::current_dir().map_err(cargo_roda::error::Error::io("cannot read the current directory"))?
+            }
         };
         let mut project = cargo_roda::project::Project::find(&start)?;
         if let Some(name) = &self.name {
@@ -109,7 +106,6 @@ pub fn checked_module(
     refusal: &str,
 ) -> Result<CheckedModule, cargo_roda::error::Error> {
     use cargo_roda::error::Error;
-    use cargo_roda::exit::ExitCode;
     let project = match (file, project_args.load()) {
         (None, Err(err)) => return Err(err),
         (_, project) => project.ok(),
@@ -124,10 +120,7 @@ pub fn checked_module(
                     name_from_file.then(|| path.file_stem().map(|s| s.to_string_lossy().into_owned())).flatten()
                 })
                 .ok_or_else(|| {
-                    Error::other(
-                        ExitCode::Usage,
-                        "name the function with --name (or run inside a project with a Roda.toml)",
-                    )
+                    Error::Usage("name the function with --name (or run inside a project with a Roda.toml)".into())
                 })?;
             (path.to_path_buf(), name)
         }
@@ -136,10 +129,9 @@ pub fn checked_module(
         }
         (None, None) => unreachable!("a missing project returned above"),
     };
-    let (report, bytes) = cargo_roda::validate::check_module(&path, Some(&name))
-        .map_err(|e| Error::other(ExitCode::Error, e.to_string()))?;
+    let (report, bytes) = cargo_roda::validate::check_module(&path, Some(&name))?;
     if !report.valid {
-        return Err(Error::other(ExitCode::InvalidModule, format!("{}\n{refusal}", report.human().trim_end())));
+        return Err(Error::InvalidModule { report: report.human().trim_end().to_owned(), refusal: refusal.to_owned() });
     }
     Ok(CheckedModule { project, name, bytes })
 }
@@ -187,7 +179,6 @@ impl EndpointArgs {
         project: Option<&cargo_roda::project::Project>,
     ) -> Result<roda_rpc::client::Endpoint, cargo_roda::error::Error> {
         use cargo_roda::error::Error;
-        use cargo_roda::exit::ExitCode;
         // The profile a Roda.toml named the server in, and that file.
         let from_profile = |name: &str| {
             project.and_then(|p| p.file.profiles.get(name).map(|profile| (profile.server.clone(), p, name.to_owned())))
@@ -195,12 +186,8 @@ impl EndpointArgs {
         let (url, named_in) = match (&self.server, &self.profile) {
             (Some(url), _) => (url.clone(), None),
             (None, Some(profile)) => {
-                let (url, project, name) = from_profile(profile).ok_or_else(|| {
-                    Error::other(
-                        ExitCode::Error,
-                        format!("no profile `{profile}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server"),
-                    )
-                })?;
+                let (url, project, name) = from_profile(profile)
+                    .ok_or_else(|| cargo_roda::project::ProjectError::NoProfile(profile.clone()))?;
                 (url, Some((project, name)))
             }
             (None, None) => match from_profile("local") {
@@ -210,9 +197,8 @@ impl EndpointArgs {
         };
         let token = match &self.token_file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    Error::other(ExitCode::Error, format!("cannot read the token file {}: {e}", path.display()))
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(Error::io(format!("cannot read the token file {}", path.display())))?;
                 Some(token(&text, || format!("--token-file {}", path.display()))?)
             }
             None => match std::env::var("RODA_TOKEN") {
@@ -252,11 +238,9 @@ pub fn token(text: &str, origin: impl FnOnce() -> String) -> Result<roda_rpc::to
 
 /// Runs an async block on a fresh runtime.
 pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, cargo_roda::error::Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
-        cargo_roda::error::Error::other(
-            cargo_roda::exit::ExitCode::Error,
-            format!("cannot start the async runtime: {e}"),
-        )
-    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(cargo_roda::error::Error::io("cannot start the async runtime"))?;
     Ok(runtime.block_on(future))
 }
