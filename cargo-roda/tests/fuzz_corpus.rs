@@ -31,6 +31,21 @@ fn validate_corpus() {
 }
 
 #[test]
+fn scenario_corpus() {
+    assert!(replay("scenario", properties::scenario_parser_is_total) > 0, "the corpus is kept in the repository");
+}
+
+#[test]
+fn store_log_corpus() {
+    assert!(replay("store_log", properties::store_opens_any_log) > 0, "the corpus is kept in the repository");
+}
+
+#[test]
+fn roda_toml_corpus() {
+    assert!(replay("roda_toml", properties::roda_toml_is_total) > 0, "the corpus is kept in the repository");
+}
+
+#[test]
 fn validate_then_run_corpus() {
     assert!(
         replay("validate_then_run", properties::valid_modules_register_and_instantiate) > 0,
