@@ -1,6 +1,6 @@
 //! The properties the fuzz targets check, one function per target, so the
 //! targets (nightly, libFuzzer) and the corpus replay in the main test suite
-//! (stable, `ledger-core/tests/fuzz_corpus.rs`) run the same code.
+//! (stable, `cargo-roda/tests/fuzz_corpus.rs`) run the same code.
 
 use arbitrary::{Arbitrary, Unstructured};
 use ledger_core::abi::{Rule, Severity, validate};
@@ -64,5 +64,34 @@ pub fn valid_modules_register_and_instantiate(data: &[u8]) {
     if let Some(CallOutcome::InstantiationFailed(why)) = tx.call.as_ref().map(|call| &call.outcome) {
         let explained = report.violations.iter().any(|v| v.rule == Rule::MemoryBudget);
         assert!(explained, "valid for abi::validate, not instantiable: {why}\n{:#?}", report.violations);
+    }
+}
+
+/// The scenario parser on arbitrary text: never panics; every error names
+/// where it is.
+pub fn scenario_parser_is_total(bytes: &[u8]) {
+    let Ok(text) = std::str::from_utf8(bytes) else { return };
+    if let Err(error) = roda_test::ScenarioFile::from_str(text, "fuzz.toml") {
+        assert!(!error.to_string().is_empty());
+    }
+}
+
+/// The dev server's data directory with arbitrary bytes as its log: opening
+/// it never panics; it either replays, drops a torn tail, or says why not.
+pub fn store_opens_any_log(bytes: &[u8]) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join(roda_rpc::store::LOG_FILE), bytes).expect("write the log");
+    let config = LedgerConfig { max_accounts: 1_000, ..LedgerConfig::default() };
+    if let Err(error) = roda_rpc::store::Store::open(dir.path(), config) {
+        assert!(!error.to_string().is_empty());
+    }
+}
+
+/// `Roda.toml` on arbitrary text: never panics; a project that loads has a
+/// function name the ledger accepts.
+pub fn roda_toml_is_total(bytes: &[u8]) {
+    let Ok(text) = std::str::from_utf8(bytes) else { return };
+    if let Ok(project) = cargo_roda::project::Project::parse(text, std::path::Path::new("Roda.toml")) {
+        assert!(ledger_core::abi::validate_function_name(&project.file.function.name).is_ok());
     }
 }
