@@ -33,19 +33,7 @@ pub const SERVER_FEATURES: WasmFeatures = WasmFeatures::MUTABLE_GLOBAL
 /// shared memory and atomics are reported by name ([`Rule::SharedMemory`],
 /// [`Rule::Atomics`]). Any other feature is reported by name too
 /// ([`Rule::UnsupportedFeature`]).
-pub const FEATURES: WasmFeatures = WasmFeatures::MUTABLE_GLOBAL
-    .union(WasmFeatures::SATURATING_FLOAT_TO_INT)
-    .union(WasmFeatures::SIGN_EXTENSION)
-    .union(WasmFeatures::REFERENCE_TYPES)
-    .union(WasmFeatures::MULTI_VALUE)
-    .union(WasmFeatures::BULK_MEMORY)
-    .union(WasmFeatures::SIMD)
-    .union(WasmFeatures::RELAXED_SIMD)
-    .union(WasmFeatures::THREADS)
-    .union(WasmFeatures::TAIL_CALL)
-    .union(WasmFeatures::MULTI_MEMORY)
-    .union(WasmFeatures::EXTENDED_CONST)
-    .union(WasmFeatures::FLOATS);
+pub const FEATURES: WasmFeatures = SERVER_FEATURES.union(WasmFeatures::THREADS);
 
 /// How serious a violation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
