@@ -25,10 +25,24 @@ pub struct LedgerConfig {
     /// when the outcomes differ (see [`CallReport::carried_state`]). Costs one
     /// instantiation per call.
     pub check_carried_state: bool,
-    /// Keep every transaction's record and entries for
-    /// [`Ledger::transaction`]. Off for long fuzzing and benchmark runs.
+    /// Keep transactions' records and entries for [`Ledger::transaction`].
+    /// Off for long fuzzing and benchmark runs.
     pub keep_history: bool,
+    /// How many of the latest transactions the history keeps; older ones
+    /// are dropped (a server keeps them only until its snapshot moves on).
+    pub max_history: usize,
+    /// How many transactions after it a `user_ref` is remembered for: a
+    /// repeat within the window is DUPLICATE, a later one is new. Upstream
+    /// remembers the `user_ref`s of one to two WAL segments; the window
+    /// bounds the memory the dedup set takes.
+    pub dedup_window: u64,
 }
+
+/// Default [`LedgerConfig::max_history`]: the last million transactions.
+pub const DEFAULT_MAX_HISTORY: usize = 1_000_000;
+
+/// Default [`LedgerConfig::dedup_window`]: a million transactions.
+pub const DEFAULT_DEDUP_WINDOW: u64 = 1_000_000;
 
 impl Default for LedgerConfig {
     fn default() -> Self {
@@ -37,6 +51,8 @@ impl Default for LedgerConfig {
             limits: Limits::default(),
             check_carried_state: false,
             keep_history: true,
+            max_history: DEFAULT_MAX_HISTORY,
+            dedup_window: DEFAULT_DEDUP_WINDOW,
         }
     }
 }
@@ -308,8 +324,9 @@ pub struct Ledger {
     registry: Registry<LoadedFunction>,
     accounts: Accounts,
     next_tx_id: u64,
-    dedup: HashMap<u64, u64>,
-    history: Vec<Transaction>,
+    dedup: DedupWindow,
+    /// The latest transactions, oldest first.
+    history: std::collections::VecDeque<Transaction>,
     /// Counts calls, to find the least recently used instance.
     clock: u64,
 }
@@ -332,8 +349,8 @@ impl Ledger {
             runtime: std::sync::Arc::new(runtime),
             registry: Registry::default(),
             next_tx_id: 1,
-            dedup: HashMap::new(),
-            history: Vec::new(),
+            dedup: DedupWindow::default(),
+            history: std::collections::VecDeque::new(),
             clock: 0,
         })
     }
@@ -503,9 +520,11 @@ impl Ledger {
         self.next_tx_id
     }
 
-    /// A processed transaction (needs [`LedgerConfig::keep_history`]).
+    /// A processed transaction, if the history keeps it (see
+    /// [`LedgerConfig::keep_history`] and [`LedgerConfig::max_history`]).
     pub fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
-        self.history.get(usize::try_from(tx_id.checked_sub(1)?).ok()?)
+        let oldest = self.history.front()?.tx_id;
+        self.history.get(usize::try_from(tx_id.checked_sub(oldest)?).ok()?)
     }
 
     /// Processes one operation as a server's transactor does.
@@ -515,7 +534,7 @@ impl Ledger {
         self.accounts.begin();
         let user_ref = operation.user_ref();
         if user_ref != 0
-            && let Some(&original) = self.dedup.get(&user_ref)
+            && let Some(original) = self.dedup.original(user_ref, tx_id, self.config.dedup_window)
         {
             return self.record(Transaction {
                 tx_id,
@@ -568,7 +587,7 @@ impl Ledger {
             *balance = self.accounts.get_balance(*account_id);
         }
         if user_ref != 0 {
-            self.dedup.insert(user_ref, tx_id);
+            self.dedup.insert(user_ref, tx_id, self.config.dedup_window);
         }
         let entries = self.accounts.entries().to_vec();
         self.record(Transaction { tx_id, user_ref, status, tag, duplicate_of: None, entries, rolled_back, call })
@@ -592,7 +611,7 @@ impl Ledger {
             self.accounts.set_balance(account_id, balance);
         }
         if record.user_ref != 0 && record.duplicate_of.is_none() {
-            self.dedup.insert(record.user_ref, record.tx_id);
+            self.dedup.insert(record.user_ref, record.tx_id, self.config.dedup_window);
         }
         self.record(Transaction { call: None, ..record.clone() });
         Ok(())
@@ -672,10 +691,51 @@ impl Ledger {
     /// Keeps the transaction in the history (with
     /// [`LedgerConfig::keep_history`]) and hands it back.
     fn record(&mut self, transaction: Transaction) -> Transaction {
-        if self.config.keep_history {
-            self.history.push(transaction.clone());
+        if self.config.keep_history && self.config.max_history > 0 {
+            if self.history.len() == self.config.max_history {
+                self.history.pop_front();
+            }
+            self.history.push_back(transaction.clone());
         }
         transaction
+    }
+}
+
+/// The `user_ref`s of recent transactions, each with the transaction that
+/// used it first, forgotten once they fall out of the window.
+#[derive(Debug, Default)]
+struct DedupWindow {
+    by_ref: HashMap<u64, u64>,
+    /// `(tx_id, user_ref)` in transaction order, to forget the oldest.
+    order: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl DedupWindow {
+    /// The transaction that used `user_ref` within `window` transactions
+    /// before `tx_id`.
+    fn original(&mut self, user_ref: u64, tx_id: u64, window: u64) -> Option<u64> {
+        self.forget_before(tx_id, window);
+        self.by_ref.get(&user_ref).copied()
+    }
+
+    /// Remembers that `tx_id` used `user_ref`.
+    fn insert(&mut self, user_ref: u64, tx_id: u64, window: u64) {
+        self.forget_before(tx_id, window);
+        self.by_ref.insert(user_ref, tx_id);
+        self.order.push_back((tx_id, user_ref));
+    }
+
+    /// Forgets every `user_ref` that is out of the window at `tx_id`.
+    fn forget_before(&mut self, tx_id: u64, window: u64) {
+        while let Some(&(oldest, old_ref)) = self.order.front() {
+            if oldest.saturating_add(window) >= tx_id {
+                break;
+            }
+            self.order.pop_front();
+            if self.by_ref.get(&old_ref) == Some(&oldest) {
+                self.by_ref.remove(&old_ref);
+            }
+        }
     }
 }
 

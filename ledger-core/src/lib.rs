@@ -35,8 +35,8 @@ mod runtime;
 
 pub use crc::crc32c;
 pub use ledger::{
-    CallReport, CarriedState, CompiledFunction, Compiler, IfRegistered, Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT,
-    Operation, PreparedFunction, RestoreError, SetupError, Transaction, tags,
+    CallReport, CarriedState, CompiledFunction, Compiler, DEFAULT_DEDUP_WINDOW, DEFAULT_MAX_HISTORY, IfRegistered,
+    Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT, Operation, PreparedFunction, RestoreError, SetupError, Transaction, tags,
 };
 pub use ledger_abi::{
     DEFAULT_MAX_ACCOUNTS, Entry, EntryKind, MAX_ENTRIES_PER_TX, SYSTEM_ACCOUNT, Status, StatusInfo, StatusName,

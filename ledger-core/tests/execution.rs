@@ -613,3 +613,23 @@ fn a_function_compiled_on_another_thread_installs_and_runs() {
     assert_eq!(call(&mut ledger, "mv", &[]).status, Status::NONE);
     assert!(ledger.compiler().compile(b"junk").is_err(), "a server's binary checks");
 }
+
+/// A `user_ref` is a duplicate within the window after its first use, new
+/// after it; the history keeps the latest `max_history` transactions.
+#[test]
+fn the_dedup_window_and_the_history_are_bounded() {
+    let config = LedgerConfig { dedup_window: 3, max_history: 2, ..LedgerConfig::default() };
+    let mut ledger = Ledger::new(config).unwrap();
+    let deposit = |user_ref| Operation::Deposit { account: 1, amount: 1, user_ref };
+    assert_eq!(ledger.submit(&deposit(7)).status, Status::NONE); // tx 1
+    assert_eq!(ledger.submit(&deposit(0)).status, Status::NONE); // tx 2
+    let repeat = ledger.submit(&deposit(7)); // tx 3, within 3 of tx 1
+    assert_eq!((repeat.status, repeat.duplicate_of), (Status::DUPLICATE, Some(1)));
+    assert_eq!(ledger.submit(&deposit(0)).status, Status::NONE); // tx 4
+    assert_eq!(ledger.submit(&deposit(7)).status, Status::NONE, "tx 5 is past the window of tx 1");
+    assert_eq!(ledger.balance(1), 4);
+    assert!(ledger.transaction(3).is_none(), "dropped from the history");
+    assert_eq!(ledger.transaction(4).map(|tx| tx.tx_id), Some(4));
+    assert_eq!(ledger.transaction(5).map(|tx| tx.tx_id), Some(5));
+    assert!(ledger.transaction(6).is_none());
+}

@@ -25,6 +25,15 @@ pub struct Args {
     /// Account ids are 0..N.
     #[arg(long, default_value_t = ledger_core::DEFAULT_MAX_ACCOUNTS)]
     pub max_accounts: u64,
+    /// How many of the latest transactions GetTransaction can still show;
+    /// older ones are "transaction not found".
+    #[arg(long, value_name = "N", default_value_t = ledger_core::DEFAULT_MAX_HISTORY)]
+    pub history: usize,
+    /// How many transactions after it a user_ref is remembered for: a repeat
+    /// within the window is DUPLICATE, a later one is new (upstream keeps the
+    /// user_refs of one to two WAL segments).
+    #[arg(long, value_name = "N", default_value_t = ledger_core::DEFAULT_DEDUP_WINDOW)]
+    pub dedup_window: u64,
     #[command(flatten)]
     pub limits: super::LimitArgs,
     /// Serve TLS with this certificate (PEM); needs --tls-key.
@@ -90,6 +99,8 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
         ledger: LedgerConfig {
             max_accounts: args.max_accounts,
             limits: args.limits.limits(),
+            max_history: args.history,
+            dedup_window: args.dedup_window,
             ..LedgerConfig::default()
         },
         data_dir: args.data_dir,
