@@ -139,3 +139,53 @@ fn a_dropped_tail_is_a_warning_on_stderr() {
         .block_on(async { Client::connect(&endpoint(&server.url)).await.unwrap().balances(&[1]).await.unwrap() });
     assert_eq!(balance, vec![5]);
 }
+
+/// No room for the log (here a file size limit on the real process, which
+/// fails writes as a full disk does): the write is refused, not
+/// acknowledged; later writes are refused until a restart; the log stays
+/// readable and every acknowledged write is there after it.
+#[test]
+fn no_room_for_the_log_refuses_the_write_and_keeps_the_log_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // bash: `ulimit -f` in 1 KiB blocks; SIGXFSZ ignored, so writes past the
+    // limit fail with EFBIG instead of killing the process.
+    let mut limited = std::process::Command::new("bash");
+    limited
+        .args(["-c", r#"ulimit -f 4; trap '' XFSZ; exec "$0" roda dev --listen 127.0.0.1:0 --data-dir "$1""#])
+        .arg(env!("CARGO_BIN_EXE_cargo-roda"))
+        .arg(&data);
+    let server = DevServer::spawn(limited).unwrap_or_else(|stderr| panic!("dev did not start: {stderr}"));
+    let (acknowledged, refused) = runtime().block_on(async {
+        let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        let mut acknowledged = 0;
+        for user_ref in 1..=200 {
+            let deposit = Operation::Deposit { account: 7, amount: 1, user_ref };
+            match client.submit(&deposit, WaitLevel::Committed).await {
+                Ok(result) => {
+                    assert_eq!(result.status, Status::NONE);
+                    acknowledged += 1;
+                }
+                Err(refused) => {
+                    let again = client
+                        .submit(&Operation::Deposit { account: 7, amount: 1, user_ref: 999 }, WaitLevel::Committed)
+                        .await;
+                    assert!(again.is_err(), "writes stay refused until a restart");
+                    return (acknowledged, refused.to_string());
+                }
+            }
+        }
+        panic!("4 KiB of log took 200 deposits");
+    });
+    assert!(refused.contains("no room to write"), "{refused}");
+    assert!(acknowledged > 0, "some deposits fit");
+    drop(server);
+
+    let server = start(&data);
+    let balance = runtime().block_on(async {
+        let client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        client.balances(&[7]).await.unwrap()[0]
+    });
+    assert_eq!(balance, acknowledged, "exactly the acknowledged deposits, nothing of the refused one");
+    assert_eq!(server.stop().code(), Some(0));
+}

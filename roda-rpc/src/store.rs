@@ -18,7 +18,7 @@
 //! seed's file names.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation, Transaction};
@@ -115,9 +115,9 @@ pub enum StoreError {
         /// The configured number of accounts.
         max_accounts: u64,
     },
-    /// The disk is full: the record was not written, and the log is as it
-    /// was before it.
-    #[error("{}: the disk is full; the last request was not recorded (nor acknowledged). Free space, then restart the server", .path.display())]
+    /// No room for the log (a full disk, a quota or a file size limit): the
+    /// record was not written, and the log is as it was before it.
+    #[error("{}: no room to write (the disk is full, or a quota or file size limit is reached); the last request was not recorded (nor acknowledged). Free space, then restart the server", .path.display())]
     DiskFull {
         /// The log.
         path: PathBuf,
@@ -310,7 +310,9 @@ impl Store {
                 // which the next start drops anyway.
                 let _ = self.log.set_len(self.len).and_then(|()| self.log.sync_data());
                 match source.kind() {
-                    std::io::ErrorKind::StorageFull => Err(StoreError::DiskFull { path }),
+                    ErrorKind::StorageFull | ErrorKind::FileTooLarge | ErrorKind::QuotaExceeded => {
+                        Err(StoreError::DiskFull { path })
+                    }
                     _ => Err(StoreError::Io { path, source }),
                 }
             }

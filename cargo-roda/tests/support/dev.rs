@@ -26,10 +26,17 @@ impl DevServer {
         if !extra.contains(&"--listen") {
             command.args(["--listen", "127.0.0.1:0"]);
         }
-        command.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
+        command.args(extra);
         for (k, v) in env {
             command.env(k, v);
         }
+        DevServer::spawn(command)
+    }
+
+    /// Runs `command`, which must start `cargo roda dev`, and waits for the
+    /// address it prints; `Err(stderr)` if it exits instead.
+    pub fn spawn(mut command: Command) -> Result<DevServer, String> {
+        command.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("spawn cargo-roda dev");
         let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
         let mut line = String::new();
