@@ -15,7 +15,9 @@
 //! Function names differ in case (`fee`, `Fee`) but a file system may not,
 //! so each upper-case letter is written as `^` and the lower-case letter
 //! (`Fee` -> `functions/^fee_v1.wasm`): all-lower-case names keep the
-//! seed's file names.
+//! seed's file names. A directory written before this rule (`Fee_v1.wasm`)
+//! is renamed to it at start, once its CRC matches the log, and the
+//! rename reported in [`Recovery::renamed`].
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom, Write};
@@ -144,6 +146,9 @@ pub struct Recovery {
     pub records: u64,
     /// A damaged tail that was cut off.
     pub dropped_tail: Option<DroppedTail>,
+    /// Binaries found under their older, case-sensitive file name and
+    /// renamed to [`function_path`]'s: `(from, to)`.
+    pub renamed: Vec<(PathBuf, PathBuf)>,
 }
 
 /// The unfinished write at the end of the log that recovery cut off.
@@ -237,7 +242,7 @@ impl Store {
                         offset: at,
                         why: e.to_string(),
                     })?;
-                    replay(dir, &mut ledger, record)?;
+                    replay(dir, &mut ledger, record, &mut recovery)?;
                     recovery.records += 1;
                     at += (HEADER + payload.len()) as u64;
                 }
@@ -388,14 +393,48 @@ fn intact_frame_at(bytes: &[u8]) -> bool {
         && bytes.get(HEADER..HEADER + len).is_some_and(|payload| crc32c::crc32c(payload) == le_u32(&header[8..]))
 }
 
-fn replay(dir: &Path, ledger: &mut Ledger, record: Record) -> Result<(), StoreError> {
+/// A binary written under the older file name (`functions/{name}_v{N}.wasm`
+/// whatever its case), moved to [`function_path`]'s name when its CRC is
+/// the log's. `None` when there is no such file or it is another binary
+/// (on a file system that folds case, `fee` and `Fee` shared one file).
+fn rename_legacy(
+    dir: &Path,
+    name: &str,
+    version: u32,
+    crc32c: u32,
+    path: &Path,
+    recovery: &mut Recovery,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let legacy = dir.join("functions").join(format!("{name}_v{version}.wasm"));
+    if legacy == path {
+        return Ok(None);
+    }
+    let bytes = match std::fs::read(&legacy) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::Io { path: legacy, source: e }),
+    };
+    if crc32c::crc32c(&bytes) != crc32c {
+        return Ok(None);
+    }
+    std::fs::rename(&legacy, path).map_err(io(path))?;
+    let functions = dir.join("functions");
+    File::open(&functions).and_then(|d| d.sync_all()).map_err(io(&functions))?;
+    recovery.renamed.push((legacy, path.to_path_buf()));
+    Ok(Some(bytes))
+}
+
+fn replay(dir: &Path, ledger: &mut Ledger, record: Record, recovery: &mut Recovery) -> Result<(), StoreError> {
     match record {
         Record::Register { name, version, crc32c } => {
             let path = function_path(dir, &name, version);
             let bytes = match std::fs::read(&path) {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::MissingBinary { name, version, path });
+                    let Some(bytes) = rename_legacy(dir, &name, version, crc32c, &path, recovery)? else {
+                        return Err(StoreError::MissingBinary { name, version, path });
+                    };
+                    bytes
                 }
                 Err(e) => return Err(StoreError::Io { path, source: e }),
             };

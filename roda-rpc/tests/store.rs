@@ -235,6 +235,32 @@ fn names_that_differ_only_in_case_get_files_that_differ_whatever_the_file_system
     assert_eq!(crcs, vec![("FEE".into(), upper_crc), ("Fee".into(), upper_crc), ("fee".into(), lower_crc)]);
 }
 
+/// A directory written before case-proof names holds `Fee_v1.wasm`: the
+/// start renames it (its CRC is the log's) and says so.
+#[test]
+fn a_binary_under_its_older_case_sensitive_name_is_renamed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data);
+    runtime().block_on(async {
+        Client::connect(&endpoint(&server.url())).await.unwrap().register("Fee", &fee_transfer(), false).await.unwrap();
+    });
+    server.shutdown().unwrap();
+    let (legacy, current) = (data.join("functions/Fee_v1.wasm"), data.join("functions/^fee_v1.wasm"));
+    std::fs::rename(&current, &legacy).unwrap();
+
+    let server = start(&data);
+    assert_eq!(server.recovery().renamed, vec![(legacy.clone(), current.clone())]);
+    assert_eq!(std::fs::read(&current).unwrap(), fee_transfer());
+    assert!(!legacy.exists());
+    server.shutdown().unwrap();
+
+    std::fs::rename(&current, &legacy).unwrap();
+    std::fs::write(&legacy, b"another binary").unwrap();
+    let why = refusal(&data);
+    assert!(why.contains("^fee_v1.wasm is missing"), "another binary under the old name is not taken: {why}");
+}
+
 /// A power loss can leave zeros (or any garbage) after the last record: a
 /// write that never finished. It is dropped, and the drop reported.
 #[test]

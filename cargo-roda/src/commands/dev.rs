@@ -120,6 +120,13 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
     if let Some(tail) = server.recovery().dropped_tail {
         eprintln!("warning: {tail}");
     }
+    for (from, to) in &server.recovery().renamed {
+        eprintln!(
+            "cargo roda dev: renamed {} to {} (names that differ only in case get files that differ)",
+            from.display(),
+            to.display()
+        );
+    }
     block_on(shutdown_signal())?;
     server.shutdown()?;
     eprintln!("cargo roda dev: stopped");
