@@ -168,6 +168,10 @@ pub struct CallReport {
     /// With [`LedgerConfig::check_carried_state`], set when a fresh instance
     /// gave another result: this call's outcome depended on an earlier call.
     pub carried_state: Option<CarriedState>,
+    /// Credits and debits made by the module's `start` function when this
+    /// call instantiated it. A server applies them to its live ledger,
+    /// outside any transaction and its rollback; here they are dropped.
+    pub start_moves: usize,
 }
 
 /// A call whose outcome depended on state left by earlier calls.
@@ -491,6 +495,12 @@ impl Ledger {
         self.registry.was_unregistered(name)
     }
 
+    /// Every balance, as the ledger's arithmetic holds them: to copy the
+    /// state (a server's snapshot stage keeps such a copy).
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
     /// An account's balance; 0 for accounts never touched or out of range.
     pub fn balance(&self, account_id: u64) -> i64 {
         self.accounts.get_balance(account_id)
@@ -634,6 +644,7 @@ impl Ledger {
                 fuel_used: 0,
                 wrapped_amount: false,
                 carried_state: None,
+                start_moves: 0,
             };
         };
         let function = &mut live.payload;
@@ -645,7 +656,7 @@ impl Ledger {
             self.accounts.restore_journal();
             (fresh, entries)
         });
-        let RawCall { outcome, fuel_used } = function.call(&self.runtime, &mut self.accounts, params);
+        let RawCall { outcome, fuel_used, start_moves } = function.call(&self.runtime, &mut self.accounts, params);
         let carried_state = fresh.and_then(|(fresh, fresh_entries)| {
             (fresh.outcome != outcome || fresh_entries != self.accounts.entries())
                 .then_some(CarriedState { fresh_outcome: fresh.outcome, fresh_entries })
@@ -661,6 +672,7 @@ impl Ledger {
             fuel_used,
             wrapped_amount: self.accounts.wrapped_amount(),
             carried_state,
+            start_moves,
         }
     }
 

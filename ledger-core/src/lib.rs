@@ -39,7 +39,8 @@ pub use ledger::{
     Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT, Operation, PreparedFunction, RestoreError, SetupError, Transaction, tags,
 };
 pub use ledger_abi::{
-    DEFAULT_MAX_ACCOUNTS, Entry, EntryKind, MAX_ENTRIES_PER_TX, SYSTEM_ACCOUNT, Status, StatusInfo, StatusName,
+    Accounts, DEFAULT_MAX_ACCOUNTS, Entry, EntryKind, MAX_ENTRIES_PER_TX, SYSTEM_ACCOUNT, Status, StatusInfo,
+    StatusName,
 };
 pub use registry::{BinaryError, ErrorCode, FunctionInfo, Registered, RegistryError};
 pub use runtime::{

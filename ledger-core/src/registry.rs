@@ -37,6 +37,18 @@ pub enum RegistryError {
     /// No function is registered under the name.
     #[error("function `{0}` is not registered")]
     NotFound(String),
+    /// The binary's CRC32C is 0, the value a server's log uses for an
+    /// unregister.
+    #[error(
+        "the binary's CRC32C is 0, which a server's log records as an unregister of `{0}`: change any byte (add a custom section, for one) and register again"
+    )]
+    ZeroCrc(String),
+    /// The name has had every version a server can number (its versions
+    /// are `u16`).
+    #[error(
+        "function version overflow (u16 exhausted): `{0}` has had 65535 versions, the most a server numbers; register the function under another name"
+    )]
+    VersionOverflow(String),
 }
 
 /// The gRPC status code a server answers a registry error with.
@@ -48,15 +60,20 @@ pub enum ErrorCode {
     NotFound,
     /// `ALREADY_EXISTS` (6).
     AlreadyExists,
+    /// `INTERNAL` (13).
+    Internal,
 }
 
 impl RegistryError {
     /// The gRPC status code a server uses for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            RegistryError::InvalidName(_) | RegistryError::InvalidBinary(_) => ErrorCode::InvalidArgument,
+            RegistryError::InvalidName(_) | RegistryError::InvalidBinary(_) | RegistryError::ZeroCrc(_) => {
+                ErrorCode::InvalidArgument
+            }
             RegistryError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             RegistryError::NotFound(_) => ErrorCode::NotFound,
+            RegistryError::VersionOverflow(_) => ErrorCode::Internal,
         }
     }
 }
@@ -162,11 +179,14 @@ impl<T> Registry<T> {
     ) -> Result<Prepared<T>, RegistryError> {
         validate_function_name(name)?;
         let payload = load()?;
+        if crc32c == 0 {
+            return Err(RegistryError::ZeroCrc(name.to_owned()));
+        }
         let record = self.records.get(name);
         if record.is_some_and(|r| r.live.is_some()) && !override_existing {
             return Err(RegistryError::AlreadyExists(name.to_owned()));
         }
-        let version = record.map_or(0, |r| r.last_version) + 1;
+        let version = next_version(name, record)?;
         Ok(Prepared { name: name.to_owned(), live: Live { version, crc32c, payload } })
     }
 
@@ -185,9 +205,11 @@ impl<T> Registry<T> {
     }
 
     /// The version an unregister of `name` would get, changing nothing.
+    /// The name is checked first, as a server does.
     pub fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
+        validate_function_name(name)?;
         match self.records.get(name) {
-            Some(record) if record.live.is_some() => Ok(record.last_version + 1),
+            Some(record) if record.live.is_some() => next_version(name, Some(record)),
             _ => Err(RegistryError::NotFound(name.to_owned())),
         }
     }
@@ -232,6 +254,15 @@ impl<T> Registry<T> {
     }
 }
 
+/// The version after `record`'s last; a server numbers versions in a `u16`.
+fn next_version<T>(name: &str, record: Option<&Record<T>>) -> Result<u32, RegistryError> {
+    let version = record.map_or(0, |r| r.last_version) + 1;
+    match version > u32::from(u16::MAX) {
+        true => Err(RegistryError::VersionOverflow(name.to_owned())),
+        false => Ok(version),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +276,40 @@ mod tests {
         assert_eq!(registry.register("fee", 0xabc, true, || Ok(())).unwrap().version, 2);
         assert_eq!(registry.unregister("fee").unwrap(), 3);
         assert_eq!(registry.register("fee", 0xdef, false, || Ok(())).unwrap().version, 4);
+    }
+
+    #[test]
+    fn version_65535_is_the_last_for_register_and_unregister() {
+        let mut registry: Registry<()> = Registry::default();
+        registry.register("fee", 0xabc, false, || Ok(())).unwrap();
+        registry.records.get_mut("fee").unwrap().last_version = 65534;
+        assert_eq!(registry.register("fee", 0xabc, true, || Ok(())).unwrap().version, 65535);
+        let overflow = registry.register("fee", 0xabc, true, || Ok(())).unwrap_err();
+        assert!(matches!(overflow, RegistryError::VersionOverflow(_)));
+        assert_eq!(overflow.code(), ErrorCode::Internal);
+        assert!(
+            overflow.to_string().starts_with("function version overflow (u16 exhausted)"),
+            "upstream's words first"
+        );
+        assert!(matches!(registry.check_unregister("fee"), Err(RegistryError::VersionOverflow(_))));
+        assert_eq!(registry.list()[0].version, 65535, "nothing changed");
+    }
+
+    #[test]
+    fn a_zero_crc_is_refused_after_the_binary_and_before_the_name_is_taken() {
+        let mut registry: Registry<()> = Registry::default();
+        let refused = registry.register("fee", 0, false, || Ok(())).unwrap_err();
+        assert!(matches!(refused, RegistryError::ZeroCrc(_)));
+        assert_eq!(refused.code(), ErrorCode::InvalidArgument);
+        assert!(registry.list().is_empty());
+    }
+
+    #[test]
+    fn unregister_checks_the_name_first() {
+        let mut registry: Registry<()> = Registry::default();
+        for bad in ["", "1abc"] {
+            assert!(matches!(registry.unregister(bad), Err(RegistryError::InvalidName(_))), "{bad:?}");
+        }
+        assert!(matches!(registry.unregister("abc"), Err(RegistryError::NotFound(_))));
     }
 }

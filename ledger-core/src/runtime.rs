@@ -383,11 +383,19 @@ pub(crate) struct LoadedFunction {
     pub(crate) last_used: u64,
 }
 
-/// One call's result: the outcome and the fuel it used.
+/// One call's result: the outcome, the fuel it used, and the credits and
+/// debits a `start` function made when this call instantiated the module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RawCall {
     pub(crate) outcome: CallOutcome,
     pub(crate) fuel_used: u64,
+    pub(crate) start_moves: usize,
+}
+
+impl RawCall {
+    fn failed(outcome: CallOutcome) -> RawCall {
+        RawCall { outcome, fuel_used: 0, start_moves: 0 }
+    }
 }
 
 impl LoadedFunction {
@@ -410,28 +418,35 @@ impl LoadedFunction {
     /// Calls `execute` on the cached instance (instantiating it on first use),
     /// as a server does: state left in the instance by earlier calls persists.
     pub(crate) fn call(&mut self, runtime: &Runtime, tx: &mut Accounts, params: [i64; PARAM_COUNT]) -> RawCall {
+        let mut start_moves = 0;
         if self.cached.is_none() {
-            match self.instantiate(runtime) {
-                Ok(instance) => self.cached = Some(instance),
-                Err(outcome) => return RawCall { outcome, fuel_used: 0 },
+            match self.instantiate(runtime, tx.max_accounts()) {
+                Ok((instance, moves)) => (self.cached, start_moves) = (Some(instance), moves),
+                Err(outcome) => return RawCall::failed(outcome),
             }
         }
         let instance = self.cached.as_mut().expect("instantiated above");
-        run(instance, runtime.limits.fuel_per_call, tx, params)
+        RawCall { start_moves, ..run(instance, runtime.limits.fuel_per_call, tx, params) }
     }
 
     /// Calls `execute` on a new instance that is dropped afterwards: what the
     /// seed promises every call gets.
     pub(crate) fn call_fresh(&self, runtime: &Runtime, tx: &mut Accounts, params: [i64; PARAM_COUNT]) -> RawCall {
-        match self.instantiate(runtime) {
-            Ok(mut instance) => run(&mut instance, runtime.limits.fuel_per_call, tx, params),
-            Err(outcome) => RawCall { outcome, fuel_used: 0 },
+        match self.instantiate(runtime, tx.max_accounts()) {
+            Ok((mut instance, start_moves)) => {
+                RawCall { start_moves, ..run(&mut instance, runtime.limits.fuel_per_call, tx, params) }
+            }
+            Err(outcome) => RawCall::failed(outcome),
         }
     }
 
-    fn instantiate(&self, runtime: &Runtime) -> Result<Instance, CallOutcome> {
+    /// A new instance, and the credits and debits its `start` function made:
+    /// a server applies those to its live ledger outside any transaction;
+    /// here they go nowhere (and the call's report counts them).
+    fn instantiate(&self, runtime: &Runtime, max_accounts: u64) -> Result<(Instance, usize), CallOutcome> {
         let pre = self.pre.as_ref().map_err(|e| CallOutcome::InstantiationFailed(e.clone()))?;
         let mut store = runtime.store();
+        store.data_mut().accounts = Accounts::new(max_accounts);
         // A `start` function runs here, under the same budget as a call.
         store.set_fuel(runtime.limits.fuel_per_call).map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
         let instance = pre.instantiate(&mut store).map_err(|e| match classify(e) {
@@ -445,7 +460,8 @@ impl LoadedFunction {
         let execute = instance
             .get_typed_func::<Params, i32>(&mut store, abi::ENTRY_POINT.name)
             .map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
-        Ok(Instance { store, execute })
+        let start_moves = std::mem::take(&mut store.data_mut().accounts).entries().len();
+        Ok((Instance { store, execute }, start_moves))
     }
 }
 
@@ -465,7 +481,7 @@ fn run(instance: &mut Instance, fuel: u64, tx: &mut Accounts, p: [i64; PARAM_COU
         Ok(ret) => CallOutcome::Returned(ret),
         Err(e) => classify(e),
     };
-    RawCall { outcome, fuel_used }
+    RawCall { outcome, fuel_used, start_moves: 0 }
 }
 
 /// Classifies a wasmtime error by its type.

@@ -253,6 +253,13 @@ fn start_function() {
 }
 
 #[test]
+fn zero_crc() {
+    let bytes = common::with_zero_crc(wat(&format!("(module {EXECUTE})")));
+    assert_eq!(ledger_core::crc32c(&bytes), 0);
+    assert_rules(&validate(&bytes), &[Rule::ZeroCrc]);
+}
+
+#[test]
 fn float_instructions() {
     let report =
         validate(&function("", "(drop (f64.add (f64.const 1) (f64.convert_i64_s (local.get 0)))) i32.const 0"));

@@ -6,17 +6,25 @@
 //!
 //! A shutdown interrupts a function call that is running (it fails with
 //! status 5, like any trap, and is answered) and then stops serving.
+//!
+//! Every difference from a real server is chosen and listed, with its
+//! reason, in the repository's `docs/differences.md`. Two of them are
+//! switches here: [`DevConfig::pipeline_delay`] makes submission, commit and
+//! the snapshot lag as a server's stages do (instant by default), and
+//! [`DevConfig::shuffle_functions`] lists functions in a new order on every
+//! call, as a server's arbitrary order may be.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ledger_core::{EntryKind, Interrupter, Ledger, LedgerConfig, Operation, SetupError};
 use ledger_core::{ErrorCode, IfRegistered, RegistryError};
 use tonic::{Request, Response, Status};
 
+use crate::pipeline::{Delayed, Indices, Stage};
 use crate::proto::{self, ledger_server::LedgerServer};
 use crate::store::{Record, Recovery, Store, StoreError};
 use crate::token::Token;
@@ -36,6 +44,16 @@ pub struct DevConfig {
     pub token: Option<Token>,
     /// Called with what happens while serving (see [`DevEvent`]).
     pub on_event: Option<EventHook>,
+    /// `None` (the default): every operation is computed, committed and on
+    /// the snapshot before `SubmitOperation` answers, and every read is
+    /// current. `Some(d)`: as on a server, `SubmitOperation` answers at
+    /// once; the operation is computed `d` later, committed `2d` later and
+    /// on the snapshot `3d` later, and balances and transactions are read
+    /// from the snapshot, so client code can be tested against that race.
+    pub pipeline_delay: Option<Duration>,
+    /// List functions in a new order on every `ListFunctions` (sorted by
+    /// name otherwise): a server's order is arbitrary.
+    pub shuffle_functions: bool,
 }
 
 impl Default for DevConfig {
@@ -48,6 +66,8 @@ impl Default for DevConfig {
             tls: None,
             token: None,
             on_event: None,
+            pipeline_delay: None,
+            shuffle_functions: false,
         }
     }
 }
@@ -187,6 +207,11 @@ struct State {
     /// Set when a write to disk failed: the ledger in memory is ahead of the
     /// log, so no further write is accepted.
     broken: Option<String>,
+    /// With a pipeline delay, what is in flight; `None` when instant.
+    pipeline: Option<Delayed>,
+    /// Set when the server stops: the pipeline computes what is queued at
+    /// once and ends.
+    draining: bool,
 }
 
 /// What the service and the handle share.
@@ -195,6 +220,11 @@ struct Shared {
     activity: Activity,
     interrupter: Interrupter,
     on_event: Option<EventHook>,
+    /// The pipeline's stages, for requests that wait for one.
+    indices: tokio::sync::watch::Sender<Indices>,
+    /// Wakes the pipeline thread: an operation was queued, or the server stops.
+    pipeline_wake: Condvar,
+    shuffle_functions: bool,
 }
 
 /// The gRPC service. Cloning shares the ledger.
@@ -207,20 +237,76 @@ impl DevService {
         self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs an operation off the async threads: a function call may run
-    /// for as long as its fuel lasts.
-    async fn submit(&self, op: Operation) -> Result<ledger_core::Transaction, Status> {
+    /// Submits an operation and returns its transaction id, once `stage`
+    /// has reached it if one is given. Instant, the operation runs here, off
+    /// the async threads (a function call may run for as long as its fuel
+    /// lasts); with a delay it is queued for the pipeline thread.
+    async fn submit(&self, op: Operation, stage: Option<Stage>) -> Result<u64, Status> {
         let service = self.clone();
-        tokio::task::spawn_blocking(move || {
+        let tx_id = tokio::task::spawn_blocking(move || {
             let _counted = service.0.activity.enter()?;
             let mut state = service.lock();
-            if let (Operation::Function { name, .. }, Some(hook)) = (&op, &service.0.on_event) {
-                (hook.0)(&DevEvent::CallStarted { name: name.clone(), tx_id: state.ledger.next_tx_id() });
+            state.writable()?;
+            if let Some(pipeline) = &mut state.pipeline {
+                let tx_id = pipeline.submit(op, Instant::now());
+                service.0.pipeline_wake.notify_all();
+                return Ok::<u64, Status>(tx_id);
             }
-            state.submit(op)
+            let (tx_id, _) = state.compute(op, &service.0)?;
+            service.0.indices.send_replace(Indices::all(tx_id));
+            Ok(tx_id)
         })
         .await
-        .map_err(|e| Status::internal(format!("the operation did not finish: {e}")))?
+        .map_err(|e| Status::internal(format!("the operation did not finish: {e}")))??;
+        if let Some(stage) = stage {
+            let mut indices = self.0.indices.subscribe();
+            indices
+                .wait_for(|indices| indices.of(stage) >= tx_id)
+                .await
+                .map_err(|_| Status::unavailable("the server is shutting down"))?;
+        }
+        Ok(tx_id)
+    }
+
+    /// The pipeline thread of a delayed server: computes queued operations
+    /// and moves transactions through commit onto the snapshot as their
+    /// time comes; when the server stops, it does what is left at once.
+    fn run_pipeline(&self) {
+        let mut state = self.lock();
+        loop {
+            let now = Instant::now();
+            let flush = state.draining;
+            state.compute_due(&self.0, now, flush);
+            let pipeline = state.pipeline.as_mut().expect("a delayed server");
+            pipeline.advance(now, flush);
+            self.0.indices.send_replace(pipeline.indices());
+            if flush && pipeline.is_idle() {
+                return;
+            }
+            state = match pipeline.next_wake() {
+                Some(at) => {
+                    let wait = at.saturating_duration_since(Instant::now());
+                    self.0.pipeline_wake.wait_timeout(state, wait).unwrap_or_else(PoisonError::into_inner).0
+                }
+                None => self.0.pipeline_wake.wait(state).unwrap_or_else(PoisonError::into_inner),
+            };
+        }
+    }
+
+    /// Where a transaction is, as `GetTransactionStatus` reports it.
+    fn status(&self, tx_id: u64) -> proto::GetStatusResponse {
+        use proto::TransactionStatus as S;
+        let indices = *self.0.indices.borrow();
+        let state = self.lock();
+        let failed = state.ledger.transaction(tx_id).filter(|tx| !tx.status.is_success());
+        let (status, fail_reason) = match failed {
+            _ if tx_id > indices.compute => (S::Pending, 0),
+            Some(tx) => (S::Error, u32::from(tx.status.code())),
+            None if tx_id > indices.commit => (S::Computed, 0),
+            None if tx_id > indices.snapshot => (S::Committed, 0),
+            None => (S::OnSnapshot, 0),
+        };
+        proto::GetStatusResponse { status: status as i32, fail_reason }
     }
 }
 
@@ -230,6 +316,7 @@ fn registry_status(err: RegistryError) -> Status {
         ErrorCode::InvalidArgument => Status::invalid_argument(message),
         ErrorCode::AlreadyExists => Status::already_exists(message),
         ErrorCode::NotFound => Status::not_found(message),
+        ErrorCode::Internal => Status::internal(message),
     }
 }
 
@@ -251,39 +338,75 @@ impl State {
         })
     }
 
-    fn submit(&mut self, op: Operation) -> Result<ledger_core::Transaction, Status> {
+    /// Runs an operation on the ledger and logs it; returns its id and the
+    /// entries it committed.
+    fn compute(&mut self, op: Operation, shared: &Shared) -> Result<(u64, Vec<ledger_core::Entry>), Status> {
         self.writable()?;
+        if let (Operation::Function { name, .. }, Some(hook)) = (&op, &shared.on_event) {
+            (hook.0)(&DevEvent::CallStarted { name: name.clone(), tx_id: self.ledger.next_tx_id() });
+        }
         let record = self.ledger.submit(&op);
-        self.persist(&Record::Transaction { op, record: Box::new(record.clone()) })?;
-        Ok(record)
+        let done = (record.tx_id, record.entries.clone());
+        self.persist(&Record::Transaction { op: logged(op), record: Box::new(record) })?;
+        Ok(done)
     }
 
-    fn last_tx_id(&self) -> u64 {
-        self.ledger.next_tx_id() - 1
+    /// Computes what was submitted before a registration, and publishes
+    /// how far the stages are.
+    fn compute_queued(&mut self, shared: &Shared) {
+        if self.pipeline.is_some() {
+            self.compute_due(shared, Instant::now(), true);
+            shared.indices.send_replace(self.pipeline.as_ref().expect("checked above").indices());
+        }
+    }
+
+    /// Computes the queued operations that are due (all when `flush`). A
+    /// failed write to the log drops the rest, never computed: the server
+    /// accepts no write after it.
+    fn compute_due(&mut self, shared: &Shared, now: Instant, flush: bool) {
+        while self.broken.is_none() {
+            let Some((op, submitted)) = self.pipeline.as_mut().and_then(|p| p.next_due(now, flush)) else { break };
+            if let Ok((tx_id, entries)) = self.compute(op, shared)
+                && let Some(pipeline) = &mut self.pipeline
+            {
+                pipeline.computed(tx_id, submitted, entries);
+            }
+        }
+        if let (Some(_), Some(pipeline)) = (&self.broken, &mut self.pipeline) {
+            pipeline.abandon_queued();
+        }
+    }
+
+    /// A balance as reads see it: the snapshot's when delayed.
+    fn balance(&self, account_id: u64) -> i64 {
+        match &self.pipeline {
+            Some(pipeline) => pipeline.balance(account_id),
+            None => self.ledger.balance(account_id),
+        }
     }
 }
 
-/// The operation, checked before anything of it reaches the log: a function
-/// name that could never be registered is refused, and parameters past the
-/// eighth, which a server drops, are dropped here.
+/// The operation, as a server reads it: parameters past the eighth are
+/// dropped.
 fn required(op: Option<proto::submit_and_wait_request::Operation>) -> Result<Operation, Status> {
-    let mut op = op.map(crate::operation_from_proto).ok_or_else(|| {
-        Status::invalid_argument("an operation is required: deposit, withdrawal, transfer or function")
-    })?;
-    if let Operation::Function { name, params, .. } = &mut op {
-        if name.len() > ledger_core::abi::MAX_NAME_LEN {
-            // Not echoed back: it may be megabytes.
-            return Err(Status::invalid_argument(format!(
-                "cannot call a function whose name is {} bytes: names are at most {} bytes",
-                name.len(),
-                ledger_core::abi::MAX_NAME_LEN
-            )));
-        }
-        ledger_core::abi::validate_function_name(name)
-            .map_err(|e| Status::invalid_argument(format!("cannot call it: {e}; no function can have this name")))?;
+    // A server's words, which client code may compare.
+    let mut op = op.map(crate::operation_from_proto).ok_or_else(|| Status::invalid_argument("missing operation"))?;
+    if let Operation::Function { params, .. } = &mut op {
         params.truncate(ledger_core::abi::PARAM_COUNT);
     }
     Ok(op)
+}
+
+/// The operation as the log keeps it. A call of a name no function can
+/// have fails with status 5, as on a server; its name (which may be
+/// megabytes) is not kept: the log holds only what could be registered.
+fn logged(mut op: Operation) -> Operation {
+    if let Operation::Function { name, .. } = &mut op
+        && (name.len() > ledger_core::abi::MAX_NAME_LEN || ledger_core::abi::validate_function_name(name).is_err())
+    {
+        name.clear();
+    }
+    op
 }
 
 impl From<proto::submit_operation_request::Operation> for proto::submit_and_wait_request::Operation {
@@ -305,20 +428,27 @@ impl proto::ledger_server::Ledger for DevService {
         request: Request<proto::SubmitOperationRequest>,
     ) -> Result<Response<proto::SubmitOperationResponse>, Status> {
         let op = required(request.into_inner().operation.map(Into::into))?;
-        let receipt = self.submit(op).await?;
-        Ok(Response::new(proto::SubmitOperationResponse { transaction_id: receipt.tx_id }))
+        // Answered at once, as a server does: the id, not the outcome.
+        let transaction_id = self.submit(op, None).await?;
+        Ok(Response::new(proto::SubmitOperationResponse { transaction_id }))
     }
 
     async fn submit_and_wait(
         &self,
         request: Request<proto::SubmitAndWaitRequest>,
     ) -> Result<Response<proto::SubmitAndWaitResponse>, Status> {
-        // Every operation completes before the reply: all wait levels are met.
-        let op = required(request.into_inner().operation)?;
-        let receipt = self.submit(op).await?;
+        let request = request.into_inner();
+        // As a server: an unknown level waits for COMMITTED.
+        let stage = match proto::WaitLevel::try_from(request.wait_level) {
+            Ok(proto::WaitLevel::Computed) => Stage::Computed,
+            Ok(proto::WaitLevel::Snapshot) => Stage::OnSnapshot,
+            _ => Stage::Committed,
+        };
+        let op = required(request.operation)?;
+        let transaction_id = self.submit(op, Some(stage)).await?;
         Ok(Response::new(proto::SubmitAndWaitResponse {
-            transaction_id: receipt.tx_id,
-            fail_reason: u32::from(receipt.status.code()),
+            transaction_id,
+            fail_reason: self.status(transaction_id).fail_reason,
             // ee2b042 has no term: left 0, the field is not on the wire.
             term: 0,
         }))
@@ -328,49 +458,37 @@ impl proto::ledger_server::Ledger for DevService {
         &self,
         request: Request<proto::GetBalanceRequest>,
     ) -> Result<Response<proto::GetBalanceResponse>, Status> {
-        let state = self.lock();
-        Ok(Response::new(proto::GetBalanceResponse {
-            balance: state.ledger.balance(request.into_inner().account_id),
-            last_snapshot_tx_id: state.last_tx_id(),
-        }))
+        let last_snapshot_tx_id = self.0.indices.borrow().snapshot;
+        let balance = self.lock().balance(request.into_inner().account_id);
+        Ok(Response::new(proto::GetBalanceResponse { balance, last_snapshot_tx_id }))
     }
 
     async fn get_balances(
         &self,
         request: Request<proto::GetBalancesRequest>,
     ) -> Result<Response<proto::GetBalancesResponse>, Status> {
+        let last_snapshot_tx_id = self.0.indices.borrow().snapshot;
         let state = self.lock();
-        let balances = request.into_inner().account_ids.iter().map(|id| state.ledger.balance(*id)).collect();
-        Ok(Response::new(proto::GetBalancesResponse { balances, last_snapshot_tx_id: state.last_tx_id() }))
+        let balances = request.into_inner().account_ids.iter().map(|id| state.balance(*id)).collect();
+        Ok(Response::new(proto::GetBalancesResponse { balances, last_snapshot_tx_id }))
     }
 
     async fn get_transaction_status(
         &self,
         request: Request<proto::GetStatusRequest>,
     ) -> Result<Response<proto::GetStatusResponse>, Status> {
-        let state = self.lock();
-        let response = match state.ledger.transaction(request.into_inner().transaction_id) {
-            Some(tx) if tx.status.is_success() => {
-                proto::GetStatusResponse { status: proto::TransactionStatus::Committed as i32, fail_reason: 0 }
-            }
-            Some(tx) => proto::GetStatusResponse {
-                status: proto::TransactionStatus::Error as i32,
-                fail_reason: u32::from(tx.status.code()),
-            },
-            None => proto::GetStatusResponse { status: proto::TransactionStatus::Pending as i32, fail_reason: 0 },
-        };
-        Ok(Response::new(response))
+        Ok(Response::new(self.status(request.into_inner().transaction_id)))
     }
 
     async fn get_pipeline_index(
         &self,
         _request: Request<proto::GetPipelineIndexRequest>,
     ) -> Result<Response<proto::GetPipelineIndexResponse>, Status> {
-        let last = self.lock().last_tx_id();
+        let indices = *self.0.indices.borrow();
         Ok(Response::new(proto::GetPipelineIndexResponse {
-            compute_index: last,
-            commit_index: last,
-            snapshot_index: last,
+            compute_index: indices.compute,
+            commit_index: indices.commit,
+            snapshot_index: indices.snapshot,
         }))
     }
 
@@ -379,11 +497,14 @@ impl proto::ledger_server::Ledger for DevService {
         request: Request<proto::GetTransactionRequest>,
     ) -> Result<Response<proto::GetTransactionResponse>, Status> {
         let tx_id = request.into_inner().tx_id;
+        // Read from the snapshot, as a server does; in its words.
+        let on_snapshot = tx_id <= self.0.indices.borrow().snapshot;
         let state = self.lock();
         let tx = state
             .ledger
             .transaction(tx_id)
-            .ok_or_else(|| Status::not_found(format!("transaction {tx_id} not found")))?;
+            .filter(|_| on_snapshot)
+            .ok_or_else(|| Status::not_found("transaction not found"))?;
         let entries = tx
             .entries
             .iter()
@@ -429,6 +550,9 @@ impl proto::ledger_server::Ledger for DevService {
         let request = proto::RegisterFunctionRequest { name, binary, override_existing };
         let mut state = self.lock();
         state.writable()?;
+        // Operations submitted before are computed before it.
+        state.compute_queued(&self.0);
+        state.writable()?;
         // Checked again: another registration may have taken the name meanwhile.
         let prepared =
             state.ledger.prepare_compiled(&request.name, compiled, if_registered).map_err(registry_status)?;
@@ -455,6 +579,8 @@ impl proto::ledger_server::Ledger for DevService {
         let name = request.into_inner().name;
         let mut state = self.lock();
         state.writable()?;
+        state.compute_queued(&self.0);
+        state.writable()?;
         let version = state.ledger.check_unregister(&name).map_err(registry_status)?;
         if let Some(store) = &state.store {
             store
@@ -470,14 +596,28 @@ impl proto::ledger_server::Ledger for DevService {
         &self,
         _request: Request<proto::ListFunctionsRequest>,
     ) -> Result<Response<proto::ListFunctionsResponse>, Status> {
-        let functions = self
+        let mut functions: Vec<proto::FunctionInfo> = self
             .lock()
             .ledger
             .list_functions()
             .into_iter()
             .map(|f| proto::FunctionInfo { name: f.name, version: f.version, crc32c: f.crc32c })
             .collect();
+        if self.0.shuffle_functions {
+            shuffle(&mut functions);
+        }
         Ok(Response::new(proto::ListFunctionsResponse { functions }))
+    }
+}
+
+/// Shuffles with a seed the standard library draws at random for every
+/// hasher (no random-number crate needed for a listing's order).
+fn shuffle<T>(items: &mut [T]) {
+    use std::hash::{BuildHasher, RandomState};
+    let seed = RandomState::new();
+    for i in (1..items.len()).rev() {
+        let j = (seed.hash_one(i) % (i as u64 + 1)) as usize;
+        items.swap(i, j);
     }
 }
 
@@ -489,6 +629,7 @@ pub struct DevHandle {
     shared: Arc<Shared>,
     stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<Result<(), tonic::transport::Error>>>,
+    pipeline_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Opens the ledger (recovering it from the data directory, if set), binds
@@ -508,12 +649,27 @@ pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
         }
         None => (None, Ledger::new(config.ledger.clone())?, Recovery::default()),
     };
+    let last = ledger.next_tx_id() - 1;
+    let pipeline = config.pipeline_delay.map(|delay| Delayed::new(delay, last, ledger.accounts().clone()));
+    let delayed = pipeline.is_some();
     let shared = Arc::new(Shared {
         interrupter: ledger.interrupter(),
-        state: Mutex::new(State { ledger, store, broken: None }),
+        state: Mutex::new(State { ledger, store, broken: None, pipeline, draining: false }),
         activity: Activity::default(),
         on_event: config.on_event.clone(),
+        indices: tokio::sync::watch::Sender::new(Indices::all(last)),
+        pipeline_wake: Condvar::new(),
+        shuffle_functions: config.shuffle_functions,
     });
+    let pipeline_thread = match delayed {
+        true => {
+            let service = DevService(shared.clone());
+            let thread =
+                std::thread::Builder::new().name("roda-dev-pipeline".into()).spawn(move || service.run_pipeline());
+            Some(thread.map_err(DevError::Runtime)?)
+        }
+        false => None,
+    };
     let listener = std::net::TcpListener::bind(config.listen)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|source| DevError::Listen { address: config.listen, source })?;
@@ -562,7 +718,15 @@ pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
             })
         })
         .map_err(DevError::Runtime)?;
-    Ok(DevHandle { local_addr, tls: config.tls.is_some(), recovery, shared, stop, thread: Some(thread) })
+    Ok(DevHandle {
+        local_addr,
+        tls: config.tls.is_some(),
+        recovery,
+        shared,
+        stop,
+        thread: Some(thread),
+        pipeline_thread,
+    })
 }
 
 impl DevHandle {
@@ -611,6 +775,15 @@ impl DevHandle {
     fn stop(&mut self) -> Result<(), DevError> {
         let Some(thread) = self.thread.take() else { return Ok(()) };
         self.shared.activity.close(&self.shared.interrupter);
+        // What was submitted is computed, committed and on the snapshot
+        // before the server stops; waiting requests are answered.
+        if let Some(pipeline) = self.pipeline_thread.take() {
+            self.shared.state.lock().unwrap_or_else(PoisonError::into_inner).draining = true;
+            self.shared.pipeline_wake.notify_all();
+            if pipeline.join().is_err() {
+                return Err(DevError::Serve("the pipeline thread panicked".into()));
+            }
+        }
         self.stop.send_replace(true);
         match thread.join() {
             Ok(result) => result.map_err(|e| DevError::Serve(crate::client::error_chain(&e))),

@@ -42,6 +42,7 @@
 
 pub mod client;
 pub mod dev;
+mod pipeline;
 pub mod store;
 pub mod token;
 

@@ -31,6 +31,20 @@ pub enum Lint {
     CarriedState,
     /// A credit or debit had an amount of 2^63 or more.
     WrappedAmount,
+    /// The memory guard stopped the call: on a server, which has no memory
+    /// limit, it would have grown and carried on.
+    MemoryGuard {
+        /// Bytes the module asked for.
+        requested_bytes: usize,
+        /// The guard's limit.
+        limit_bytes: usize,
+    },
+    /// The module's `start` function credited or debited: a server applies
+    /// those moves to its live ledger, outside any transaction.
+    StartMoves {
+        /// How many credits and debits.
+        moves: usize,
+    },
 }
 
 impl Lint {
@@ -42,6 +56,8 @@ impl Lint {
             Lint::ReservedStatus { .. } => "reserved-status",
             Lint::CarriedState => "carried-state",
             Lint::WrappedAmount => "wrapped-amount",
+            Lint::MemoryGuard { .. } => "memory-guard",
+            Lint::StartMoves { .. } => "start-moves",
         }
     }
 }
@@ -66,6 +82,14 @@ impl fmt::Display for Lint {
             ),
             Lint::WrappedAmount => f.write_str(
                 "a credit or debit had an amount of 2^63 or more: the server casts it to a negative i64, so the balance moves the other way",
+            ),
+            Lint::MemoryGuard { requested_bytes, limit_bytes } => write!(
+                f,
+                "the memory guard stopped it when it asked for {requested_bytes} bytes (limit {limit_bytes}): a server has no limit and would have grown and carried on, so its status there may differ; use less memory, or raise --max-instance-memory if this is expected"
+            ),
+            Lint::StartMoves { moves } => write!(
+                f,
+                "its `start` function made {moves} credit(s) or debit(s) when the module was instantiated: a server applies them to its live ledger outside any transaction (no rollback, no zero-sum check), here they were dropped; move that work into `execute`"
             ),
         }
     }
@@ -94,6 +118,7 @@ impl serde::Serialize for Lint {
 ///     fuel_used: 3,
 ///     wrapped_amount: false,
 ///     carried_state: None,
+///     start_moves: 0,
 /// };
 /// assert_eq!(lints(&report), [Lint::StatusOutOfRange { returned: 256 }]);
 /// ```
@@ -101,6 +126,9 @@ pub fn lints(report: &CallReport) -> Vec<Lint> {
     let mut lints = Vec::new();
     match report.outcome {
         CallOutcome::OutOfFuel => lints.push(Lint::OutOfFuel { fuel_used: report.fuel_used }),
+        CallOutcome::MemoryLimit { requested_bytes, limit_bytes } => {
+            lints.push(Lint::MemoryGuard { requested_bytes, limit_bytes })
+        }
         CallOutcome::Returned(returned) if !(0..=255).contains(&returned) => {
             lints.push(Lint::StatusOutOfRange { returned })
         }
@@ -114,6 +142,9 @@ pub fn lints(report: &CallReport) -> Vec<Lint> {
     }
     if report.wrapped_amount {
         lints.push(Lint::WrappedAmount);
+    }
+    if report.start_moves > 0 {
+        lints.push(Lint::StartMoves { moves: report.start_moves });
     }
     lints
 }

@@ -145,6 +145,30 @@ fn lint_wrapped_amount() {
 }
 
 #[test]
+fn lint_memory_guard() {
+    let body = "(drop (memory.grow (i32.const 32))) i32.const 0";
+    let file = ScenarioFile::from_str(
+        "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", expect = 5 }]\n",
+        "l.toml",
+    )
+    .unwrap();
+    let limits = ledger_core::Limits { max_memory_bytes: 1 << 20, ..Default::default() };
+    let report =
+        Runner::new(support::function("(memory 1)", body), "f").with_limits(limits).run(&file, &file.scenarios[0]);
+    let lints: Vec<Lint> = report.steps.iter().flat_map(|s| s.lints.clone()).collect();
+    assert_eq!(lints, [Lint::MemoryGuard { requested_bytes: 33 << 16, limit_bytes: 1 << 20 }]);
+    assert!(lints[0].to_string().contains("a server has no limit"), "{}", lints[0]);
+}
+
+#[test]
+fn lint_start_moves_on_the_call_that_instantiates() {
+    let start = "(func $init (call $credit (i64.const 1) (i64.const 5)) (call $debit (i64.const 2) (i64.const 5))) (start $init)";
+    let lints = lints_of(support::function(start, "i32.const 0"), "{ call = \"f\" }, { call = \"f\" }", 1_000_000);
+    assert_eq!(lints, [Lint::StartMoves { moves: 2 }], "the second call reuses the instance");
+    assert_eq!(lints[0].code(), "start-moves");
+}
+
+#[test]
 fn a_trap_is_the_step_outcome() {
     let file = ScenarioFile::from_str(
         "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", expect = \"INVALID_OPERATION\" }]\n",

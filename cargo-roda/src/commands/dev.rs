@@ -46,6 +46,16 @@ pub struct Args {
     /// environment variable.
     #[arg(long, value_name = "VAR")]
     pub token_env: Option<String>,
+    /// Lag like a server's pipeline: SubmitOperation answers at once, the
+    /// operation is computed MS later, committed 2*MS and on the snapshot
+    /// 3*MS later, and balances and transactions are read from the snapshot.
+    /// Without it every stage is done before the answer.
+    #[arg(long, value_name = "MS")]
+    pub pipeline_delay: Option<u64>,
+    /// List functions in a new order every time, as a server's order is
+    /// arbitrary (sorted by name without it).
+    #[arg(long)]
+    pub shuffle_functions: bool,
 }
 
 /// The server stopped cleanly.
@@ -106,6 +116,8 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
         data_dir: args.data_dir,
         tls,
         token,
+        pipeline_delay: args.pipeline_delay.map(std::time::Duration::from_millis),
+        shuffle_functions: args.shuffle_functions,
         on_event: Some(EventHook(std::sync::Arc::new(print_event))),
     };
     let open = config.open_beyond_loopback();

@@ -124,6 +124,8 @@ rules! {
     MutableGlobal = "mutable-global", Warning, server: false, "mutable global (state between calls)";
     /// Memories whose initial sizes add up to more than one instance may hold here.
     MemoryBudget = "memory-budget", Warning, server: false, "initial memories over 64 MiB";
+    /// A binary whose CRC32C is 0, the CRC a server's log gives an unregister.
+    ZeroCrc = "zero-crc", Error, server: false, "CRC32C of 0 (read back as an unregister)";
 }
 
 impl std::fmt::Display for Rule {
@@ -502,7 +504,9 @@ impl Pass {
             Payload::StartSection { func, range } => {
                 self.push(
                     Rule::StartFunction,
-                    format!("a `start` function (function {func}) that runs when the module is instantiated"),
+                    format!(
+                        "a `start` function (function {func}) that runs when the module is instantiated: a server runs it outside any transaction, so a credit or debit it makes lands on the live ledger with no rollback and no zero-sum check"
+                    ),
                     "no `start` function: all work happens inside `execute`",
                     "remove the start function (in Rust, avoid `#[start]`-style constructors; in WAT, drop `(start ...)`)",
                     Some(range.start),
@@ -694,6 +698,15 @@ impl Pass {
                 ),
                 "declare a smaller initial memory (one memory is enough) and grow only what a call needs",
                 Some(offset),
+            );
+        }
+        if self.complete && crate::crc32c(bytes) == 0 {
+            self.push(
+                Rule::ZeroCrc,
+                "a binary whose CRC32C is 0".to_owned(),
+                "any other CRC: a server's log records CRC 0 as an unregister, so the function would vanish when the server restarts (`cargo roda dev` refuses to register it)",
+                "change any byte: add or change a custom section, or rebuild with another setting",
+                None,
             );
         }
         let ops = std::mem::take(&mut self.ops);

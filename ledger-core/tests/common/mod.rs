@@ -53,3 +53,19 @@ pub fn deposit(ledger: &mut Ledger, account: u64, amount: u64) -> Transaction {
 /// The smallest valid function: returns 0 and moves nothing.
 pub const EXECUTE_ONLY: &str =
     r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#;
+
+/// `module` with a custom section appended whose last four bytes make the
+/// whole binary's CRC32C 0. The CRC's register after the prefix, xored with
+/// those bytes, must reach all ones after four more bytes of shifting, so
+/// the bytes are the register xored with that state run backwards.
+pub fn with_zero_crc(mut module: Vec<u8>) -> Vec<u8> {
+    const POLY: u32 = 0x82F6_3B78; // CRC32C, reflected
+    module.extend_from_slice(&[0, 6, 1, b'z']); // custom section "z", 4 bytes of payload
+    let register = !ledger_core::crc32c(&module);
+    let mut target = u32::MAX;
+    for _ in 0..32 {
+        target = if target & 0x8000_0000 != 0 { ((target ^ POLY) << 1) | 1 } else { target << 1 };
+    }
+    module.extend_from_slice(&(register ^ target).to_le_bytes());
+    module
+}
