@@ -123,7 +123,7 @@ fn the_simulator_the_dev_server_and_the_mock_agree_step_by_step() {
         client
     });
 
-    let mut draw = Draw(0x5EED_0F_1ED6E5);
+    let mut draw = Draw(0x5EED_0F1E_D6E5);
     let mut used = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for step in 0..STEPS {
