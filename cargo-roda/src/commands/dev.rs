@@ -9,7 +9,7 @@ use ledger_core::LedgerConfig;
 use roda_rpc::dev::{DevConfig, DevEvent, EventHook, ServerTls};
 use serde::Serialize;
 
-use super::{block_on, token};
+use super::token;
 
 /// Run a local ledger server (in memory, or durable with --data-dir).
 #[derive(Debug, clap::Args)]
@@ -74,18 +74,40 @@ impl Outcome for Stopped {
     }
 }
 
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// SIGINT and SIGTERM, handled from the moment this returns: a signal
+/// that arrives as soon as the server says it listens stops it cleanly
+/// instead of killing it.
+struct StopSignals {
+    runtime: tokio::runtime::Runtime,
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals, Error> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::io("cannot start the async runtime"))?;
+        let _entered = runtime.enter();
+        let listen = |kind| signal(kind).map_err(Error::io("cannot handle SIGINT and SIGTERM"));
+        Ok(StopSignals {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+            runtime,
+        })
+    }
+
+    /// Blocks until one of them arrives.
+    fn wait(self) {
+        let StopSignals { runtime, mut interrupt, mut terminate } = self;
+        runtime.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
+        });
     }
 }
 
@@ -121,6 +143,7 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
         on_event: Some(EventHook(std::sync::Arc::new(print_event))),
     };
     let open = config.open_beyond_loopback();
+    let signals = StopSignals::install()?;
     let server = roda_rpc::dev::start(config)?;
     let address = server.url();
     eprintln!("cargo roda dev: listening on {address}");
@@ -139,7 +162,7 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
             to.display()
         );
     }
-    block_on(shutdown_signal())?;
+    signals.wait();
     server.shutdown()?;
     eprintln!("cargo roda dev: stopped");
     Ok(Stopped { address })
