@@ -1,44 +1,65 @@
-//! Where the dev server answers as an ee2b042 server does, and the switches
-//! for the differences it keeps (`docs/differences.md`): transaction status
-//! through the pipeline's stages, the server's messages, name checks on
-//! unregister, a lagging pipeline, a shuffled function list.
+//! Where the dev server answers as an ee2b042 server does (the checks in
+//! `wire/`, which `upstream.rs` runs on a real server), and the switches for
+//! the differences it keeps (`docs/differences.md`): a lagging pipeline, a
+//! shuffled function list, a failure remembered across a restart.
 
-use std::path::{Path, PathBuf};
+mod wire;
+
+use std::path::Path;
 use std::time::Duration;
 
 use roda_rpc::dev::{self, DevConfig, DevHandle};
 use roda_rpc::proto::{self, TransactionStatus, ledger_client::LedgerClient};
-use tonic::transport::Channel;
+use wire::{Wire, balance, deposit, fee_transfer, indices, status, wait, withdrawal};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
-async fn connect(server: &DevHandle) -> LedgerClient<Channel> {
+async fn connect(server: &DevHandle) -> Wire {
     LedgerClient::connect(server.url()).await.unwrap()
 }
 
-fn deposit(account: u64, amount: u64) -> Option<proto::submit_operation_request::Operation> {
-    Some(proto::submit_operation_request::Operation::Deposit(proto::Deposit { account, amount, user_ref: 0 }))
+/// Runs a `wire` check on a new in-memory dev server.
+fn on_a_new_server<F: Future<Output = ()>>(check: impl FnOnce(Wire) -> F) {
+    let server = dev::start(DevConfig::default()).unwrap();
+    runtime().block_on(async { check(connect(&server).await).await });
+    server.shutdown().unwrap();
 }
 
-fn withdrawal(account: u64, amount: u64) -> Option<proto::submit_and_wait_request::Operation> {
-    Some(proto::submit_and_wait_request::Operation::Withdrawal(proto::Withdrawal { account, amount, user_ref: 0 }))
+#[test]
+fn transaction_status_is_the_servers_once_the_stages_caught_up() {
+    on_a_new_server(|mut client| async move { wire::status_through_the_stages(&mut client).await });
 }
 
-async fn status(client: &mut LedgerClient<Channel>, transaction_id: u64) -> (TransactionStatus, u32) {
-    let response =
-        client.get_transaction_status(proto::GetStatusRequest { transaction_id }).await.unwrap().into_inner();
-    (response.status(), response.fail_reason)
+#[test]
+fn messages_are_the_servers_words() {
+    on_a_new_server(|mut client| async move { wire::messages(&mut client).await });
 }
 
-async fn indices(client: &mut LedgerClient<Channel>) -> (u64, u64, u64) {
-    let index = client.get_pipeline_index(proto::GetPipelineIndexRequest {}).await.unwrap().into_inner();
-    (index.compute_index, index.commit_index, index.snapshot_index)
+#[test]
+fn unregister_checks_the_name_first() {
+    on_a_new_server(|mut client| async move { wire::unregister_checks_the_name_first(&mut client).await });
 }
 
-async fn balance(client: &mut LedgerClient<Channel>, account_id: u64) -> i64 {
-    client.get_balance(proto::GetBalanceRequest { account_id }).await.unwrap().into_inner().balance
+/// A chosen difference: a server forgets a failure when it restarts (its
+/// status is then ON_SNAPSHOT, reason 0); the dev server keeps it (within
+/// `--history`).
+#[test]
+fn a_failure_is_remembered_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || dev::start(DevConfig { data_dir: Some(dir.path().to_path_buf()), ..DevConfig::default() }).unwrap();
+    let server = start();
+    runtime().block_on(async {
+        let mut client = connect(&server).await;
+        let failed = client.submit_and_wait(wait(withdrawal(1, 50), proto::WaitLevel::Snapshot)).await.unwrap();
+        assert_eq!(failed.into_inner().fail_reason, 1);
+    });
+    server.shutdown().unwrap();
+    let server = start();
+    runtime().block_on(async {
+        assert_eq!(status(&mut connect(&server).await, 1).await, (TransactionStatus::Error, 1));
+    });
 }
 
 fn delayed(delay: Duration, data_dir: Option<&Path>) -> DevHandle {
@@ -48,61 +69,6 @@ fn delayed(delay: Duration, data_dir: Option<&Path>) -> DevHandle {
         ..DevConfig::default()
     })
     .unwrap()
-}
-
-/// A committed transaction is ON_SNAPSHOT, a failed one ERROR with its
-/// reason, id 0 ON_SNAPSHOT, an id not yet issued PENDING: a server's
-/// answers once its stages have caught up, which they always have here.
-#[test]
-fn transaction_status_is_the_servers_once_the_stages_caught_up() {
-    let server = dev::start(DevConfig::default()).unwrap();
-    runtime().block_on(async {
-        let mut client = connect(&server).await;
-        let ok = client.submit_operation(proto::SubmitOperationRequest { operation: deposit(1, 5) }).await.unwrap();
-        let ok = ok.into_inner().transaction_id;
-        let request = proto::SubmitAndWaitRequest { operation: withdrawal(1, 50), wait_level: 0 };
-        let failed = client.submit_and_wait(request).await.unwrap().into_inner();
-        assert_eq!(failed.fail_reason, 1);
-        assert_eq!(status(&mut client, ok).await, (TransactionStatus::OnSnapshot, 0));
-        assert_eq!(status(&mut client, failed.transaction_id).await, (TransactionStatus::Error, 1));
-        assert_eq!(status(&mut client, 0).await, (TransactionStatus::OnSnapshot, 0));
-        assert_eq!(status(&mut client, 3).await, (TransactionStatus::Pending, 0));
-        assert_eq!(indices(&mut client).await, (2, 2, 2));
-    });
-}
-
-/// The words of a server, which client code may compare.
-#[test]
-fn messages_are_the_servers_words() {
-    let server = dev::start(DevConfig::default()).unwrap();
-    runtime().block_on(async {
-        let mut client = connect(&server).await;
-        let missing = client.get_transaction(proto::GetTransactionRequest { tx_id: 999 }).await.unwrap_err();
-        assert_eq!((missing.code(), missing.message()), (tonic::Code::NotFound, "transaction not found"));
-        let empty = client.submit_operation(proto::SubmitOperationRequest { operation: None }).await.unwrap_err();
-        assert_eq!((empty.code(), empty.message()), (tonic::Code::InvalidArgument, "missing operation"));
-        let empty = proto::SubmitAndWaitRequest { operation: None, wait_level: 0 };
-        let empty = client.submit_and_wait(empty).await.unwrap_err();
-        assert_eq!((empty.code(), empty.message()), (tonic::Code::InvalidArgument, "missing operation"));
-    });
-}
-
-/// `UnregisterFunction` checks the name before looking it up.
-#[test]
-fn unregister_checks_the_name_first() {
-    let server = dev::start(DevConfig::default()).unwrap();
-    runtime().block_on(async {
-        let mut client = connect(&server).await;
-        for (name, message) in
-            [("1abc", "function name `1abc` must start with an ASCII letter"), ("", "function name must not be empty")]
-        {
-            let request = proto::UnregisterFunctionRequest { name: name.into() };
-            let err = client.unregister_function(request).await.unwrap_err();
-            assert_eq!((err.code(), err.message()), (tonic::Code::InvalidArgument, message));
-        }
-        let err = client.unregister_function(proto::UnregisterFunctionRequest { name: "abc".into() }).await;
-        assert_eq!(err.unwrap_err().code(), tonic::Code::NotFound);
-    });
 }
 
 /// With a pipeline delay far longer than the test, a submitted operation
@@ -125,10 +91,8 @@ fn a_delayed_pipeline_answers_before_it_computes_and_finishes_on_stop() {
         let second = client.submit_operation(proto::SubmitOperationRequest { operation: deposit(1, 7) }).await;
         assert_eq!(second.unwrap().into_inner().transaction_id, 2, "ids in submission order");
 
-        let wasm =
-            wat::parse_file(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../cargo-roda/templates/wat/function.wat"));
         let request =
-            proto::RegisterFunctionRequest { name: "fee".into(), binary: wasm.unwrap(), override_existing: false };
+            proto::RegisterFunctionRequest { name: "fee".into(), binary: fee_transfer(), override_existing: false };
         client.register_function(request).await.unwrap();
         assert_eq!(indices(&mut client).await, (2, 0, 0), "computed before the registration, not committed");
         assert_eq!(status(&mut client, 2).await, (TransactionStatus::Computed, 0));
@@ -154,13 +118,7 @@ fn a_delayed_pipeline_moves_each_transaction_through_its_stages_in_order() {
     let server = delayed(Duration::from_millis(20), None);
     runtime().block_on(async {
         let mut client = connect(&server).await;
-        let deposit = Some(proto::submit_and_wait_request::Operation::Deposit(proto::Deposit {
-            account: 1,
-            amount: 100,
-            user_ref: 0,
-        }));
-        let computed =
-            proto::SubmitAndWaitRequest { operation: deposit, wait_level: proto::WaitLevel::Computed as i32 };
+        let computed = wait(deposit(1, 100).unwrap(), proto::WaitLevel::Computed);
         let tx_id = client.submit_and_wait(computed).await.unwrap().into_inner().transaction_id;
         let mut seen = vec![status(&mut client, tx_id).await.0];
         while *seen.last().unwrap() != TransactionStatus::OnSnapshot {
@@ -170,10 +128,7 @@ fn a_delayed_pipeline_moves_each_transaction_through_its_stages_in_order() {
         assert!(seen.is_sorted(), "a status never goes back: {seen:?}");
         assert_eq!(balance(&mut client, 1).await, 100);
 
-        let snapshot = proto::SubmitAndWaitRequest {
-            operation: withdrawal(1, 500),
-            wait_level: proto::WaitLevel::Snapshot as i32,
-        };
+        let snapshot = wait(withdrawal(1, 500), proto::WaitLevel::Snapshot);
         let failed = client.submit_and_wait(snapshot).await.unwrap().into_inner();
         assert_eq!(failed.fail_reason, 1);
         assert_eq!(status(&mut client, failed.transaction_id).await, (TransactionStatus::Error, 1));
@@ -186,9 +141,7 @@ fn a_delayed_pipeline_moves_each_transaction_through_its_stages_in_order() {
 #[test]
 fn a_shuffled_list_has_every_function_in_some_order() {
     let server = dev::start(DevConfig { shuffle_functions: true, ..DevConfig::default() }).unwrap();
-    let wasm =
-        wat::parse_file(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../cargo-roda/templates/wat/function.wat"))
-            .unwrap();
+    let wasm = fee_transfer();
     runtime().block_on(async {
         let mut client = connect(&server).await;
         let names: Vec<String> = ["a", "b", "c", "d", "e", "f"].map(String::from).to_vec();

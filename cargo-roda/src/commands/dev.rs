@@ -13,7 +13,9 @@ use super::token;
 
 /// Run a local ledger server (in memory, or durable with --data-dir).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  cargo roda dev\n  cargo roda dev --listen 127.0.0.1:0 --data-dir .roda/data")]
+#[command(
+    after_help = "Examples:\n  cargo roda dev\n  cargo roda dev --listen 127.0.0.1:0 --data-dir .roda/data\n  cargo roda dev --pipeline-delay 5\n\nWhere it answers differently from a real server, and why: docs/differences.md in the repository."
+)]
 pub struct Args {
     /// Address to listen on; port 0 picks a free one (printed on start).
     #[arg(long, default_value = "127.0.0.1:50051")]
