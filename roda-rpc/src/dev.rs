@@ -24,7 +24,7 @@ use ledger_core::{EntryKind, Interrupter, Ledger, LedgerConfig, Operation, Setup
 use ledger_core::{ErrorCode, IfRegistered, RegistryError};
 use tonic::{Request, Response, Status};
 
-use crate::pipeline::{Delayed, Indices, Stage};
+use crate::pipeline::{Delayed, Indices, Reply, Stage};
 use crate::proto::{self, ledger_server::LedgerServer};
 use crate::store::{Record, Recovery, Store, StoreError};
 use crate::token::Token;
@@ -237,35 +237,54 @@ impl DevService {
         self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Submits an operation and returns its transaction id, once `stage`
-    /// has reached it if one is given. Instant, the operation runs here, off
-    /// the async threads (a function call may run for as long as its fuel
-    /// lasts); with a delay it is queued for the pipeline thread.
-    async fn submit(&self, op: Operation, stage: Option<Stage>) -> Result<u64, Status> {
+    /// Submits an operation and returns its transaction id at once.
+    /// Instant, the operation runs here, off the async threads (a function
+    /// call may run for as long as its fuel lasts); with a delay it is
+    /// queued for the pipeline thread.
+    async fn submit(&self, op: Operation) -> Result<u64, Status> {
+        Ok(self.enqueue(op, None).await?.0)
+    }
+
+    /// Submits an operation and waits until `stage` has it; returns its id
+    /// and status (taken when it was computed, whatever the history keeps).
+    async fn submit_and_wait(&self, op: Operation, stage: Stage) -> Result<(u64, ledger_core::Status), Status> {
+        let (reply, computed) = tokio::sync::oneshot::channel();
+        let (tx_id, status) = self.enqueue(op, Some(reply)).await?;
+        let status = match status {
+            Some(status) => status,
+            None => {
+                computed.await.map_err(|_| {
+                Status::unavailable("the operation was not run: the server accepts no write (it is stopping, or its data directory failed)")
+            })?
+            }
+        };
+        let mut indices = self.0.indices.subscribe();
+        indices
+            .wait_for(|indices| indices.of(stage) >= tx_id)
+            .await
+            .map_err(|_| Status::unavailable("the server is shutting down"))?;
+        Ok((tx_id, status))
+    }
+
+    /// The transaction id, and the status when the operation ran at once;
+    /// a delayed pipeline sends the status to `reply` later.
+    async fn enqueue(&self, op: Operation, reply: Reply) -> Result<(u64, Option<ledger_core::Status>), Status> {
         let service = self.clone();
-        let tx_id = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let _counted = service.0.activity.enter()?;
             let mut state = service.lock();
             state.writable()?;
             if let Some(pipeline) = &mut state.pipeline {
-                let tx_id = pipeline.submit(op, Instant::now());
+                let tx_id = pipeline.submit(op, Instant::now(), reply);
                 service.0.pipeline_wake.notify_all();
-                return Ok::<u64, Status>(tx_id);
+                return Ok((tx_id, None));
             }
-            let (tx_id, _) = state.compute(op, &service.0)?;
-            service.0.indices.send_replace(Indices::all(tx_id));
-            Ok(tx_id)
+            let computed = state.compute(op, &service.0)?;
+            service.0.indices.send_replace(Indices::all(computed.tx_id));
+            Ok((computed.tx_id, Some(computed.status)))
         })
         .await
-        .map_err(|e| Status::internal(format!("the operation did not finish: {e}")))??;
-        if let Some(stage) = stage {
-            let mut indices = self.0.indices.subscribe();
-            indices
-                .wait_for(|indices| indices.of(stage) >= tx_id)
-                .await
-                .map_err(|_| Status::unavailable("the server is shutting down"))?;
-        }
-        Ok(tx_id)
+        .map_err(|e| Status::internal(format!("the operation did not finish: {e}")))?
     }
 
     /// The pipeline thread of a delayed server: computes queued operations
@@ -338,17 +357,15 @@ impl State {
         })
     }
 
-    /// Runs an operation on the ledger and logs it; returns its id and the
-    /// entries it committed.
-    fn compute(&mut self, op: Operation, shared: &Shared) -> Result<(u64, Vec<ledger_core::Entry>), Status> {
+    /// Runs an operation on the ledger and logs it; returns what it did.
+    fn compute(&mut self, op: Operation, shared: &Shared) -> Result<ledger_core::Transaction, Status> {
         self.writable()?;
         if let (Operation::Function { name, .. }, Some(hook)) = (&op, &shared.on_event) {
             (hook.0)(&DevEvent::CallStarted { name: name.clone(), tx_id: self.ledger.next_tx_id() });
         }
         let record = self.ledger.submit(&op);
-        let done = (record.tx_id, record.entries.clone());
-        self.persist(&Record::Transaction { op: logged(op), record: Box::new(record) })?;
-        Ok(done)
+        self.persist(&Record::Transaction { op: logged(op), record: Box::new(record.clone()) })?;
+        Ok(record)
     }
 
     /// Computes what was submitted before a registration, and publishes
@@ -365,11 +382,17 @@ impl State {
     /// accepts no write after it.
     fn compute_due(&mut self, shared: &Shared, now: Instant, flush: bool) {
         while self.broken.is_none() {
-            let Some((op, submitted)) = self.pipeline.as_mut().and_then(|p| p.next_due(now, flush)) else { break };
-            if let Ok((tx_id, entries)) = self.compute(op, shared)
+            let Some((op, submitted, reply)) = self.pipeline.as_mut().and_then(|p| p.next_due(now, flush)) else {
+                break;
+            };
+            if let Ok(computed) = self.compute(op, shared)
                 && let Some(pipeline) = &mut self.pipeline
             {
-                pipeline.computed(tx_id, submitted, entries);
+                if let Some(reply) = reply {
+                    // The waiter may have gone (its client hung up): nothing to tell.
+                    let _ = reply.send(computed.status);
+                }
+                pipeline.computed(computed.tx_id, submitted, computed.entries);
             }
         }
         if let (Some(_), Some(pipeline)) = (&self.broken, &mut self.pipeline) {
@@ -429,7 +452,7 @@ impl proto::ledger_server::Ledger for DevService {
     ) -> Result<Response<proto::SubmitOperationResponse>, Status> {
         let op = required(request.into_inner().operation.map(Into::into))?;
         // Answered at once, as a server does: the id, not the outcome.
-        let transaction_id = self.submit(op, None).await?;
+        let transaction_id = self.submit(op).await?;
         Ok(Response::new(proto::SubmitOperationResponse { transaction_id }))
     }
 
@@ -445,10 +468,10 @@ impl proto::ledger_server::Ledger for DevService {
             _ => Stage::Committed,
         };
         let op = required(request.operation)?;
-        let transaction_id = self.submit(op, Some(stage)).await?;
+        let (transaction_id, status) = self.submit_and_wait(op, stage).await?;
         Ok(Response::new(proto::SubmitAndWaitResponse {
             transaction_id,
-            fail_reason: self.status(transaction_id).fail_reason,
+            fail_reason: u32::from(status.code()),
             // ee2b042 has no term: left 0, the field is not on the wire.
             term: 0,
         }))

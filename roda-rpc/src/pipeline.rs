@@ -12,7 +12,11 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use ledger_core::{Accounts, Entry, Operation};
+use ledger_core::{Accounts, Entry, Operation, Status};
+use tokio::sync::oneshot;
+
+/// Where a queued operation's status goes once it is computed.
+pub(crate) type Reply = Option<oneshot::Sender<Status>>;
 
 /// How far the pipeline's stages have come: the last transaction id each
 /// has processed.
@@ -50,8 +54,9 @@ impl Indices {
 /// A pipeline whose stages lag by a delay.
 pub(crate) struct Delayed {
     delay: Duration,
-    /// Submitted, not computed yet, with when each was submitted.
-    queued: VecDeque<(Operation, Instant)>,
+    /// Submitted, not computed yet, with when each was submitted and who
+    /// waits for its status.
+    queued: VecDeque<(Operation, Instant, Reply)>,
     /// Computed and not on the snapshot yet: id, when it was submitted, and
     /// the entries it committed (none when it failed).
     computed: VecDeque<(u64, Instant, Vec<Entry>)>,
@@ -78,14 +83,14 @@ impl Delayed {
     }
 
     /// Queues an operation; returns its transaction id.
-    pub fn submit(&mut self, op: Operation, now: Instant) -> u64 {
-        self.queued.push_back((op, now));
+    pub fn submit(&mut self, op: Operation, now: Instant, reply: Reply) -> u64 {
+        self.queued.push_back((op, now, reply));
         self.indices.compute + self.queued.len() as u64
     }
 
     /// The next queued operation once it is due (at once when `flush`).
-    pub fn next_due(&mut self, now: Instant, flush: bool) -> Option<(Operation, Instant)> {
-        let (_, submitted) = self.queued.front()?;
+    pub fn next_due(&mut self, now: Instant, flush: bool) -> Option<(Operation, Instant, Reply)> {
+        let (_, submitted, _) = self.queued.front()?;
         (flush || *submitted + self.delay <= now).then(|| self.queued.pop_front().expect("front exists"))
     }
 
@@ -122,7 +127,7 @@ impl Delayed {
 
     /// When the next stage is due, if anything is in flight.
     pub fn next_wake(&self) -> Option<Instant> {
-        let compute = self.queued.front().map(|(_, submitted)| *submitted + self.delay);
+        let compute = self.queued.front().map(|(_, submitted, _)| *submitted + self.delay);
         let commit =
             self.computed.iter().find(|(id, ..)| *id > self.indices.commit).map(|(_, s, _)| *s + self.delay * 2);
         let snapshot = self.computed.front().map(|(_, submitted, _)| *submitted + self.delay * 3);

@@ -62,6 +62,22 @@ fn a_failure_is_remembered_across_a_restart() {
     });
 }
 
+/// SubmitAndWait reports a failure even when no history is kept, instant
+/// or delayed: the status is taken when the operation runs.
+#[test]
+fn a_failure_is_reported_whatever_the_history_keeps() {
+    for pipeline_delay in [None, Some(Duration::from_millis(5))] {
+        let ledger = ledger_core::LedgerConfig { max_history: 0, ..Default::default() };
+        let server = dev::start(DevConfig { ledger, pipeline_delay, ..DevConfig::default() }).unwrap();
+        runtime().block_on(async {
+            let mut client = connect(&server).await;
+            let failed = client.submit_and_wait(wait(withdrawal(1, 50), proto::WaitLevel::Committed)).await.unwrap();
+            assert_eq!(failed.into_inner().fail_reason, 1, "{pipeline_delay:?}");
+        });
+        server.shutdown().unwrap();
+    }
+}
+
 fn delayed(delay: Duration, data_dir: Option<&Path>) -> DevHandle {
     dev::start(DevConfig {
         pipeline_delay: Some(delay),
