@@ -169,8 +169,9 @@ pub struct CallReport {
     /// gave another result: this call's outcome depended on an earlier call.
     pub carried_state: Option<CarriedState>,
     /// Credits and debits made by the module's `start` function when this
-    /// call instantiated it. A server applies them to its live ledger,
-    /// outside any transaction and its rollback; here they are dropped.
+    /// call instantiated it. A server makes them on its live ledger outside
+    /// the transaction's rules (see `docs/differences.md`); here they are
+    /// dropped.
     pub start_moves: usize,
 }
 

@@ -40,7 +40,7 @@ pub enum RegistryError {
     /// The binary's CRC32C is 0, the value a server's log uses for an
     /// unregister.
     #[error(
-        "the binary's CRC32C is 0, which a server's log records as an unregister of `{0}`: change any byte (add a custom section, for one) and register again"
+        "the binary's CRC32C is 0, which a server's log records as an unregister: a server at ee2b042 never finishes registering `{0}` and its registry stops answering; change any byte (add a custom section, for one) and register again"
     )]
     ZeroCrc(String),
     /// The name has had every version a server can number (its versions

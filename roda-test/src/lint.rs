@@ -89,7 +89,7 @@ impl fmt::Display for Lint {
             ),
             Lint::StartMoves { moves } => write!(
                 f,
-                "its `start` function made {moves} credit(s) or debit(s) when the module was instantiated: a server applies them to its live ledger outside any transaction (no rollback, no zero-sum check), here they were dropped; move that work into `execute`"
+                "its `start` function made {moves} credit(s) or debit(s) when the module was instantiated: a server makes them on its live ledger outside your transaction's rules (at ee2b042 the first call then failed with ZERO_SUM_VIOLATION and one move stayed, not rolled back); here they were dropped; move that work into `execute`"
             ),
         }
     }

@@ -704,7 +704,7 @@ impl Pass {
             self.push(
                 Rule::ZeroCrc,
                 "a binary whose CRC32C is 0".to_owned(),
-                "any other CRC: a server's log records CRC 0 as an unregister, so the function would vanish when the server restarts (`cargo roda dev` refuses to register it)",
+                "any other CRC: a server's log records CRC 0 as an unregister; a server at ee2b042 never finishes registering such a binary and its registry stops answering (`cargo roda dev` refuses it)",
                 "change any byte: add or change a custom section, or rebuild with another setting",
                 None,
             );
