@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ledger_core::abi::{self, Severity, ValidationReport};
+use ledger_core::abi::{self, Profile, Severity, ValidationReport};
 use serde::Serialize;
 
 /// One violation, as printed and serialised.
@@ -37,6 +37,10 @@ pub struct ImportView {
 pub struct FileReport {
     /// The file validated.
     pub path: PathBuf,
+    /// The ABI profile it was checked against (`v1`, `v2`).
+    pub abi: &'static str,
+    /// Every profile it satisfies (no error), oldest first.
+    pub satisfies: Vec<&'static str>,
     /// `true` when there is no error (warnings allowed).
     pub valid: bool,
     /// Size of the module in bytes.
@@ -56,8 +60,8 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    /// A report from the validator's.
-    pub fn new(path: &Path, report: &ValidationReport) -> FileReport {
+    /// A report from the validator's, with the profiles `bytes` satisfies.
+    pub fn new(path: &Path, report: &ValidationReport, bytes: &[u8]) -> FileReport {
         let violations: Vec<ViolationView> = report
             .violations
             .iter()
@@ -75,6 +79,8 @@ impl FileReport {
             .collect();
         FileReport {
             path: path.to_path_buf(),
+            abi: report.profile.name,
+            satisfies: abi::satisfied_profiles(bytes).iter().map(|p| p.name).collect(),
             valid: report.is_valid(),
             size: report.size,
             crc32c: format!("{:08x}", report.crc32c),
@@ -91,9 +97,11 @@ impl FileReport {
     }
 
     /// A file that could not be read or parsed at all.
-    pub fn unreadable(path: &Path, error: &LoadError) -> FileReport {
+    pub fn unreadable(path: &Path, profile: &Profile, error: &LoadError) -> FileReport {
         let mut report = FileReport {
             path: path.to_path_buf(),
+            abi: profile.name,
+            satisfies: Vec::new(),
             valid: false,
             size: 0,
             crc32c: String::new(),
@@ -132,7 +140,14 @@ impl FileReport {
             format!("{}: could not be checked\n", self.path.display())
         } else {
             let verdict = if self.valid { "valid".to_owned() } else { format!("INVALID ({} error(s))", self.errors) };
-            format!("{}: {verdict}, {} bytes, crc32c {}\n", self.path.display(), self.size, self.crc32c)
+            let satisfies = if self.satisfies.is_empty() { "none".to_owned() } else { self.satisfies.join(", ") };
+            format!(
+                "{}: {verdict} for ABI {}, {} bytes, crc32c {}\n  satisfies ABI: {satisfies}\n",
+                self.path.display(),
+                self.abi,
+                self.size,
+                self.crc32c
+            )
         };
         if !self.imports.is_empty() {
             let imports: Vec<String> = self.imports.iter().map(|i| format!("{} {}", i.name, i.ty)).collect();
@@ -151,16 +166,21 @@ impl FileReport {
 
 pub use roda_test::fs::{LoadError, load_module};
 
-/// Validates one file, and `name` with the ledger's naming rules if given.
-pub fn validate_file(path: &Path, name: Option<&str>) -> Result<FileReport, LoadError> {
-    check_module(path, name).map(|(report, _)| report)
+/// Validates one file against `profile`, and `name` with the ledger's
+/// naming rules if given.
+pub fn validate_file(path: &Path, name: Option<&str>, profile: &'static Profile) -> Result<FileReport, LoadError> {
+    check_module(path, name, profile).map(|(report, _)| report)
 }
 
 /// Like [`validate_file`], also returning the bytes checked, so what is then
 /// deployed or tested is exactly what was validated.
-pub fn check_module(path: &Path, name: Option<&str>) -> Result<(FileReport, Vec<u8>), LoadError> {
+pub fn check_module(
+    path: &Path,
+    name: Option<&str>,
+    profile: &'static Profile,
+) -> Result<(FileReport, Vec<u8>), LoadError> {
     let bytes = load_module(path)?;
-    let mut report = FileReport::new(path, &abi::validate(&bytes));
+    let mut report = FileReport::new(path, &abi::validate_for(&bytes, profile), &bytes);
     if let Some(Err(err)) = name.map(abi::validate_function_name) {
         report.add_error(
             "function-name",

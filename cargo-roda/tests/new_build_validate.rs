@@ -39,7 +39,8 @@ fn new_build_validate(dir: &Path, name: &str, lang: &str) -> serde_json::Value {
     let wasm = built["report"]["path"].as_str().unwrap();
     let validated = roda(&project, &["validate", wasm, "--name", name, "--deny-warnings"]);
     ok(&validated);
-    assert!(validated.stdout.contains(": valid,"), "{validated:?}");
+    assert!(validated.stdout.contains(": valid for ABI v1,"), "{validated:?}");
+    assert!(validated.stdout.contains("satisfies ABI: v1, v2"), "the seed's imports are in both: {validated:?}");
     built
 }
 
@@ -104,8 +105,44 @@ fn human_build_prints_path_size_and_crc() {
     ok(&built);
     let wasm = std::fs::read(dir.path().join("f/build/function.wasm")).unwrap();
     let line = built.stdout.lines().next().unwrap();
-    let expected =
-        format!("build/function.wasm: valid, {} bytes, crc32c {:08x}", wasm.len(), ledger_core::crc32c(&wasm));
+    let expected = format!(
+        "build/function.wasm: valid for ABI v1, {} bytes, crc32c {:08x}",
+        wasm.len(),
+        ledger_core::crc32c(&wasm)
+    );
     assert!(line.ends_with(&expected), "{line}");
     assert!(built.stderr.contains("Building f (wat, release)"), "{built:?}");
+}
+
+/// `--abi v2` checks against upstream's current ABI; every report says
+/// which ABIs the module satisfies.
+#[test]
+fn validate_checks_the_abi_named_and_lists_those_satisfied() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("counter.wat");
+    std::fs::write(
+        &counter,
+        r#"(module
+  (import "ledger" "kv_get" (func $get (param i32 i32 i32 i32) (result i64)))
+  (import "ledger" "kv_set" (func $set (param i32 i32 i32 i32 i64)))
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    (call $set (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0)
+      (i64.add (call $get (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0)) (i64.const 1)))
+    i32.const 0))"#,
+    )
+    .unwrap();
+    let path = counter.to_str().unwrap();
+    let v2 = roda(dir.path(), &["validate", path, "--abi", "v2", "--output", "json"]);
+    ok(&v2);
+    let json = v2.json();
+    assert_eq!(json["files"][0]["abi"], "v2");
+    assert_eq!(json["files"][0]["satisfies"], serde_json::json!(["v2"]));
+    let v1 = roda(dir.path(), &["validate", path]);
+    assert_eq!(v1.code, 3, "{v1:?}");
+    assert!(v1.stdout.contains("INVALID (2 error(s)) for ABI v1"), "{v1:?}");
+    assert!(v1.stdout.contains("satisfies ABI: v2"), "{v1:?}");
+    assert!(v1.stdout.contains("validate and deploy with `--abi v2`"), "{v1:?}");
+    let unknown = roda(dir.path(), &["validate", path, "--abi", "v3"]);
+    assert_eq!(unknown.code, 2, "a usage error: {unknown:?}");
+    assert!(unknown.stderr.contains("[possible values: v1, v2]"), "{unknown:?}");
 }

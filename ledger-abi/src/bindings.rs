@@ -3,7 +3,7 @@
 
 use core::fmt::{self, Write};
 
-use crate::{Profile, Status};
+use crate::Profile;
 
 /// Writes the AssemblyScript module (`assembly/ledger.ts`) that declares a
 /// profile's host imports and names its statuses.
@@ -13,6 +13,12 @@ use crate::{Profile, Status};
 /// ledger_abi::bindings::assemblyscript(&ledger_abi::V1, &mut ts).unwrap();
 /// assert!(ts.contains("@external(\"ledger\", \"credit\")\nexport declare function credit(account_id: u64, amount: u64): void;"));
 /// assert!(ts.contains("export const DUPLICATE: i32 = 7;"));
+///
+/// let mut ts = String::new();
+/// ledger_abi::bindings::assemblyscript(&ledger_abi::V2, &mut ts).unwrap();
+/// assert!(ts.contains("@external(\"ledger\", \"kv_get\")\nexport declare function kv_get(key0: u32, key1: u32, key2: u32, key3: u32): i64;"));
+/// assert!(ts.contains("export const CONSTANT_NOT_FOUND: i32 = 9;"));
+/// assert!(!ts.contains("ACCOUNT_LIMIT_EXCEEDED"), "retired in v2");
 /// ```
 ///
 /// # Errors
@@ -34,6 +40,9 @@ pub fn assemblyscript(profile: &Profile, out: &mut impl Write) -> fmt::Result {
     for import in profile.host_imports {
         writeln!(out)?;
         writeln!(out, "/** {} */", import.doc)?;
+        if import.phase.in_register() {
+            writeln!(out, "// Call it from `register()` only.")?;
+        }
         writeln!(out, "@external(\"{}\", \"{}\")", profile.host_module, import.name)?;
         write!(out, "export declare function {}(", import.name)?;
         for (i, param) in import.params.iter().enumerate() {
@@ -43,8 +52,9 @@ pub fn assemblyscript(profile: &Profile, out: &mut impl Write) -> fmt::Result {
         writeln!(out, "): {};", import.result.map_or("void", |result| result.name()))?;
     }
     writeln!(out)?;
-    writeln!(out, "// Standard statuses. Your own codes are 128..=255; 8..=127 are reserved.")?;
-    for info in Status::STANDARD {
+    let reserved_from = profile.statuses.iter().map(|info| info.status.code()).max().map_or(0, |last| last + 1);
+    writeln!(out, "// Standard statuses. Your own codes are 128..=255; {reserved_from}..=127 are reserved.")?;
+    for info in profile.statuses {
         writeln!(out, "/** {} */", info.meaning)?;
         writeln!(out, "export const {}: i32 = {};", info.name, info.status.code())?;
     }

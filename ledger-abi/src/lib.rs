@@ -5,11 +5,13 @@
 //! contract, written down once: every other part of the toolchain derives
 //! from it.
 //!
-//! - [`Profile`]: one host ABI as a server runs it ([`V1`], the seed's), with
-//!   its host imports, entry point and limits. The validator, the runtime's
+//! - [`Profile`]: one host ABI as a server runs it ([`V1`], the seed's;
+//!   [`V2`], upstream's current server), with its host imports, entry point,
+//!   optional exports, statuses and limits. The validator, the runtime's
 //!   linker, the guest SDK's bindings, the AssemblyScript bindings
 //!   ([`bindings`]) and the reference page all read it.
-//! - [`v1_host_imports!`]: the same imports as tokens, so Rust code that must
+//! - [`v1_host_imports!`] and [`v2_host_imports!`]: the same imports as
+//!   tokens, so Rust code that must
 //!   *declare* them (the guest's `extern` block, the runtime's linker, the
 //!   mock) is generated from the table instead of restating it.
 //! - [`Status`]: the statuses with their names and meanings.
@@ -185,6 +187,34 @@ pub struct HostImport {
     pub signature: Signature,
     /// What the call does, in one line.
     pub doc: &'static str,
+    /// In which phase a module may call it: v2 runs an optional `register()`
+    /// export once at registration, then `execute` per call.
+    pub phase: Phase,
+}
+
+/// The phase a host import may be called in, and what the server does when
+/// it is called in the other one (v2; v1 has only the execute phase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// `execute` only; inside `register()` the call sets status 8
+    /// (PROHIBITED_HOST_CALL) and returns 0, without trapping.
+    Execute,
+    /// `execute` only; inside `register()` the call sets status 8 and traps.
+    ExecuteOrTrap,
+    /// `register()` only; inside `execute` the call sets status 8 and traps.
+    RegisterOrTrap,
+}
+
+impl Phase {
+    /// Whether `register()` may call it.
+    pub const fn in_register(self) -> bool {
+        matches!(self, Phase::RegisterOrTrap)
+    }
+
+    /// Whether `execute` may call it.
+    pub const fn in_execute(self) -> bool {
+        !self.in_register()
+    }
 }
 
 /// The export a module must provide, which the ledger calls.
@@ -203,10 +233,28 @@ pub struct ProfileLimits {
     pub max_binary_size: usize,
     /// Largest function name, in bytes.
     pub max_name_len: usize,
-    /// Most entries one transaction may produce; one more is status 4.
+    /// Most records one transaction may produce; one more is status 4. In
+    /// v1 they are entries (credits and debits); in v2 every follower
+    /// record counts (entries, accounts opened and linked, flag updates, KV
+    /// writes).
     pub max_entries_per_tx: usize,
     /// The server's default number of accounts: ids `0..default_max_accounts`.
-    pub default_max_accounts: u64,
+    /// `None` in v2, whose account capacity grows with every account opened.
+    pub default_max_accounts: Option<u64>,
+    /// Longest KV constant name, in bytes (v2; 0 where there are none).
+    pub max_constant_name_len: usize,
+}
+
+/// An export a module may provide besides the entry point; the server
+/// checks its signature when it is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionalExport {
+    /// Export name.
+    pub name: &'static str,
+    /// Its signature.
+    pub signature: Signature,
+    /// What the server does with it, in one line.
+    pub doc: &'static str,
 }
 
 /// One host ABI, as one version of the roda-ledger server runs it.
@@ -222,6 +270,14 @@ pub struct Profile {
     pub host_imports: &'static [HostImport],
     /// The required export.
     pub entry_point: EntryPoint,
+    /// Exports a module may add (v2's `register`).
+    pub optional_exports: &'static [OptionalExport],
+    /// The memory export host imports read names from, if any: each import
+    /// with a `name_ptr` parameter (v2's constant verbs) reads a
+    /// NUL-terminated name from it there.
+    pub memory_export: Option<&'static str>,
+    /// The statuses a server of this profile gives, with names and meanings.
+    pub statuses: &'static [StatusInfo],
     /// The server's limits.
     pub limits: ProfileLimits,
 }
@@ -235,6 +291,16 @@ impl Profile {
     /// ```
     pub fn host_import(&self, name: &str) -> Option<&'static HostImport> {
         self.host_imports.iter().find(|import| import.name == name)
+    }
+
+    /// Looks up an optional export by name.
+    ///
+    /// ```
+    /// assert!(ledger_abi::V2.optional_export("register").is_some());
+    /// assert!(ledger_abi::V1.optional_export("register").is_none());
+    /// ```
+    pub fn optional_export(&self, name: &str) -> Option<&'static OptionalExport> {
+        self.optional_exports.iter().find(|export| export.name == name)
     }
 }
 
@@ -250,6 +316,12 @@ pub const MAX_NAME_LEN: usize = 32;
 
 /// Most entries one transaction may produce; one more is status 4.
 pub const MAX_ENTRIES_PER_TX: usize = u8::MAX as usize;
+
+/// Most follower records one v2 transaction may produce; one more is status 4.
+pub const V2_MAX_RECORDS_PER_TX: usize = u16::MAX as usize;
+
+/// The longest v2 KV constant name, in bytes; a longer one is status 10.
+pub const MAX_CONSTANT_NAME_LEN: usize = 32;
 
 /// A server's default number of accounts: ids `0..1_000_000`.
 pub const DEFAULT_MAX_ACCOUNTS: u64 = 1_000_000;
@@ -288,6 +360,55 @@ macro_rules! v1_host_imports {
     };
 }
 
+/// The v2 host imports as tokens (upstream e14b146), in the shape of
+/// [`v1_host_imports!`]; an import a module may call outside `execute`
+/// carries `#[phase = ...]` (a [`Phase`] variant) after its doc, and one
+/// without it is [`Phase::Execute`]. Types: `u64` / `i64` travel as wasm
+/// `i64`, `u32` as wasm `i32`.
+///
+/// ```
+/// macro_rules! names {
+///     (module = $module:literal; $( #[doc = $doc:literal] $(#[phase = $phase:ident])? fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
+///         [$(stringify!($name)),*]
+///     };
+/// }
+/// let names = ledger_abi::v2_host_imports!(names);
+/// assert_eq!(names.len(), 11);
+/// assert_eq!(names[..3], ["credit", "debit", "get_balance"]);
+/// ```
+#[macro_export]
+macro_rules! v2_host_imports {
+    ($callback:ident) => {
+        $callback! {
+            module = "ledger";
+            #[doc = "credit(account_id, amount): decreases an existing account's balance by amount (saturating); an account that does not exist sets status 2 (ACCOUNT_NOT_FOUND) without trapping; a no-op once the transaction has failed"]
+            fn credit(account_id: u64, amount: u64);
+            #[doc = "debit(account_id, amount): increases an existing account's balance by amount (saturating); an account that does not exist sets status 2 without trapping; a no-op once the transaction has failed"]
+            fn debit(account_id: u64, amount: u64);
+            #[doc = "get_balance(account_id) -> i64: the balance including this transaction's moves; 0 beyond the ledger's capacity; no existence check"]
+            fn get_balance(account_id: u64) -> i64;
+            #[doc = "linked_account(parent_id, link_type) -> u64: the child account of (parent, low 16 bits of link_type), created on first use as a PROGRAMMED account with the next account id (records AccountOpened and AccountLinked); undone if the transaction fails"]
+            fn linked_account(parent_id: u64, link_type: u32) -> u64;
+            #[doc = "get_flag(account_id, lane) -> u32: the byte in flag lane `lane` (lanes act modulo 8; lane 0 is the account's status: 0 none, 1 open, 2 programmed, 3 system); 0 beyond capacity"]
+            fn get_flag(account_id: u64, lane: u32) -> u32;
+            #[doc = "has_flag(account_id, lane, value) -> u32: 1 if flag lane `lane` holds the low byte of value, else 0"]
+            fn has_flag(account_id: u64, lane: u32, value: u32) -> u32;
+            #[doc = "set_flag(account_id, lane, value): writes the low byte of value to flag lane `lane` (any lane, 0 included) and records AccountFlagsUpdated; unchanged or beyond capacity: no-op"]
+            fn set_flag(account_id: u64, lane: u32, value: u32);
+            #[doc = "kv_get(key0, key1, key2, key3) -> i64: the value under a 4-component key (a component with bit 31 set is constant id `c & 0x7FFF_FFFF`, else an integer); 0 when absent"]
+            fn kv_get(key0: u32, key1: u32, key2: u32, key3: u32) -> i64;
+            #[doc = "kv_set(key0, key1, key2, key3, value): stores value under the key; every call records a KV follower, an unchanged value too; there is no delete"]
+            fn kv_set(key0: u32, key1: u32, key2: u32, key3: u32, value: i64);
+            #[doc = "kv_register_constant(name_ptr): register() only; registers the NUL-terminated name at name_ptr in the exported `memory` as a KV constant (ids from 1, shared by all functions); a name over 32 bytes sets status 10 and traps"]
+            #[phase = RegisterOrTrap]
+            fn kv_register_constant(name_ptr: u32);
+            #[doc = "kv_get_constant(name_ptr) -> u32: execute only; the id of the constant named by the NUL-terminated name at name_ptr in the exported `memory`, with bit 31 set for use in a key; an unknown name sets status 9 and traps"]
+            #[phase = ExecuteOrTrap]
+            fn kv_get_constant(name_ptr: u32) -> u32;
+        }
+    };
+}
+
 /// The [`IntType`] of a Rust integer type in an import list.
 macro_rules! int_type {
     (u64) => {
@@ -314,9 +435,19 @@ macro_rules! result_type {
     };
 }
 
+/// The optional phase's [`Phase`]: [`Phase::Execute`] when absent.
+macro_rules! phase {
+    () => {
+        $crate::Phase::Execute
+    };
+    ($phase:ident) => {
+        $crate::Phase::$phase
+    };
+}
+
 /// Builds `HOST_MODULE` and `HOST_IMPORTS` from an import list.
 macro_rules! import_table {
-    (module = $module:literal; $( #[doc = $doc:literal] fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
+    (module = $module:literal; $( #[doc = $doc:literal] $(#[phase = $phase:ident])? fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
         /// The import module every host function lives in.
         pub const HOST_MODULE: &str = $module;
 
@@ -331,6 +462,7 @@ macro_rules! import_table {
                     results: &[$(int_type!($r).val_type())?],
                 },
                 doc: $doc,
+                phase: phase!($($phase)?),
             }
         ),*];
     };
@@ -341,31 +473,86 @@ pub mod v1 {
     v1_host_imports!(import_table);
 }
 
+/// The ABI of upstream's current server (e14b146): eleven imports,
+/// accounts that must exist, flags, linked accounts, KV and constants, an
+/// optional `register()` export.
+pub mod v2 {
+    v2_host_imports!(import_table);
+}
+
+/// `execute(i64 x 8) -> i32`, the entry point of both profiles.
+const EXECUTE: EntryPoint = EntryPoint {
+    name: "execute",
+    signature: Signature { params: &[ValType::I64; PARAM_COUNT], results: &[ValType::I32] },
+};
+
 /// The seed's profile (upstream ee2b042).
 pub const V1: Profile = Profile {
     name: "v1",
     upstream_commit: "ee2b042",
     host_module: v1::HOST_MODULE,
     host_imports: v1::HOST_IMPORTS,
-    entry_point: EntryPoint {
-        name: "execute",
-        signature: Signature { params: &[ValType::I64; PARAM_COUNT], results: &[ValType::I32] },
-    },
+    entry_point: EXECUTE,
+    optional_exports: &[],
+    memory_export: None,
+    statuses: Status::STANDARD,
     limits: ProfileLimits {
         max_binary_size: MAX_BINARY_SIZE,
         max_name_len: MAX_NAME_LEN,
         max_entries_per_tx: MAX_ENTRIES_PER_TX,
-        default_max_accounts: DEFAULT_MAX_ACCOUNTS,
+        default_max_accounts: Some(DEFAULT_MAX_ACCOUNTS),
+        max_constant_name_len: 0,
+    },
+};
+
+/// Upstream's current server (e14b146).
+pub const V2: Profile = Profile {
+    name: "v2",
+    upstream_commit: "e14b146",
+    host_module: v2::HOST_MODULE,
+    host_imports: v2::HOST_IMPORTS,
+    entry_point: EXECUTE,
+    optional_exports: &[OptionalExport {
+        name: "register",
+        signature: Signature { params: &[], results: &[] },
+        doc: "runs once when the function registers, on the instance calls reuse; may call kv_register_constant only (data verbs set status 8); a failure rolls the registration back",
+    }],
+    memory_export: Some("memory"),
+    // v1's reasons less 6 (retired: v2 has no account maximum), with 4's
+    // limit raised, plus 8-10.
+    statuses: &[
+        Status::STANDARD[0],
+        Status::STANDARD[1],
+        Status::STANDARD[2],
+        Status::STANDARD[3],
+        StatusInfo {
+            status: Status::ENTRY_LIMIT_EXCEEDED,
+            name: "ENTRY_LIMIT_EXCEEDED",
+            meaning: "more than 65,535 records (entries, accounts opened and linked, flag updates, KV writes) in one transaction",
+        },
+        Status::STANDARD[5],
+        Status::STANDARD[7],
+        Status::V2_ADDED[0],
+        Status::V2_ADDED[1],
+        Status::V2_ADDED[2],
+    ],
+    limits: ProfileLimits {
+        max_binary_size: MAX_BINARY_SIZE,
+        max_name_len: MAX_NAME_LEN,
+        max_entries_per_tx: V2_MAX_RECORDS_PER_TX,
+        default_max_accounts: None,
+        max_constant_name_len: MAX_CONSTANT_NAME_LEN,
     },
 };
 
 /// Every profile, oldest first.
-pub const PROFILES: &[Profile] = &[V1];
+pub const PROFILES: &[Profile] = &[V1, V2];
 
 /// Looks up a profile by its [`name`](Profile::name).
 ///
 /// ```
 /// assert_eq!(ledger_abi::profile("v1"), Some(&ledger_abi::V1));
+/// assert_eq!(ledger_abi::profile("v2"), Some(&ledger_abi::V2));
 /// assert_eq!(ledger_abi::profile("v9"), None);
 /// ```
 pub fn profile(name: &str) -> Option<&'static Profile> {
@@ -384,4 +571,57 @@ pub fn param_slots(params: &[i64]) -> [i64; PARAM_COUNT] {
         *slot = *value;
     }
     slots
+}
+
+#[cfg(test)]
+mod tests {
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// head.md's table of v2 imports, as wasm signatures.
+    #[test]
+    fn v2_imports_have_upstreams_wasm_signatures() {
+        let expected = [
+            ("credit", "(i64, i64) -> ()"),
+            ("debit", "(i64, i64) -> ()"),
+            ("get_balance", "(i64) -> i64"),
+            ("linked_account", "(i64, i32) -> i64"),
+            ("get_flag", "(i64, i32) -> i32"),
+            ("has_flag", "(i64, i32, i32) -> i32"),
+            ("set_flag", "(i64, i32, i32) -> ()"),
+            ("kv_get", "(i32, i32, i32, i32) -> i64"),
+            ("kv_set", "(i32, i32, i32, i32, i64) -> ()"),
+            ("kv_register_constant", "(i32) -> ()"),
+            ("kv_get_constant", "(i32) -> i32"),
+        ];
+        let found: Vec<(&str, String)> = V2.host_imports.iter().map(|i| (i.name, i.signature.to_string())).collect();
+        let expected: Vec<(&str, String)> = expected.iter().map(|(n, s)| (*n, s.to_string())).collect();
+        assert_eq!(found, expected);
+        assert_eq!(V2.host_module, "ledger");
+    }
+
+    #[test]
+    fn v2_phases_and_exports() {
+        let phase = |name| V2.host_import(name).unwrap().phase;
+        assert_eq!(phase("kv_register_constant"), Phase::RegisterOrTrap);
+        assert_eq!(phase("kv_get_constant"), Phase::ExecuteOrTrap);
+        assert_eq!(phase("credit"), Phase::Execute);
+        assert!(V1.host_imports.iter().all(|i| i.phase == Phase::Execute), "v1 has no register phase");
+        let register = V2.optional_export("register").unwrap();
+        assert_eq!(register.signature.to_string(), "() -> ()");
+        assert_eq!(V2.memory_export, Some("memory"));
+        assert_eq!(V1.memory_export, None);
+    }
+
+    #[test]
+    fn v2_statuses_retire_6_and_add_8_to_10() {
+        let codes = |p: &Profile| p.statuses.iter().map(|s| s.status.code()).collect::<Vec<u8>>();
+        assert_eq!(codes(&V1), [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(codes(&V2), [0, 1, 2, 3, 4, 5, 7, 8, 9, 10]);
+        assert_eq!(Status::CONSTANT_NAME_TOO_LONG.code(), 10);
+        assert_eq!(V2.limits.max_entries_per_tx, 65_535);
+        assert_eq!(V2.limits.default_max_accounts, None);
+    }
 }

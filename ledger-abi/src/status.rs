@@ -44,12 +44,12 @@ pub struct StatusInfo {
 }
 
 macro_rules! standard_statuses {
-    ($( $(#[$doc:meta])* $name:ident = $code:literal, $meaning:literal; )*) => {
+    ($(#[$list_doc:meta])* $list:ident; $( $(#[$doc:meta])* $name:ident = $code:literal, $meaning:literal; )*) => {
         impl Status {
             $( $(#[$doc])* pub const $name: Status = Status($code); )*
 
-            /// The standard statuses, in numeric order, with names and meanings.
-            pub const STANDARD: &'static [StatusInfo] = &[
+            $(#[$list_doc])*
+            pub const $list: &'static [StatusInfo] = &[
                 $( StatusInfo { status: Status::$name, name: stringify!($name), meaning: $meaning }, )*
             ];
         }
@@ -57,6 +57,9 @@ macro_rules! standard_statuses {
 }
 
 standard_statuses! {
+    /// The standard statuses (of [`V1`](crate::V1)), in numeric order, with
+    /// names and meanings.
+    STANDARD;
     /// Success: the transaction committed.
     NONE = 0, "success: the transaction committed";
     /// A balance was too low.
@@ -73,6 +76,20 @@ standard_statuses! {
     ACCOUNT_LIMIT_EXCEEDED = 6, "an account id at or above the ledger's max_accounts";
     /// A `user_ref` already used by an earlier transaction.
     DUPLICATE = 7, "a user_ref already used by an earlier transaction";
+}
+
+standard_statuses! {
+    /// The statuses [`V2`](crate::V2) adds, which v1 reserves: the host
+    /// reasons of its register phase and its constants.
+    V2_ADDED;
+    /// A host import called in a phase that does not allow it (a data verb
+    /// in `register()`, `kv_register_constant` outside it, `kv_get_constant`
+    /// inside it). v2 only.
+    PROHIBITED_HOST_CALL = 8, "a host import called in a phase that does not allow it (v2)";
+    /// `kv_get_constant` of a name no `register()` registered. v2 only.
+    CONSTANT_NOT_FOUND = 9, "kv_get_constant of a name no register() registered (v2)";
+    /// `kv_register_constant` of a name over 32 bytes. v2 only.
+    CONSTANT_NAME_TOO_LONG = 10, "kv_register_constant of a name over 32 bytes (v2)";
 }
 
 /// The first code a function may use for its own statuses.

@@ -3,7 +3,9 @@
 mod common;
 
 use common::{IMPORTS, function, wat};
-use ledger_core::abi::{MAX_BINARY_SIZE, Rule, Severity, ValidationReport, validate};
+use ledger_core::abi::{
+    MAX_BINARY_SIZE, Rule, Severity, V1, V2, ValidationReport, satisfied_profiles, validate, validate_for,
+};
 
 fn codes(report: &ValidationReport) -> Vec<&'static str> {
     report.violations.iter().map(|v| v.rule.code()).collect()
@@ -257,6 +259,71 @@ fn zero_crc() {
     let bytes = common::with_zero_crc(wat(&format!("(module {EXECUTE})")));
     assert_eq!(ledger_core::crc32c(&bytes), 0);
     assert_rules(&validate(&bytes), &[Rule::ZeroCrc]);
+}
+
+/// A v2 counter as upstream's guest crate builds one: a constant registered
+/// in `register()`, read per call, a KV write, flags and a linked account.
+const V2_COUNTER: &str = r#"(module
+  (import "ledger" "kv_register_constant" (func $reg (param i32)))
+  (import "ledger" "kv_get_constant" (func $constant (param i32) (result i32)))
+  (import "ledger" "kv_get" (func $get (param i32 i32 i32 i32) (result i64)))
+  (import "ledger" "kv_set" (func $set (param i32 i32 i32 i32 i64)))
+  (import "ledger" "set_flag" (func $set_flag (param i64 i32 i32)))
+  (import "ledger" "linked_account" (func $linked (param i64 i32) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "counter\00")
+  (func (export "register") (call $reg (i32.const 16)))
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (local $c i32)
+    (local.set $c (call $constant (i32.const 16)))
+    (call $set (local.get $c) (i32.wrap_i64 (local.get 0)) (i32.const 0) (i32.const 0)
+      (i64.add (call $get (local.get $c) (i32.wrap_i64 (local.get 0)) (i32.const 0) (i32.const 0)) (i64.const 1)))
+    (call $set_flag (local.get 0) (i32.const 2) (i32.const 7))
+    (drop (call $linked (local.get 0) (i32.const 1)))
+    i32.const 0))"#;
+
+#[test]
+fn a_v2_counter_is_valid_for_v2_only() {
+    let wasm = wat(V2_COUNTER);
+    let report = validate_for(&wasm, &V2);
+    assert_rules(&report, &[]);
+    assert_eq!(report.profile.name, "v2");
+    let v1 = validate_for(&wasm, &V1);
+    assert!(v1.has(Rule::UnknownHostImport));
+    let unknown = v1.violations.iter().find(|v| v.rule == Rule::UnknownHostImport).unwrap();
+    assert!(unknown.fix.contains("--abi v2"), "{}", unknown.fix);
+    let names: Vec<&str> = satisfied_profiles(&wasm).iter().map(|p| p.name).collect();
+    assert_eq!(names, ["v2"]);
+    let seed: Vec<&str> = satisfied_profiles(&function("", "i32.const 0")).iter().map(|p| p.name).collect();
+    assert_eq!(seed, ["v1", "v2"], "the seed's imports are in both");
+}
+
+#[test]
+fn register_signature() {
+    let wasm = wat(&format!(r#"(module (func (export "register") (param i64)) {EXECUTE})"#));
+    assert_rules(&validate_for(&wasm, &V2), &[Rule::RegisterSignature]);
+    assert_rules(&validate_for(&wasm, &V1), &[]);
+    let not_a_function = wat(&format!(r#"(module (global (export "register") i32 (i32.const 0)) {EXECUTE})"#));
+    let report = validate_for(&not_a_function, &V2);
+    assert_rules(&report, &[Rule::RegisterSignature]);
+    assert!(report.violations[0].found.contains("exported as a global"), "{:?}", report.violations[0]);
+}
+
+#[test]
+fn constants_need_memory() {
+    let wasm = wat(&format!(
+        r#"(module (import "ledger" "kv_get_constant" (func (param i32) (result i32))) (memory 1) {EXECUTE})"#
+    ));
+    let report = validate_for(&wasm, &V2);
+    assert_rules(&report, &[Rule::ConstantsNeedMemory]);
+    assert!(report.violations[0].found.contains("kv_get_constant"));
+}
+
+#[test]
+fn register_only_import() {
+    let wasm = wat(&format!(
+        r#"(module (import "ledger" "kv_register_constant" (func (param i32))) (memory (export "memory") 1) {EXECUTE})"#
+    ));
+    assert_rules(&validate_for(&wasm, &V2), &[Rule::RegisterOnlyImport]);
 }
 
 #[test]

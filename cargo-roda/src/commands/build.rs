@@ -64,7 +64,8 @@ pub fn exec(args: Args) -> Result<Built, Error> {
     let profile = if args.debug { BuildProfile::Debug } else { BuildProfile::Release };
     let function = &project.file.function;
     let wasm = super::build_project(&project, profile)?;
-    let report = validate::validate_file(&wasm, Some(&function.name))
+    // The simulator, the dev server and deploy speak v1 until Roda.toml names a profile.
+    let report = validate::validate_file(&wasm, Some(&function.name), &ledger_core::abi::V1)
         .map_err(|source| BuildError::Unreadable { path: wasm.clone(), source })?;
     Ok(Built {
         name: function.name.clone(),

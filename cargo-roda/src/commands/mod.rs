@@ -129,7 +129,8 @@ pub fn checked_module(
         }
         (None, None) => unreachable!("a missing project returned above"),
     };
-    let (report, bytes) = cargo_roda::validate::check_module(&path, Some(&name))?;
+    // The simulator, the dev server and deploy speak v1 until Roda.toml names a profile.
+    let (report, bytes) = cargo_roda::validate::check_module(&path, Some(&name), &ledger_core::abi::V1)?;
     if !report.valid {
         return Err(Error::InvalidModule { report: report.human().trim_end().to_owned(), refusal: refusal.to_owned() });
     }

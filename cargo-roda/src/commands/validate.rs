@@ -23,6 +23,30 @@ pub struct Args {
     /// Fail on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// The host ABI to check against: v1 (roda-ledger ee2b042, the seed's)
+    /// or v2 (roda-ledger e14b146). Every report also lists each ABI the
+    /// module satisfies.
+    #[arg(long, value_enum, default_value_t = Abi::V1)]
+    pub abi: Abi,
+}
+
+/// A host ABI profile, as `--abi` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Abi {
+    /// roda-ledger ee2b042 (the seed's): credit, debit, get_balance.
+    V1,
+    /// roda-ledger e14b146: accounts, flags, linked accounts, KV, constants, register().
+    V2,
+}
+
+impl Abi {
+    /// The profile's table.
+    pub fn profile(self) -> &'static ledger_core::abi::Profile {
+        match self {
+            Abi::V1 => &ledger_core::abi::V1,
+            Abi::V2 => &ledger_core::abi::V2,
+        }
+    }
 }
 
 /// The reports, one per file.
@@ -64,7 +88,10 @@ pub fn exec(args: Args) -> Result<Validated, Error> {
     let files = args
         .files
         .iter()
-        .map(|path| validate_file(path, args.name.as_deref()).unwrap_or_else(|e| FileReport::unreadable(path, &e)))
+        .map(|path| {
+            validate_file(path, args.name.as_deref(), args.abi.profile())
+                .unwrap_or_else(|e| FileReport::unreadable(path, args.abi.profile(), &e))
+        })
         .collect();
     Ok(Validated { files, deny_warnings: args.deny_warnings })
 }

@@ -21,13 +21,15 @@ mod reference;
 mod validate;
 
 pub use ledger_abi::{
-    EntryPoint, HostImport, IntType, MAX_BINARY_SIZE, MAX_NAME_LEN, PARAM_COUNT, PROFILES, Param, Profile,
-    ProfileLimits, Signature, V1, ValType, bindings, profile, v1_host_imports, write_signature,
+    EntryPoint, HostImport, IntType, MAX_BINARY_SIZE, MAX_NAME_LEN, OptionalExport, PARAM_COUNT, PROFILES, Param,
+    Phase, Profile, ProfileLimits, Signature, V1, V2, ValType, bindings, profile, v1_host_imports, v2_host_imports,
+    write_signature,
 };
 pub use name::{NameError, validate_function_name};
 pub use reference::reference_markdown;
 pub use validate::{
-    ExportInfo, FEATURES, ImportInfo, Rule, SERVER_FEATURES, Severity, ValidationReport, Violation, validate,
+    ExportInfo, FEATURES, ImportInfo, Rule, SERVER_FEATURES, Severity, ValidationReport, Violation, satisfied_profiles,
+    validate, validate_for,
 };
 
 /// The import module of the v1 host functions ([`V1`]'s `host_module`).

@@ -1,10 +1,10 @@
-//! The ABI reference page (`docs/abi.md`), generated from the table and the
-//! validator's rules so the documentation cannot drift from either.
+//! The ABI reference pages (`docs/abi.md` for v1, `docs/abi-v2.md`),
+//! generated from the table and the validator's rules so the documentation
+//! cannot drift from either.
 
 use std::fmt::Write as _;
 
 use super::{Profile, Rule, Severity};
-use crate::Status;
 
 /// The ABI reference page for `profile`, in Markdown: the entry point, the
 /// host imports, the statuses, the limits and every validation rule.
@@ -13,6 +13,8 @@ use crate::Status;
 /// ```
 /// let page = ledger_core::abi::reference_markdown(&ledger_core::abi::V1);
 /// assert!(page.contains("| `ledger.credit` | `(i64, i64) -> ()` |"));
+/// let page = ledger_core::abi::reference_markdown(&ledger_core::abi::V2);
+/// assert!(page.contains("| `ledger.kv_get_constant` | `(i32) -> i32` |"));
 /// ```
 pub fn reference_markdown(profile: &Profile) -> String {
     let mut out = String::new();
@@ -42,6 +44,16 @@ fn write_reference(profile: &Profile, out: &mut String) -> std::fmt::Result {
     writeln!(out, "|---|---|")?;
     writeln!(out, "| `{}` | `{}` |", entry.name, entry.signature)?;
     writeln!(out)?;
+    if !profile.optional_exports.is_empty() {
+        writeln!(out, "Optional exports, checked when present:")?;
+        writeln!(out)?;
+        writeln!(out, "| export | signature | what the server does with it |")?;
+        writeln!(out, "|---|---|---|")?;
+        for export in profile.optional_exports {
+            writeln!(out, "| `{}` | `{}` | {} |", export.name, export.signature, export.doc)?;
+        }
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "The {} parameters are the call's `params`, zero-padded (a server silently drops a ninth). The\n\
@@ -60,21 +72,32 @@ fn write_reference(profile: &Profile, out: &mut String) -> std::fmt::Result {
         writeln!(out, "| `{module}.{}` | `{}` | `{}` | {effect} |", import.name, import.signature, params.join(", "))?;
     }
     writeln!(out)?;
-    writeln!(
-        out,
-        "Amounts are passed as `u64` and applied as `amount as i64`: an amount of `2^63` or more moves the\n\
-         balance the other way. An account id at or above the ledger's `max_accounts` fails the\n\
-         transaction with status 6."
-    )?;
+    match profile.limits.default_max_accounts {
+        Some(_) => writeln!(
+            out,
+            "Amounts are passed as `u64` and applied as `amount as i64`: an amount of `2^63` or more moves the\n\
+             balance the other way. An account id at or above the ledger's `max_accounts` fails the\n\
+             transaction with status 6."
+        )?,
+        None => writeln!(
+            out,
+            "Amounts are passed as `u64` and applied as `amount as i64`: an amount of `2^63` or more moves the\n\
+             balance the other way. Accounts must exist: `OpenAccount` opens them (built-in operations need an\n\
+             OPEN account, credit and debit any existing one), `linked_account` creates PROGRAMMED children.\n\
+             Inside `register()` the data verbs set status 8 and return 0; a failing `register()` rolls the\n\
+             registration back."
+        )?,
+    }
     writeln!(out)?;
     writeln!(out, "## Statuses")?;
     writeln!(out)?;
     writeln!(out, "| value | name | meaning |")?;
     writeln!(out, "|---|---|---|")?;
-    for info in Status::STANDARD {
+    for info in profile.statuses {
         writeln!(out, "| {} | {} | {} |", info.status.code(), info.name, info.meaning)?;
     }
-    writeln!(out, "| {}..=127 | reserved | for future standard reasons |", Status::STANDARD.len())?;
+    let reserved_from = profile.statuses.iter().map(|info| info.status.code()).max().map_or(0, |last| last + 1);
+    writeln!(out, "| {reserved_from}..=127 | reserved | for future standard reasons |")?;
     writeln!(out, "| 128..=255 | user-defined | a function's own reasons |")?;
     writeln!(out)?;
     writeln!(out, "## Limits")?;
@@ -87,8 +110,23 @@ fn write_reference(profile: &Profile, out: &mut String) -> std::fmt::Result {
         "| function name | 1..={} bytes, ASCII letters, digits and `_`, starting with a letter |",
         limits.max_name_len
     )?;
-    writeln!(out, "| entries per transaction | {} |", limits.max_entries_per_tx)?;
-    writeln!(out, "| accounts (server default) | ids `0..{}` |", limits.default_max_accounts)?;
+    match limits.default_max_accounts {
+        Some(accounts) => {
+            writeln!(out, "| entries per transaction | {} |", limits.max_entries_per_tx)?;
+            writeln!(out, "| accounts (server default) | ids `0..{accounts}` |")?;
+        }
+        None => {
+            writeln!(
+                out,
+                "| records per transaction (entries, accounts, links, flags, KV) | {} |",
+                limits.max_entries_per_tx
+            )?;
+            writeln!(out, "| accounts | no maximum: capacity grows as accounts open |")?;
+        }
+    }
+    if limits.max_constant_name_len > 0 {
+        writeln!(out, "| KV constant name | at most {} bytes |", limits.max_constant_name_len)?;
+    }
     writeln!(out)?;
     writeln!(out, "## Validation rules")?;
     writeln!(out)?;

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use wasmparser::{ExternalKind, FuncType, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures};
 
-use super::{ENTRY_POINT, HOST_IMPORTS, HOST_MODULE, MAX_BINARY_SIZE, ValType, write_signature};
+use super::{ENTRY_POINT, MAX_BINARY_SIZE, PROFILES, Profile, V1, ValType, write_signature};
 use crate::crc::crc32c;
 
 /// The WebAssembly features a server accepts: upstream runs wasmtime 26
@@ -126,6 +126,12 @@ rules! {
     MemoryBudget = "memory-budget", Warning, server: false, "initial memories over 64 MiB";
     /// A binary whose CRC32C is 0, the CRC a server's log gives an unregister.
     ZeroCrc = "zero-crc", Error, server: false, "CRC32C of 0 (read back as an unregister)";
+    /// v2: a `register` export that is not `() -> ()`.
+    RegisterSignature = "register-signature", Error, server: true, "wrong `register` export (v2)";
+    /// v2: constant verbs imported, but no exported `memory` to read names from.
+    ConstantsNeedMemory = "constants-need-memory", Error, server: false, "constant verbs without an exported `memory` (v2)";
+    /// v2: `kv_register_constant` imported, but no `register` export to call it from.
+    RegisterOnlyImport = "register-only-import", Error, server: false, "`kv_register_constant` without a `register` export (v2)";
 }
 
 impl std::fmt::Display for Rule {
@@ -204,6 +210,8 @@ pub struct ValidationReport {
     pub exports: Vec<ExportInfo>,
     /// Every violation, errors and warnings.
     pub violations: Vec<Violation>,
+    /// The profile the module was checked against.
+    pub profile: &'static Profile,
 }
 
 impl ValidationReport {
@@ -257,14 +265,60 @@ impl ValidationReport {
 /// assert!(report.has(Rule::Malformed));
 /// ```
 pub fn validate(bytes: &[u8]) -> ValidationReport {
-    let mut pass = Pass::default();
+    validate_for(bytes, &V1)
+}
+
+/// Validates a function binary against one profile's ABI ([`validate`] is
+/// this for [`V1`]).
+///
+/// ```
+/// use ledger_core::abi::{Rule, V1, V2, validate_for};
+///
+/// let wasm = wat::parse_str(r#"
+///     (module
+///       (import "ledger" "kv_set" (func (param i32 i32 i32 i32 i64)))
+///       (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+///         i32.const 0))
+/// "#).unwrap();
+/// assert!(validate_for(&wasm, &V2).is_valid());
+/// assert!(validate_for(&wasm, &V1).has(Rule::UnknownHostImport));
+/// ```
+pub fn validate_for(bytes: &[u8], profile: &'static Profile) -> ValidationReport {
+    let mut pass = Pass { profile: ProfileRef(profile), ..Pass::default() };
     pass.run(bytes);
     pass.finish(bytes)
+}
+
+/// The profiles a binary satisfies (no error), oldest first: what
+/// `cargo roda validate` reports when no profile is named.
+///
+/// ```
+/// let v1_only = wat::parse_str(r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#).unwrap();
+/// let names: Vec<&str> = ledger_core::abi::satisfied_profiles(&v1_only).iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["v1", "v2"]);
+/// ```
+pub fn satisfied_profiles(bytes: &[u8]) -> Vec<&'static Profile> {
+    PROFILES.iter().filter(|profile| validate_for(bytes, profile).is_valid()).collect()
+}
+
+/// The profile a pass checks against; [`V1`] by default.
+struct ProfileRef(&'static Profile);
+
+impl Default for ProfileRef {
+    fn default() -> Self {
+        ProfileRef(&V1)
+    }
 }
 
 /// State of the single pass over the module.
 #[derive(Default)]
 struct Pass {
+    profile: ProfileRef,
+    /// `register`'s kind and index, once the export section is read.
+    register: Option<(ExternalKind, u32)>,
+    /// Whether the module exports a memory named as the profile's
+    /// [`memory_export`](Profile::memory_export).
+    memory_exported: bool,
     violations: Vec<Violation>,
     imports: Vec<ImportInfo>,
     exports: Vec<ExportInfo>,
@@ -498,6 +552,12 @@ impl Pass {
                     if export.name == ENTRY_POINT.name {
                         self.execute = Some((export.kind, export.index));
                     }
+                    if self.profile.0.optional_export(export.name).is_some() {
+                        self.register = Some((export.kind, export.index));
+                    }
+                    if Some(export.name) == self.profile.0.memory_export && export.kind == ExternalKind::Memory {
+                        self.memory_exported = true;
+                    }
                     self.exports.push(ExportInfo { name: export.name.to_owned(), kind: kind_name(export.kind) });
                 }
             }
@@ -544,14 +604,14 @@ impl Pass {
                         Rule::EnvAbort,
                         "AssemblyScript adds `env.abort` for `assert` and runtime errors: compile with `--use abort=` (or `\"use\": [\"abort=\"]` in asconfig.json) so a failed assertion traps instead".to_owned(),
                     )
-                } else if module != HOST_MODULE {
+                } else if module != self.profile.0.host_module {
                     (
                         Rule::ForeignImport,
                         format!(
                             "remove the dependency on `{module}` (a ledger function has no WASI, no `env`, no JS glue); build for wasm32-unknown-unknown with no_std"
                         ),
                     )
-                } else if let Some(host) = super::host_import(name) {
+                } else if let Some(host) = self.profile.0.host_import(name) {
                     let expected = host.signature;
                     let matches = self
                         .types
@@ -572,7 +632,12 @@ impl Pass {
                 } else {
                     (
                         Rule::UnknownHostImport,
-                        format!("use only {}; a server at ee2b042 has no `ledger.{name}`", allowed_imports()),
+                        format!(
+                            "use only {}; a server at {} has no `ledger.{name}`{}",
+                            allowed_imports(self.profile.0),
+                            self.profile.0.upstream_commit,
+                            other_profiles_with(self.profile.0, name)
+                        ),
                     )
                 }
             }
@@ -603,7 +668,7 @@ impl Pass {
         self.push(
             rule,
             format!("import `{module}.{name}` ({ty})"),
-            format!("only {}", allowed_imports()),
+            format!("only {}", allowed_imports(self.profile.0)),
             fix,
             Some(offset),
         );
@@ -682,9 +747,77 @@ impl Pass {
         }
     }
 
+    /// The optional exports and the memory the profile's imports need.
+    fn check_profile_exports(&mut self) {
+        let profile = self.profile.0;
+        if let Some((kind, index)) = self.register
+            && let Some(export) = profile.optional_exports.first()
+        {
+            let ft = self.func_types.get(index as usize).and_then(|t| self.types.get(*t as usize));
+            let found = match (kind, ft) {
+                (ExternalKind::Func, Some(ft))
+                    if same_signature(ft, export.signature.params, export.signature.results) =>
+                {
+                    None
+                }
+                (ExternalKind::Func, Some(ft)) => {
+                    let mut found = format!("`{}` has type ", export.name);
+                    let _ = write_func_type(&mut found, ft);
+                    Some(found)
+                }
+                (ExternalKind::Func, None) => None,
+                (kind, _) => Some(format!("`{}` is exported as a {}", export.name, kind_name(kind))),
+            };
+            if let Some(found) = found {
+                self.push(
+                    Rule::RegisterSignature,
+                    found,
+                    format!("`{}`: a function {}", export.name, export.signature),
+                    format!("export `{}` as a function that takes nothing and returns nothing", export.name),
+                    None,
+                );
+            }
+        }
+        let imports = std::mem::take(&mut self.imports);
+        let imported = |name: &str| imports.iter().any(|i| i.module == profile.host_module && i.name == name);
+        let reads_names: Vec<&str> = profile
+            .host_imports
+            .iter()
+            .filter(|i| i.params.iter().any(|p| p.name == "name_ptr") && imported(i.name))
+            .map(|i| i.name)
+            .collect();
+        let register_only: Vec<&str> =
+            profile.host_imports.iter().filter(|i| i.phase.in_register() && imported(i.name)).map(|i| i.name).collect();
+        self.imports = imports;
+        if let (Some(memory), false, false) = (profile.memory_export, reads_names.is_empty(), self.memory_exported) {
+            self.push(
+                Rule::ConstantsNeedMemory,
+                format!("imports {} but exports no memory named `{memory}`", reads_names.join(" and ")),
+                format!("an exported memory `{memory}`: the server reads constant names from it, and without it every such call traps (status 5)"),
+                "export the memory as `memory` (rustc and asc do by default; keep `--export-memory` / do not rename it)",
+                None,
+            );
+        }
+        if let (false, None, Some(export)) = (register_only.is_empty(), self.register, profile.optional_exports.first())
+        {
+            self.push(
+                Rule::RegisterOnlyImport,
+                format!("imports {} but exports no `{}`", register_only.join(" and "), export.name),
+                format!(
+                    "{} only from `{}`: called from `execute` it fails the call with status 8",
+                    register_only.join(" and "),
+                    export.name
+                ),
+                format!("register the constants in an exported `{}` function (in Rust, `#[register]`)", export.name),
+                None,
+            );
+        }
+    }
+
     fn finish(mut self, bytes: &[u8]) -> ValidationReport {
         if self.complete {
             self.check_execute();
+            self.check_profile_exports();
         }
         if let (total, Some(offset)) = self.initial_bytes
             && total > crate::DEFAULT_MAX_MEMORY_BYTES as u64
@@ -740,6 +873,7 @@ impl Pass {
             imports: self.imports,
             exports: self.exports,
             violations: self.violations,
+            profile: self.profile.0,
         }
     }
 }
@@ -853,13 +987,23 @@ fn kind_name(kind: ExternalKind) -> &'static str {
     }
 }
 
-fn allowed_imports() -> String {
+fn allowed_imports(profile: &Profile) -> String {
     let mut out = String::new();
-    for (i, import) in HOST_IMPORTS.iter().enumerate() {
+    for (i, import) in profile.host_imports.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        let _ = write!(out, "`{HOST_MODULE}.{}` {}", import.name, import.signature);
+        let _ = write!(out, "`{}.{}` {}", profile.host_module, import.name, import.signature);
     }
     out
+}
+
+/// ` (it is in v2: build with --abi v2)` when other profiles have the import.
+fn other_profiles_with(profile: &Profile, name: &str) -> String {
+    let others: Vec<&str> =
+        PROFILES.iter().filter(|p| p.name != profile.name && p.host_import(name).is_some()).map(|p| p.name).collect();
+    match others.as_slice() {
+        [] => String::new(),
+        names => format!(" (ABI {} has it: validate and deploy with `--abi {}`)", names.join(", "), names[0]),
+    }
 }
