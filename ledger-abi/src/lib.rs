@@ -43,6 +43,8 @@ extern crate std;
 mod accounts;
 pub mod bindings;
 mod moves;
+#[cfg(feature = "alloc")]
+mod state;
 mod status;
 
 #[cfg(feature = "alloc")]
@@ -478,6 +480,11 @@ pub mod v1 {
 /// optional `register()` export.
 pub mod v2 {
     v2_host_imports!(import_table);
+
+    #[cfg(feature = "alloc")]
+    pub use crate::state::{
+        AccountStatus, CONSTANT_BIT, CallEnd, CallPhase, HostTrap, INITIAL_CAPACITY, Record, State,
+    };
 }
 
 /// `execute(i64 x 8) -> i32`, the entry point of both profiles.

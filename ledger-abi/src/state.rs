@@ -1,0 +1,722 @@
+//! The v2 ledger's state and arithmetic, as upstream's transactor at
+//! e14b146 keeps them (`crates/ledger/src/transactor/computer.rs`, `kv.rs`):
+//! account cells with eight flag lanes, accounts opened and linked, a KV
+//! store with named constants, and the transaction in progress with its
+//! records and its rollback. The simulator and the guest's v2 mock share it,
+//! as v1's share [`Accounts`](crate::Accounts).
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::{Entry, EntryKind, MAX_CONSTANT_NAME_LEN, Status, V2_MAX_RECORDS_PER_TX, ZeroSum};
+
+/// Lane 0 of an account's flags: whether and how the account exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccountStatus {
+    /// No such account (lane 0 is 0).
+    None,
+    /// Opened by `OpenAccount`: built-in operations may name it.
+    Open,
+    /// Created by `linked_account`: functions move its balance, clients
+    /// cannot query it.
+    Programmed,
+    /// The system account, 0.
+    System,
+    /// Lane 0 holds another value (a function may write any lane).
+    Other(u8),
+}
+
+impl AccountStatus {
+    const fn from_lane(lane: u8) -> AccountStatus {
+        match lane {
+            0 => AccountStatus::None,
+            1 => AccountStatus::Open,
+            2 => AccountStatus::Programmed,
+            3 => AccountStatus::System,
+            other => AccountStatus::Other(other),
+        }
+    }
+}
+
+/// Lane 0's value for an open account.
+const OPEN: u8 = 1;
+/// Lane 0's value for a programmed (linked) account.
+const PROGRAMMED: u8 = 2;
+/// Lane 0's value for the system account.
+const SYSTEM: u8 = 3;
+
+/// The capacity a new ledger starts with; ids beyond it are "not found".
+pub const INITIAL_CAPACITY: usize = 1024;
+
+/// A key component with this bit set names a constant (`c & 0x7FFF_FFFF`).
+pub const CONSTANT_BIT: u32 = 0x8000_0000;
+
+/// What one transaction recorded, in call order: upstream's followers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A credit or debit.
+    Entry(Entry),
+    /// Accounts `begin..begin + count` opened with these flags.
+    AccountOpened {
+        /// The first id.
+        begin: u64,
+        /// How many.
+        count: u64,
+        /// Their flags (lane 0: 1 open, 2 programmed).
+        flags: u64,
+    },
+    /// `child` is the account linked to `parent` under `link_type`.
+    AccountLinked {
+        /// The parent account.
+        parent: u64,
+        /// The link type (the low 16 bits of what the function passed).
+        link_type: u16,
+        /// The child account.
+        child: u64,
+    },
+    /// An account's flags changed.
+    FlagsUpdated {
+        /// The account.
+        account_id: u64,
+        /// Its flags before.
+        prev: u64,
+        /// Its flags after.
+        new: u64,
+    },
+    /// A KV write (recorded on every `kv_set`, an unchanged value too).
+    Kv {
+        /// The key's four components.
+        key: [u32; 4],
+        /// The value written.
+        value: i64,
+    },
+    /// A constant registered for the first time.
+    KvConstant {
+        /// Its id.
+        id: u32,
+        /// Its name's bytes.
+        name: Vec<u8>,
+    },
+}
+
+/// Which export the transaction in progress runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallPhase {
+    /// `register()`, once at registration.
+    Register,
+    /// `execute`, or a built-in operation.
+    Execute,
+}
+
+/// A host call that stops the guest: the status it set, which the
+/// transaction ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostTrap(pub Status);
+
+/// How a guest's call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallEnd {
+    /// The export returned (`register()` returns 0).
+    Returned(i32),
+    /// It trapped (a host trap, a wasm trap, a missing memory, ...).
+    Trapped,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    balance: i64,
+    flags: u64,
+}
+
+const fn lane_of(flags: u64, lane: u8) -> u8 {
+    (flags >> ((lane % 8) * 8)) as u8
+}
+
+const fn with_lane(flags: u64, lane: u8, value: u8) -> u64 {
+    let shift = (lane % 8) * 8;
+    (flags & !(0xFF << shift)) | ((value as u64) << shift)
+}
+
+/// A v2 ledger: cells, links, KV, constants, and the transaction in
+/// progress.
+///
+/// ```
+/// use ledger_abi::Status;
+/// use ledger_abi::v2::{CallEnd, CallPhase, State};
+///
+/// let mut ledger = State::new();
+/// ledger.begin(CallPhase::Execute);
+/// assert_eq!(ledger.open_accounts(2), 1, "ids from 1");
+/// assert_eq!(ledger.settle(), Status::NONE);
+///
+/// ledger.begin(CallPhase::Execute);
+/// ledger.debit(1, 5);
+/// ledger.credit(0, 5);
+/// ledger.credit(50, 1); // never opened: status 2, no trap
+/// ledger.end_call(CallEnd::Returned(0));
+/// assert_eq!(ledger.settle(), Status::ACCOUNT_NOT_FOUND);
+/// assert_eq!(ledger.get_balance(1), 0, "rolled back");
+/// ```
+#[derive(Debug, Clone)]
+pub struct State {
+    cells: Vec<Cell>,
+    next_account: u64,
+    links: BTreeMap<(u64, u16), u64>,
+    kv: BTreeMap<[u32; 4], i64>,
+    constants: BTreeMap<Vec<u8>, u32>,
+    next_constant: u32,
+    tx: Transaction,
+}
+
+/// The transaction in progress.
+#[derive(Debug, Clone)]
+struct Transaction {
+    phase: CallPhase,
+    failure: Status,
+    records: Vec<Record>,
+    sums: ZeroSum,
+    next_account: u64,
+    next_constant: u32,
+    kv_undo: Vec<([u32; 4], Option<i64>)>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+impl State {
+    /// A new ledger: capacity [`INITIAL_CAPACITY`], account 0 the system
+    /// account, the next id 1, no KV, no constants.
+    pub fn new() -> State {
+        let mut cells = alloc::vec![Cell::default(); INITIAL_CAPACITY];
+        cells[0].flags = with_lane(0, 0, SYSTEM);
+        State {
+            cells,
+            next_account: 1,
+            links: BTreeMap::new(),
+            kv: BTreeMap::new(),
+            constants: BTreeMap::new(),
+            next_constant: 1,
+            tx: Transaction {
+                phase: CallPhase::Execute,
+                failure: Status::NONE,
+                records: Vec::new(),
+                sums: ZeroSum::default(),
+                next_account: 1,
+                next_constant: 1,
+                kv_undo: Vec::new(),
+            },
+        }
+    }
+
+    /// Starts a transaction in `phase`.
+    pub fn begin(&mut self, phase: CallPhase) {
+        self.tx = Transaction {
+            phase,
+            failure: Status::NONE,
+            records: Vec::new(),
+            sums: ZeroSum::default(),
+            next_account: self.next_account,
+            next_constant: self.next_constant,
+            kv_undo: Vec::new(),
+        };
+    }
+
+    /// How many account cells exist (ids beyond are "not found").
+    pub fn capacity(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// The id the next opened or linked account gets.
+    pub fn next_account(&self) -> u64 {
+        self.next_account
+    }
+
+    fn cell(&self, account_id: u64) -> Option<&Cell> {
+        usize::try_from(account_id).ok().and_then(|i| self.cells.get(i))
+    }
+
+    /// Makes room for ids below `end`, growing by 1.75x as upstream does.
+    fn grow_to(&mut self, end: u64) {
+        let needed = usize::try_from(end).unwrap_or(usize::MAX);
+        let mut capacity = self.cells.len().max(1);
+        while capacity < needed {
+            capacity = capacity + (3 * capacity).div_ceil(4);
+        }
+        self.cells.resize(capacity, Cell::default());
+    }
+
+    /// Lane 0 of an account, read.
+    pub fn account_status(&self, account_id: u64) -> AccountStatus {
+        AccountStatus::from_lane(self.cell(account_id).map_or(0, |cell| lane_of(cell.flags, 0)))
+    }
+
+    /// The built-in `OpenAccount`: `count` (0 is 1) contiguous accounts from
+    /// the next free id, OPEN; returns the first id.
+    pub fn open_accounts(&mut self, count: u32) -> u64 {
+        let count = u64::from(count.max(1));
+        let begin = self.next_account;
+        let end = begin.saturating_add(count);
+        self.grow_to(end);
+        let flags = with_lane(0, 0, OPEN);
+        for id in begin..end {
+            self.cells[id as usize].flags = flags;
+        }
+        self.next_account = end;
+        self.tx.records.push(Record::AccountOpened { begin, count, flags });
+        begin
+    }
+
+    /// Whether the data verbs may run: inside `register()` they set status
+    /// 8 and do nothing.
+    fn data_verb_allowed(&mut self) -> bool {
+        if self.tx.phase == CallPhase::Register {
+            self.tx.failure = Status::PROHIBITED_HOST_CALL;
+            return false;
+        }
+        true
+    }
+
+    /// One credit or debit: a no-op once the transaction failed; an account
+    /// that does not exist sets status 2.
+    fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
+        if !self.data_verb_allowed() || !self.tx.failure.is_success() {
+            return;
+        }
+        let exists = self.cell(account_id).is_some_and(|cell| lane_of(cell.flags, 0) != 0);
+        if !exists {
+            self.tx.failure = Status::ACCOUNT_NOT_FOUND;
+            return;
+        }
+        let cell = &mut self.cells[account_id as usize];
+        cell.balance = kind.apply(cell.balance, amount);
+        let computed_balance = cell.balance;
+        self.tx.sums.add(kind, amount);
+        self.tx.records.push(Record::Entry(Entry { account_id, amount, kind, computed_balance }));
+    }
+
+    /// The host import `credit`.
+    pub fn credit(&mut self, account_id: u64, amount: u64) {
+        self.apply(EntryKind::Credit, account_id, amount);
+    }
+
+    /// The host import `debit`.
+    pub fn debit(&mut self, account_id: u64, amount: u64) {
+        self.apply(EntryKind::Debit, account_id, amount);
+    }
+
+    /// The host import `get_balance`: 0 beyond capacity, no existence check.
+    pub fn get_balance(&mut self, account_id: u64) -> i64 {
+        if !self.data_verb_allowed() {
+            return 0;
+        }
+        self.balance(account_id)
+    }
+
+    /// A balance, outside any host call.
+    pub fn balance(&self, account_id: u64) -> i64 {
+        self.cell(account_id).map_or(0, |cell| cell.balance)
+    }
+
+    /// The host import `linked_account`: get-or-create the PROGRAMMED child
+    /// of `(parent, link_type as u16)`. Runs even after an earlier failure;
+    /// the parent is not checked.
+    pub fn linked_account(&mut self, parent: u64, link_type: u32) -> u64 {
+        if !self.data_verb_allowed() {
+            return 0;
+        }
+        let link_type = link_type as u16;
+        if let Some(&child) = self.links.get(&(parent, link_type)) {
+            return child;
+        }
+        let child = self.next_account;
+        self.grow_to(child.saturating_add(1));
+        let flags = with_lane(0, 0, PROGRAMMED);
+        self.cells[child as usize].flags = flags;
+        self.next_account = child + 1;
+        self.links.insert((parent, link_type), child);
+        self.tx.records.push(Record::AccountOpened { begin: child, count: 1, flags });
+        self.tx.records.push(Record::AccountLinked { parent, link_type, child });
+        child
+    }
+
+    /// The host import `get_flag`: lanes act modulo 8; 0 beyond capacity.
+    pub fn get_flag(&mut self, account_id: u64, lane: u32) -> u32 {
+        if !self.data_verb_allowed() {
+            return 0;
+        }
+        u32::from(self.flag(account_id, lane as u8))
+    }
+
+    /// A flag lane, outside any host call.
+    pub fn flag(&self, account_id: u64, lane: u8) -> u8 {
+        self.cell(account_id).map_or(0, |cell| lane_of(cell.flags, lane))
+    }
+
+    /// The host import `has_flag`.
+    pub fn has_flag(&mut self, account_id: u64, lane: u32, value: u32) -> u32 {
+        if !self.data_verb_allowed() {
+            return 0;
+        }
+        u32::from(self.flag(account_id, lane as u8) == value as u8)
+    }
+
+    /// The host import `set_flag`: any lane (lane 0 too); unchanged or
+    /// beyond capacity is a no-op that records nothing.
+    pub fn set_flag(&mut self, account_id: u64, lane: u32, value: u32) {
+        if !self.data_verb_allowed() {
+            return;
+        }
+        let Some(cell) = usize::try_from(account_id).ok().and_then(|i| self.cells.get_mut(i)) else { return };
+        let prev = cell.flags;
+        let new = with_lane(prev, lane as u8, value as u8);
+        if new == prev {
+            return;
+        }
+        cell.flags = new;
+        self.tx.records.push(Record::FlagsUpdated { account_id, prev, new });
+    }
+
+    /// The host import `kv_get`: 0 when absent.
+    pub fn kv_get(&mut self, key: [u32; 4]) -> i64 {
+        if !self.data_verb_allowed() {
+            return 0;
+        }
+        self.kv_value(key)
+    }
+
+    /// A KV value, outside any host call.
+    pub fn kv_value(&self, key: [u32; 4]) -> i64 {
+        self.kv.get(&key).copied().unwrap_or(0)
+    }
+
+    /// The host import `kv_set`: every call records, an unchanged value too.
+    pub fn kv_set(&mut self, key: [u32; 4], value: i64) {
+        if !self.data_verb_allowed() {
+            return;
+        }
+        let prev = self.kv.insert(key, value);
+        self.tx.kv_undo.push((key, prev));
+        self.tx.records.push(Record::Kv { key, value });
+    }
+
+    /// The host import `kv_register_constant`, given the name's bytes (up to
+    /// the first NUL): `register()` only.
+    ///
+    /// # Errors
+    ///
+    /// [`HostTrap`] with status 8 outside `register()`, 10 for a name over
+    /// [`MAX_CONSTANT_NAME_LEN`] bytes.
+    pub fn kv_register_constant(&mut self, name: &[u8]) -> Result<(), HostTrap> {
+        if self.tx.phase != CallPhase::Register {
+            return Err(self.trap(Status::PROHIBITED_HOST_CALL));
+        }
+        if name.len() > MAX_CONSTANT_NAME_LEN {
+            return Err(self.trap(Status::CONSTANT_NAME_TOO_LONG));
+        }
+        if !self.constants.contains_key(name) {
+            let id = self.next_constant;
+            self.next_constant += 1;
+            self.constants.insert(name.to_vec(), id);
+            self.tx.records.push(Record::KvConstant { id, name: name.to_vec() });
+        }
+        Ok(())
+    }
+
+    /// The host import `kv_get_constant`, given the name's bytes: the id
+    /// with [`CONSTANT_BIT`] set, for use in a key. Execute phase only.
+    ///
+    /// # Errors
+    ///
+    /// [`HostTrap`] with status 8 inside `register()`, 9 for a name never
+    /// registered.
+    pub fn kv_get_constant(&mut self, name: &[u8]) -> Result<u32, HostTrap> {
+        if self.tx.phase == CallPhase::Register {
+            return Err(self.trap(Status::PROHIBITED_HOST_CALL));
+        }
+        match self.constants.get(name) {
+            Some(id) => Ok(id | CONSTANT_BIT),
+            None => Err(self.trap(Status::CONSTANT_NOT_FOUND)),
+        }
+    }
+
+    fn trap(&mut self, status: Status) -> HostTrap {
+        self.tx.failure = status;
+        HostTrap(status)
+    }
+
+    /// The status so far: a host reason, or NONE.
+    pub fn failure(&self) -> Status {
+        self.tx.failure
+    }
+
+    /// Records how the guest's call ended, the server's way: a trap keeps a
+    /// host reason (8, 9, 10 or an earlier 2), else it is 5; a return's low
+    /// byte replaces a host reason when non-zero and keeps it when zero.
+    pub fn end_call(&mut self, end: CallEnd) {
+        let returned = match end {
+            CallEnd::Trapped if self.tx.failure.is_success() => Status::INVALID_OPERATION,
+            CallEnd::Trapped => return,
+            CallEnd::Returned(ret) => Status::from_execute_return(ret),
+        };
+        if !returned.is_success() {
+            self.tx.failure = returned;
+        }
+    }
+
+    /// Fails the transaction with `status` (a built-in operation's reason).
+    pub fn fail(&mut self, status: Status) {
+        self.tx.failure = status;
+    }
+
+    /// Ends the transaction as upstream does: more than
+    /// [`V2_MAX_RECORDS_PER_TX`] records is status 4; an earlier failure
+    /// stands, else debits must equal credits (3). A failure rolls back
+    /// balances (inverse saturating moves, in call order), opened cells,
+    /// links, flags (each restored to the value before its update, in call
+    /// order), KV writes, constants and the account allocator, and keeps no
+    /// record. Returns the final status.
+    pub fn settle(&mut self) -> Status {
+        if self.tx.failure.is_success() && self.tx.records.len() > V2_MAX_RECORDS_PER_TX {
+            self.tx.failure = Status::ENTRY_LIMIT_EXCEEDED;
+        }
+        if self.tx.failure.is_success() {
+            self.tx.failure = self.tx.sums.status();
+        }
+        if !self.tx.failure.is_success() {
+            self.roll_back();
+        }
+        self.tx.failure
+    }
+
+    fn roll_back(&mut self) {
+        for record in core::mem::take(&mut self.tx.records) {
+            match record {
+                Record::Entry(entry) => {
+                    let cell = &mut self.cells[entry.account_id as usize];
+                    cell.balance = entry.kind.undo(cell.balance, entry.amount);
+                }
+                Record::AccountOpened { begin, count, .. } => {
+                    let end = begin.saturating_add(count).min(self.cells.len() as u64);
+                    for id in begin..end {
+                        self.cells[id as usize].flags = 0;
+                    }
+                }
+                Record::AccountLinked { parent, link_type, .. } => {
+                    self.links.remove(&(parent, link_type));
+                }
+                Record::FlagsUpdated { account_id, prev, .. } => {
+                    self.cells[account_id as usize].flags = prev;
+                }
+                Record::Kv { .. } | Record::KvConstant { .. } => {}
+            }
+        }
+        while let Some((key, prev)) = self.tx.kv_undo.pop() {
+            match prev {
+                Some(value) => self.kv.insert(key, value),
+                None => self.kv.remove(&key),
+            };
+        }
+        let first_new = self.tx.next_constant;
+        self.constants.retain(|_, id| *id < first_new);
+        self.next_constant = first_new;
+        self.next_account = self.tx.next_account;
+    }
+
+    /// What the transaction recorded, in call order (after
+    /// [`settle`](State::settle): what it committed, nothing if it failed).
+    pub fn records(&self) -> &[Record] {
+        &self.tx.records
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opened(count: u32) -> State {
+        let mut state = State::new();
+        state.begin(CallPhase::Execute);
+        state.open_accounts(count);
+        assert_eq!(state.settle(), Status::NONE);
+        state
+    }
+
+    /// The counter call observed on a running e14b146 server, in its record
+    /// order; the second call writes only the KV value and the entries.
+    #[test]
+    fn the_observed_counter_call_records_what_the_server_recorded() {
+        let mut state = opened(3);
+        let counter = 1 | CONSTANT_BIT;
+        let call = |state: &mut State| {
+            state.begin(CallPhase::Execute);
+            let key = [counter, 1, 0, 0];
+            let next = state.kv_get(key) + 1;
+            state.kv_set(key, next);
+            state.set_flag(1, 2, 7);
+            state.linked_account(1, 1);
+            state.debit(1, 1);
+            state.credit(0, 1);
+            state.end_call(CallEnd::Returned(0));
+            state.settle()
+        };
+        assert_eq!(call(&mut state), Status::NONE);
+        let entry = |account_id, kind, computed_balance| Entry { account_id, amount: 1, kind, computed_balance };
+        assert_eq!(
+            state.records(),
+            [
+                Record::Kv { key: [counter, 1, 0, 0], value: 1 },
+                Record::FlagsUpdated { account_id: 1, prev: 1, new: 458_753 },
+                Record::AccountOpened { begin: 4, count: 1, flags: 2 },
+                Record::AccountLinked { parent: 1, link_type: 1, child: 4 },
+                Record::Entry(entry(1, EntryKind::Debit, 1)),
+                Record::Entry(entry(0, EntryKind::Credit, -1)),
+            ]
+        );
+        assert_eq!(call(&mut state), Status::NONE);
+        assert_eq!(state.records().len(), 3, "{:?}", state.records());
+        assert_eq!(state.kv_value([counter, 1, 0, 0]), 2);
+        assert_eq!(state.account_status(4), AccountStatus::Programmed);
+    }
+
+    #[test]
+    fn an_unopened_account_is_status_2_and_leaves_nothing() {
+        let mut state = opened(3);
+        state.begin(CallPhase::Execute);
+        state.kv_set([1, 0, 0, 0], 9);
+        state.set_flag(1, 2, 7);
+        let child = state.linked_account(1, 1);
+        state.debit(50, 1);
+        state.credit(0, 1);
+        state.end_call(CallEnd::Returned(0));
+        assert_eq!(state.settle(), Status::ACCOUNT_NOT_FOUND);
+        assert!(state.records().is_empty());
+        assert_eq!(state.kv_value([1, 0, 0, 0]), 0);
+        assert_eq!(state.flag(1, 2), 0);
+        assert_eq!(state.account_status(child), AccountStatus::None);
+        assert_eq!(state.next_account(), 4, "the allocator is rewound");
+        assert_eq!(state.balance(0), 0);
+    }
+
+    #[test]
+    fn statuses_compose_as_the_server_composes_them() {
+        let mut state = opened(1);
+        for (end, expected) in [
+            (CallEnd::Returned(0), Status::ACCOUNT_NOT_FOUND),
+            (CallEnd::Returned(130), Status::from_code(130)),
+            (CallEnd::Trapped, Status::ACCOUNT_NOT_FOUND),
+        ] {
+            state.begin(CallPhase::Execute);
+            state.credit(99, 1);
+            state.end_call(end);
+            assert_eq!(state.settle(), expected, "{end:?}");
+        }
+        for (ret, expected) in [(256, Status::NONE), (300, Status::from_code(44))] {
+            state.begin(CallPhase::Execute);
+            state.end_call(CallEnd::Returned(ret));
+            assert_eq!(state.settle(), expected, "{ret}");
+        }
+        state.begin(CallPhase::Execute);
+        state.end_call(CallEnd::Trapped);
+        assert_eq!(state.settle(), Status::INVALID_OPERATION);
+    }
+
+    #[test]
+    fn the_register_phase_allows_constants_only() {
+        let mut state = opened(1);
+        state.begin(CallPhase::Register);
+        state.credit(1, 5);
+        assert_eq!(state.get_balance(1), 0);
+        assert_eq!(state.failure(), Status::PROHIBITED_HOST_CALL, "a data verb sets 8 without trapping");
+        state.begin(CallPhase::Register);
+        assert_eq!(state.kv_get_constant(b"counter"), Err(HostTrap(Status::PROHIBITED_HOST_CALL)));
+        state.begin(CallPhase::Register);
+        assert_eq!(state.kv_register_constant(&[b'x'; 40]), Err(HostTrap(Status::CONSTANT_NAME_TOO_LONG)));
+        state.begin(CallPhase::Execute);
+        assert_eq!(state.kv_register_constant(b"counter"), Err(HostTrap(Status::PROHIBITED_HOST_CALL)));
+        assert_eq!(state.kv_get_constant(b"counter"), Err(HostTrap(Status::CONSTANT_NOT_FOUND)));
+
+        state.begin(CallPhase::Register);
+        assert_eq!(state.kv_register_constant(b"counter"), Ok(()));
+        assert_eq!(state.kv_register_constant(b"counter"), Ok(()), "create if absent");
+        state.end_call(CallEnd::Returned(0));
+        assert_eq!(state.settle(), Status::NONE);
+        assert_eq!(state.records(), [Record::KvConstant { id: 1, name: b"counter".to_vec() }]);
+        state.begin(CallPhase::Execute);
+        assert_eq!(state.kv_get_constant(b"counter"), Ok(1 | CONSTANT_BIT));
+    }
+
+    #[test]
+    fn a_failed_register_drops_its_constants() {
+        let mut state = State::new();
+        state.begin(CallPhase::Register);
+        state.kv_register_constant(b"a").unwrap();
+        state.credit(0, 1);
+        state.end_call(CallEnd::Returned(0));
+        assert_eq!(state.settle(), Status::PROHIBITED_HOST_CALL);
+        state.begin(CallPhase::Execute);
+        assert_eq!(state.kv_get_constant(b"a"), Err(HostTrap(Status::CONSTANT_NOT_FOUND)));
+        state.begin(CallPhase::Register);
+        state.kv_register_constant(b"b").unwrap();
+        assert_eq!(state.records(), [Record::KvConstant { id: 1, name: b"b".to_vec() }], "ids rewound");
+    }
+
+    #[test]
+    fn flag_lanes_act_modulo_8_and_link_types_are_16_bits() {
+        let mut state = opened(1);
+        state.begin(CallPhase::Execute);
+        state.set_flag(1, 9, 5);
+        assert_eq!(state.get_flag(1, 1), 5, "lane 9 is lane 1");
+        assert_eq!(state.has_flag(1, 1, 0x105), 1, "the value's low byte");
+        state.set_flag(1, 0, 2);
+        assert_eq!(state.account_status(1), AccountStatus::Programmed, "lane 0 is writable");
+        let child = state.linked_account(1, 70_000);
+        assert!(state.records().contains(&Record::AccountLinked { parent: 1, link_type: 4464, child }));
+        assert_eq!(state.linked_account(1, 4464), child, "the same link");
+        state.set_flag(5_000, 1, 1);
+        assert_eq!(state.get_flag(5_000, 1), 0, "beyond capacity: nothing");
+    }
+
+    #[test]
+    fn capacity_grows_by_three_quarters_and_beyond_it_nothing_exists() {
+        let mut state = opened(1);
+        assert_eq!(state.capacity(), INITIAL_CAPACITY);
+        state.begin(CallPhase::Execute);
+        let begin = state.open_accounts(1100);
+        assert_eq!(state.settle(), Status::NONE);
+        assert_eq!((begin, state.capacity()), (2, 1792));
+        state.begin(CallPhase::Execute);
+        state.debit(1792, 1);
+        state.credit(1101, 1);
+        state.end_call(CallEnd::Returned(0));
+        assert_eq!(state.settle(), Status::ACCOUNT_NOT_FOUND);
+    }
+
+    #[test]
+    fn more_than_65535_records_is_status_4() {
+        let mut state = State::new();
+        state.begin(CallPhase::Execute);
+        for i in 0..=V2_MAX_RECORDS_PER_TX as u32 {
+            state.kv_set([i, 0, 0, 0], 1);
+        }
+        state.end_call(CallEnd::Returned(0));
+        assert_eq!(state.settle(), Status::ENTRY_LIMIT_EXCEEDED);
+        assert_eq!(state.kv_value([0, 0, 0, 0]), 0, "rolled back");
+    }
+
+    /// Upstream restores flags in call order, each to the value before its
+    /// own update: two updates of one account leave the first one's value.
+    /// Read from the source, not yet observed on a server.
+    #[test]
+    fn a_rollback_restores_flags_in_call_order_as_upstream_does() {
+        let mut state = opened(1);
+        state.begin(CallPhase::Execute);
+        state.set_flag(1, 1, 5);
+        state.set_flag(1, 1, 6);
+        state.end_call(CallEnd::Returned(1));
+        assert_eq!(state.settle(), Status::INSUFFICIENT_FUNDS);
+        assert_eq!(state.flag(1, 1), 5);
+    }
+}
