@@ -153,6 +153,42 @@ fn a_delayed_pipeline_moves_each_transaction_through_its_stages_in_order() {
     });
 }
 
+/// With a pipeline delay, reads come from a snapshot that applies committed
+/// entries only, as a server's: after a failed call that saturated a
+/// balance, the committed value shows until the account's next change,
+/// then the ledger's (the values a real server gave, docs/differences.md).
+#[test]
+fn a_delayed_snapshot_shows_the_committed_balance_after_a_saturated_rollback() {
+    let server = delayed(Duration::from_millis(1), None);
+    let mv = wat::parse_str(
+        r#"(module (import "ledger" "credit" (func $credit (param i64 i64))) (import "ledger" "debit" (func $debit (param i64 i64)))
+          (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+            (call $debit (local.get 0) (local.get 2)) (call $credit (local.get 1) (local.get 2)) (i32.wrap_i64 (local.get 3))))"#,
+    )
+    .unwrap();
+    runtime().block_on(async {
+        let mut client = connect(&server).await;
+        let request = proto::RegisterFunctionRequest { name: "mv".into(), binary: mv, override_existing: false };
+        client.register_function(request).await.unwrap();
+        let call = |params: Vec<i64>| {
+            let call = proto::submit_operation_request::Operation::Function(proto::Function {
+                name: "mv".into(),
+                params,
+                user_ref: 0,
+            });
+            wait(call, proto::WaitLevel::Snapshot)
+        };
+        let committed = client.submit_and_wait(call(vec![11, 10, 9_223_372_036_854_775_800, 0])).await.unwrap();
+        assert_eq!(committed.into_inner().fail_reason, 0);
+        let failed = client.submit_and_wait(call(vec![11, 12, 10, 1])).await.unwrap();
+        assert_eq!(failed.into_inner().fail_reason, 1);
+        assert_eq!(balance(&mut client, 11).await, 9_223_372_036_854_775_800, "the committed value");
+        let next = client.submit_and_wait(call(vec![11, 13, 1, 0])).await.unwrap();
+        assert_eq!(next.into_inner().fail_reason, 0);
+        assert_eq!(balance(&mut client, 11).await, 9_223_372_036_854_775_798, "then the ledger's, moved by 1");
+    });
+}
+
 /// `--shuffle-functions`: the same functions, not always in name order.
 #[test]
 fn a_shuffled_list_has_every_function_in_some_order() {
