@@ -441,8 +441,8 @@ impl LoadedFunction {
     }
 
     /// A new instance, and the credits and debits its `start` function made:
-    /// a server applies those to its live ledger outside any transaction;
-    /// here they go nowhere (and the call's report counts them).
+    /// a server makes them on its live ledger outside the transaction's
+    /// rules; here they go nowhere (and the call's report counts them).
     fn instantiate(&self, runtime: &Runtime, max_accounts: u64) -> Result<(Instance, usize), CallOutcome> {
         let pre = self.pre.as_ref().map_err(|e| CallOutcome::InstantiationFailed(e.clone()))?;
         let mut store = runtime.store();
