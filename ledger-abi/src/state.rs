@@ -478,6 +478,11 @@ impl State {
     /// links, flags (each restored to the value before its update, in call
     /// order), KV writes, constants and the account allocator, and keeps no
     /// record. Returns the final status.
+    ///
+    /// Upstream's order makes the rollback inexact where this one is too: a
+    /// saturated move, one account's flags written twice (the first write
+    /// survives), a flag written on an account the call linked (it survives
+    /// as a PROGRAMMED account with no link). `tests/v2_state.rs` pins it.
     pub fn settle(&mut self) -> Status {
         if self.tx.failure.is_success() && self.tx.records.len() > V2_MAX_RECORDS_PER_TX {
             self.tx.failure = Status::ENTRY_LIMIT_EXCEEDED;

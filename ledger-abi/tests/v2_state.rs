@@ -1,0 +1,131 @@
+//! Properties of v2's arithmetic over random calls: a committed call's
+//! entries balance; a failed call leaves no trace in balances, flags,
+//! links, KV, constants or the account allocator, wherever upstream's
+//! rollback is exact. It is not when a move saturated (the inverse move
+//! saturates too), when one account's flags were written twice (any lanes),
+//! or when a flag was written on an account the same call linked: upstream
+//! restores flags in call order, each update to the flags before it, so the
+//! first update's value survives, and a linked account whose flag was set
+//! comes back PROGRAMMED after its rollback, with no link.
+
+use ledger_abi::v2::{CallEnd, CallPhase, Record, State};
+use ledger_abi::{Status, ZeroSum};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Verb {
+    Credit(u64, u64),
+    Debit(u64, u64),
+    Link(u64, u32),
+    SetFlag(u64, u32, u32),
+    KvSet(u32, i64),
+    Register(u8),
+    Constant(u8),
+}
+
+fn verb() -> impl Strategy<Value = Verb> {
+    let account = 0u64..12;
+    let amount = prop_oneof![0u64..1_000, Just(u64::MAX / 2)];
+    prop_oneof![
+        (account.clone(), amount.clone()).prop_map(|(a, n)| Verb::Credit(a, n)),
+        (account.clone(), amount).prop_map(|(a, n)| Verb::Debit(a, n)),
+        (account.clone(), 0u32..3).prop_map(|(a, t)| Verb::Link(a, t)),
+        (account, 1u32..4, any::<u32>()).prop_map(|(a, l, v)| Verb::SetFlag(a, l, v)),
+        (0u32..4, any::<i64>()).prop_map(|(k, v)| Verb::KvSet(k, v)),
+        (0u8..3).prop_map(Verb::Register),
+        (0u8..3).prop_map(Verb::Constant),
+    ]
+}
+
+/// Everything a rollback must restore, as seen from outside.
+fn snapshot(state: &State) -> (Vec<i64>, Vec<[u8; 8]>, u64, Vec<i64>) {
+    let accounts = 0..24u64;
+    let balances = accounts.clone().map(|a| state.balance(a)).collect();
+    let flags = accounts.map(|a| core::array::from_fn(|lane| state.flag(a, lane as u8))).collect();
+    let kv = (0..4).map(|k| state.kv_value([k, 0, 0, 0])).collect();
+    (balances, flags, state.next_account(), kv)
+}
+
+fn run(state: &mut State, phase: CallPhase, verbs: &[Verb], returned: i32) -> Status {
+    state.begin(phase);
+    for verb in verbs {
+        let trapped = match *verb {
+            Verb::Credit(a, n) => {
+                state.credit(a, n);
+                false
+            }
+            Verb::Debit(a, n) => {
+                state.debit(a, n);
+                false
+            }
+            Verb::Link(a, t) => {
+                state.linked_account(a, t);
+                false
+            }
+            Verb::SetFlag(a, l, v) => {
+                state.set_flag(a, l, v);
+                false
+            }
+            Verb::KvSet(k, v) => {
+                state.kv_set([k, 0, 0, 0], v);
+                false
+            }
+            Verb::Register(n) => state.kv_register_constant(&[b'c', n]).is_err(),
+            Verb::Constant(n) => state.kv_get_constant(&[b'c', n]).is_err(),
+        };
+        if trapped {
+            state.end_call(CallEnd::Trapped);
+            return state.settle();
+        }
+    }
+    state.end_call(CallEnd::Returned(returned));
+    state.settle()
+}
+
+proptest! {
+    #[test]
+    fn committed_calls_balance_and_failed_calls_leave_no_trace(
+        setup in proptest::collection::vec(verb(), 0..20),
+        calls in proptest::collection::vec((proptest::collection::vec(verb(), 0..12), prop_oneof![Just(0), Just(1), Just(200)], any::<bool>()), 1..8),
+    ) {
+        let mut state = State::new();
+        state.begin(CallPhase::Execute);
+        state.open_accounts(6);
+        prop_assert_eq!(state.settle(), Status::NONE);
+        run(&mut state, CallPhase::Register, &setup, 0);
+        // After an inexact rollback the cells hold what no call committed
+        // (a ghost PROGRAMMED account, say): later rollbacks restore that.
+        let mut clean = true;
+        for (verbs, returned, register) in calls {
+            let phase = if register { CallPhase::Register } else { CallPhase::Execute };
+            let before = snapshot(&state);
+            let constants_before: Vec<bool> = (0..3u8).map(|n| {
+                let mut probe = state.clone();
+                probe.begin(CallPhase::Execute);
+                probe.kv_get_constant(&[b'c', n]).is_ok()
+            }).collect();
+            let status = run(&mut state, phase, &verbs, returned);
+            if status.is_success() {
+                let entries = state.records().iter().filter_map(|r| match r { Record::Entry(e) => Some(e), _ => None });
+                prop_assert_eq!(ZeroSum::of(entries).status(), Status::NONE);
+                continue;
+            }
+            prop_assert!(state.records().is_empty(), "a failed call keeps no record");
+            // Where upstream's rollback is not exact (see the top).
+            let saturating = verbs.iter().any(|v| matches!(v, Verb::Credit(_, n) | Verb::Debit(_, n) if *n >= u64::MAX / 2));
+            let mut written = std::collections::BTreeSet::new();
+            let twice = verbs.iter().any(|v| matches!(v, Verb::SetFlag(a, ..) if !written.insert(*a)));
+            let on_a_new_account = verbs.iter().any(|v| matches!(v, Verb::SetFlag(a, ..) if *a >= before.2));
+            clean &= !saturating && !twice && !on_a_new_account;
+            if clean {
+                prop_assert_eq!(snapshot(&state), before);
+            }
+            let constants_after: Vec<bool> = (0..3u8).map(|n| {
+                let mut probe = state.clone();
+                probe.begin(CallPhase::Execute);
+                probe.kv_get_constant(&[b'c', n]).is_ok()
+            }).collect();
+            prop_assert_eq!(constants_after, constants_before, "constants of a failed call are dropped");
+        }
+    }
+}
