@@ -49,3 +49,39 @@ fn the_reference_has_a_row_for_every_import_status_and_rule() {
         }
     }
 }
+
+/// Every test `docs/differences.md` names exists: a difference pinned by a
+/// test that is gone is no longer pinned.
+#[test]
+fn the_tests_docs_differences_names_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let page = std::fs::read_to_string(root.join("docs/differences.md")).unwrap();
+    let mut sources = String::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy();
+            if path.is_dir() && !name.starts_with('.') && name != "target" && name != "node_modules" {
+                dirs.push(path);
+            } else if name.ends_with(".rs") {
+                sources.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    // Test names: backticked snake_case words with three or more underscores.
+    let named: Vec<&str> = page
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|word| {
+            word.matches('_').count() >= 3
+                && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '*')
+        })
+        .collect();
+    assert!(named.len() > 20, "the page names its tests: {named:?}");
+    for name in named {
+        let prefix = name.trim_end_matches('*');
+        assert!(sources.contains(&format!("fn {prefix}")), "docs/differences.md names `{name}`, which no test defines");
+    }
+}
