@@ -187,12 +187,33 @@ pub struct HostImport {
     pub result: Option<IntType>,
     /// The exact wasm signature the import must be declared with.
     pub signature: Signature,
-    /// What the call does, in one line.
+    /// What the call does, as `name(params) -> result: effect`; a v2
+    /// import's effect says what it does in each phase (`execute: ...`,
+    /// `register(): ...`) and which statuses it sets.
     pub doc: &'static str,
     /// In which phase a module may call it: v2 runs an optional `register()`
     /// export once at registration, then `execute` per call.
     pub phase: Phase,
 }
+
+impl HostImport {
+    /// Whether it reads a NUL-terminated name from the profile's
+    /// [`memory_export`](Profile::memory_export): it takes a
+    /// [`NAME_PTR`] parameter (v2's constant verbs).
+    ///
+    /// ```
+    /// use ledger_abi::V2;
+    /// assert!(V2.host_import("kv_get_constant").unwrap().reads_name());
+    /// assert!(!V2.host_import("kv_get").unwrap().reads_name());
+    /// ```
+    pub fn reads_name(&self) -> bool {
+        self.params.iter().any(|param| param.name == NAME_PTR)
+    }
+}
+
+/// The name of a parameter that points at a NUL-terminated name in the
+/// profile's [`memory_export`](Profile::memory_export).
+pub const NAME_PTR: &str = "name_ptr";
 
 /// The phase a host import may be called in, and what the server does when
 /// it is called in the other one (v2; v1 has only the execute phase).
@@ -275,10 +296,14 @@ pub struct Profile {
     /// Exports a module may add (v2's `register`).
     pub optional_exports: &'static [OptionalExport],
     /// The memory export host imports read names from, if any: each import
-    /// with a `name_ptr` parameter (v2's constant verbs) reads a
-    /// NUL-terminated name from it there.
+    /// with a [`NAME_PTR`] parameter (v2's constant verbs, see
+    /// [`HostImport::reads_name`]) reads a NUL-terminated name from it; a
+    /// module without it traps in such a call (status 5).
     pub memory_export: Option<&'static str>,
-    /// The statuses a server of this profile gives, with names and meanings.
+    /// The standard statuses a server of this profile gives, with names and
+    /// meanings, in code order: v1 has `0..=7`; v2 retires 6 and adds
+    /// `8..=10`. Codes below 128 not listed are reserved in this profile
+    /// (see [`Profile::status_name`]).
     pub statuses: &'static [StatusInfo],
     /// The server's limits.
     pub limits: ProfileLimits,
@@ -303,6 +328,87 @@ impl Profile {
     /// ```
     pub fn optional_export(&self, name: &str) -> Option<&'static OptionalExport> {
         self.optional_exports.iter().find(|export| export.name == name)
+    }
+
+    /// The imports a module may call in a phase: `register` `true` for
+    /// `register()`, `false` for `execute`.
+    ///
+    /// ```
+    /// let names: Vec<_> = ledger_abi::V2.imports_in(true).map(|i| i.name).collect();
+    /// assert_eq!(names, ["kv_register_constant"]);
+    /// assert_eq!(ledger_abi::V1.imports_in(true).count(), 0);
+    /// assert_eq!(ledger_abi::V2.imports_in(false).count(), 10);
+    /// ```
+    pub fn imports_in(&self, register: bool) -> impl Iterator<Item = &'static HostImport> {
+        let imports: &'static [HostImport] = self.host_imports;
+        imports
+            .iter()
+            .filter(move |import| if register { import.phase.in_register() } else { import.phase.in_execute() })
+    }
+
+    /// The name and meaning of a standard status of this profile; `None` for
+    /// a reserved, retired or user code.
+    ///
+    /// ```
+    /// use ledger_abi::{Status, V1, V2};
+    /// assert_eq!(V2.status_info(Status::from_code(9)).unwrap().name, "CONSTANT_NOT_FOUND");
+    /// assert!(V1.status_info(Status::from_code(9)).is_none(), "reserved in v1");
+    /// assert!(V2.status_info(Status::ACCOUNT_LIMIT_EXCEEDED).is_none(), "retired in v2");
+    /// ```
+    pub fn status_info(&self, status: Status) -> Option<&'static StatusInfo> {
+        let statuses: &'static [StatusInfo] = self.statuses;
+        statuses.iter().find(|info| info.status == status)
+    }
+
+    /// A status's name as a server of this profile reports it: its standard
+    /// name, `USER(n)` for `128..=255`, else `RESERVED(n)` (v2's retired 6
+    /// included). For v1 it is [`Status::name`].
+    ///
+    /// ```
+    /// use ledger_abi::{Status, V1, V2};
+    /// let status = Status::from_code(8);
+    /// assert_eq!(V2.status_name(status).to_string(), "PROHIBITED_HOST_CALL");
+    /// assert_eq!(V1.status_name(status).to_string(), "RESERVED(8)");
+    /// assert_eq!(V2.status_name(Status::from_code(6)).to_string(), "RESERVED(6)");
+    /// ```
+    pub fn status_name(&self, status: Status) -> StatusName {
+        match self.status_info(status) {
+            Some(info) => StatusName::Standard(info.name),
+            None if status.is_user_defined() => StatusName::User(status.code()),
+            None => StatusName::Reserved(status.code()),
+        }
+    }
+
+    /// Whether a code is reserved in this profile: below 128 and not one of
+    /// its [`statuses`](Profile::statuses). For v1 it is
+    /// [`Status::is_reserved`] (`8..=127`); for v2, 6 and `11..=127`.
+    ///
+    /// ```
+    /// use ledger_abi::{Status, V2};
+    /// assert!(!V2.is_reserved(Status::from_code(10)));
+    /// assert!(V2.is_reserved(Status::from_code(6)));
+    /// assert!(V2.is_reserved(Status::from_code(11)));
+    /// ```
+    pub fn is_reserved(&self, status: Status) -> bool {
+        !status.is_user_defined() && self.status_info(status).is_none()
+    }
+
+    /// Parses a status as [`status_name`](Profile::status_name) prints it:
+    /// this profile's standard names (any case), `USER(n)`, `RESERVED(n)`
+    /// or a number.
+    ///
+    /// ```
+    /// use ledger_abi::{Status, V1, V2};
+    /// assert_eq!(V2.parse_status("constant_not_found"), Some(Status::CONSTANT_NOT_FOUND));
+    /// assert_eq!(V1.parse_status("CONSTANT_NOT_FOUND"), None);
+    /// assert_eq!(V2.parse_status("ACCOUNT_LIMIT_EXCEEDED"), None, "retired in v2");
+    /// assert_eq!(V2.parse_status("RESERVED(6)"), Some(Status::from_code(6)));
+    /// ```
+    pub fn parse_status(&self, text: &str) -> Option<Status> {
+        match self.statuses.iter().find(|info| info.name.eq_ignore_ascii_case(text)) {
+            Some(info) => Some(info.status),
+            None => status::parse_code(text),
+        }
     }
 }
 
@@ -339,6 +445,10 @@ pub const SYSTEM_ACCOUNT: u64 = 0;
 /// the bits as unsigned). [`V1`]'s table is generated from this same list,
 /// so a declaration generated from it cannot drift from the table.
 ///
+/// A callback that also accepts an optional `#[phase = $phase:ident]`
+/// after each doc (as [`v2_host_imports!`] emits) serves both profiles:
+/// write the linker or FFI generator once.
+///
 /// ```
 /// macro_rules! count {
 ///     (module = $module:literal; $( #[doc = $doc:literal] fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
@@ -363,10 +473,12 @@ macro_rules! v1_host_imports {
 }
 
 /// The v2 host imports as tokens (upstream e14b146), in the shape of
-/// [`v1_host_imports!`]; an import a module may call outside `execute`
-/// carries `#[phase = ...]` (a [`Phase`] variant) after its doc, and one
-/// without it is [`Phase::Execute`]. Types: `u64` / `i64` travel as wasm
-/// `i64`, `u32` as wasm `i32`.
+/// [`v1_host_imports!`]; an import whose [`Phase`] is not
+/// [`Phase::Execute`] carries `#[phase = ...]` (a [`Phase`] variant) after
+/// its doc. Types: `u64` / `i64` travel as wasm `i64`, `u32` as wasm `i32`.
+/// [`V2`]'s table is generated from this same list.
+///
+/// One callback serves both profiles when it takes the optional phase:
 ///
 /// ```
 /// macro_rules! names {
@@ -377,34 +489,35 @@ macro_rules! v1_host_imports {
 /// let names = ledger_abi::v2_host_imports!(names);
 /// assert_eq!(names.len(), 11);
 /// assert_eq!(names[..3], ["credit", "debit", "get_balance"]);
+/// assert_eq!(ledger_abi::v1_host_imports!(names), ["credit", "debit", "get_balance"]);
 /// ```
 #[macro_export]
 macro_rules! v2_host_imports {
     ($callback:ident) => {
         $callback! {
             module = "ledger";
-            #[doc = "credit(account_id, amount): decreases an existing account's balance by amount (saturating); an account that does not exist sets status 2 (ACCOUNT_NOT_FOUND) without trapping; a no-op once the transaction has failed"]
+            #[doc = "credit(account_id, amount): execute: a no-op once the transaction has failed; an account that does not exist (flag lane 0 is 0, or an id beyond capacity) sets status 2 (ACCOUNT_NOT_FOUND) without trapping; else decreases the balance by amount as i64 (saturating) and records a CREDIT entry. register(): sets status 8 (PROHIBITED_HOST_CALL) and does nothing"]
             fn credit(account_id: u64, amount: u64);
-            #[doc = "debit(account_id, amount): increases an existing account's balance by amount (saturating); an account that does not exist sets status 2 without trapping; a no-op once the transaction has failed"]
+            #[doc = "debit(account_id, amount): execute: a no-op once the transaction has failed; an account that does not exist sets status 2 (ACCOUNT_NOT_FOUND) without trapping; else increases the balance by amount as i64 (saturating) and records a DEBIT entry. register(): sets status 8 (PROHIBITED_HOST_CALL) and does nothing"]
             fn debit(account_id: u64, amount: u64);
-            #[doc = "get_balance(account_id) -> i64: the balance including this transaction's moves; 0 beyond the ledger's capacity; no existence check"]
+            #[doc = "get_balance(account_id) -> i64: execute: the raw balance, this transaction's own moves included; 0 beyond capacity; no existence check. register(): sets status 8 (PROHIBITED_HOST_CALL) and returns 0"]
             fn get_balance(account_id: u64) -> i64;
-            #[doc = "linked_account(parent_id, link_type) -> u64: the child account of (parent, low 16 bits of link_type), created on first use as a PROGRAMMED account with the next account id (records AccountOpened and AccountLinked); undone if the transaction fails"]
+            #[doc = "linked_account(parent_id, link_type) -> u64: execute: the child account of (parent_id, link_type & 0xFFFF); a miss creates it with the next account id as a PROGRAMMED account (lane 0 = 2) and records AccountOpened{child, 1, flags 2} then AccountLinked{parent, type, child}, a hit records nothing; the parent is not checked; runs even after an earlier failure; undone if the transaction fails. register(): sets status 8 (PROHIBITED_HOST_CALL) and returns 0"]
             fn linked_account(parent_id: u64, link_type: u32) -> u64;
-            #[doc = "get_flag(account_id, lane) -> u32: the byte in flag lane `lane` (lanes act modulo 8; lane 0 is the account's status: 0 none, 1 open, 2 programmed, 3 system); 0 beyond capacity"]
+            #[doc = "get_flag(account_id, lane) -> u32: execute: the byte in flag lane `lane` (lanes act modulo 8; lane 0 is the account's status: 0 none, 1 open, 2 programmed, 3 system); 0 beyond capacity. register(): sets status 8 (PROHIBITED_HOST_CALL) and returns 0"]
             fn get_flag(account_id: u64, lane: u32) -> u32;
-            #[doc = "has_flag(account_id, lane, value) -> u32: 1 if flag lane `lane` holds the low byte of value, else 0"]
+            #[doc = "has_flag(account_id, lane, value) -> u32: execute: 1 if flag lane `lane` holds the low byte of value, else 0. register(): sets status 8 (PROHIBITED_HOST_CALL) and returns 0"]
             fn has_flag(account_id: u64, lane: u32, value: u32) -> u32;
-            #[doc = "set_flag(account_id, lane, value): writes the low byte of value to flag lane `lane` (any lane, 0 included) and records AccountFlagsUpdated; unchanged or beyond capacity: no-op"]
+            #[doc = "set_flag(account_id, lane, value): execute: writes the low byte of value to flag lane `lane` (any lane, 0 included) and records AccountFlagsUpdated{id, prev, new}; an unchanged value or an id beyond capacity is a no-op. register(): sets status 8 (PROHIBITED_HOST_CALL) and does nothing"]
             fn set_flag(account_id: u64, lane: u32, value: u32);
-            #[doc = "kv_get(key0, key1, key2, key3) -> i64: the value under a 4-component key (a component with bit 31 set is constant id `c & 0x7FFF_FFFF`, else an integer); 0 when absent"]
+            #[doc = "kv_get(key0, key1, key2, key3) -> i64: execute: the value under the 4-component key (a component with bit 31 set is constant id `c & 0x7FFF_FFFF`, else an integer); 0 when absent. register(): sets status 8 (PROHIBITED_HOST_CALL) and returns 0"]
             fn kv_get(key0: u32, key1: u32, key2: u32, key3: u32) -> i64;
-            #[doc = "kv_set(key0, key1, key2, key3, value): stores value under the key; every call records a KV follower, an unchanged value too; there is no delete"]
+            #[doc = "kv_set(key0, key1, key2, key3, value): execute: stores value under the key and records a Kv follower on every call, an unchanged value too; there is no delete. register(): sets status 8 (PROHIBITED_HOST_CALL) and does nothing"]
             fn kv_set(key0: u32, key1: u32, key2: u32, key3: u32, value: i64);
-            #[doc = "kv_register_constant(name_ptr): register() only; registers the NUL-terminated name at name_ptr in the exported `memory` as a KV constant (ids from 1, shared by all functions); a name over 32 bytes sets status 10 and traps"]
+            #[doc = "kv_register_constant(name_ptr): register(): registers the name at name_ptr (NUL-terminated, in the exported `memory`, bytes not checked for UTF-8) as a KV constant unless it exists (ids from 1, one map shared by all functions; a new name records KvConstant{id, name}); a name over 32 bytes sets status 10 (CONSTANT_NAME_TOO_LONG) and traps; no `memory` export or name_ptr past its end traps (status 5). execute: sets status 8 (PROHIBITED_HOST_CALL) and traps"]
             #[phase = RegisterOrTrap]
             fn kv_register_constant(name_ptr: u32);
-            #[doc = "kv_get_constant(name_ptr) -> u32: execute only; the id of the constant named by the NUL-terminated name at name_ptr in the exported `memory`, with bit 31 set for use in a key; an unknown name sets status 9 and traps"]
+            #[doc = "kv_get_constant(name_ptr) -> u32: execute: the id of the constant named at name_ptr (NUL-terminated, in the exported `memory`; no length check), with bit 31 set for use as a key component; an unknown name sets status 9 (CONSTANT_NOT_FOUND) and traps; no `memory` export or name_ptr past its end traps (status 5). register(): sets status 8 (PROHIBITED_HOST_CALL) and traps"]
             #[phase = ExecuteOrTrap]
             fn kv_get_constant(name_ptr: u32) -> u32;
         }

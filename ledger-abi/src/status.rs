@@ -5,7 +5,12 @@ use core::fmt;
 /// A transaction's status: `fail_reason` on the wire, a `u8` inside.
 ///
 /// `0` commits, `1..=7` are the ledger's standard reasons, `8..=127` are
-/// reserved and `128..=255` belong to functions. A function builds its own
+/// reserved and `128..=255` belong to functions. These are v1's ranges, which
+/// the methods here follow; v2 names `8..=10` and retires 6 (see
+/// [`Status::V2_ADDED`] and the profile-aware
+/// [`Profile::status_name`](crate::Profile::status_name),
+/// [`Profile::is_reserved`](crate::Profile::is_reserved) and
+/// [`Profile::status_info`](crate::Profile::status_info)). A function builds its own
 /// codes with [`Status::user`], which refuses the reserved range (at compile
 /// time in a `const`); [`Status::from_code`] takes any code, as a ledger
 /// reports it.
@@ -165,26 +170,35 @@ impl Status {
     }
 
     /// Parses a name as [`name`](Status::name) prints it (standard names in
-    /// any case), or a number.
+    /// any case), a standard name of any profile (v2's [`V2_ADDED`](Status::V2_ADDED)
+    /// too), or a number. [`Profile::parse_status`](crate::Profile::parse_status)
+    /// takes one profile's names only.
     ///
     /// ```
     /// use ledger_abi::Status;
     /// assert_eq!(Status::parse("DUPLICATE"), Some(Status::DUPLICATE));
+    /// assert_eq!(Status::parse("prohibited_host_call"), Some(Status::PROHIBITED_HOST_CALL));
     /// assert_eq!(Status::parse("130"), Some(Status::from_code(130)));
     /// assert_eq!(Status::parse("USER(130)"), Some(Status::from_code(130)));
     /// assert_eq!(Status::parse("300"), None);
     /// ```
     pub fn parse(text: &str) -> Option<Status> {
-        if let Some(info) = Status::STANDARD.iter().find(|info| info.name.eq_ignore_ascii_case(text)) {
-            return Some(info.status);
+        let named = Status::STANDARD.iter().chain(Status::V2_ADDED).find(|info| info.name.eq_ignore_ascii_case(text));
+        match named {
+            Some(info) => Some(info.status),
+            None => parse_code(text),
         }
-        let number = text
-            .strip_prefix("USER(")
-            .or_else(|| text.strip_prefix("RESERVED("))
-            .and_then(|rest| rest.strip_suffix(')'))
-            .unwrap_or(text);
-        number.parse::<u8>().ok().map(Status)
     }
+}
+
+/// A code written as `USER(n)`, `RESERVED(n)` or `n`.
+pub(crate) fn parse_code(text: &str) -> Option<Status> {
+    let number = text
+        .strip_prefix("USER(")
+        .or_else(|| text.strip_prefix("RESERVED("))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or(text);
+    number.parse::<u8>().ok().map(Status)
 }
 
 impl fmt::Display for Status {
