@@ -780,12 +780,8 @@ impl Pass {
         }
         let imports = std::mem::take(&mut self.imports);
         let imported = |name: &str| imports.iter().any(|i| i.module == profile.host_module && i.name == name);
-        let reads_names: Vec<&str> = profile
-            .host_imports
-            .iter()
-            .filter(|i| i.params.iter().any(|p| p.name == "name_ptr") && imported(i.name))
-            .map(|i| i.name)
-            .collect();
+        let reads_names: Vec<&str> =
+            profile.host_imports.iter().filter(|i| i.reads_name() && imported(i.name)).map(|i| i.name).collect();
         let register_only: Vec<&str> =
             profile.host_imports.iter().filter(|i| i.phase.in_register() && imported(i.name)).map(|i| i.name).collect();
         self.imports = imports;
