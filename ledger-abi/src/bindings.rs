@@ -80,7 +80,7 @@ pub fn assemblyscript(profile: &Profile, out: &mut impl Write) -> fmt::Result {
         writeln!(out, "): {};", import.result.map_or("void", |result| result.name()))?;
     }
     writeln!(out)?;
-    let reserved_from = profile.statuses.iter().map(|info| info.status.code()).max().map_or(0, |last| last + 1);
+    let reserved_from = profile.reserved_from();
     write!(out, "// Standard statuses. Your own codes are 128..=255; ")?;
     for code in (0..reserved_from).filter(|&code| profile.is_reserved(Status::from_code(code))) {
         write!(out, "{code}, ")?;

@@ -379,6 +379,17 @@ impl Profile {
         }
     }
 
+    /// The first code after the profile's last standard status: codes from
+    /// it to 127 are reserved for future standard reasons.
+    ///
+    /// ```
+    /// assert_eq!(ledger_abi::V1.reserved_from(), 8);
+    /// assert_eq!(ledger_abi::V2.reserved_from(), 11);
+    /// ```
+    pub fn reserved_from(&self) -> u8 {
+        self.statuses.iter().map(|info| info.status.code()).max().map_or(0, |last| last + 1)
+    }
+
     /// Whether a code is reserved in this profile: below 128 and not one of
     /// its [`statuses`](Profile::statuses). For v1 it is
     /// [`Status::is_reserved`] (`8..=127`); for v2, 6 and `11..=127`.

@@ -96,8 +96,7 @@ fn write_reference(profile: &Profile, out: &mut String) -> std::fmt::Result {
     for info in profile.statuses {
         writeln!(out, "| {} | {} | {} |", info.status.code(), info.name, info.meaning)?;
     }
-    let reserved_from = profile.statuses.iter().map(|info| info.status.code()).max().map_or(0, |last| last + 1);
-    writeln!(out, "| {reserved_from}..=127 | reserved | for future standard reasons |")?;
+    writeln!(out, "| {}..=127 | reserved | for future standard reasons |", profile.reserved_from())?;
     writeln!(out, "| 128..=255 | user-defined | a function's own reasons |")?;
     writeln!(out)?;
     writeln!(out, "## Limits")?;

@@ -22,15 +22,8 @@ pub fn wait(
     operation: proto::submit_operation_request::Operation,
     level: proto::WaitLevel,
 ) -> proto::SubmitAndWaitRequest {
-    use proto::submit_and_wait_request::Operation as W;
-    use proto::submit_operation_request::Operation as S;
-    let operation = match operation {
-        S::Deposit(d) => W::Deposit(d),
-        S::Withdrawal(w) => W::Withdrawal(w),
-        S::Transfer(t) => W::Transfer(t),
-        S::Function(f) => W::Function(f),
-    };
-    proto::SubmitAndWaitRequest { operation: Some(operation), wait_level: level as i32 }
+    // The server's own conversion (roda-rpc's `From`), not a second copy.
+    proto::SubmitAndWaitRequest { operation: Some(operation.into()), wait_level: level as i32 }
 }
 
 pub fn withdrawal(account: u64, amount: u64) -> proto::submit_operation_request::Operation {
