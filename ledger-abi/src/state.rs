@@ -297,6 +297,18 @@ impl State {
         self.tx.records.push(Record::Entry(Entry { account_id, amount, kind, computed_balance }));
     }
 
+    /// The check a built-in operation (Deposit, Withdrawal, Transfer)
+    /// makes on an account it names: lane 0 must be OPEN (a programmed or
+    /// the system account is refused too), else status 2. Returns whether
+    /// it passed.
+    pub fn require_open(&mut self, account_id: u64) -> bool {
+        let open = self.account_status(account_id) == AccountStatus::Open;
+        if !open {
+            self.tx.failure = Status::ACCOUNT_NOT_FOUND;
+        }
+        open
+    }
+
     /// The host import `credit`.
     pub fn credit(&mut self, account_id: u64, amount: u64) {
         self.apply(EntryKind::Credit, account_id, amount);
@@ -355,6 +367,17 @@ impl State {
         self.cell(account_id).map_or(0, |cell| lane_of(cell.flags, lane))
     }
 
+    /// All eight lanes of an account, as one `u64` (lane 0 the low byte);
+    /// 0 beyond capacity.
+    pub fn flags(&self, account_id: u64) -> u64 {
+        self.cell(account_id).map_or(0, |cell| cell.flags)
+    }
+
+    /// The accounts linked to `parent`, by link type.
+    pub fn linked_accounts(&self, parent: u64) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.links.range((parent, 0)..=(parent, u16::MAX)).map(|(&(_, link_type), &child)| (link_type, child))
+    }
+
     /// The host import `has_flag`.
     pub fn has_flag(&mut self, account_id: u64, lane: u32, value: u32) -> u32 {
         if !self.data_verb_allowed() {
@@ -390,6 +413,22 @@ impl State {
     /// A KV value, outside any host call.
     pub fn kv_value(&self, key: [u32; 4]) -> i64 {
         self.kv.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Every KV entry, by key.
+    pub fn kv_entries(&self) -> impl Iterator<Item = ([u32; 4], i64)> + '_ {
+        self.kv.iter().map(|(&key, &value)| (key, value))
+    }
+
+    /// A registered constant's id (without [`CONSTANT_BIT`]), outside any
+    /// host call.
+    pub fn constant(&self, name: &[u8]) -> Option<u32> {
+        self.constants.get(name).copied()
+    }
+
+    /// Every registered constant, by name.
+    pub fn constants(&self) -> impl Iterator<Item = (&[u8], u32)> + '_ {
+        self.constants.iter().map(|(name, &id)| (name.as_slice(), id))
     }
 
     /// The host import `kv_set`: every call records, an unchanged value too.

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use ledger_abi::{Accounts, DEFAULT_MAX_ACCOUNTS, Entry, SYSTEM_ACCOUNT, Status, param_slots};
 
-use crate::abi::{self, PARAM_COUNT};
+use crate::abi::PARAM_COUNT;
 use crate::crc32c;
-use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, Registry, RegistryError};
+use crate::functions::{Functions, compile};
+use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, RegistryError};
 use crate::runtime::{CallOutcome, Interrupter, Limits, LoadedFunction, RawCall, Runtime};
 
 /// Largest `max_accounts` an in-process ledger accepts: balances are a
@@ -138,6 +139,10 @@ pub mod tags {
     pub const TRANSFER: [u8; 8] = *b"TRANSFER";
     /// A transaction refused as a duplicate.
     pub const DUPLICATE: [u8; 8] = *b"DUPLICAT";
+    /// v2: `OpenAccount`.
+    pub const OPEN_ACCOUNT: [u8; 8] = *b"OPENACC\0";
+    /// v2: a function registered or unregistered.
+    pub const FUNCTION_REGISTRATION: [u8; 8] = *b"FNREG\0\0\0";
 
     /// A function call: `fnw\n` then the binary's CRC32C, little-endian (0
     /// when no function ran).
@@ -151,9 +156,10 @@ pub mod tags {
     }
 }
 
-/// What ran when a function operation was processed.
+/// What ran when a function operation was processed. `R` is what a call
+/// records: v1's [`Entry`], v2's [`Record`](crate::v2::Record).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallReport {
+pub struct CallReport<R = Entry> {
     /// Version that ran, if one was registered.
     pub version: Option<u32>,
     /// CRC32C of the binary that ran (0 if none).
@@ -167,7 +173,7 @@ pub struct CallReport {
     pub wrapped_amount: bool,
     /// With [`LedgerConfig::check_carried_state`], set when a fresh instance
     /// gave another result: this call's outcome depended on an earlier call.
-    pub carried_state: Option<CarriedState>,
+    pub carried_state: Option<CarriedState<R>>,
     /// Credits and debits made by the module's `start` function when this
     /// call instantiated it. A server makes them on its live ledger outside
     /// the transaction's rules (see `docs/differences.md`); here they are
@@ -177,11 +183,11 @@ pub struct CallReport {
 
 /// A call whose outcome depended on state left by earlier calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CarriedState {
+pub struct CarriedState<R = Entry> {
     /// What a fresh instance (what the seed promises) returned.
     pub fresh_outcome: CallOutcome,
-    /// The entries the fresh instance produced.
-    pub fresh_entries: Vec<Entry>,
+    /// What the fresh instance recorded (v1: its entries).
+    pub fresh_entries: Vec<R>,
 }
 
 /// A processed transaction: what [`Ledger::submit`] returns, what
@@ -225,7 +231,7 @@ pub struct RestoreError {
 
 /// A function that passed every registration check and is compiled, not
 /// installed yet.
-pub struct PreparedFunction(Prepared<LoadedFunction>);
+pub struct PreparedFunction(Prepared<LoadedFunction<Accounts>>);
 
 impl PreparedFunction {
     /// The name.
@@ -241,7 +247,7 @@ impl PreparedFunction {
 
 /// Compiles function binaries for one ledger (see [`Ledger::compiler`]).
 #[derive(Clone)]
-pub struct Compiler(std::sync::Arc<Runtime>);
+pub struct Compiler(std::sync::Arc<Runtime<Accounts>>);
 
 impl Compiler {
     /// Compiles and links a binary with a server's checks on it (parses,
@@ -251,7 +257,7 @@ impl Compiler {
     ///
     /// [`BinaryError`] for a binary a server refuses.
     pub fn compile(&self, binary: &[u8]) -> Result<CompiledFunction, BinaryError> {
-        Ok(CompiledFunction { crc32c: crc32c(binary), loaded: compile_function(&self.0, binary)? })
+        Ok(CompiledFunction { crc32c: crc32c(binary), loaded: compile(&self.0, binary)? })
     }
 }
 
@@ -265,14 +271,7 @@ impl std::fmt::Debug for Compiler {
 /// the same ledger.
 pub struct CompiledFunction {
     crc32c: u32,
-    loaded: LoadedFunction,
-}
-
-/// Compiles, checks the entry point the server's way, and links.
-fn compile_function(runtime: &Runtime, binary: &[u8]) -> Result<LoadedFunction, BinaryError> {
-    let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
-    check_entry_point(&module)?;
-    Ok(runtime.load(module))
+    loaded: LoadedFunction<Accounts>,
 }
 
 /// Why a ledger could not be created.
@@ -324,16 +323,11 @@ pub enum SetupError {
 /// ```
 pub struct Ledger {
     config: LedgerConfig,
-    /// Shared with [`Compiler`]s, which compile without borrowing the ledger.
-    runtime: std::sync::Arc<Runtime>,
-    registry: Registry<LoadedFunction>,
+    functions: Functions<Accounts>,
     accounts: Accounts,
     next_tx_id: u64,
     dedup: DedupWindow,
-    /// The latest transactions, oldest first.
-    history: std::collections::VecDeque<Transaction>,
-    /// Counts calls, to find the least recently used instance.
-    clock: u64,
+    history: History<Transaction>,
 }
 
 impl Ledger {
@@ -347,16 +341,13 @@ impl Ledger {
         if config.max_accounts > MAX_ACCOUNTS_LIMIT {
             return Err(SetupError::TooManyAccounts { requested: config.max_accounts, limit: MAX_ACCOUNTS_LIMIT });
         }
-        let runtime = Runtime::new(config.limits).map_err(|e| SetupError::Engine { detail: format!("{e:#}") })?;
         Ok(Ledger {
             accounts: Accounts::new(config.max_accounts),
+            functions: Functions::new(config.limits)?,
+            history: History::new(&config),
             config,
-            runtime: std::sync::Arc::new(runtime),
-            registry: Registry::default(),
             next_tx_id: 1,
             dedup: DedupWindow::default(),
-            history: std::collections::VecDeque::new(),
-            clock: 0,
         })
     }
 
@@ -368,13 +359,13 @@ impl Ledger {
     /// A handle that interrupts this ledger's running calls from another
     /// thread, for a server that shuts down while a call runs.
     pub fn interrupter(&self) -> Interrupter {
-        self.runtime.interrupter()
+        self.functions.runtime.interrupter()
     }
 
     /// A handle that compiles functions for this ledger on any thread, so
     /// a server can compile with no lock held on the ledger.
     pub fn compiler(&self) -> Compiler {
-        Compiler(self.runtime.clone())
+        Compiler(self.functions.runtime.clone())
     }
 
     /// Registers a function with the server's checks and messages: the name,
@@ -410,12 +401,7 @@ impl Ledger {
         binary: &[u8],
         if_registered: IfRegistered,
     ) -> Result<PreparedFunction, RegistryError> {
-        self.refuse_taken_name(name, binary, if_registered)?;
-        let override_existing = if_registered == IfRegistered::Override;
-        let prepared = self
-            .registry
-            .prepare(name, crc32c(binary), override_existing, || compile_function(&self.runtime, binary))?;
-        Ok(PreparedFunction(prepared))
+        Ok(PreparedFunction(self.functions.prepare(name, binary, if_registered)?))
     }
 
     /// Refuses a registration under a live name without compiling anything,
@@ -433,14 +419,7 @@ impl Ledger {
         binary: &[u8],
         if_registered: IfRegistered,
     ) -> Result<(), RegistryError> {
-        abi::validate_function_name(name)?;
-        if if_registered == IfRegistered::Refuse
-            && self.registry.is_live(name)
-            && !abi::validate(binary).server_refuses()
-        {
-            return Err(RegistryError::AlreadyExists(name.to_owned()));
-        }
-        Ok(())
+        self.functions.refuse_taken_name(name, binary, if_registered)
     }
 
     /// Like [`prepare_function`](Ledger::prepare_function), for a binary
@@ -457,14 +436,13 @@ impl Ledger {
         if_registered: IfRegistered,
     ) -> Result<PreparedFunction, RegistryError> {
         let CompiledFunction { crc32c, loaded } = compiled;
-        let override_existing = if_registered == IfRegistered::Override;
-        Ok(PreparedFunction(self.registry.prepare(name, crc32c, override_existing, || Ok(loaded))?))
+        Ok(PreparedFunction(self.functions.prepare_compiled(name, crc32c, loaded, if_registered)?))
     }
 
     /// Installs a prepared function; call it right after
     /// [`prepare_function`](Ledger::prepare_function).
     pub fn install_function(&mut self, prepared: PreparedFunction) -> Registered {
-        self.registry.install(prepared.0)
+        self.functions.install(prepared.0).0
     }
 
     /// The version an unregister of `name` would get, changing nothing.
@@ -473,7 +451,7 @@ impl Ledger {
     ///
     /// [`RegistryError::NotFound`] when no function is live under the name.
     pub fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
-        self.registry.check_unregister(name)
+        self.functions.check_unregister(name)
     }
 
     /// Unregisters a function; returns the version of the unregister marker.
@@ -482,18 +460,18 @@ impl Ledger {
     ///
     /// [`RegistryError::NotFound`] when no function is live under the name.
     pub fn unregister_function(&mut self, name: &str) -> Result<u32, RegistryError> {
-        self.registry.unregister(name)
+        self.functions.unregister(name)
     }
 
     /// The live functions, sorted by name.
     pub fn list_functions(&self) -> Vec<FunctionInfo> {
-        self.registry.list()
+        self.functions.list()
     }
 
     /// `true` when `name` was unregistered (registering it again gives a
     /// version a server at ee2b042 would number differently).
     pub fn was_unregistered(&self, name: &str) -> bool {
-        self.registry.was_unregistered(name)
+        self.functions.was_unregistered(name)
     }
 
     /// Every balance, as the ledger's arithmetic holds them: to copy the
@@ -534,8 +512,7 @@ impl Ledger {
     /// A processed transaction, if the history keeps it (see
     /// [`LedgerConfig::keep_history`] and [`LedgerConfig::max_history`]).
     pub fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
-        let oldest = self.history.front()?.tx_id;
-        self.history.get(usize::try_from(tx_id.checked_sub(oldest)?).ok()?)
+        self.history.get(tx_id)
     }
 
     /// Processes one operation as a server's transactor does.
@@ -547,16 +524,19 @@ impl Ledger {
         if user_ref != 0
             && let Some(original) = self.dedup.original(user_ref, tx_id, self.config.dedup_window)
         {
-            return self.record(Transaction {
+            return self.history.record(
                 tx_id,
-                user_ref,
-                status: Status::DUPLICATE,
-                tag: tags::DUPLICATE,
-                duplicate_of: Some(original),
-                entries: Vec::new(),
-                rolled_back: Vec::new(),
-                call: None,
-            });
+                Transaction {
+                    tx_id,
+                    user_ref,
+                    status: Status::DUPLICATE,
+                    tag: tags::DUPLICATE,
+                    duplicate_of: Some(original),
+                    entries: Vec::new(),
+                    rolled_back: Vec::new(),
+                    call: None,
+                },
+            );
         }
         let (tag, call) = match operation {
             Operation::Deposit { account, amount, .. } => {
@@ -601,7 +581,8 @@ impl Ledger {
             self.dedup.insert(user_ref, tx_id, self.config.dedup_window);
         }
         let entries = self.accounts.entries().to_vec();
-        self.record(Transaction { tx_id, user_ref, status, tag, duplicate_of: None, entries, rolled_back, call })
+        self.history
+            .record(tx_id, Transaction { tx_id, user_ref, status, tag, duplicate_of: None, entries, rolled_back, call })
     }
 
     /// Restores a logged transaction: its committed entries set the balances
@@ -624,19 +605,14 @@ impl Ledger {
         if record.user_ref != 0 && record.duplicate_of.is_none() {
             self.dedup.insert(record.user_ref, record.tx_id, self.config.dedup_window);
         }
-        self.record(Transaction { call: None, ..record.clone() });
+        self.history.record(record.tx_id, Transaction { call: None, ..record.clone() });
         Ok(())
     }
 
     /// Runs a function for [`submit`](Ledger::submit), setting the
     /// transaction's failure the server's way.
     fn call(&mut self, name: &str, params: [i64; PARAM_COUNT]) -> CallReport {
-        self.clock += 1;
-        let to_instantiate = self.registry.get_mut(name).map_or(0, |live| live.payload.bytes_to_instantiate());
-        if to_instantiate > 0 {
-            self.make_room(name, to_instantiate);
-        }
-        let Some(live) = self.registry.get_mut(name) else {
+        let Some((runtime, live)) = self.functions.for_call(name) else {
             self.accounts.fail(Status::INVALID_OPERATION);
             return CallReport {
                 version: None,
@@ -649,15 +625,14 @@ impl Ledger {
             };
         };
         let function = &mut live.payload;
-        function.last_used = self.clock;
         let fresh = self.config.check_carried_state.then(|| {
             self.accounts.start_journal();
-            let fresh = function.call_fresh(&self.runtime, &mut self.accounts, params);
+            let fresh = function.call_fresh(runtime, &mut self.accounts, params);
             let entries = self.accounts.entries().to_vec();
             self.accounts.restore_journal();
             (fresh, entries)
         });
-        let RawCall { outcome, fuel_used, start_moves } = function.call(&self.runtime, &mut self.accounts, params);
+        let RawCall { outcome, fuel_used, start_moves } = function.call(runtime, &mut self.accounts, params);
         let carried_state = fresh.and_then(|(fresh, fresh_entries)| {
             (fresh.outcome != outcome || fresh_entries != self.accounts.entries())
                 .then_some(CarriedState { fresh_outcome: fresh.outcome, fresh_entries })
@@ -677,47 +652,53 @@ impl Ledger {
         }
     }
 
-    /// Drops the least recently used cached instances other than `name`'s
-    /// until `bytes` more fit in [`Limits::max_cached_bytes`], or none is
-    /// left to drop.
-    fn make_room(&mut self, name: &str, bytes: usize) {
-        let budget = self.runtime.limits().max_cached_bytes;
-        while self.runtime.held_bytes().saturating_add(bytes) > budget {
-            let oldest = self
-                .registry
-                .payloads_mut()
-                .filter(|(other, function)| *other != name && function.is_cached())
-                .min_by_key(|(_, function)| function.last_used);
-            match oldest {
-                Some((_, function)) => function.evict(),
-                None => break,
-            }
-        }
-    }
-
     /// Bytes the cached instances hold in linear memories and tables, at
     /// most [`Limits::max_cached_bytes`].
     pub fn cached_instance_bytes(&self) -> usize {
-        self.runtime.held_bytes()
+        self.functions.held_bytes()
+    }
+}
+
+/// The latest transactions, oldest first, as [`LedgerConfig::keep_history`]
+/// and [`LedgerConfig::max_history`] say; their ids are contiguous.
+#[derive(Debug)]
+pub(crate) struct History<T> {
+    transactions: std::collections::VecDeque<T>,
+    /// The id of the oldest transaction kept.
+    oldest: u64,
+    /// How many it keeps; 0 keeps none.
+    capacity: usize,
+}
+
+impl<T: Clone> History<T> {
+    pub(crate) fn new(config: &LedgerConfig) -> History<T> {
+        let capacity = if config.keep_history { config.max_history } else { 0 };
+        History { transactions: std::collections::VecDeque::new(), oldest: 0, capacity }
     }
 
-    /// Keeps the transaction in the history (with
-    /// [`LedgerConfig::keep_history`]) and hands it back.
-    fn record(&mut self, transaction: Transaction) -> Transaction {
-        if self.config.keep_history && self.config.max_history > 0 {
-            if self.history.len() == self.config.max_history {
-                self.history.pop_front();
+    /// Keeps transaction `tx_id` (the one after the last kept) and hands
+    /// it back.
+    pub(crate) fn record(&mut self, tx_id: u64, transaction: T) -> T {
+        if self.capacity > 0 {
+            if self.transactions.len() == self.capacity {
+                self.transactions.pop_front();
             }
-            self.history.push_back(transaction.clone());
+            self.transactions.push_back(transaction.clone());
+            self.oldest = tx_id + 1 - self.transactions.len() as u64;
         }
         transaction
+    }
+
+    /// Transaction `tx_id`, if kept.
+    pub(crate) fn get(&self, tx_id: u64) -> Option<&T> {
+        self.transactions.get(usize::try_from(tx_id.checked_sub(self.oldest)?).ok()?)
     }
 }
 
 /// The `user_ref`s of recent transactions, each with the transaction that
 /// used it first, forgotten once they fall out of the window.
 #[derive(Debug, Default)]
-struct DedupWindow {
+pub(crate) struct DedupWindow {
     by_ref: HashMap<u64, u64>,
     /// `(tx_id, user_ref)` in transaction order, to forget the oldest.
     order: std::collections::VecDeque<(u64, u64)>,
@@ -726,13 +707,13 @@ struct DedupWindow {
 impl DedupWindow {
     /// The transaction that used `user_ref` within `window` transactions
     /// before `tx_id`.
-    fn original(&mut self, user_ref: u64, tx_id: u64, window: u64) -> Option<u64> {
+    pub(crate) fn original(&mut self, user_ref: u64, tx_id: u64, window: u64) -> Option<u64> {
         self.forget_before(tx_id, window);
         self.by_ref.get(&user_ref).copied()
     }
 
     /// Remembers that `tx_id` used `user_ref`.
-    fn insert(&mut self, user_ref: u64, tx_id: u64, window: u64) {
+    pub(crate) fn insert(&mut self, user_ref: u64, tx_id: u64, window: u64) {
         self.forget_before(tx_id, window);
         self.by_ref.insert(user_ref, tx_id);
         self.order.push_back((tx_id, user_ref));
@@ -752,20 +733,6 @@ impl DedupWindow {
     }
 }
 
-/// The server's entry-point check, on the compiled module.
-fn check_entry_point(module: &wasmtime::Module) -> Result<(), abi::EntryPointError> {
-    let export = module.get_export(abi::ENTRY_POINT.name).ok_or(abi::EntryPointError::Missing)?;
-    let wasmtime::ExternType::Func(ty) = export else {
-        return Err(abi::EntryPointError::NotAFunction);
-    };
-    let to_abi = |t: wasmtime::ValType| match t {
-        wasmtime::ValType::I32 => Some(abi::ValType::I32),
-        wasmtime::ValType::I64 => Some(abi::ValType::I64),
-        _ => None,
-    };
-    abi::check_execute_signature(ty.params().map(to_abi), ty.results().map(to_abi))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -782,10 +749,10 @@ mod tests {
             .unwrap()
         };
         ledger.register_function("f", &wasm(0), IfRegistered::Refuse).unwrap();
-        let compiled = ledger.runtime.compiled_modules();
+        let compiled = ledger.functions.compiled_modules();
         let err = ledger.prepare_function("f", &wasm(1), IfRegistered::Refuse).err().unwrap();
         assert!(matches!(err, RegistryError::AlreadyExists(_)), "{err}");
-        assert_eq!(ledger.runtime.compiled_modules(), compiled, "nothing compiled");
+        assert_eq!(ledger.functions.compiled_modules(), compiled, "nothing compiled");
         let err = ledger.prepare_function("f", b"\0asm junk", IfRegistered::Refuse).err().unwrap();
         assert!(matches!(err, RegistryError::InvalidBinary(BinaryError::Parse { .. })), "{err}");
     }

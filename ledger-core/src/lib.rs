@@ -29,9 +29,11 @@
 
 pub mod abi;
 mod crc;
+mod functions;
 mod ledger;
 mod registry;
 mod runtime;
+pub mod v2;
 
 pub use crc::crc32c;
 pub use ledger::{

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::abi::{EntryPointError, NameError, validate_function_name};
+use crate::abi::{EntryPointError, NameError, OptionalExportError, validate_function_name};
 
 /// Why a binary is refused at registration. `Display` is the server's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +19,9 @@ pub enum BinaryError {
     /// `execute` is missing or has the wrong type.
     #[error(transparent)]
     EntryPoint(#[from] EntryPointError),
+    /// An optional export (v2's `register`) has the wrong type.
+    #[error(transparent)]
+    OptionalExport(#[from] OptionalExportError),
 }
 
 /// A registry operation that failed. `Display` is the server's message and
@@ -43,6 +46,15 @@ pub enum RegistryError {
         "the binary's CRC32C is 0, which a server's log records as an unregister: a server at ee2b042 never finishes registering `{0}` and its registry stops answering; change any byte (add a custom section, for one) and register again"
     )]
     ZeroCrc(String),
+    /// v2: the module's `register()` failed, so the registration was
+    /// rolled back (the previous version stays live).
+    #[error("function registration failed: FailReason({status})")]
+    RegisterFailed {
+        /// The status `register()` ended with (8, 10, or 5 for a trap).
+        status: u8,
+        /// What stopped it, which the server does not send.
+        detail: String,
+    },
     /// The name has had every version a server can number (its versions
     /// are `u16`).
     #[error(
@@ -73,7 +85,7 @@ impl RegistryError {
             }
             RegistryError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             RegistryError::NotFound(_) => ErrorCode::NotFound,
-            RegistryError::VersionOverflow(_) => ErrorCode::Internal,
+            RegistryError::VersionOverflow(_) | RegistryError::RegisterFailed { .. } => ErrorCode::Internal,
         }
     }
 }
@@ -164,7 +176,7 @@ impl<T> Registry<T> {
         load: impl FnOnce() -> Result<T, BinaryError>,
     ) -> Result<Registered, RegistryError> {
         let prepared = self.prepare(name, crc32c, override_existing, load)?;
-        Ok(self.install(prepared))
+        Ok(self.install(prepared).0)
     }
 
     /// Runs every check of [`register`](Registry::register) and computes the
@@ -197,11 +209,29 @@ impl<T> Registry<T> {
 
     /// Installs a prepared registration. Call it right after
     /// [`prepare`](Registry::prepare), with no other change in between.
-    pub fn install(&mut self, prepared: Prepared<T>) -> Registered {
+    /// Returns the live function it replaced, if any.
+    pub fn install(&mut self, prepared: Prepared<T>) -> (Registered, Option<Live<T>>) {
         let Prepared { name, live } = prepared;
         let registered = Registered { version: live.version, crc32c: live.crc32c };
-        self.records.insert(name, Record { last_version: live.version, live: Some(live) });
-        registered
+        let previous = self.records.insert(name, Record { last_version: live.version, live: Some(live) });
+        (registered, previous.and_then(|record| record.live))
+    }
+
+    /// Undoes an [`install`](Registry::install): `previous` is live again
+    /// (or the name is free) and the last version is `last_version` (0: the
+    /// name was never used).
+    pub fn revert(&mut self, name: &str, previous: Option<Live<T>>, last_version: u32) {
+        if last_version == 0 {
+            self.records.remove(name);
+        } else {
+            self.records.insert(name.to_owned(), Record { last_version, live: previous });
+        }
+    }
+
+    /// The last version issued under `name`, live or not; 0 for a name
+    /// never used.
+    pub fn last_version(&self, name: &str) -> u32 {
+        self.records.get(name).map_or(0, |record| record.last_version)
     }
 
     /// The version an unregister of `name` would get, changing nothing.

@@ -14,6 +14,51 @@ use ledger_abi::Accounts;
 
 use crate::abi::{self, PARAM_COUNT};
 
+/// The ledger state host imports act on, one per ABI profile: v1's
+/// [`Accounts`], v2's [`ledger_abi::v2::State`].
+pub(crate) trait Host: Sized + Send + 'static {
+    /// The profile whose imports [`link`](Host::link) defines.
+    const PROFILE: &'static abi::Profile;
+    /// Defines every host import of the profile.
+    fn link(linker: &mut Linker<StoreData<Self>>) -> wasmtime::Result<()>;
+    /// A throwaway state for a module's `start` function, shaped like this
+    /// one: a server runs `start` on its live ledger, outside any
+    /// transaction; here its effects are counted and dropped.
+    fn scratch(&self) -> Self;
+    /// How many records (credits, debits, and in v2 every other write) the
+    /// state holds for the transaction in progress.
+    fn writes(&self) -> usize;
+}
+
+impl Host for Accounts {
+    const PROFILE: &'static abi::Profile = &abi::V1;
+
+    fn link(linker: &mut Linker<StoreData<Self>>) -> wasmtime::Result<()> {
+        macro_rules! link_v1 {
+            (module = $module:literal; $( #[doc = $doc:literal] fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
+                $(
+                    linker.func_wrap($module, stringify!($name), |mut caller: Caller<'_, StoreData<Accounts>>, $($p: $t),*| $(-> $r)? {
+                        caller.data_mut().host.$name($($p),*)
+                    })?;
+                )*
+            };
+        }
+        // One host function per import of the v1 table, each calling the
+        // `Accounts` method of the same name: an import added to the table
+        // without its semantics does not compile.
+        abi::v1_host_imports!(link_v1);
+        Ok(())
+    }
+
+    fn scratch(&self) -> Self {
+        Accounts::new(self.max_accounts())
+    }
+
+    fn writes(&self) -> usize {
+        self.entries().len()
+    }
+}
+
 /// Default fuel per call: about ten million WebAssembly instructions. The
 /// seed's fee transfer needs under a hundred.
 pub const DEFAULT_FUEL_PER_CALL: u64 = 10_000_000;
@@ -82,6 +127,15 @@ pub enum TrapCode {
     BadSignature,
     /// Stopped from outside by an [`Interrupter`] (a server shutting down).
     Interrupted,
+    /// A host import stopped the call (v2: a constant verb in the wrong
+    /// phase, an unknown or too long constant name, a module with no
+    /// `memory` to read a name from).
+    Host {
+        /// The import.
+        import: &'static str,
+        /// What it found.
+        reason: String,
+    },
     /// Any other trap, by wasmtime's description.
     Other(String),
 }
@@ -98,6 +152,7 @@ impl std::fmt::Display for TrapCode {
             TrapCode::IndirectCall => "indirect call to a null or out-of-range table element",
             TrapCode::BadSignature => "indirect call with a mismatched signature",
             TrapCode::Interrupted => "interrupted from outside (the server is shutting down)",
+            TrapCode::Host { import, reason } => return write!(f, "host import `{import}` stopped the call: {reason}"),
             TrapCode::Other(text) => text,
         })
     }
@@ -165,13 +220,21 @@ struct MemoryLimitExceeded {
     limit_bytes: usize,
 }
 
+/// The error a host import traps with, recognised again by downcasting.
+#[derive(Debug, thiserror::Error)]
+#[error("host import `{import}` stopped the call: {reason}")]
+pub(crate) struct HostTrap {
+    pub(crate) import: &'static str,
+    pub(crate) reason: String,
+}
+
 /// Bytes held by every live instance of a runtime, shared by their stores.
 type Pool = std::sync::Arc<std::sync::atomic::AtomicUsize>;
 
-/// What a [`Store`] carries: the accounts and transaction the host calls act
-/// on, and the memory accounting.
-pub(crate) struct StoreData {
-    accounts: Accounts,
+/// What a [`Store`] carries: the ledger state the host calls act on, and
+/// the memory accounting.
+pub(crate) struct StoreData<H> {
+    pub(crate) host: H,
     limits: Limits,
     /// Bytes this instance holds in memories and tables.
     held: usize,
@@ -179,7 +242,7 @@ pub(crate) struct StoreData {
     pool: Pool,
 }
 
-impl StoreData {
+impl<H> StoreData<H> {
     /// Accounts for `current -> desired` bytes of one memory or table:
     /// within this instance's limit and the runtime's shared budget.
     fn grow(&mut self, current: usize, desired: usize) -> Result<(), MemoryLimitExceeded> {
@@ -201,13 +264,13 @@ impl StoreData {
     }
 }
 
-impl Drop for StoreData {
+impl<H> Drop for StoreData<H> {
     fn drop(&mut self) {
         self.pool.fetch_sub(self.held, SeqCst);
     }
 }
 
-impl ResourceLimiter for StoreData {
+impl<H: Send> ResourceLimiter for StoreData<H> {
     fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         self.grow(current, desired)?;
         Ok(true)
@@ -224,9 +287,9 @@ impl ResourceLimiter for StoreData {
 type Params = (i64, i64, i64, i64, i64, i64, i64, i64);
 
 /// The engine, the linker and the limits: built once per ledger.
-pub(crate) struct Runtime {
+pub(crate) struct Runtime<H: 'static> {
     engine: Engine,
-    linker: Linker<StoreData>,
+    linker: Linker<StoreData<H>>,
     limits: Limits,
     /// Recently compiled modules by CRC32C, with their bytes to rule out a
     /// collision: registering the same binary again (an override, or under
@@ -242,8 +305,8 @@ const MODULE_CACHE: usize = 32;
 /// A WebAssembly page.
 const WASM_PAGE_BYTES: usize = 64 << 10;
 
-impl Runtime {
-    pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime> {
+impl<H: Host> Runtime<H> {
+    pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime<H>> {
         let mut config = Config::new();
         config
             .consume_fuel(true)
@@ -262,7 +325,8 @@ impl Runtime {
             .wasm_wide_arithmetic(false)
             .wasm_custom_page_sizes(false);
         let engine = Engine::new(&config)?;
-        let linker = host_linker(&engine)?;
+        let mut linker = Linker::new(&engine);
+        H::link(&mut linker)?;
         Ok(Runtime { engine, linker, limits, modules: Default::default(), pool: Pool::default() })
     }
 
@@ -290,7 +354,7 @@ impl Runtime {
 
     /// Links a compiled module. Linking problems are kept, not returned: like
     /// a server, the ledger registers such a module and fails its calls.
-    pub(crate) fn load(&self, module: Module) -> LoadedFunction {
+    pub(crate) fn load(&self, module: Module) -> LoadedFunction<H> {
         let resources = module.resources_required();
         let memories = (resources.num_memories as usize)
             .saturating_mul(resources.max_initial_memory_size.unwrap_or(0) as usize)
@@ -302,8 +366,8 @@ impl Runtime {
         LoadedFunction { pre, initial_bytes: memories.saturating_add(tables), cached: None, last_used: 0 }
     }
 
-    fn store(&self) -> Store<StoreData> {
-        let data = StoreData { accounts: Accounts::default(), limits: self.limits, held: 0, pool: self.pool.clone() };
+    fn store(&self, host: H) -> Store<StoreData<H>> {
+        let data = StoreData { host, limits: self.limits, held: 0, pool: self.pool.clone() };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| data);
         // Any epoch increment from now on interrupts (see `Interrupter`).
@@ -345,40 +409,22 @@ impl std::fmt::Debug for Interrupter {
     }
 }
 
-/// Defines `host_linker`, one host function per import of the v1 table, each
-/// calling the [`Accounts`] method of the same name: an import added to the
-/// table without its semantics does not compile.
-macro_rules! host_linker {
-    (module = $module:literal; $( #[doc = $doc:literal] fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
-        /// The linker of every host import.
-        fn host_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreData>> {
-            let mut linker = Linker::new(engine);
-            $(
-                linker.func_wrap($module, stringify!($name), |mut caller: Caller<'_, StoreData>, $($p: $t),*| $(-> $r)? {
-                    caller.data_mut().accounts.$name($($p),*)
-                })?;
-            )*
-            Ok(linker)
-        }
-    };
-}
-
-abi::v1_host_imports!(host_linker);
-
-/// A live instance and its typed entry point.
-struct Instance {
-    store: Store<StoreData>,
+/// A live instance and its typed exports.
+struct Instance<H: 'static> {
+    store: Store<StoreData<H>>,
     execute: TypedFunc<Params, i32>,
+    /// v2's optional `register` export, when it has the ABI's type.
+    register: Option<TypedFunc<(), ()>>,
 }
 
 /// A registered function's compiled module, its link result and its cached
 /// instance.
-pub(crate) struct LoadedFunction {
-    pre: Result<InstancePre<StoreData>, String>,
+pub(crate) struct LoadedFunction<H: 'static> {
+    pre: Result<InstancePre<StoreData<H>>, String>,
     /// The most a new instance holds at first: every memory and table at
     /// its initial size.
     initial_bytes: usize,
-    cached: Option<Instance>,
+    cached: Option<Instance<H>>,
     /// When the cached instance last ran, by the ledger's clock.
     pub(crate) last_used: u64,
 }
@@ -398,7 +444,7 @@ impl RawCall {
     }
 }
 
-impl LoadedFunction {
+impl<H: Host> LoadedFunction<H> {
     /// Bytes a new instance would hold at first, when none is cached.
     pub(crate) fn bytes_to_instantiate(&self) -> usize {
         if self.cached.is_some() { 0 } else { self.initial_bytes }
@@ -417,36 +463,68 @@ impl LoadedFunction {
 
     /// Calls `execute` on the cached instance (instantiating it on first use),
     /// as a server does: state left in the instance by earlier calls persists.
-    pub(crate) fn call(&mut self, runtime: &Runtime, tx: &mut Accounts, params: [i64; PARAM_COUNT]) -> RawCall {
-        let mut start_moves = 0;
-        if self.cached.is_none() {
-            match self.instantiate(runtime, tx.max_accounts()) {
-                Ok((instance, moves)) => (self.cached, start_moves) = (Some(instance), moves),
-                Err(outcome) => return RawCall::failed(outcome),
-            }
-        }
+    pub(crate) fn call(&mut self, runtime: &Runtime<H>, tx: &mut H, params: [i64; PARAM_COUNT]) -> RawCall {
+        let start_moves = match self.ensure_instance(runtime, tx) {
+            Ok(moves) => moves,
+            Err(outcome) => return RawCall::failed(outcome),
+        };
         let instance = self.cached.as_mut().expect("instantiated above");
-        RawCall { start_moves, ..run(instance, runtime.limits.fuel_per_call, tx, params) }
+        let (p, fuel) = (params, runtime.limits.fuel_per_call);
+        let execute = instance.execute.clone();
+        let call =
+            run(instance, fuel, tx, |store| execute.call(store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])));
+        RawCall { start_moves, ..call }
+    }
+
+    /// Runs v2's optional `register` export once, on the instance later
+    /// calls reuse (created here), as a server does at registration.
+    /// `Ok(None)` when the module exports no `register`.
+    ///
+    /// # Errors
+    ///
+    /// The outcome when the module cannot be instantiated: a server then
+    /// skips `register()` and the registration commits.
+    pub(crate) fn call_register(&mut self, runtime: &Runtime<H>, tx: &mut H) -> Result<Option<RawCall>, CallOutcome> {
+        let start_moves = self.ensure_instance(runtime, tx)?;
+        let instance = self.cached.as_mut().expect("instantiated above");
+        let Some(register) = instance.register.clone() else { return Ok(None) };
+        let call = run(instance, runtime.limits.fuel_per_call, tx, |store| register.call(store, ()).map(|()| 0));
+        Ok(Some(RawCall { start_moves, ..call }))
     }
 
     /// Calls `execute` on a new instance that is dropped afterwards: what the
     /// seed promises every call gets.
-    pub(crate) fn call_fresh(&self, runtime: &Runtime, tx: &mut Accounts, params: [i64; PARAM_COUNT]) -> RawCall {
-        match self.instantiate(runtime, tx.max_accounts()) {
+    pub(crate) fn call_fresh(&self, runtime: &Runtime<H>, tx: &mut H, params: [i64; PARAM_COUNT]) -> RawCall {
+        match self.instantiate(runtime, tx) {
             Ok((mut instance, start_moves)) => {
-                RawCall { start_moves, ..run(&mut instance, runtime.limits.fuel_per_call, tx, params) }
+                let (p, fuel) = (params, runtime.limits.fuel_per_call);
+                let execute = instance.execute.clone();
+                let call = run(&mut instance, fuel, tx, |store| {
+                    execute.call(store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]))
+                });
+                RawCall { start_moves, ..call }
             }
             Err(outcome) => RawCall::failed(outcome),
         }
     }
 
-    /// A new instance, and the credits and debits its `start` function made:
-    /// a server makes them on its live ledger outside the transaction's
-    /// rules; here they go nowhere (and the call's report counts them).
-    fn instantiate(&self, runtime: &Runtime, max_accounts: u64) -> Result<(Instance, usize), CallOutcome> {
+    /// Instantiates the module unless an instance is cached; returns the
+    /// writes a new instance's `start` made.
+    fn ensure_instance(&mut self, runtime: &Runtime<H>, tx: &H) -> Result<usize, CallOutcome> {
+        if self.cached.is_some() {
+            return Ok(0);
+        }
+        let (instance, start_moves) = self.instantiate(runtime, tx)?;
+        self.cached = Some(instance);
+        Ok(start_moves)
+    }
+
+    /// A new instance, and the writes its `start` function made: a server
+    /// makes them on its live ledger outside the transaction's rules; here
+    /// they go to a scratch state (and the call's report counts them).
+    fn instantiate(&self, runtime: &Runtime<H>, tx: &H) -> Result<(Instance<H>, usize), CallOutcome> {
         let pre = self.pre.as_ref().map_err(|e| CallOutcome::InstantiationFailed(e.clone()))?;
-        let mut store = runtime.store();
-        store.data_mut().accounts = Accounts::new(max_accounts);
+        let mut store = runtime.store(tx.scratch());
         // A `start` function runs here, under the same budget as a call.
         store.set_fuel(runtime.limits.fuel_per_call).map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
         let instance = pre.instantiate(&mut store).map_err(|e| match classify(e) {
@@ -460,23 +538,30 @@ impl LoadedFunction {
         let execute = instance
             .get_typed_func::<Params, i32>(&mut store, abi::ENTRY_POINT.name)
             .map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
-        let start_moves = std::mem::take(&mut store.data_mut().accounts).entries().len();
-        Ok((Instance { store, execute }, start_moves))
+        let register = abi::V2
+            .optional_exports
+            .iter()
+            .find_map(|export| instance.get_typed_func::<(), ()>(&mut store, export.name).ok());
+        let start_moves = store.data().host.writes();
+        Ok((Instance { store, execute, register }, start_moves))
     }
 }
 
-fn run(instance: &mut Instance, fuel: u64, tx: &mut Accounts, p: [i64; PARAM_COUNT]) -> RawCall {
-    // The accounts move into the store for the call and back out after:
-    // host calls then reach them with no indirection.
-    std::mem::swap(&mut instance.store.data_mut().accounts, tx);
+/// Runs one export of `instance` on `tx` under a fresh fuel budget.
+fn run<H: Send + 'static>(
+    instance: &mut Instance<H>,
+    fuel: u64,
+    tx: &mut H,
+    export: impl FnOnce(&mut Store<StoreData<H>>) -> wasmtime::Result<i32>,
+) -> RawCall {
+    // The state moves into the store for the call and back out after:
+    // host calls then reach it with no indirection.
+    std::mem::swap(&mut instance.store.data_mut().host, tx);
     let fueled = instance.store.set_fuel(fuel);
     instance.store.set_epoch_deadline(1);
-    let result = match fueled {
-        Ok(()) => instance.execute.call(&mut instance.store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])),
-        Err(e) => Err(e),
-    };
+    let result = fueled.and_then(|()| export(&mut instance.store));
     let fuel_used = fuel - instance.store.get_fuel().unwrap_or(0);
-    std::mem::swap(&mut instance.store.data_mut().accounts, tx);
+    std::mem::swap(&mut instance.store.data_mut().host, tx);
     let outcome = match result {
         Ok(ret) => CallOutcome::Returned(ret),
         Err(e) => classify(e),
@@ -488,6 +573,9 @@ fn run(instance: &mut Instance, fuel: u64, tx: &mut Accounts, p: [i64; PARAM_COU
 fn classify(error: wasmtime::Error) -> CallOutcome {
     if let Some(limit) = error.downcast_ref::<MemoryLimitExceeded>() {
         return CallOutcome::MemoryLimit { requested_bytes: limit.requested_bytes, limit_bytes: limit.limit_bytes };
+    }
+    if let Some(HostTrap { import, reason }) = error.downcast_ref::<HostTrap>() {
+        return CallOutcome::Trapped(TrapCode::Host { import, reason: reason.clone() });
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => CallOutcome::OutOfFuel,
@@ -513,7 +601,7 @@ mod tests {
 
     #[test]
     fn identical_bytes_compile_once() {
-        let runtime = Runtime::new(Limits::default()).unwrap();
+        let runtime = Runtime::<Accounts>::new(Limits::default()).unwrap();
         let wasm = wat::parse_str(
             r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
         )
@@ -538,18 +626,18 @@ mod tests {
         assert!(!Module::same(&first, &runtime.compile(&wasm).unwrap()), "evicted, compiled again");
     }
 
-    /// The linker offers exactly the ABI table's imports, with its signatures.
-    #[test]
-    fn linker_matches_the_abi_table() {
-        let runtime = Runtime::new(Limits::default()).unwrap();
-        let mut store = runtime.store();
+    /// The linker offers exactly the profile's imports, with its signatures.
+    fn assert_linker_matches<H: Host>(host: H) {
+        let runtime = Runtime::<H>::new(Limits::default()).unwrap();
+        let mut store = runtime.store(host);
         let defined: Vec<_> = runtime.linker.iter(&mut store).collect();
-        assert_eq!(defined.len(), abi::HOST_IMPORTS.len());
-        for import in abi::HOST_IMPORTS {
+        let profile = H::PROFILE;
+        assert_eq!(defined.len(), profile.host_imports.len(), "{}", profile.name);
+        for import in profile.host_imports {
             let (_, _, ext) = defined
                 .iter()
-                .find(|(module, name, _)| *module == abi::HOST_MODULE && *name == import.name)
-                .unwrap_or_else(|| panic!("linker lacks {}", import.name));
+                .find(|(module, name, _)| *module == profile.host_module && *name == import.name)
+                .unwrap_or_else(|| panic!("{} linker lacks {}", profile.name, import.name));
             let ty = ext.clone().into_func().unwrap().ty(&store);
             let to_abi = |t: wasmtime::ValType| match t {
                 wasmtime::ValType::I32 => abi::ValType::I32,
@@ -558,8 +646,14 @@ mod tests {
             };
             let params: Vec<_> = ty.params().map(to_abi).collect();
             let results: Vec<_> = ty.results().map(to_abi).collect();
-            assert_eq!(params, import.signature.params, "{}", import.name);
-            assert_eq!(results, import.signature.results, "{}", import.name);
+            assert_eq!(params, import.signature.params, "{} {}", profile.name, import.name);
+            assert_eq!(results, import.signature.results, "{} {}", profile.name, import.name);
         }
+    }
+
+    #[test]
+    fn each_linker_matches_its_abi_table() {
+        assert_linker_matches(Accounts::default());
+        assert_linker_matches(ledger_abi::v2::State::new());
     }
 }

@@ -72,6 +72,19 @@ pub enum EntryPointError {
     Results,
 }
 
+/// Why an optional export (v2's `register`) is refused. `Display` is the
+/// e14b146 server's message, word for word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionalExportError {
+    /// The export is not a function.
+    #[error("export `{0}` is not a function")]
+    NotAFunction(&'static str),
+    /// The function's type is not the ABI's (`() -> ()` for `register`,
+    /// the only optional export, hence the words).
+    #[error("`{0}` must take no parameters and return nothing")]
+    Signature(&'static str),
+}
+
 /// Checks `execute`'s signature in the server's order: parameter count, each
 /// parameter's type, then the results. A type outside the ABI's vocabulary
 /// (`f32`, `v128`, references) is passed as `None`.

@@ -1,0 +1,191 @@
+//! The registered functions of one ledger, for either ABI profile: names,
+//! versions and CRCs (the [`Registry`]), compiled modules and their cached
+//! instances, with a server's checks and order.
+
+use std::sync::Arc;
+
+use crate::abi::{self, Profile};
+use crate::crc32c;
+use crate::ledger::{IfRegistered, SetupError};
+use crate::registry::{BinaryError, FunctionInfo, Live, Prepared, Registered, Registry, RegistryError};
+use crate::runtime::{Host, Limits, LoadedFunction, Runtime};
+
+/// A ledger's functions and the engine that runs them.
+pub(crate) struct Functions<H: 'static> {
+    /// Shared with compilers, which compile without borrowing the ledger.
+    pub(crate) runtime: Arc<Runtime<H>>,
+    registry: Registry<LoadedFunction<H>>,
+    /// Counts calls, to find the least recently used instance.
+    clock: u64,
+}
+
+impl<H: Host> Functions<H> {
+    pub(crate) fn new(limits: Limits) -> Result<Functions<H>, SetupError> {
+        let runtime = Runtime::new(limits).map_err(|e| SetupError::Engine { detail: format!("{e:#}") })?;
+        Ok(Functions { runtime: Arc::new(runtime), registry: Registry::default(), clock: 0 })
+    }
+
+    /// Every check of a registration and the compilation, changing nothing:
+    /// the name first, then the binary, then whether the name is taken.
+    pub(crate) fn prepare(
+        &self,
+        name: &str,
+        binary: &[u8],
+        if_registered: IfRegistered,
+    ) -> Result<Prepared<LoadedFunction<H>>, RegistryError> {
+        self.refuse_taken_name(name, binary, if_registered)?;
+        let override_existing = if_registered == IfRegistered::Override;
+        self.registry.prepare(name, crc32c(binary), override_existing, || compile(&self.runtime, binary))
+    }
+
+    /// Refuses a registration under a live name without compiling anything,
+    /// when the server would refuse it for the name: a binary the server
+    /// refuses still gets its own error from the compilation that follows.
+    pub(crate) fn refuse_taken_name(
+        &self,
+        name: &str,
+        binary: &[u8],
+        if_registered: IfRegistered,
+    ) -> Result<(), RegistryError> {
+        abi::validate_function_name(name)?;
+        if if_registered == IfRegistered::Refuse
+            && self.registry.is_live(name)
+            && !abi::validate_for(binary, H::PROFILE).server_refuses()
+        {
+            return Err(RegistryError::AlreadyExists(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// [`prepare`](Functions::prepare) for a binary compiled already.
+    pub(crate) fn prepare_compiled(
+        &self,
+        name: &str,
+        crc32c: u32,
+        loaded: LoadedFunction<H>,
+        if_registered: IfRegistered,
+    ) -> Result<Prepared<LoadedFunction<H>>, RegistryError> {
+        let override_existing = if_registered == IfRegistered::Override;
+        self.registry.prepare(name, crc32c, override_existing, || Ok(loaded))
+    }
+
+    /// Installs a prepared function, handing back the one it replaces.
+    pub(crate) fn install(
+        &mut self,
+        prepared: Prepared<LoadedFunction<H>>,
+    ) -> (Registered, Option<Live<LoadedFunction<H>>>) {
+        self.registry.install(prepared)
+    }
+
+    /// Puts back what [`install`](Functions::install) replaced: a failed v2
+    /// `register()` leaves the registry as it was, the version counter too.
+    pub(crate) fn revert_install(&mut self, name: &str, previous: Option<Live<LoadedFunction<H>>>, last_version: u32) {
+        self.registry.revert(name, previous, last_version);
+    }
+
+    pub(crate) fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
+        self.registry.check_unregister(name)
+    }
+
+    pub(crate) fn unregister(&mut self, name: &str) -> Result<u32, RegistryError> {
+        self.registry.unregister(name)
+    }
+
+    pub(crate) fn list(&self) -> Vec<FunctionInfo> {
+        self.registry.list()
+    }
+
+    pub(crate) fn was_unregistered(&self, name: &str) -> bool {
+        self.registry.was_unregistered(name)
+    }
+
+    /// The last version issued under `name`, live or not (0 for none).
+    pub(crate) fn last_version(&self, name: &str) -> u32 {
+        self.registry.last_version(name)
+    }
+
+    /// The live function `name`, about to run: marked used now, and room
+    /// made for its instance when it has none.
+    pub(crate) fn for_call(&mut self, name: &str) -> Option<(&Runtime<H>, &mut Live<LoadedFunction<H>>)> {
+        self.clock += 1;
+        let to_instantiate = self.registry.get_mut(name).map_or(0, |live| live.payload.bytes_to_instantiate());
+        if to_instantiate > 0 {
+            self.make_room(name, to_instantiate);
+        }
+        let live = self.registry.get_mut(name)?;
+        live.payload.last_used = self.clock;
+        Some((&self.runtime, live))
+    }
+
+    /// Drops the least recently used cached instances other than `name`'s
+    /// until `bytes` more fit in [`Limits::max_cached_bytes`], or none is
+    /// left to drop.
+    fn make_room(&mut self, name: &str, bytes: usize) {
+        let budget = self.runtime.limits().max_cached_bytes;
+        while self.runtime.held_bytes().saturating_add(bytes) > budget {
+            let oldest = self
+                .registry
+                .payloads_mut()
+                .filter(|(other, function)| *other != name && function.is_cached())
+                .min_by_key(|(_, function)| function.last_used);
+            match oldest {
+                Some((_, function)) => function.evict(),
+                None => break,
+            }
+        }
+    }
+
+    /// Bytes the cached instances hold in linear memories and tables.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.runtime.held_bytes()
+    }
+
+    /// How many compiled modules the runtime's cache holds.
+    #[cfg(test)]
+    pub(crate) fn compiled_modules(&self) -> usize {
+        self.runtime.compiled_modules()
+    }
+}
+
+/// Compiles, checks the exports the profile's server checks, and links.
+pub(crate) fn compile<H: Host>(runtime: &Runtime<H>, binary: &[u8]) -> Result<LoadedFunction<H>, BinaryError> {
+    let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
+    check_entry_point(&module)?;
+    check_optional_exports(&module, H::PROFILE)?;
+    Ok(runtime.load(module))
+}
+
+fn to_abi(t: wasmtime::ValType) -> Option<abi::ValType> {
+    match t {
+        wasmtime::ValType::I32 => Some(abi::ValType::I32),
+        wasmtime::ValType::I64 => Some(abi::ValType::I64),
+        _ => None,
+    }
+}
+
+/// The server's entry-point check, on the compiled module.
+fn check_entry_point(module: &wasmtime::Module) -> Result<(), abi::EntryPointError> {
+    let export = module.get_export(abi::ENTRY_POINT.name).ok_or(abi::EntryPointError::Missing)?;
+    let wasmtime::ExternType::Func(ty) = export else {
+        return Err(abi::EntryPointError::NotAFunction);
+    };
+    abi::check_execute_signature(ty.params().map(to_abi), ty.results().map(to_abi))
+}
+
+/// The check a server of `profile` makes on its optional exports (v2's
+/// `register`), in its words.
+fn check_optional_exports(module: &wasmtime::Module, profile: &Profile) -> Result<(), abi::OptionalExportError> {
+    for optional in profile.optional_exports {
+        let Some(export) = module.get_export(optional.name) else { continue };
+        let wasmtime::ExternType::Func(ty) = export else {
+            return Err(abi::OptionalExportError::NotAFunction(optional.name));
+        };
+        let params: Vec<_> = ty.params().map(to_abi).collect();
+        let results: Vec<_> = ty.results().map(to_abi).collect();
+        let expected = |types: &[abi::ValType]| types.iter().copied().map(Some).collect::<Vec<_>>();
+        if params != expected(optional.signature.params) || results != expected(optional.signature.results) {
+            return Err(abi::OptionalExportError::Signature(optional.name));
+        }
+    }
+    Ok(())
+}

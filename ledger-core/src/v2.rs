@@ -1,0 +1,626 @@
+//! The in-process ledger of ABI v2: what a roda-ledger server at e14b146
+//! does with functions, accounts, flags, linked accounts and KV.
+//!
+//! Accounts exist once opened ([`Operation::OpenAccount`]) or linked by a
+//! function; built-in operations need OPEN accounts; a function's optional
+//! `register()` export runs once, inside its registration's transaction;
+//! every write a committed transaction makes is one of its
+//! [`records`](Transaction::records), in call order; a failed one leaves
+//! nothing but what upstream's own rollback leaves (see
+//! [`State::settle`]). The arithmetic is [`ledger_abi::v2::State`], which
+//! the guest's v2 mock shares.
+//!
+//! ```
+//! use ledger_core::v2::{Ledger, Operation};
+//! use ledger_core::{IfRegistered, Status};
+//!
+//! let counter = wat::parse_str(r#"
+//!   (module
+//!     (import "ledger" "kv_register_constant" (func $define (param i32)))
+//!     (import "ledger" "kv_get_constant" (func $constant (param i32) (result i32)))
+//!     (import "ledger" "kv_get" (func $get (param i32 i32 i32 i32) (result i64)))
+//!     (import "ledger" "kv_set" (func $set (param i32 i32 i32 i32 i64)))
+//!     (memory (export "memory") 1)
+//!     (data (i32.const 16) "counter\00")
+//!     (func (export "register") (call $define (i32.const 16)))
+//!     (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+//!       (local $c i32)
+//!       (local.set $c (call $constant (i32.const 16)))
+//!       (call $set (local.get $c) (i32.wrap_i64 (local.get 0)) (i32.const 0) (i32.const 0)
+//!         (i64.add (call $get (local.get $c) (i32.wrap_i64 (local.get 0)) (i32.const 0) (i32.const 0))
+//!                  (i64.const 1)))
+//!       (i32.const 0)))
+//! "#).unwrap();
+//!
+//! let mut ledger = Ledger::new(Default::default()).unwrap();
+//! let registration = ledger.register_function("counter", &counter, IfRegistered::Refuse).unwrap();
+//! assert_eq!(registration.registered.version, 1);
+//! let id = ledger.constant(b"counter").expect("register() defined it");
+//!
+//! let call = Operation::Function { name: "counter".into(), params: vec![7], user_ref: 0 };
+//! ledger.submit(&call);
+//! assert_eq!(ledger.submit(&call).status, Status::NONE);
+//! assert_eq!(ledger.kv([id | ledger_core::v2::CONSTANT_BIT, 7, 0, 0]), 2);
+//! ```
+
+pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, INITIAL_CAPACITY, Record, State};
+use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
+use ledger_abi::{Entry, SYSTEM_ACCOUNT, Status, param_slots};
+use wasmtime::{Caller, Extern, Linker};
+
+use crate::abi::{self, PARAM_COUNT};
+use crate::functions::Functions;
+use crate::ledger::{CallReport, CarriedState, DedupWindow, History, IfRegistered, LedgerConfig, SetupError, tags};
+use crate::registry::{FunctionInfo, Registered, RegistryError};
+use crate::runtime::{self, CallOutcome, Host, Interrupter, RawCall, StoreData};
+
+impl Host for State {
+    const PROFILE: &'static abi::Profile = &abi::V2;
+
+    fn link(linker: &mut Linker<StoreData<Self>>) -> wasmtime::Result<()> {
+        macro_rules! link_v2 {
+            (module = $module:literal; $( #[doc = $doc:literal] $(#[phase = $phase:ident])? fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
+                $(
+                    linker.func_wrap($module, stringify!($name), |caller: Caller<'_, StoreData<State>>, $($p: $t),*| {
+                        host::$name(caller, $($p),*)
+                    })?;
+                )*
+            };
+        }
+        // One host function per import of the v2 table, each `host::` function
+        // of the same name taking the table's types: an import added to the
+        // table without its semantics does not compile.
+        abi::v2_host_imports!(link_v2);
+        Ok(())
+    }
+
+    fn scratch(&self) -> Self {
+        State::new()
+    }
+
+    fn writes(&self) -> usize {
+        self.records().len()
+    }
+}
+
+/// The v2 host imports, over [`State`]; the constant verbs read names from
+/// the module's memory.
+mod host {
+    use super::*;
+
+    type Ctx<'a> = Caller<'a, StoreData<State>>;
+    type Result<T> = wasmtime::Result<T>;
+
+    pub(super) fn credit(mut cx: Ctx<'_>, account_id: u64, amount: u64) -> Result<()> {
+        cx.data_mut().host.credit(account_id, amount);
+        Ok(())
+    }
+
+    pub(super) fn debit(mut cx: Ctx<'_>, account_id: u64, amount: u64) -> Result<()> {
+        cx.data_mut().host.debit(account_id, amount);
+        Ok(())
+    }
+
+    pub(super) fn get_balance(mut cx: Ctx<'_>, account_id: u64) -> Result<i64> {
+        Ok(cx.data_mut().host.get_balance(account_id))
+    }
+
+    pub(super) fn linked_account(mut cx: Ctx<'_>, parent_id: u64, link_type: u32) -> Result<u64> {
+        Ok(cx.data_mut().host.linked_account(parent_id, link_type))
+    }
+
+    pub(super) fn get_flag(mut cx: Ctx<'_>, account_id: u64, lane: u32) -> Result<u32> {
+        Ok(cx.data_mut().host.get_flag(account_id, lane))
+    }
+
+    pub(super) fn has_flag(mut cx: Ctx<'_>, account_id: u64, lane: u32, value: u32) -> Result<u32> {
+        Ok(cx.data_mut().host.has_flag(account_id, lane, value))
+    }
+
+    pub(super) fn set_flag(mut cx: Ctx<'_>, account_id: u64, lane: u32, value: u32) -> Result<()> {
+        cx.data_mut().host.set_flag(account_id, lane, value);
+        Ok(())
+    }
+
+    pub(super) fn kv_get(mut cx: Ctx<'_>, key0: u32, key1: u32, key2: u32, key3: u32) -> Result<i64> {
+        Ok(cx.data_mut().host.kv_get([key0, key1, key2, key3]))
+    }
+
+    pub(super) fn kv_set(mut cx: Ctx<'_>, key0: u32, key1: u32, key2: u32, key3: u32, value: i64) -> Result<()> {
+        cx.data_mut().host.kv_set([key0, key1, key2, key3], value);
+        Ok(())
+    }
+
+    pub(super) fn kv_register_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<()> {
+        const IMPORT: &str = "kv_register_constant";
+        let name = read_name(&mut cx, IMPORT, name_ptr)?;
+        cx.data_mut().host.kv_register_constant(&name).map_err(|trap| stopped(IMPORT, &name, trap))?;
+        Ok(())
+    }
+
+    pub(super) fn kv_get_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<u32> {
+        const IMPORT: &str = "kv_get_constant";
+        let name = read_name(&mut cx, IMPORT, name_ptr)?;
+        Ok(cx.data_mut().host.kv_get_constant(&name).map_err(|trap| stopped(IMPORT, &name, trap))?)
+    }
+
+    /// The NUL-terminated name at `ptr` in the exported `memory`, as the
+    /// server reads it: to the first NUL or the end of memory; a pointer
+    /// equal to the size is the empty name, past it a trap.
+    fn read_name(cx: &mut Ctx<'_>, import: &'static str, ptr: u32) -> Result<Vec<u8>> {
+        let memory_name = abi::V2.memory_export.unwrap_or("memory");
+        let Some(Extern::Memory(memory)) = cx.get_export(memory_name) else {
+            return Err(runtime::HostTrap {
+                import,
+                reason: format!(
+                    "the module exports no memory named `{memory_name}` to read the constant's name from (export it: rustc and asc do by default)"
+                ),
+            }
+            .into());
+        };
+        let bytes = memory.data(&*cx);
+        let Some(rest) = bytes.get(ptr as usize..) else {
+            return Err(runtime::HostTrap {
+                import,
+                reason: format!("the name pointer {ptr} is past the end of memory ({} bytes)", bytes.len()),
+            }
+            .into());
+        };
+        Ok(rest.split(|b| *b == 0).next().unwrap_or_default().to_vec())
+    }
+
+    /// The trap a constant verb raises after setting its status.
+    fn stopped(import: &'static str, name: &[u8], HostTrap(status): HostTrap) -> wasmtime::Error {
+        let name = String::from_utf8_lossy(name);
+        let reason = match status {
+            Status::PROHIBITED_HOST_CALL if import == "kv_register_constant" => {
+                "constants are defined inside `register()` only; move the call there".to_owned()
+            }
+            Status::PROHIBITED_HOST_CALL => {
+                "constants are looked up while executing, not inside `register()`; define them there, look them up in `execute`".to_owned()
+            }
+            Status::CONSTANT_NOT_FOUND => {
+                format!("no constant is named `{name}`; define it with kv_register_constant inside `register()`")
+            }
+            Status::CONSTANT_NAME_TOO_LONG => format!(
+                "the constant name `{name}` is {} bytes, over the limit of {}; use a shorter name",
+                name.len(),
+                ledger_abi::MAX_CONSTANT_NAME_LEN
+            ),
+            _ => String::new(),
+        };
+        runtime::HostTrap { import, reason: format!("{reason} (status {} {})", status.code(), status.name()) }.into()
+    }
+}
+
+/// An operation a v2 server sequences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+pub enum Operation {
+    /// Adds `amount` to an OPEN `account`, taken from the system account.
+    Deposit {
+        /// Account credited with the amount (its balance rises).
+        account: u64,
+        /// Amount.
+        amount: u64,
+        /// Deduplication key; 0 never deduplicates.
+        user_ref: u64,
+    },
+    /// Takes `amount` from an OPEN `account`; status 1 if its balance is
+    /// lower.
+    Withdrawal {
+        /// Account whose balance falls.
+        account: u64,
+        /// Amount.
+        amount: u64,
+        /// Deduplication key; 0 never deduplicates.
+        user_ref: u64,
+    },
+    /// Moves `amount` between two OPEN accounts; status 1 if `from` has
+    /// less; `from == to` is a no-op that commits.
+    Transfer {
+        /// Source account.
+        from: u64,
+        /// Destination account.
+        to: u64,
+        /// Amount.
+        amount: u64,
+        /// Deduplication key; 0 never deduplicates.
+        user_ref: u64,
+    },
+    /// Opens `count` accounts (0 opens one) with contiguous ids from the
+    /// next free one.
+    OpenAccount {
+        /// How many.
+        count: u32,
+        /// Deduplication key; 0 never deduplicates.
+        user_ref: u64,
+    },
+    /// Calls a registered function.
+    Function {
+        /// Registered name.
+        name: String,
+        /// Up to 8 parameters; fewer are zero-padded, more are dropped.
+        params: Vec<i64>,
+        /// Deduplication key; 0 never deduplicates.
+        user_ref: u64,
+    },
+}
+
+impl Operation {
+    /// The operation's deduplication key.
+    pub fn user_ref(&self) -> u64 {
+        match self {
+            Operation::Deposit { user_ref, .. }
+            | Operation::Withdrawal { user_ref, .. }
+            | Operation::Transfer { user_ref, .. }
+            | Operation::OpenAccount { user_ref, .. }
+            | Operation::Function { user_ref, .. } => *user_ref,
+        }
+    }
+}
+
+/// A processed v2 transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// Transaction id, from 1; operations, registrations and unregisters
+    /// each get one.
+    pub tx_id: u64,
+    /// Deduplication key; 0 never deduplicates.
+    pub user_ref: u64,
+    /// Final status.
+    pub status: Status,
+    /// Metadata tag (see [`tags`]).
+    pub tag: [u8; 8],
+    /// For a duplicate: the transaction that used the `user_ref` first.
+    pub duplicate_of: Option<u64>,
+    /// What it committed, in call order: entries, accounts opened and
+    /// linked, flag updates, KV writes, constants. Empty when it failed.
+    pub records: Vec<Record>,
+    /// For a registration or unregister: the function (CRC 0 for an
+    /// unregister, as the server's log writes it).
+    pub function: Option<FunctionInfo>,
+    /// For a function call, or a registration whose `register()` ran: what
+    /// ran and how.
+    pub call: Option<CallReport<Record>>,
+}
+
+impl Transaction {
+    /// The committed credits and debits, in call order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.records.iter().filter_map(|record| match record {
+            Record::Entry(entry) => Some(entry),
+            _ => None,
+        })
+    }
+}
+
+/// A registration that committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The version and CRC installed.
+    pub registered: Registered,
+    /// Its transaction (tag `FNREG`): the constants `register()` defined
+    /// are its records.
+    pub transaction: Transaction,
+    /// The module could not be instantiated, so `register()` did not run
+    /// and every call will fail with status 5; a server registers such a
+    /// module all the same.
+    pub not_instantiable: Option<String>,
+}
+
+/// An in-process ledger of ABI v2 (upstream e14b146), plus the fuel, memory
+/// and carried-state checks of [`crate::Ledger`].
+///
+/// ```
+/// use ledger_core::v2::{AccountStatus, Ledger, Operation};
+/// use ledger_core::Status;
+///
+/// let mut ledger = Ledger::new(Default::default()).unwrap();
+/// let deposit = Operation::Deposit { account: 1, amount: 5, user_ref: 0 };
+/// assert_eq!(ledger.submit(&deposit).status, Status::ACCOUNT_NOT_FOUND, "not opened yet");
+/// ledger.submit(&Operation::OpenAccount { count: 2, user_ref: 0 });
+/// assert_eq!(ledger.account_status(2), AccountStatus::Open);
+/// assert_eq!(ledger.submit(&deposit).status, Status::NONE);
+/// assert_eq!(ledger.balance(1), 5);
+/// ```
+pub struct Ledger {
+    config: LedgerConfig,
+    functions: Functions<State>,
+    state: State,
+    next_tx_id: u64,
+    dedup: DedupWindow,
+    history: History<Transaction>,
+}
+
+impl Ledger {
+    /// Creates an empty ledger: account 0 the system account, capacity
+    /// [`INITIAL_CAPACITY`], no account open. `max_accounts` is not used: a
+    /// v2 server has no account maximum.
+    ///
+    /// # Errors
+    ///
+    /// [`SetupError`] when wasmtime refuses the limits.
+    pub fn new(config: LedgerConfig) -> Result<Ledger, SetupError> {
+        Ok(Ledger {
+            functions: Functions::new(config.limits)?,
+            history: History::new(&config),
+            state: State::new(),
+            config,
+            next_tx_id: 1,
+            dedup: DedupWindow::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
+    /// A handle that interrupts this ledger's running calls from another
+    /// thread.
+    pub fn interrupter(&self) -> Interrupter {
+        self.functions.runtime.interrupter()
+    }
+
+    /// Registers a function as an e14b146 server does: the name, the binary
+    /// (parses, `execute (i64 x 8) -> i32`, a `register` export of type
+    /// `() -> ()`) and whether the name is taken are checked first, with no
+    /// transaction; then a transaction (tag `FNREG`) installs it and runs
+    /// its `register()`, on the instance later calls reuse. A `register()`
+    /// that fails (status 8, 10, or 5 for a trap) rolls the registration
+    /// back: the previous version stays live, its constants are dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message;
+    /// [`RegistryError::RegisterFailed`] when `register()` failed (that
+    /// transaction still took an id).
+    pub fn register_function(
+        &mut self,
+        name: &str,
+        binary: &[u8],
+        if_registered: IfRegistered,
+    ) -> Result<Registration, RegistryError> {
+        let prepared = self.functions.prepare(name, binary, if_registered)?;
+        let last_version = self.functions.last_version(name);
+        let (registered, previous) = self.functions.install(prepared);
+        let tx_id = self.begin(CallPhase::Register);
+        let (runtime, live) = self.functions.for_call(name).expect("installed above");
+        let (call, not_instantiable) = match live.payload.call_register(runtime, &mut self.state) {
+            Ok(None) => (None, None),
+            Ok(Some(RawCall { outcome, fuel_used, start_moves })) => {
+                self.state.end_call(call_end(&outcome));
+                let report = CallReport {
+                    version: Some(registered.version),
+                    crc32c: registered.crc32c,
+                    outcome,
+                    fuel_used,
+                    wrapped_amount: false,
+                    carried_state: None,
+                    start_moves,
+                };
+                (Some(report), None)
+            }
+            Err(outcome) => (None, Some(outcome.to_string())),
+        };
+        let status = self.state.settle();
+        let function = FunctionInfo { name: name.to_owned(), version: registered.version, crc32c: registered.crc32c };
+        let detail = call.as_ref().map(|report| report.outcome.to_string()).unwrap_or_default();
+        let transaction = self.finish(tx_id, 0, status, tags::FUNCTION_REGISTRATION, Some(function), call);
+        if !status.is_success() {
+            self.functions.revert_install(name, previous, last_version);
+            return Err(RegistryError::RegisterFailed { status: status.code(), detail });
+        }
+        Ok(Registration { registered, transaction, not_instantiable })
+    }
+
+    /// Unregisters a function in a transaction (tag `FNREG`, the function's
+    /// CRC 0); returns it, its `function` carrying the unregister's version.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`] when no function is live under the
+    /// name, or the name breaks the rules.
+    pub fn unregister_function(&mut self, name: &str) -> Result<Transaction, RegistryError> {
+        let version = self.functions.unregister(name)?;
+        let tx_id = self.begin(CallPhase::Execute);
+        let status = self.state.settle();
+        let function = FunctionInfo { name: name.to_owned(), version, crc32c: 0 };
+        Ok(self.finish(tx_id, 0, status, tags::FUNCTION_REGISTRATION, Some(function), None))
+    }
+
+    /// The live functions, sorted by name.
+    pub fn list_functions(&self) -> Vec<FunctionInfo> {
+        self.functions.list()
+    }
+
+    /// Processes one operation as an e14b146 server's transactor does.
+    pub fn submit(&mut self, operation: &Operation) -> Transaction {
+        let tx_id = self.begin(CallPhase::Execute);
+        let user_ref = operation.user_ref();
+        if user_ref != 0
+            && let Some(original) = self.dedup.original(user_ref, tx_id, self.config.dedup_window)
+        {
+            let duplicate = Transaction {
+                tx_id,
+                user_ref,
+                status: Status::DUPLICATE,
+                tag: tags::DUPLICATE,
+                duplicate_of: Some(original),
+                records: Vec::new(),
+                function: None,
+                call: None,
+            };
+            return self.history.record(tx_id, duplicate);
+        }
+        let state = &mut self.state;
+        let (tag, call) = match operation {
+            Operation::Deposit { account, amount, .. } => {
+                if state.require_open(*account) {
+                    state.debit(*account, *amount);
+                    state.credit(SYSTEM_ACCOUNT, *amount);
+                }
+                (tags::DEPOSIT, None)
+            }
+            Operation::Withdrawal { account, amount, .. } => {
+                if !state.require_open(*account) {
+                } else if state.balance(*account) < *amount as i64 {
+                    state.fail(Status::INSUFFICIENT_FUNDS);
+                } else {
+                    state.credit(*account, *amount);
+                    state.debit(SYSTEM_ACCOUNT, *amount);
+                }
+                (tags::WITHDRAWAL, None)
+            }
+            Operation::Transfer { from, to, amount, .. } => {
+                // Both ends are checked before the `from == to` no-op.
+                if !state.require_open(*from) || !state.require_open(*to) || from == to {
+                } else if state.balance(*from) < *amount as i64 {
+                    state.fail(Status::INSUFFICIENT_FUNDS);
+                } else {
+                    state.credit(*from, *amount);
+                    state.debit(*to, *amount);
+                }
+                (tags::TRANSFER, None)
+            }
+            Operation::OpenAccount { count, .. } => {
+                state.open_accounts(*count);
+                (tags::OPEN_ACCOUNT, None)
+            }
+            Operation::Function { name, params, .. } => {
+                let report = self.call(name, param_slots(params));
+                (tags::function(report.crc32c), Some(report))
+            }
+        };
+        let status = self.state.settle();
+        if user_ref != 0 {
+            self.dedup.insert(user_ref, tx_id, self.config.dedup_window);
+        }
+        self.finish(tx_id, user_ref, status, tag, None, call)
+    }
+
+    /// Takes the next transaction id and starts a transaction in `phase`.
+    fn begin(&mut self, phase: CallPhase) -> u64 {
+        let tx_id = self.next_tx_id;
+        self.next_tx_id += 1;
+        self.state.begin(phase);
+        tx_id
+    }
+
+    /// The settled transaction, kept in the history.
+    fn finish(
+        &mut self,
+        tx_id: u64,
+        user_ref: u64,
+        status: Status,
+        tag: [u8; 8],
+        function: Option<FunctionInfo>,
+        call: Option<CallReport<Record>>,
+    ) -> Transaction {
+        let records = self.state.records().to_vec();
+        let transaction = Transaction { tx_id, user_ref, status, tag, duplicate_of: None, records, function, call };
+        self.history.record(tx_id, transaction)
+    }
+
+    /// Runs a function for [`submit`](Ledger::submit).
+    fn call(&mut self, name: &str, params: [i64; PARAM_COUNT]) -> CallReport<Record> {
+        let Some((runtime, live)) = self.functions.for_call(name) else {
+            self.state.fail(Status::INVALID_OPERATION);
+            return CallReport {
+                version: None,
+                crc32c: 0,
+                outcome: CallOutcome::UnknownFunction,
+                fuel_used: 0,
+                wrapped_amount: false,
+                carried_state: None,
+                start_moves: 0,
+            };
+        };
+        let function = &mut live.payload;
+        let fresh = self.config.check_carried_state.then(|| {
+            let before = self.state.clone();
+            let fresh = function.call_fresh(runtime, &mut self.state, params);
+            let records = self.state.records().to_vec();
+            self.state = before;
+            (fresh, records)
+        });
+        let RawCall { outcome, fuel_used, start_moves } = function.call(runtime, &mut self.state, params);
+        let carried_state = fresh.and_then(|(fresh, fresh_records)| {
+            (fresh.outcome != outcome || fresh_records != self.state.records())
+                .then_some(CarriedState { fresh_outcome: fresh.outcome, fresh_entries: fresh_records })
+        });
+        self.state.end_call(call_end(&outcome));
+        let wrapped_amount = self
+            .state
+            .records()
+            .iter()
+            .any(|record| matches!(record, Record::Entry(entry) if entry.amount > i64::MAX as u64));
+        // A module that cannot be instantiated is treated by a server as an
+        // unknown function: its transaction carries CRC 0.
+        let ran = !matches!(outcome, CallOutcome::InstantiationFailed(_));
+        CallReport {
+            version: Some(live.version),
+            crc32c: if ran { live.crc32c } else { 0 },
+            outcome,
+            fuel_used,
+            wrapped_amount,
+            carried_state,
+            start_moves,
+        }
+    }
+
+    /// The state: balances, flags, links, KV and constants.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// An account's balance; 0 for an id never opened or beyond capacity.
+    pub fn balance(&self, account_id: u64) -> i64 {
+        self.state.balance(account_id)
+    }
+
+    /// Whether and how an account exists.
+    pub fn account_status(&self, account_id: u64) -> AccountStatus {
+        self.state.account_status(account_id)
+    }
+
+    /// An account's eight flag lanes as one `u64`, lane 0 the low byte.
+    pub fn flags(&self, account_id: u64) -> u64 {
+        self.state.flags(account_id)
+    }
+
+    /// The value under a KV key; 0 when absent.
+    pub fn kv(&self, key: [u32; 4]) -> i64 {
+        self.state.kv_value(key)
+    }
+
+    /// A constant's id, without [`CONSTANT_BIT`].
+    pub fn constant(&self, name: &[u8]) -> Option<u32> {
+        self.state.constant(name)
+    }
+
+    /// The id the next transaction will get.
+    pub fn next_tx_id(&self) -> u64 {
+        self.next_tx_id
+    }
+
+    /// A processed transaction, if the history keeps it.
+    pub fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
+        self.history.get(tx_id)
+    }
+
+    /// Bytes the cached instances hold in linear memories and tables.
+    pub fn cached_instance_bytes(&self) -> usize {
+        self.functions.held_bytes()
+    }
+}
+
+/// How a guest's call ended, for the status composition.
+fn call_end(outcome: &CallOutcome) -> CallEnd {
+    match outcome {
+        CallOutcome::Returned(ret) => CallEnd::Returned(*ret),
+        _ => CallEnd::Trapped,
+    }
+}
