@@ -141,7 +141,7 @@ mod host {
     pub(super) fn kv_get_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<u32> {
         const IMPORT: &str = "kv_get_constant";
         let name = read_name(&mut cx, IMPORT, name_ptr)?;
-        Ok(cx.data_mut().host.kv_get_constant(&name).map_err(|trap| stopped(IMPORT, &name, trap))?)
+        cx.data_mut().host.kv_get_constant(&name).map_err(|trap| stopped(IMPORT, &name, trap))
     }
 
     /// The NUL-terminated name at `ptr` in the exported `memory`, as the

@@ -1,0 +1,351 @@
+//! The v2 engine against what a running e14b146 server did (`head.md`,
+//! "Observed"), one behaviour per test, with real modules under wasmtime.
+
+use ledger_core::abi::{V2, ValType};
+use ledger_core::v2::{AccountStatus, CONSTANT_BIT, Ledger, Operation, Record, Transaction};
+use ledger_core::{
+    BinaryError, CallOutcome, Entry, EntryKind, ErrorCode, IfRegistered, LedgerConfig, RegistryError, Status, TrapCode,
+};
+
+/// Every v2 host import, declared from the ABI table as `$name`.
+fn imports() -> String {
+    let wat = |types: &[ValType]| types.iter().map(|t| t.wat()).collect::<Vec<_>>().join(" ");
+    V2.host_imports
+        .iter()
+        .map(|import| {
+            format!(
+                r#"(import "{}" "{name}" (func ${name} (param {}) (result {})))"#,
+                V2.host_module,
+                wat(import.signature.params),
+                wat(import.signature.results),
+                name = import.name,
+            )
+        })
+        .collect()
+}
+
+/// A module with every import, a memory holding `counter` at 16 and a
+/// 40-byte name at 64, extra fields and `execute`'s body.
+fn module(extra: &str, body: &str) -> Vec<u8> {
+    let source = format!(
+        r#"(module {imports} {extra}
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) {body}))"#,
+        imports = imports()
+    );
+    wat::parse_str(&source).unwrap_or_else(|e| panic!("bad test WAT: {e}"))
+}
+
+const MEMORY: &str = r#"(memory (export "memory") 1)
+    (data (i32.const 16) "counter\00")
+    (data (i32.const 64) "a_name_that_is_forty_bytes_long_________\00")"#;
+
+fn ledger() -> Ledger {
+    Ledger::new(LedgerConfig::default()).expect("engine")
+}
+
+fn open(ledger: &mut Ledger, count: u32) -> Transaction {
+    ledger.submit(&Operation::OpenAccount { count, user_ref: 0 })
+}
+
+fn call(ledger: &mut Ledger, name: &str, params: &[i64]) -> Transaction {
+    ledger.submit(&Operation::Function { name: name.into(), params: params.to_vec(), user_ref: 0 })
+}
+
+fn register(ledger: &mut Ledger, name: &str, wasm: &[u8]) -> Result<u32, RegistryError> {
+    ledger.register_function(name, wasm, IfRegistered::Override).map(|r| r.registered.version)
+}
+
+/// The counter observed on a running server: a KV counter under the
+/// constant `counter` keyed by account p0, flag lane 2 set to 7, a link of
+/// type 1, then debit p0 / credit 0 by 1.
+fn counter() -> Vec<u8> {
+    module(
+        &format!(r#"{MEMORY} (func (export "register") (call $kv_register_constant (i32.const 16)))"#),
+        r#"(local $c i32) (local $a i32)
+           (local.set $c (call $kv_get_constant (i32.const 16)))
+           (local.set $a (i32.wrap_i64 (local.get 0)))
+           (call $kv_set (local.get $c) (local.get $a) (i32.const 0) (i32.const 0)
+             (i64.add (call $kv_get (local.get $c) (local.get $a) (i32.const 0) (i32.const 0)) (i64.const 1)))
+           (if (i32.eqz (call $has_flag (local.get 0) (i32.const 2) (i32.const 7)))
+             (then (call $set_flag (local.get 0) (i32.const 2) (i32.const 7))))
+           (drop (call $linked_account (local.get 0) (i32.const 1)))
+           (drop (call $get_balance (local.get 0)))
+           (call $debit (local.get 0) (i64.const 1))
+           (call $credit (i64.const 0) (i64.const 1))
+           (i32.const 0)"#,
+    )
+}
+
+#[test]
+fn the_counter_commits_the_records_the_server_committed_in_its_order() {
+    let mut ledger = ledger();
+    let registration = ledger.register_function("counter", &counter(), IfRegistered::Refuse).unwrap();
+    assert_eq!(registration.transaction.tag, *b"FNREG\0\0\0");
+    assert_eq!(registration.transaction.records, [Record::KvConstant { id: 1, name: b"counter".to_vec() }]);
+    let opened = open(&mut ledger, 3);
+    assert_eq!(opened.tag, *b"OPENACC\0");
+    assert_eq!(opened.records, [Record::AccountOpened { begin: 1, count: 3, flags: 1 }]);
+
+    let first = call(&mut ledger, "counter", &[1]);
+    assert_eq!(first.status, Status::NONE, "{:?}", first.call);
+    let key = [1 | CONSTANT_BIT, 1, 0, 0];
+    let entry = |account_id, kind, computed_balance| Entry { account_id, amount: 1, kind, computed_balance };
+    assert_eq!(
+        first.records,
+        [
+            Record::Kv { key, value: 1 },
+            Record::FlagsUpdated { account_id: 1, prev: 1, new: 458_753 },
+            Record::AccountOpened { begin: 4, count: 1, flags: 2 },
+            Record::AccountLinked { parent: 1, link_type: 1, child: 4 },
+            Record::Entry(entry(1, EntryKind::Debit, 1)),
+            Record::Entry(entry(0, EntryKind::Credit, -1)),
+        ]
+    );
+    let second = call(&mut ledger, "counter", &[1]);
+    assert_eq!(second.records.len(), 3, "kv and the two entries: {:?}", second.records);
+    assert_eq!(ledger.kv(key), 2);
+    assert_eq!(ledger.flags(1), 458_753);
+    assert_eq!(ledger.account_status(4), AccountStatus::Programmed);
+    assert_eq!(ledger.state().linked_accounts(1).collect::<Vec<_>>(), [(1, 4)]);
+}
+
+#[test]
+fn an_unopened_account_fails_with_2_and_leaves_no_kv_flag_or_link() {
+    let mut ledger = ledger();
+    register(&mut ledger, "counter", &counter()).unwrap();
+    open(&mut ledger, 3);
+    let failed = call(&mut ledger, "counter", &[50]);
+    assert_eq!(failed.status, Status::ACCOUNT_NOT_FOUND);
+    assert!(failed.records.is_empty());
+    assert_eq!(ledger.kv([1 | CONSTANT_BIT, 50, 0, 0]), 0);
+    assert_eq!(ledger.flags(50), 0);
+    assert_eq!(ledger.state().linked_accounts(50).count(), 0);
+    assert_eq!(ledger.state().next_account(), 4, "the allocator is rewound");
+    assert_eq!(ledger.balance(0), 0);
+}
+
+#[test]
+fn built_ins_need_open_accounts() {
+    let mut ledger = ledger();
+    let deposit = |account| Operation::Deposit { account, amount: 5, user_ref: 0 };
+    assert_eq!(ledger.submit(&deposit(1)).status, Status::ACCOUNT_NOT_FOUND, "never opened");
+    assert_eq!(ledger.submit(&deposit(0)).status, Status::ACCOUNT_NOT_FOUND, "0 is SYSTEM, not OPEN");
+    open(&mut ledger, 1);
+    assert_eq!(ledger.submit(&deposit(1)).status, Status::NONE);
+    let transfer = |from, to| Operation::Transfer { from, to, amount: 1, user_ref: 0 };
+    assert_eq!(ledger.submit(&transfer(1, 9)).status, Status::ACCOUNT_NOT_FOUND);
+    assert_eq!(ledger.submit(&transfer(9, 9)).status, Status::ACCOUNT_NOT_FOUND, "checked before the no-op");
+    assert_eq!(ledger.submit(&transfer(1, 1)).status, Status::NONE);
+    let withdrawal = Operation::Withdrawal { account: 1, amount: 6, user_ref: 0 };
+    assert_eq!(ledger.submit(&withdrawal).status, Status::INSUFFICIENT_FUNDS);
+    assert_eq!(ledger.balance(1), 5);
+    let zero = open(&mut ledger, 0);
+    assert_eq!(zero.records, [Record::AccountOpened { begin: 2, count: 1, flags: 1 }], "count 0 opens one");
+}
+
+#[test]
+fn a_programmed_account_is_refused_by_built_ins() {
+    let mut ledger = ledger();
+    let link = module("", "(drop (call $linked_account (local.get 0) (i32.const 1))) (i32.const 0)");
+    register(&mut ledger, "link", &link).unwrap();
+    open(&mut ledger, 1);
+    assert_eq!(call(&mut ledger, "link", &[1]).status, Status::NONE);
+    assert_eq!(ledger.account_status(2), AccountStatus::Programmed);
+    let deposit = Operation::Deposit { account: 2, amount: 1, user_ref: 0 };
+    assert_eq!(ledger.submit(&deposit).status, Status::ACCOUNT_NOT_FOUND);
+}
+
+#[test]
+fn a_module_with_an_unknown_import_registers_and_every_call_fails_with_5() {
+    let mut ledger = ledger();
+    let wasm = wat::parse_str(
+        r#"(module (import "env" "nope" (func))
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
+    )
+    .unwrap();
+    let registration = ledger.register_function("nope", &wasm, IfRegistered::Refuse).unwrap();
+    assert!(registration.not_instantiable.is_some_and(|why| why.contains("nope")));
+    let failed = call(&mut ledger, "nope", &[]);
+    assert_eq!(failed.status, Status::INVALID_OPERATION);
+    assert_eq!(failed.tag, *b"fnw\n\0\0\0\0", "CRC 0, as for an unknown function");
+}
+
+/// A failing `register()`: the server's INTERNAL message with the status,
+/// the registration rolled back.
+#[test]
+fn a_failing_register_is_refused_with_its_status_and_rolled_back() {
+    for (register_body, status) in [
+        ("(call $credit (i64.const 0) (i64.const 1))", 8),
+        ("unreachable", 5),
+        ("(call $kv_register_constant (i32.const 64))", 10),
+        ("(drop (call $kv_get_constant (i32.const 16)))", 8),
+    ] {
+        let mut ledger = ledger();
+        let wasm = module(&format!(r#"{MEMORY} (func (export "register") {register_body})"#), "i32.const 0");
+        let err = ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap_err();
+        assert!(
+            matches!(err, RegistryError::RegisterFailed { status: s, .. } if s == status),
+            "{register_body}: {err:?}"
+        );
+        assert_eq!(err.to_string(), format!("function registration failed: FailReason({status})"));
+        assert_eq!(err.code(), ErrorCode::Internal);
+        assert!(ledger.list_functions().is_empty(), "{register_body}: rolled back");
+        let failed = ledger.transaction(1).expect("the registration took transaction 1");
+        assert_eq!((failed.status.code(), failed.records.len()), (status, 0));
+        assert_eq!(ledger.next_tx_id(), 2);
+    }
+}
+
+#[test]
+fn a_failed_register_keeps_the_previous_version_and_drops_its_constants() {
+    let mut ledger = ledger();
+    assert_eq!(register(&mut ledger, "counter", &counter()).unwrap(), 1);
+    let bad = module(
+        &format!(
+            r#"{MEMORY} (data (i32.const 128) "other\00")
+               (func (export "register") (call $kv_register_constant (i32.const 128)) unreachable)"#
+        ),
+        "i32.const 0",
+    );
+    assert!(matches!(register(&mut ledger, "counter", &bad), Err(RegistryError::RegisterFailed { status: 5, .. })));
+    assert_eq!(ledger.list_functions()[0].version, 1, "version 1 still live");
+    assert_eq!(ledger.constant(b"other"), None);
+    open(&mut ledger, 1);
+    assert_eq!(call(&mut ledger, "counter", &[1]).status, Status::NONE, "the previous binary runs");
+    assert_eq!(register(&mut ledger, "counter", &counter()).unwrap(), 2, "the failed version was not used");
+}
+
+#[test]
+fn register_runs_once_on_the_instance_calls_reuse() {
+    let mut ledger = ledger();
+    let wasm = module(
+        r#"(global $set (mut i32) (i32.const 0)) (func (export "register") (global.set $set (i32.const 42)))"#,
+        "global.get $set",
+    );
+    register(&mut ledger, "g", &wasm).unwrap();
+    assert_eq!(call(&mut ledger, "g", &[]).status.code(), 42, "execute saw what register() left");
+}
+
+#[test]
+fn an_unknown_constant_is_status_9_and_a_trap() {
+    let mut ledger = ledger();
+    let wasm = module(MEMORY, "(drop (call $kv_get_constant (i32.const 16))) (i32.const 0)");
+    register(&mut ledger, "f", &wasm).unwrap();
+    let failed = call(&mut ledger, "f", &[]);
+    assert_eq!(failed.status, Status::CONSTANT_NOT_FOUND);
+    let outcome = failed.call.unwrap().outcome;
+    assert!(
+        matches!(&outcome, CallOutcome::Trapped(TrapCode::Host { import: "kv_get_constant", reason }) if reason.contains("`counter`")),
+        "{outcome}"
+    );
+}
+
+#[test]
+fn names_are_read_from_memory_as_the_server_reads_them() {
+    let mut ledger = ledger();
+    let without_memory = module("", "(drop (call $kv_get_constant (i32.const 0))) (i32.const 0)");
+    register(&mut ledger, "bare", &without_memory).unwrap();
+    let failed = call(&mut ledger, "bare", &[]);
+    assert_eq!(failed.status, Status::INVALID_OPERATION, "no memory: a trap with no host reason");
+    assert!(failed.call.unwrap().outcome.to_string().contains("no memory named `memory`"));
+
+    let at = |ptr: u32| module(MEMORY, &format!("(drop (call $kv_get_constant (i32.const {ptr}))) (i32.const 0)"));
+    register(&mut ledger, "end", &at(65_536)).unwrap();
+    assert_eq!(call(&mut ledger, "end", &[]).status, Status::CONSTANT_NOT_FOUND, "the pointer at the end reads ``");
+    register(&mut ledger, "past", &at(65_537)).unwrap();
+    assert_eq!(call(&mut ledger, "past", &[]).status, Status::INVALID_OPERATION, "past the end: a trap");
+}
+
+#[test]
+fn statuses_compose_as_the_server_composes_them() {
+    let mut ledger = ledger();
+    for (ret, expected) in [("i32.const 0", 2), ("i32.const 130", 130), ("unreachable", 2)] {
+        let wasm = module("", &format!("(call $credit (i64.const 99) (i64.const 1)) {ret}"));
+        register(&mut ledger, "f", &wasm).unwrap();
+        assert_eq!(call(&mut ledger, "f", &[]).status.code(), expected, "{ret}");
+    }
+    for (ret, expected) in [(256, 0), (300, 44)] {
+        register(&mut ledger, "f", &module("", &format!("i32.const {ret}"))).unwrap();
+        assert_eq!(call(&mut ledger, "f", &[]).status.code(), expected, "{ret}");
+    }
+}
+
+#[test]
+fn flag_lanes_act_modulo_8_and_link_types_keep_16_bits() {
+    let mut ledger = ledger();
+    open(&mut ledger, 1);
+    let wasm = module(
+        "",
+        "(call $set_flag (i64.const 1) (i32.const 9) (i32.const 5))
+         (drop (call $linked_account (i64.const 1) (i32.const 70000)))
+         (i32.const 0)",
+    );
+    register(&mut ledger, "f", &wasm).unwrap();
+    let tx = call(&mut ledger, "f", &[]);
+    assert!(tx.records.contains(&Record::FlagsUpdated { account_id: 1, prev: 1, new: 0x0501 }), "{:?}", tx.records);
+    assert!(tx.records.contains(&Record::AccountLinked { parent: 1, link_type: 4464, child: 2 }));
+    let lane0 = module("", "(call $set_flag (i64.const 1) (i32.const 0) (i32.const 2)) (i32.const 0)");
+    register(&mut ledger, "f", &lane0).unwrap();
+    call(&mut ledger, "f", &[]);
+    assert_eq!(ledger.account_status(1), AccountStatus::Programmed, "lane 0 is writable");
+}
+
+#[test]
+fn a_wrong_register_export_is_refused_with_the_servers_words() {
+    let mut ledger = ledger();
+    for (extra, message) in [
+        (r#"(global (export "register") i32 (i32.const 0))"#, "export `register` is not a function"),
+        (r#"(func (export "register") (param i32))"#, "`register` must take no parameters and return nothing"),
+        (
+            r#"(func (export "register") (result i32) i32.const 0)"#,
+            "`register` must take no parameters and return nothing",
+        ),
+    ] {
+        let err = ledger.register_function("f", &module(extra, "i32.const 0"), IfRegistered::Refuse).unwrap_err();
+        assert!(matches!(err, RegistryError::InvalidBinary(BinaryError::OptionalExport(_))), "{err:?}");
+        assert_eq!(err.to_string(), message);
+        assert_eq!(err.code(), ErrorCode::InvalidArgument);
+    }
+    assert_eq!(ledger.next_tx_id(), 1, "refused before any transaction");
+}
+
+#[test]
+fn more_than_65535_records_is_status_4_and_rolls_back() {
+    let mut ledger = ledger();
+    let wasm = module(
+        "",
+        "(local $i i32)
+         (loop $next
+           (call $kv_set (local.get $i) (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 1))
+           (local.set $i (i32.add (local.get $i) (i32.const 1)))
+           (br_if $next (i32.le_u (local.get $i) (i32.wrap_i64 (local.get 0)))))
+         (i32.const 0)",
+    );
+    register(&mut ledger, "many", &wasm).unwrap();
+    assert_eq!(call(&mut ledger, "many", &[65_534]).status, Status::NONE, "65,535 records");
+    let over = call(&mut ledger, "many", &[65_535]);
+    assert_eq!(over.status, Status::ENTRY_LIMIT_EXCEEDED);
+    assert!(over.records.is_empty());
+}
+
+#[test]
+fn registrations_and_unregisters_are_transactions() {
+    let mut ledger = ledger();
+    register(&mut ledger, "counter", &counter()).unwrap();
+    let unregister = ledger.unregister_function("counter").unwrap();
+    assert_eq!((unregister.tx_id, unregister.tag), (2, *b"FNREG\0\0\0"));
+    let function = unregister.function.unwrap();
+    assert_eq!((function.version, function.crc32c), (2, 0), "version N+1, CRC 0");
+    assert!(matches!(ledger.unregister_function("counter"), Err(RegistryError::NotFound(_))));
+    assert_eq!(ledger.next_tx_id(), 3, "a refused unregister takes no id");
+    assert_eq!(ledger.constant(b"counter"), Some(1), "constants outlive the function");
+}
+
+#[test]
+fn a_duplicate_user_ref_is_status_7_with_a_link() {
+    let mut ledger = ledger();
+    let first = ledger.submit(&Operation::OpenAccount { count: 1, user_ref: 9 });
+    let again = ledger.submit(&Operation::OpenAccount { count: 1, user_ref: 9 });
+    assert_eq!((again.status, again.duplicate_of, again.tag), (Status::DUPLICATE, Some(first.tx_id), *b"DUPLICAT"));
+    assert_eq!(ledger.state().next_account(), 2, "opened once");
+}
