@@ -469,11 +469,7 @@ impl<H: Host> LoadedFunction<H> {
             Err(outcome) => return RawCall::failed(outcome),
         };
         let instance = self.cached.as_mut().expect("instantiated above");
-        let (p, fuel) = (params, runtime.limits.fuel_per_call);
-        let execute = instance.execute.clone();
-        let call =
-            run(instance, fuel, tx, |store| execute.call(store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])));
-        RawCall { start_moves, ..call }
+        RawCall { start_moves, ..instance.execute(runtime.limits.fuel_per_call, tx, params) }
     }
 
     /// Runs v2's optional `register` export once, on the instance later
@@ -486,9 +482,9 @@ impl<H: Host> LoadedFunction<H> {
     /// skips `register()` and the registration commits.
     pub(crate) fn call_register(&mut self, runtime: &Runtime<H>, tx: &mut H) -> Result<Option<RawCall>, CallOutcome> {
         let start_moves = self.ensure_instance(runtime, tx)?;
-        let instance = self.cached.as_mut().expect("instantiated above");
-        let Some(register) = instance.register.clone() else { return Ok(None) };
-        let call = run(instance, runtime.limits.fuel_per_call, tx, |store| register.call(store, ()).map(|()| 0));
+        let Instance { store, register, .. } = self.cached.as_mut().expect("instantiated above");
+        let Some(register) = register else { return Ok(None) };
+        let call = run(store, runtime.limits.fuel_per_call, tx, |store| register.call(store, ()).map(|()| 0));
         Ok(Some(RawCall { start_moves, ..call }))
     }
 
@@ -497,12 +493,7 @@ impl<H: Host> LoadedFunction<H> {
     pub(crate) fn call_fresh(&self, runtime: &Runtime<H>, tx: &mut H, params: [i64; PARAM_COUNT]) -> RawCall {
         match self.instantiate(runtime, tx) {
             Ok((mut instance, start_moves)) => {
-                let (p, fuel) = (params, runtime.limits.fuel_per_call);
-                let execute = instance.execute.clone();
-                let call = run(&mut instance, fuel, tx, |store| {
-                    execute.call(store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]))
-                });
-                RawCall { start_moves, ..call }
+                RawCall { start_moves, ..instance.execute(runtime.limits.fuel_per_call, tx, params) }
             }
             Err(outcome) => RawCall::failed(outcome),
         }
@@ -547,21 +538,29 @@ impl<H: Host> LoadedFunction<H> {
     }
 }
 
-/// Runs one export of `instance` on `tx` under a fresh fuel budget.
+impl<H: Send + 'static> Instance<H> {
+    /// Runs `execute` on `tx`.
+    fn execute(&mut self, fuel: u64, tx: &mut H, p: [i64; PARAM_COUNT]) -> RawCall {
+        let execute = &self.execute;
+        run(&mut self.store, fuel, tx, |store| execute.call(store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])))
+    }
+}
+
+/// Runs one export in `store` on `tx` under a fresh fuel budget.
 fn run<H: Send + 'static>(
-    instance: &mut Instance<H>,
+    store: &mut Store<StoreData<H>>,
     fuel: u64,
     tx: &mut H,
     export: impl FnOnce(&mut Store<StoreData<H>>) -> wasmtime::Result<i32>,
 ) -> RawCall {
     // The state moves into the store for the call and back out after:
     // host calls then reach it with no indirection.
-    std::mem::swap(&mut instance.store.data_mut().host, tx);
-    let fueled = instance.store.set_fuel(fuel);
-    instance.store.set_epoch_deadline(1);
-    let result = fueled.and_then(|()| export(&mut instance.store));
-    let fuel_used = fuel - instance.store.get_fuel().unwrap_or(0);
-    std::mem::swap(&mut instance.store.data_mut().host, tx);
+    std::mem::swap(&mut store.data_mut().host, tx);
+    let fueled = store.set_fuel(fuel);
+    store.set_epoch_deadline(1);
+    let result = fueled.and_then(|()| export(store));
+    let fuel_used = fuel - store.get_fuel().unwrap_or(0);
+    std::mem::swap(&mut store.data_mut().host, tx);
     let outcome = match result {
         Ok(ret) => CallOutcome::Returned(ret),
         Err(e) => classify(e),
