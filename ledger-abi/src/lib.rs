@@ -605,10 +605,11 @@ pub mod v1 {
 pub mod v2 {
     v2_host_imports!(import_table);
 
+    /// A key component with this bit set names a constant (`c & 0x7FFF_FFFF`).
+    pub const CONSTANT_BIT: u32 = 0x8000_0000;
+
     #[cfg(feature = "alloc")]
-    pub use crate::state::{
-        AccountStatus, CONSTANT_BIT, CallEnd, CallPhase, HostTrap, INITIAL_CAPACITY, Record, State,
-    };
+    pub use crate::state::{AccountStatus, CallEnd, CallPhase, HostTrap, INITIAL_CAPACITY, Record, State};
 }
 
 /// `execute(i64 x 8) -> i32`, the entry point of both profiles.

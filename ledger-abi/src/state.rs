@@ -8,6 +8,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use crate::v2::CONSTANT_BIT;
 use crate::{Entry, EntryKind, MAX_CONSTANT_NAME_LEN, Status, V2_MAX_RECORDS_PER_TX, ZeroSum};
 
 /// Lane 0 of an account's flags: whether and how the account exists.
@@ -47,9 +48,6 @@ const SYSTEM: u8 = 3;
 
 /// The capacity a new ledger starts with; ids beyond it are "not found".
 pub const INITIAL_CAPACITY: usize = 1024;
-
-/// A key component with this bit set names a constant (`c & 0x7FFF_FFFF`).
-pub const CONSTANT_BIT: u32 = 0x8000_0000;
 
 /// What one transaction recorded, in call order: upstream's followers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,6 +305,49 @@ impl State {
             self.tx.failure = Status::ACCOUNT_NOT_FOUND;
         }
         open
+    }
+
+    /// The built-in Deposit: `amount` into an OPEN `account`, out of the
+    /// system account.
+    pub fn deposit(&mut self, account_id: u64, amount: u64) {
+        if self.require_open(account_id) {
+            self.debit(account_id, amount);
+            self.credit(crate::SYSTEM_ACCOUNT, amount);
+        }
+    }
+
+    /// The built-in Withdrawal: `amount` out of an OPEN `account`; status 1
+    /// when its balance is lower.
+    pub fn withdrawal(&mut self, account_id: u64, amount: u64) {
+        if !self.require_open(account_id) {
+        } else if self.balance(account_id) < amount as i64 {
+            self.fail(Status::INSUFFICIENT_FUNDS);
+        } else {
+            self.credit(account_id, amount);
+            self.debit(crate::SYSTEM_ACCOUNT, amount);
+        }
+    }
+
+    /// The built-in Transfer between two OPEN accounts: both are checked
+    /// before `from == to`, a no-op that commits; status 1 when `from` has
+    /// less than `amount`.
+    pub fn transfer(&mut self, from: u64, to: u64, amount: u64) {
+        if !self.require_open(from) || !self.require_open(to) || from == to {
+        } else if self.balance(from) < amount as i64 {
+            self.fail(Status::INSUFFICIENT_FUNDS);
+        } else {
+            self.credit(from, amount);
+            self.debit(to, amount);
+        }
+    }
+
+    /// Sets a balance directly, outside any transaction, as restoring a
+    /// snapshot would: for starting states in tests. Ids beyond capacity
+    /// are ignored.
+    pub fn seed_balance(&mut self, account_id: u64, balance: i64) {
+        if let Some(cell) = usize::try_from(account_id).ok().and_then(|i| self.cells.get_mut(i)) {
+            cell.balance = balance;
+        }
     }
 
     /// The host import `credit`.

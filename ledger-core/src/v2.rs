@@ -45,7 +45,7 @@
 
 pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, INITIAL_CAPACITY, Record, State};
 use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
-use ledger_abi::{Entry, SYSTEM_ACCOUNT, Status, param_slots};
+use ledger_abi::{Entry, Status, param_slots};
 use wasmtime::{Caller, Extern, Linker};
 
 use crate::abi::{self, PARAM_COUNT};
@@ -458,31 +458,15 @@ impl Ledger {
         let state = &mut self.state;
         let (tag, call) = match operation {
             Operation::Deposit { account, amount, .. } => {
-                if state.require_open(*account) {
-                    state.debit(*account, *amount);
-                    state.credit(SYSTEM_ACCOUNT, *amount);
-                }
+                state.deposit(*account, *amount);
                 (tags::DEPOSIT, None)
             }
             Operation::Withdrawal { account, amount, .. } => {
-                if !state.require_open(*account) {
-                } else if state.balance(*account) < *amount as i64 {
-                    state.fail(Status::INSUFFICIENT_FUNDS);
-                } else {
-                    state.credit(*account, *amount);
-                    state.debit(SYSTEM_ACCOUNT, *amount);
-                }
+                state.withdrawal(*account, *amount);
                 (tags::WITHDRAWAL, None)
             }
             Operation::Transfer { from, to, amount, .. } => {
-                // Both ends are checked before the `from == to` no-op.
-                if !state.require_open(*from) || !state.require_open(*to) || from == to {
-                } else if state.balance(*from) < *amount as i64 {
-                    state.fail(Status::INSUFFICIENT_FUNDS);
-                } else {
-                    state.credit(*from, *amount);
-                    state.debit(*to, *amount);
-                }
+                state.transfer(*from, *to, *amount);
                 (tags::TRANSFER, None)
             }
             Operation::OpenAccount { count, .. } => {

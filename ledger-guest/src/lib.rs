@@ -49,6 +49,8 @@ mod host;
 mod status;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+#[cfg(feature = "v2")]
+pub mod v2;
 
 pub use account::AccountId;
 pub use host::{credit, debit, get_balance, transfer};

@@ -1,4 +1,4 @@
-//! `#[execute]` compile errors, checked against committed `.stderr` files.
+//! `#[execute]` and `#[register]` compile errors, checked against committed `.stderr` files.
 //! Regenerate with `TRYBUILD=overwrite cargo test -p ledger-guest --test ui`.
 
 #[test]
