@@ -350,6 +350,38 @@ impl State {
         }
     }
 
+    /// Sets a flag lane directly, outside any transaction: for starting
+    /// states in tests. Lanes act modulo 8; ids beyond capacity are
+    /// ignored.
+    pub fn seed_flag(&mut self, account_id: u64, lane: u8, value: u8) {
+        if let Some(cell) = usize::try_from(account_id).ok().and_then(|i| self.cells.get_mut(i)) {
+            cell.flags = with_lane(cell.flags, lane, value);
+        }
+    }
+
+    /// Sets a KV value directly, outside any transaction.
+    pub fn seed_kv(&mut self, key: [u32; 4], value: i64) {
+        self.kv.insert(key, value);
+    }
+
+    /// Sets every balance to 0, outside any transaction.
+    pub fn reset_balances(&mut self) {
+        self.cells.iter_mut().for_each(|cell| cell.balance = 0);
+    }
+
+    /// Whether `other` holds the same ledger: balances, flags, the account
+    /// allocator, links, KV and constants (not the transaction in
+    /// progress). What a failed transaction must leave unchanged.
+    pub fn same_ledger(&self, other: &State) -> bool {
+        let cells = |state: &State| state.cells.iter().map(|cell| (cell.balance, cell.flags)).collect::<Vec<_>>();
+        self.next_account == other.next_account
+            && self.next_constant == other.next_constant
+            && self.links == other.links
+            && self.kv == other.kv
+            && self.constants == other.constants
+            && cells(self) == cells(other)
+    }
+
     /// The host import `credit`.
     pub fn credit(&mut self, account_id: u64, amount: u64) {
         self.apply(EntryKind::Credit, account_id, amount);

@@ -560,6 +560,34 @@ impl Ledger {
         &self.state
     }
 
+    /// Replaces the state, outside any transaction: to start again from a
+    /// copy of [`state`](Ledger::state) (functions and their instances
+    /// stay, as on a server).
+    pub fn set_state(&mut self, state: State) {
+        self.state = state;
+    }
+
+    /// Sets a balance directly, outside any transaction: for starting
+    /// states in tests and simulations.
+    pub fn seed_balance(&mut self, account_id: u64, balance: i64) {
+        self.state.seed_balance(account_id, balance);
+    }
+
+    /// Sets every balance to 0, outside any transaction.
+    pub fn reset_balances(&mut self) {
+        self.state.reset_balances();
+    }
+
+    /// Sets a flag lane directly, outside any transaction.
+    pub fn seed_flag(&mut self, account_id: u64, lane: u8, value: u8) {
+        self.state.seed_flag(account_id, lane, value);
+    }
+
+    /// Sets a KV value directly, outside any transaction.
+    pub fn seed_kv(&mut self, key: [u32; 4], value: i64) {
+        self.state.seed_kv(key, value);
+    }
+
     /// An account's balance; 0 for an id never opened or beyond capacity.
     pub fn balance(&self, account_id: u64) -> i64 {
         self.state.balance(account_id)

@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Instant;
 
-use ledger_core::{CallOutcome, Ledger, LedgerConfig, Operation, Status, Transaction};
+use ledger_core::{CallOutcome, LedgerConfig, Status};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde::Serialize;
 
-use crate::lint::{Lint, lints};
-use crate::model::{FuzzSpec, Scenario, ScenarioFile, Slot};
+use crate::lint::Lint;
+use crate::model::{Action, FuzzSpec, Params, Scenario, ScenarioFile, Slot};
 use crate::run::{Runner, SetupError};
+use crate::sim::{Receipt, SimLedger};
 
 /// How long to fuzz.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,10 @@ pub enum Violation {
         /// Its balance.
         balance: i64,
     },
+    /// ABI v2: the call failed and left something behind (a balance, a
+    /// flag, a link, an opened account, KV or a constant), as upstream's
+    /// rollback does in a few cases.
+    Trace,
     /// The shrunk case passed when run again.
     NotReproduced,
 }
@@ -74,6 +79,9 @@ impl fmt::Display for Violation {
                 write!(f, "the ledger failed the call with {status} although it returned {returned}")
             }
             Violation::Negative { account, balance } => write!(f, "account {account} went negative ({balance})"),
+            Violation::Trace => f.write_str(
+                "the call failed and left a trace in the ledger (a balance, flag, link, opened account or KV): a real server's rollback leaves it too; a failing call must not write one account's flags twice, flag an account it linked, or saturate a balance",
+            ),
             Violation::NotReproduced => f.write_str("the failure did not reproduce"),
         }
     }
@@ -85,16 +93,28 @@ struct Invariants<'a> {
 }
 
 impl Invariants<'_> {
-    fn check(&self, ledger: &Ledger, receipt: &Transaction) -> Result<(), Violation> {
-        let Some(call) = &receipt.call else { return Ok(()) };
-        if let Some(lint) = lints(call).into_iter().next() {
-            return Err(Violation::Lint(lint));
+    /// `before`: the v2 state before the call, to check that a failure
+    /// left none of it changed.
+    fn check(
+        &self,
+        ledger: &SimLedger,
+        receipt: &Receipt,
+        before: Option<&ledger_core::v2::State>,
+    ) -> Result<(), Violation> {
+        let Some(outcome) = &receipt.outcome else { return Ok(()) };
+        if let Some(lint) = receipt.lints.first() {
+            return Err(Violation::Lint(*lint));
         }
-        let CallOutcome::Returned(returned) = call.outcome else {
-            return Err(Violation::DidNotReturn(call.outcome.clone()));
+        let CallOutcome::Returned(returned) = *outcome else {
+            return Err(Violation::DidNotReturn(outcome.clone()));
         };
         if receipt.status == Status::ZERO_SUM_VIOLATION && returned != i32::from(Status::ZERO_SUM_VIOLATION.code()) {
             return Err(Violation::ZeroSum);
+        }
+        if let (false, Some(before), SimLedger::V2(after)) = (receipt.status.is_success(), before, ledger)
+            && !after.state().same_ledger(before)
+        {
+            return Err(Violation::Trace);
         }
         match &self.spec.allowed {
             Some(allowed) if !allowed.contains(&receipt.status) => {
@@ -213,7 +233,10 @@ impl Runner {
     ) -> Result<FuzzReport, FuzzError> {
         let spec = scenario.fuzz.as_ref().ok_or_else(|| FuzzError::NoFuzzTable { scenario: scenario.name.clone() })?;
         let config = LedgerConfig { keep_history: false, check_carried_state: false, ..self.ledger_config().clone() };
-        let ledger = RefCell::new(self.ledger(file, config)?);
+        let ledger = RefCell::new(self.prepare(file, scenario, config)?);
+        // v2: every case starts from the prepared state (accounts opened,
+        // flags, KV); v1: from zero balances.
+        let start = ledger.borrow().snapshot();
         let name = spec.call.clone().unwrap_or_else(|| self.function().to_owned());
         let invariants = Invariants { spec };
         let balance_accounts: &[u64] = spec.balances.as_ref().map_or(&[], |b| &b.accounts);
@@ -222,26 +245,23 @@ impl Runner {
             spec.params.as_slice().iter().map(slot_strategy).collect::<Vec<_>>(),
             proptest::collection::vec(low..=high, balance_accounts.len()),
         );
-        let op = RefCell::new(Operation::Function {
-            name: name.clone(),
-            params: vec![0; spec.params.as_slice().len()],
-            user_ref: 0,
-        });
         let executions = Cell::new(0u64);
         // Runs one case; the status it ended with, or the invariant it broke.
         let run_case = |params: &[i64], balances: &[i64]| -> (Status, Result<(), Violation>) {
             executions.set(executions.get() + 1);
             let mut ledger = ledger.borrow_mut();
-            let mut op = op.borrow_mut();
-            ledger.reset_balances();
+            match &start {
+                Some(state) => ledger.restore(state.clone()),
+                None => ledger.reset_balances(),
+            }
             for (account, balance) in balance_accounts.iter().zip(balances) {
                 ledger.seed_balance(*account, *balance);
             }
-            if let Operation::Function { params: slots, .. } = &mut *op {
-                slots.copy_from_slice(params);
-            }
-            let receipt = ledger.submit(&op);
-            (receipt.status, invariants.check(&ledger, &receipt))
+            let before = ledger.snapshot();
+            let call =
+                Action::Call { function: name.clone(), params: Params::new(params.to_vec()).expect("at most 8 slots") };
+            let receipt = ledger.submit(&call, 0);
+            (receipt.status, invariants.check(&ledger, &receipt, before.as_ref()))
         };
         let mut runner = TestRunner::new_with_rng(
             Config { cases: options.cases, failure_persistence: None, max_shrink_iters: 100_000, ..Config::default() },

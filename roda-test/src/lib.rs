@@ -82,11 +82,12 @@ mod lint;
 pub mod model;
 mod parse;
 mod run;
+mod sim;
 
 pub use costs::{Costs, CostsError, Regression};
 pub use fuzz::{FuzzError, FuzzFailure, FuzzOptions, FuzzReport, Violation};
 pub use junit::JunitError;
-pub use lint::{Lint, lints};
+pub use lint::{Lint, lints, lints_for};
 pub use model::{Action, FORMAT_VERSION, Scenario, ScenarioFile, Step};
 pub use parse::{Problem, ScenarioError, scenario_paths};
 pub use run::{FileReport, Mismatch, Runner, ScenarioReport, SetupError, StepReport};
@@ -105,12 +106,4 @@ fn display_option<T: std::fmt::Display, S: serde::Serializer>(
         Some(value) => serializer.collect_str(value),
         None => serializer.serialize_none(),
     }
-}
-
-/// Serialises an operation the way reports show it.
-fn display_operation<S: serde::Serializer>(
-    operation: &ledger_core::Operation,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&model::describe(operation))
 }

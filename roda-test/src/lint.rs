@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use ledger_core::abi::{Profile, V1};
 use ledger_core::{CallOutcome, CallReport, Status};
 use serde::ser::SerializeStruct;
 
@@ -123,6 +124,12 @@ impl serde::Serialize for Lint {
 /// assert_eq!(lints(&report), [Lint::StatusOutOfRange { returned: 256 }]);
 /// ```
 pub fn lints(report: &CallReport) -> Vec<Lint> {
+    lints_for(report, &V1)
+}
+
+/// The lints a call on a ledger of `profile` raises: its statuses decide
+/// which returns are reserved.
+pub fn lints_for<R>(report: &CallReport<R>, profile: &Profile) -> Vec<Lint> {
     let mut lints = Vec::new();
     match report.outcome {
         CallOutcome::OutOfFuel => lints.push(Lint::OutOfFuel { fuel_used: report.fuel_used }),
@@ -132,7 +139,7 @@ pub fn lints(report: &CallReport) -> Vec<Lint> {
         CallOutcome::Returned(returned) if !(0..=255).contains(&returned) => {
             lints.push(Lint::StatusOutOfRange { returned })
         }
-        CallOutcome::Returned(returned) if Status::from_execute_return(returned).is_reserved() => {
+        CallOutcome::Returned(returned) if profile.is_reserved(Status::from_execute_return(returned)) => {
             lints.push(Lint::ReservedStatus { returned })
         }
         _ => {}

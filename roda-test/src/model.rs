@@ -8,11 +8,14 @@ use std::fmt;
 use std::path::PathBuf;
 
 use ledger_core::abi::PARAM_COUNT;
+use ledger_core::v2::{self, CONSTANT_BIT, Record};
 use ledger_core::{Operation, Status};
 use serde::Serialize;
 
-/// The format version this crate reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The latest format version this crate reads; it reads version 1 too.
+/// Version 2 adds what ABI v2 needs: accounts opened by name, flags, KV,
+/// links and records.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Balances by account id.
 pub type Balances = BTreeMap<u64, i64>;
@@ -46,8 +49,16 @@ pub struct Scenario {
     pub name: String,
     /// The line of its `[[scenario]]` (0 when built by hand).
     pub line: usize,
+    /// ABI v2: accounts opened before anything else, in order (ids from 1),
+    /// by the names steps use for them.
+    pub open: Vec<String>,
     /// Starting balances, set directly.
     pub balances: Balances,
+    /// ABI v2: starting flag lanes, set directly.
+    pub flags: Flags,
+    /// ABI v2: starting KV values, set directly (constants resolved after
+    /// registration).
+    pub kv: Vec<(KeySpec, i64)>,
     /// The steps, in order.
     pub steps: Vec<Step>,
     /// Invariant fuzzing.
@@ -69,6 +80,125 @@ pub struct Step {
     pub balances: Balances,
     /// The committed entries, exactly, when checked.
     pub entries: Option<Vec<EntryValue>>,
+    /// ABI v2: flag lanes that must hold after the step.
+    pub flags: Flags,
+    /// ABI v2: KV values that must hold after the step.
+    pub kv: Vec<(KeySpec, i64)>,
+    /// ABI v2: linked accounts that must exist after the step: parent,
+    /// link type, child.
+    pub links: Vec<(u64, u16, u64)>,
+    /// ABI v2: the committed records, exactly, in their text form (see
+    /// [`record_text`]), when checked.
+    pub records: Option<Vec<String>>,
+}
+
+impl Step {
+    /// A step that submits `action` and expects `expect`, checking nothing
+    /// else.
+    pub fn new(action: Action, expect: Status) -> Step {
+        Step {
+            line: 0,
+            action,
+            user_ref: 0,
+            expect,
+            balances: Balances::new(),
+            entries: None,
+            flags: Flags::new(),
+            kv: Vec::new(),
+            links: Vec::new(),
+            records: None,
+        }
+    }
+
+    /// Whether the step needs ABI v2 (opens accounts, or checks flags, KV,
+    /// links or records).
+    pub fn needs_v2(&self) -> bool {
+        matches!(self.action, Action::OpenAccount { .. })
+            || !self.flags.is_empty()
+            || !self.kv.is_empty()
+            || !self.links.is_empty()
+            || self.records.is_some()
+    }
+}
+
+impl Scenario {
+    /// Whether the scenario needs ABI v2.
+    pub fn needs_v2(&self) -> bool {
+        !self.open.is_empty() || !self.flags.is_empty() || !self.kv.is_empty() || self.steps.iter().any(Step::needs_v2)
+    }
+}
+
+/// Flag lanes by account: account id, lane (0..=7), value.
+pub type Flags = BTreeMap<(u64, u8), u8>;
+
+/// A KV key as scenario files write it: up to four `/`-joined components,
+/// each an integer, an account name or a constant name; zero-padded.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KeySpec(pub [KeyComponent; 4]);
+
+/// One component of a [`KeySpec`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyComponent {
+    /// An integer below 2^31 (an account name is resolved to its id).
+    Int(u32),
+    /// A constant, by name: resolved when the scenario runs.
+    Constant(String),
+}
+
+impl fmt::Display for KeySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, component) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("/")?;
+            }
+            match component {
+                KeyComponent::Int(value) => write!(f, "{value}")?,
+                KeyComponent::Constant(name) => f.write_str(name)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A committed v2 record as scenario files and reports write it:
+/// `debit 1 5 (balance 5)`, `credit 0 5 (balance -5)`, `open 4 x1 (flags 0x2)`,
+/// `link 1 type 1 -> 4`, `flags 1: 0x1 -> 0x70001`, `kv counter/1/0/0 = 1`
+/// (a constant by its name), `constant 1 counter`.
+///
+/// ```
+/// use roda_test::model::record_text;
+/// use ledger_core::v2::{CONSTANT_BIT, Record};
+///
+/// let names = |id| (id == 1).then(|| "counter".to_string());
+/// assert_eq!(record_text(&Record::Kv { key: [1 | CONSTANT_BIT, 7, 0, 0], value: 2 }, names), "kv counter/7/0/0 = 2");
+/// ```
+pub fn record_text(record: &Record, constant_name: impl Fn(u32) -> Option<String>) -> String {
+    match record {
+        Record::Entry(entry) => {
+            format!(
+                "{} {} {} (balance {})",
+                EntryKind::from(entry.kind),
+                entry.account_id,
+                entry.amount,
+                entry.computed_balance
+            )
+        }
+        Record::AccountOpened { begin, count, flags } => format!("open {begin} x{count} (flags {flags:#x})"),
+        Record::AccountLinked { parent, link_type, child } => format!("link {parent} type {link_type} -> {child}"),
+        Record::FlagsUpdated { account_id, prev, new } => format!("flags {account_id}: {prev:#x} -> {new:#x}"),
+        Record::Kv { key, value } => {
+            let parts: Vec<String> = key
+                .iter()
+                .map(|&part| match part & CONSTANT_BIT {
+                    0 => part.to_string(),
+                    _ => constant_name(part & !CONSTANT_BIT)
+                        .unwrap_or_else(|| format!("constant[{}]", part & !CONSTANT_BIT)),
+                })
+                .collect();
+            format!("kv {} = {value}", parts.join("/"))
+        }
+        Record::KvConstant { id, name } => format!("constant {id} {}", String::from_utf8_lossy(name)),
+    }
 }
 
 /// What a step submits.
@@ -104,36 +234,63 @@ pub enum Action {
         /// The amount.
         amount: u64,
     },
+    /// ABI v2: opens `count` accounts (0 opens one).
+    OpenAccount {
+        /// How many.
+        count: u32,
+    },
 }
 
 impl Action {
-    /// The ledger operation for this action.
-    pub fn operation(&self, user_ref: u64) -> Operation {
+    /// The v1 ledger operation for this action; `None` for one v1 does not
+    /// have ([`Action::OpenAccount`]).
+    pub fn operation(&self, user_ref: u64) -> Option<Operation> {
+        Some(match self.v2_operation(user_ref) {
+            v2::Operation::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
+            v2::Operation::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
+            v2::Operation::Withdrawal { account, amount, user_ref } => {
+                Operation::Withdrawal { account, amount, user_ref }
+            }
+            v2::Operation::Transfer { from, to, amount, user_ref } => {
+                Operation::Transfer { from, to, amount, user_ref }
+            }
+            v2::Operation::OpenAccount { .. } => return None,
+        })
+    }
+
+    /// The v2 ledger operation for this action.
+    pub fn v2_operation(&self, user_ref: u64) -> v2::Operation {
         match self {
             Action::Call { function, params } => {
-                Operation::Function { name: function.clone(), params: params.to_vec(), user_ref }
+                v2::Operation::Function { name: function.clone(), params: params.to_vec(), user_ref }
             }
-            Action::Deposit { account, amount } => Operation::Deposit { account: *account, amount: *amount, user_ref },
+            Action::Deposit { account, amount } => {
+                v2::Operation::Deposit { account: *account, amount: *amount, user_ref }
+            }
             Action::Withdrawal { account, amount } => {
-                Operation::Withdrawal { account: *account, amount: *amount, user_ref }
+                v2::Operation::Withdrawal { account: *account, amount: *amount, user_ref }
             }
             Action::Transfer { from, to, amount } => {
-                Operation::Transfer { from: *from, to: *to, amount: *amount, user_ref }
+                v2::Operation::Transfer { from: *from, to: *to, amount: *amount, user_ref }
             }
+            Action::OpenAccount { count } => v2::Operation::OpenAccount { count: *count, user_ref },
         }
     }
 }
 
-/// An operation the way reports show it: `call f(1, 2)`, `deposit 5 to 1`.
-pub fn describe(operation: &Operation) -> String {
-    match operation {
-        Operation::Function { name, params, .. } => {
-            let params: Vec<String> = params.iter().map(i64::to_string).collect();
-            format!("call {name}({})", params.join(", "))
+/// An action the way reports show it: `call f(1, 2)`, `deposit 5 to 1`.
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Call { function, params } => {
+                let params: Vec<String> = params.as_slice().iter().map(i64::to_string).collect();
+                write!(f, "call {function}({})", params.join(", "))
+            }
+            Action::Deposit { account, amount } => write!(f, "deposit {amount} to {account}"),
+            Action::Withdrawal { account, amount } => write!(f, "withdraw {amount} from {account}"),
+            Action::Transfer { from, to, amount } => write!(f, "transfer {amount} from {from} to {to}"),
+            Action::OpenAccount { count } => write!(f, "open {count} account(s)"),
         }
-        Operation::Deposit { account, amount, .. } => format!("deposit {amount} to {account}"),
-        Operation::Withdrawal { account, amount, .. } => format!("withdraw {amount} from {account}"),
-        Operation::Transfer { from, to, amount, .. } => format!("transfer {amount} from {from} to {to}"),
     }
 }
 

@@ -1,5 +1,7 @@
-//! Format version 1 of scenario files: TOML into the typed model, every
-//! error with its line.
+//! Scenario files, format versions 1 and 2: TOML into the typed model,
+//! every error with its line. Version 2 adds ABI v2's keys: `open` (accounts
+//! by name), `flags`, `kv`, `links`, `records`, and account names wherever
+//! an account goes.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,8 +14,8 @@ use toml::Spanned;
 
 use crate::fs::{LoadError, load_module};
 use crate::model::{
-    AccountSet, Action, Balances, EntryKind, EntryValue, FORMAT_VERSION, FuzzBalances, FuzzSpec, HelperFunction,
-    InclusiveRange, Params, Scenario, ScenarioFile, Slot, Step, TooManyParams,
+    AccountSet, Action, Balances, EntryKind, EntryValue, FORMAT_VERSION, Flags, FuzzBalances, FuzzSpec, HelperFunction,
+    InclusiveRange, KeyComponent, KeySpec, Params, Scenario, ScenarioFile, Slot, Step, TooManyParams,
 };
 
 /// Why a scenario file cannot be used.
@@ -41,7 +43,7 @@ pub enum ScenarioError {
     },
     /// A format version this crate does not read.
     #[error(
-        "{}: line {line}: format version {found} is not supported; roda-test {} reads version {FORMAT_VERSION}: write `version = {FORMAT_VERSION}`",
+        "{}: line {line}: format version {found} is not supported; roda-test {} reads versions 1 and {FORMAT_VERSION}: write `version = 1` (ABI v1) or `version = {FORMAT_VERSION}`",
         .origin.display(),
         env!("CARGO_PKG_VERSION")
     )]
@@ -94,12 +96,32 @@ pub enum ScenarioError {
 /// A rule of the format that a scenario file breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
-    /// A step with none, or more than one, of the four operations.
+    /// A step with none, or more than one, of the operations.
     StepKind,
+    /// A key of format version 2 in a version 1 file.
+    Version2Key(&'static str),
+    /// An account name no `open` list declares.
+    UnknownAccount(String),
+    /// An `open` name that is not a name, or is declared twice.
+    BadAccountName(String),
+    /// A flag lane over 7, or not a number.
+    BadLane(String),
+    /// A link type that is not a 16-bit number.
+    BadLinkType(String),
+    /// A KV key with more than four components, an empty one, or an
+    /// integer of 2^31 or more.
+    BadKey(String),
     /// More than eight parameters.
     TooManyParams(TooManyParams),
     /// `params` on a step that calls no function.
     ParamsWithoutCall,
+    /// A problem in a scenario's own keys (`open`, `flags`, `kv`).
+    InScenario {
+        /// The scenario.
+        scenario: String,
+        /// The problem.
+        problem: Box<Problem>,
+    },
     /// A status that is neither a known name nor a number 0..=255.
     UnknownStatus(String),
     /// A balance key that is not an account id.
@@ -135,8 +157,27 @@ const STATUS_HELP: &str = "use a name (NONE, INSUFFICIENT_FUNDS, ..., DUPLICATE,
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::StepKind => f.write_str("a step needs exactly one of `call`, `deposit`, `withdrawal`, `transfer`"),
+            Problem::StepKind => {
+                f.write_str("a step needs exactly one of `call`, `deposit`, `withdrawal`, `transfer`, `open`")
+            }
+            Problem::Version2Key(key) => {
+                write!(f, "`{key}` is format version 2 (ABI v2): write `version = 2` at the top of the file")
+            }
+            Problem::UnknownAccount(name) => {
+                write!(f, "`{name}` is not an account: use an id or a name from the scenario's `open` list")
+            }
+            Problem::BadAccountName(name) => write!(
+                f,
+                "`{name}` cannot name an account: use letters, digits and `_`, starting with a letter, each name once"
+            ),
+            Problem::BadLane(lane) => write!(f, "flag lane `{lane}`: lanes are 0 to 7 (0 is the account's status)"),
+            Problem::BadLinkType(link) => write!(f, "link type `{link}`: link types are 0 to 65535"),
+            Problem::BadKey(key) => write!(
+                f,
+                "kv key `{key}`: write up to four `/`-joined components, each an integer below 2^31, an account name or a constant name"
+            ),
             Problem::TooManyParams(too_many) => too_many.fmt(f),
+            Problem::InScenario { scenario, problem } => write!(f, "scenario `{scenario}`: {problem}"),
             Problem::ParamsWithoutCall => f.write_str("`params` goes with `call`"),
             Problem::UnknownStatus(written) => write!(f, "unknown status {written}: {STATUS_HELP}"),
             Problem::NotAnAccount { scenario, key } => {
@@ -175,25 +216,41 @@ impl RawStatus {
     }
 }
 
+/// An account as written: an id, or a name from the scenario's `open`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum RawAccount {
+    Id(u64),
+    Name(String),
+}
+
+/// A parameter as written: an integer, or an account name.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawParam {
+    Int(i64),
+    Name(String),
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAccountMove {
-    account: u64,
+    account: RawAccount,
     amount: u64,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTransfer {
-    from: u64,
-    to: u64,
+    from: RawAccount,
+    to: RawAccount,
     amount: u64,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
-    account: u64,
+    account: RawAccount,
     amount: u64,
     kind: EntryKind,
     balance: Option<i64>,
@@ -204,16 +261,24 @@ struct RawEntry {
 struct RawStep {
     call: Option<String>,
     #[serde(default)]
-    params: Vec<i64>,
+    params: Vec<RawParam>,
     deposit: Option<RawAccountMove>,
     withdrawal: Option<RawAccountMove>,
     transfer: Option<RawTransfer>,
+    open: Option<u32>,
     #[serde(default)]
     user_ref: u64,
     expect: Option<RawStatus>,
     balances: Option<BTreeMap<String, i64>>,
     entries: Option<Vec<RawEntry>>,
+    flags: Option<RawFlags>,
+    kv: Option<BTreeMap<String, i64>>,
+    links: Option<BTreeMap<String, BTreeMap<String, RawAccount>>>,
+    records: Option<Vec<String>>,
 }
+
+/// Flag lanes by account, then lane: `{ alice = { 1 = 1 } }`.
+type RawFlags = BTreeMap<String, BTreeMap<String, u8>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
@@ -246,7 +311,13 @@ struct RawFuzz {
 struct RawScenario {
     name: String,
     #[serde(default)]
+    open: Vec<String>,
+    #[serde(default)]
     balances: BTreeMap<String, i64>,
+    #[serde(default)]
+    flags: RawFlags,
+    #[serde(default)]
+    kv: BTreeMap<String, i64>,
     #[serde(default)]
     steps: Vec<Spanned<RawStep>>,
     fuzz: Option<RawFuzz>,
@@ -255,7 +326,6 @@ struct RawScenario {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
-    #[allow(dead_code, reason = "checked first, by `VersionOnly`")]
     version: u32,
     #[serde(default)]
     functions: BTreeMap<String, PathBuf>,
@@ -282,6 +352,69 @@ fn position(text: &str, offset: usize) -> (usize, usize) {
 struct Checker<'a> {
     origin: &'a Path,
     text: &'a str,
+    /// The file's format version.
+    version: u32,
+}
+
+/// The account names a scenario's `open` declares, with their ids.
+type Names = BTreeMap<String, u64>;
+
+/// An account reference resolved: an id as is, a name by `names`.
+fn account(names: &Names, raw: &RawAccount) -> Result<u64, Problem> {
+    match raw {
+        RawAccount::Id(id) => Ok(*id),
+        RawAccount::Name(name) => names.get(name).copied().ok_or_else(|| Problem::UnknownAccount(name.clone())),
+    }
+}
+
+/// A table key naming an account: an id or a name.
+fn account_key(names: &Names, key: &str) -> Result<u64, Problem> {
+    key.parse().or_else(|_| account(names, &RawAccount::Name(key.to_owned())))
+}
+
+/// A KV key as written, its account names resolved.
+fn key_spec(names: &Names, written: &str) -> Result<KeySpec, Problem> {
+    let bad = || Problem::BadKey(written.to_owned());
+    let parts: Vec<&str> = written.split('/').collect();
+    if parts.len() > 4 {
+        return Err(bad());
+    }
+    let mut key = [const { KeyComponent::Int(0) }; 4];
+    for (slot, part) in key.iter_mut().zip(parts) {
+        *slot = if part.is_empty() {
+            return Err(bad());
+        } else if let Ok(value) = part.parse::<u32>() {
+            if value >= ledger_core::v2::CONSTANT_BIT {
+                return Err(bad());
+            }
+            KeyComponent::Int(value)
+        } else if part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        } else if let Some(&id) = names.get(part) {
+            KeyComponent::Int(u32::try_from(id).map_err(|_| bad())?)
+        } else {
+            KeyComponent::Constant(part.to_owned())
+        };
+    }
+    Ok(KeySpec(key))
+}
+
+/// Flag lanes by account id and lane.
+fn flags(names: &Names, raw: RawFlags) -> Result<Flags, Problem> {
+    let mut flags = Flags::new();
+    for (account_written, lanes) in raw {
+        let id = account_key(names, &account_written)?;
+        for (lane, value) in lanes {
+            let index = lane.parse::<u8>().ok().filter(|l| *l < 8).ok_or_else(|| Problem::BadLane(lane.clone()))?;
+            flags.insert((id, index), value);
+        }
+    }
+    Ok(flags)
+}
+
+/// KV values by key.
+fn kv(names: &Names, raw: BTreeMap<String, i64>) -> Result<Vec<(KeySpec, i64)>, Problem> {
+    raw.into_iter().map(|(key, value)| Ok((key_spec(names, &key)?, value))).collect()
 }
 
 impl Checker<'_> {
@@ -299,6 +432,11 @@ impl Checker<'_> {
     fn invalid(&self, span: &Range<usize>, problem: Problem) -> ScenarioError {
         let (line, column) = position(self.text, span.start);
         ScenarioError::Invalid { origin: self.origin.into(), line, column, problem }
+    }
+
+    /// Refuses a version 2 key in a version 1 file.
+    fn v2_key(&self, present: bool, key: &'static str) -> Result<(), Problem> {
+        if present && self.version < 2 { Err(Problem::Version2Key(key)) } else { Ok(()) }
     }
 
     fn file(&self, raw: RawFile) -> Result<ScenarioFile, ScenarioError> {
@@ -321,26 +459,63 @@ impl Checker<'_> {
         let span = raw.span();
         let raw = raw.into_inner();
         let name = raw.name;
-        let balances = balances(raw.balances)
-            .map_err(|key| self.invalid(&span, Problem::NotAnAccount { scenario: Some(name.clone()), key }))?;
-        let steps = raw.steps.into_iter().map(|s| self.step(s)).collect::<Result<_, _>>()?;
+        let invalid = |problem| self.invalid(&span, problem);
+        let in_scenario =
+            |problem: Problem| invalid(Problem::InScenario { scenario: name.clone(), problem: Box::new(problem) });
+        self.v2_key(!raw.open.is_empty(), "open").map_err(&in_scenario)?;
+        self.v2_key(!raw.flags.is_empty(), "flags").map_err(&in_scenario)?;
+        self.v2_key(!raw.kv.is_empty(), "kv").map_err(&in_scenario)?;
+        let mut names = Names::new();
+        for (index, account_name) in raw.open.iter().enumerate() {
+            let valid = account_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && account_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid || names.insert(account_name.clone(), index as u64 + 1).is_some() {
+                return Err(in_scenario(Problem::BadAccountName(account_name.clone())));
+            }
+        }
+        let balances = balances(&names, raw.balances)
+            .map_err(|key| invalid(Problem::NotAnAccount { scenario: Some(name.clone()), key }))?;
+        let flags = flags(&names, raw.flags).map_err(&in_scenario)?;
+        let kv = kv(&names, raw.kv).map_err(&in_scenario)?;
+        let steps = raw.steps.into_iter().map(|s| self.step(&names, s)).collect::<Result<_, _>>()?;
         let fuzz = raw.fuzz.map(|f| self.fuzz(&span, &name, f)).transpose()?;
-        Ok(Scenario { line: position(self.text, span.start).0, name, balances, steps, fuzz })
+        Ok(Scenario { line: position(self.text, span.start).0, name, open: raw.open, balances, flags, kv, steps, fuzz })
     }
 
-    fn step(&self, raw: Spanned<RawStep>) -> Result<Step, ScenarioError> {
+    fn step(&self, names: &Names, raw: Spanned<RawStep>) -> Result<Step, ScenarioError> {
         let span = raw.span();
         let raw = raw.into_inner();
         let invalid = |problem| self.invalid(&span, problem);
+        for (present, key) in [
+            (raw.open.is_some(), "open"),
+            (raw.flags.is_some(), "flags"),
+            (raw.kv.is_some(), "kv"),
+            (raw.links.is_some(), "links"),
+            (raw.records.is_some(), "records"),
+            (raw.params.iter().any(|p| matches!(p, RawParam::Name(_))), "an account name in params"),
+        ] {
+            self.v2_key(present, key).map_err(invalid)?;
+        }
+        let account = |raw: &RawAccount| account(names, raw).map_err(invalid);
         let params_without_call = raw.call.is_none() && !raw.params.is_empty();
-        let action = match (raw.call, raw.deposit, raw.withdrawal, raw.transfer) {
-            (Some(function), None, None, None) => Action::Call {
-                function,
-                params: Params::new(raw.params).map_err(|e| invalid(Problem::TooManyParams(e)))?,
-            },
-            (None, Some(m), None, None) => Action::Deposit { account: m.account, amount: m.amount },
-            (None, None, Some(m), None) => Action::Withdrawal { account: m.account, amount: m.amount },
-            (None, None, None, Some(t)) => Action::Transfer { from: t.from, to: t.to, amount: t.amount },
+        let action = match (raw.call, raw.deposit, raw.withdrawal, raw.transfer, raw.open) {
+            (Some(function), None, None, None, None) => {
+                let params = raw
+                    .params
+                    .iter()
+                    .map(|param| match param {
+                        RawParam::Int(value) => Ok(*value),
+                        RawParam::Name(name) => account(&RawAccount::Name(name.clone())).map(|id| id as i64),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Action::Call { function, params: Params::new(params).map_err(|e| invalid(Problem::TooManyParams(e)))? }
+            }
+            (None, Some(m), None, None, None) => Action::Deposit { account: account(&m.account)?, amount: m.amount },
+            (None, None, Some(m), None, None) => Action::Withdrawal { account: account(&m.account)?, amount: m.amount },
+            (None, None, None, Some(t), None) => {
+                Action::Transfer { from: account(&t.from)?, to: account(&t.to)?, amount: t.amount }
+            }
+            (None, None, None, None, Some(count)) => Action::OpenAccount { count },
             _ => return Err(invalid(Problem::StepKind)),
         };
         if params_without_call {
@@ -350,15 +525,45 @@ impl Checker<'_> {
             Some(status) => status.resolve().map_err(|written| invalid(Problem::UnknownStatus(written)))?,
             None => Status::NONE,
         };
-        let balances = balances(raw.balances.unwrap_or_default())
+        let balances = balances(names, raw.balances.unwrap_or_default())
             .map_err(|key| invalid(Problem::NotAnAccount { scenario: None, key }))?;
-        let entries = raw.entries.map(|entries| {
-            entries
-                .into_iter()
-                .map(|e| EntryValue { account: e.account, amount: e.amount, kind: e.kind, balance: e.balance })
-                .collect()
-        });
-        Ok(Step { line: position(self.text, span.start).0, action, user_ref: raw.user_ref, expect, balances, entries })
+        let entries = match raw.entries {
+            Some(entries) => Some(
+                entries
+                    .into_iter()
+                    .map(|e| {
+                        Ok(EntryValue {
+                            account: account(&e.account)?,
+                            amount: e.amount,
+                            kind: e.kind,
+                            balance: e.balance,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ScenarioError>>()?,
+            ),
+            None => None,
+        };
+        let mut links = Vec::new();
+        for (parent, by_type) in raw.links.unwrap_or_default() {
+            let parent = account_key(names, &parent).map_err(invalid)?;
+            for (link_type, child) in by_type {
+                let link_type =
+                    link_type.parse::<u16>().map_err(|_| invalid(Problem::BadLinkType(link_type.clone())))?;
+                links.push((parent, link_type, account(&child)?));
+            }
+        }
+        Ok(Step {
+            line: position(self.text, span.start).0,
+            action,
+            user_ref: raw.user_ref,
+            expect,
+            balances,
+            entries,
+            flags: flags(names, raw.flags.unwrap_or_default()).map_err(invalid)?,
+            kv: kv(names, raw.kv.unwrap_or_default()).map_err(invalid)?,
+            links,
+            records: raw.records,
+        })
     }
 
     fn fuzz(&self, span: &Range<usize>, scenario: &str, raw: RawFuzz) -> Result<FuzzSpec, ScenarioError> {
@@ -401,9 +606,11 @@ impl Checker<'_> {
     }
 }
 
-/// Balances keyed by account id; the first key that is not one.
-fn balances(raw: BTreeMap<String, i64>) -> Result<Balances, String> {
-    raw.into_iter().map(|(key, balance)| key.parse().map(|account| (account, balance)).map_err(|_| key)).collect()
+/// Balances keyed by account id or name; the first key that is neither.
+fn balances(names: &Names, raw: BTreeMap<String, i64>) -> Result<Balances, String> {
+    raw.into_iter()
+        .map(|(key, balance)| account_key(names, &key).map(|account| (account, balance)).map_err(|_| key))
+        .collect()
 }
 
 impl ScenarioFile {
@@ -416,13 +623,14 @@ impl ScenarioFile {
     /// another format version or a broken rule; or when a function in
     /// `functions` cannot be loaded.
     pub fn from_str(text: &str, origin: impl AsRef<Path>) -> Result<ScenarioFile, ScenarioError> {
-        let checker = Checker { origin: origin.as_ref(), text };
+        let mut checker = Checker { origin: origin.as_ref(), text, version: 1 };
         let version: VersionOnly = toml::from_str(text).map_err(|e| checker.syntax(&e))?;
-        if let Some(version) = version.version.filter(|v| *v.get_ref() != i64::from(FORMAT_VERSION)) {
+        if let Some(version) = version.version.filter(|v| !(1..=i64::from(FORMAT_VERSION)).contains(v.get_ref())) {
             let (line, _) = position(text, version.span().start);
             return Err(ScenarioError::Version { origin: checker.origin.into(), line, found: *version.get_ref() });
         }
         let raw: RawFile = toml::from_str(text).map_err(|e| checker.syntax(&e))?;
+        checker.version = raw.version;
         checker.file(raw)
     }
 

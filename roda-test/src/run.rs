@@ -3,13 +3,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ledger_core::RegistryError;
-use ledger_core::{CallOutcome, IfRegistered, Ledger, LedgerConfig, Limits, Operation, Status, Transaction};
+use ledger_core::abi::{Profile, V1, V2};
+use ledger_core::{CallOutcome, IfRegistered, LedgerConfig, Limits, RegistryError, Status};
 use serde::Serialize;
 
 use crate::fs::{LoadError, load_module};
-use crate::lint::{Lint, lints};
-use crate::model::{EntryValue, Scenario, ScenarioFile, Step, describe};
+use crate::lint::Lint;
+use crate::model::{Action, EntryValue, KeyComponent, KeySpec, Scenario, ScenarioFile, Step};
+use crate::sim::{Receipt, SimLedger};
 
 /// Runs scenarios against one function binary, registered under its name.
 ///
@@ -21,13 +22,27 @@ pub struct Runner {
     function: String,
     wasm: Vec<u8>,
     config: LedgerConfig,
+    profile: &'static Profile,
 }
 
 impl Runner {
     /// A runner for `wasm`, registered as `function`, with the default
     /// ledger configuration (fuel per call included).
     pub fn new(wasm: impl Into<Vec<u8>>, function: impl Into<String>) -> Runner {
-        Runner { function: function.into(), wasm: wasm.into(), config: LedgerConfig::default() }
+        Runner { function: function.into(), wasm: wasm.into(), config: LedgerConfig::default(), profile: &V1 }
+    }
+
+    /// Runs on a ledger of this ABI profile (v1 by default): [`V2`] runs
+    /// ledger-core's v2 engine, which scenarios that open accounts or check
+    /// flags, KV, links or records need.
+    pub fn with_profile(mut self, profile: &'static Profile) -> Runner {
+        self.profile = profile;
+        self
+    }
+
+    /// The ABI profile scenarios run on.
+    pub fn profile(&self) -> &'static Profile {
+        self.profile
     }
 
     /// A runner for the module at `path` (`.wasm`, or `.wat` text).
@@ -87,30 +102,26 @@ impl Runner {
             error: None,
         };
         let config = LedgerConfig { check_carried_state: true, ..self.config.clone() };
-        let mut ledger = match self.ledger(file, config) {
+        let mut ledger = match self.prepare(file, scenario, config) {
             Ok(ledger) => ledger,
             Err(error) => {
                 report.error = Some(error);
                 return report;
             }
         };
-        for (&account, &balance) in &scenario.balances {
-            ledger.seed_balance(account, balance);
-        }
         for (index, step) in scenario.steps.iter().enumerate() {
-            let operation = step.action.operation(step.user_ref);
-            let receipt = ledger.submit(&operation);
+            let receipt = ledger.submit(&step.action, step.user_ref);
             let mismatches = mismatches(step, &receipt, &ledger);
-            let call = receipt.call.as_ref();
             let stop = !mismatches.is_empty();
             report.steps.push(StepReport {
                 step: index + 1,
                 line: step.line,
-                operation,
+                operation: step.action.clone(),
+                user_ref: step.user_ref,
                 status: receipt.status,
-                fuel: call.map(|c| c.fuel_used),
-                outcome: call.map(|c| c.outcome.clone()).filter(|o| !matches!(o, CallOutcome::Returned(_))),
-                lints: call.map(lints).unwrap_or_default(),
+                fuel: receipt.fuel,
+                outcome: receipt.outcome.filter(|o| !matches!(o, CallOutcome::Returned(_))),
+                lints: receipt.lints,
                 mismatches,
             });
             if stop {
@@ -120,27 +131,74 @@ impl Runner {
         report
     }
 
+    /// A fresh ledger for `scenario`: the functions registered, its accounts
+    /// opened, its starting state set.
+    pub(crate) fn prepare(
+        &self,
+        file: &ScenarioFile,
+        scenario: &Scenario,
+        config: LedgerConfig,
+    ) -> Result<SimLedger, SetupError> {
+        if scenario.needs_v2() && self.profile != &V2 {
+            return Err(SetupError::NeedsV2 { scenario: scenario.name.clone(), profile: self.profile.name });
+        }
+        let mut ledger = self.ledger(file, config)?;
+        if !scenario.open.is_empty() {
+            let count = u32::try_from(scenario.open.len()).unwrap_or(u32::MAX);
+            let opened = ledger.submit(&Action::OpenAccount { count }, 0);
+            debug_assert!(opened.status.is_success());
+        }
+        for (&account, &balance) in &scenario.balances {
+            ledger.seed_balance(account, balance);
+        }
+        for (&(account, lane), &value) in &scenario.flags {
+            ledger.seed_flag(account, lane, value);
+        }
+        for (key, value) in &scenario.kv {
+            let raw =
+                resolve(&ledger, key).map_err(|name| SetupError::UnknownConstant { key: key.to_string(), name })?;
+            ledger.seed_kv(raw, *value);
+        }
+        Ok(ledger)
+    }
+
     /// A ledger with the function under test and the file's functions
     /// registered.
-    pub(crate) fn ledger(&self, file: &ScenarioFile, config: LedgerConfig) -> Result<Ledger, SetupError> {
+    pub(crate) fn ledger(&self, file: &ScenarioFile, config: LedgerConfig) -> Result<SimLedger, SetupError> {
         if let Some(helper) = file.functions.iter().find(|f| f.name == self.function) {
             return Err(SetupError::HelperNamedLikeSubject { origin: file.origin.clone(), name: helper.name.clone() });
         }
-        let mut ledger = Ledger::new(config).map_err(|e| SetupError::Ledger { message: e.to_string() })?;
+        let mut ledger =
+            SimLedger::new(self.profile, config).map_err(|e| SetupError::Ledger { message: e.to_string() })?;
         ledger
-            .register_function(&self.function, &self.wasm, IfRegistered::Refuse)
+            .register(&self.function, &self.wasm, IfRegistered::Refuse)
             .map_err(|source| SetupError::Register { name: self.function.clone(), source })?;
         for helper in &file.functions {
             ledger
-                .register_function(&helper.name, &helper.wasm, IfRegistered::Override)
+                .register(&helper.name, &helper.wasm, IfRegistered::Override)
                 .map_err(|source| SetupError::Register { name: helper.name.clone(), source })?;
         }
         Ok(ledger)
     }
 }
 
+/// A key's four components, its constants looked up; the name of the first
+/// constant no `register()` defined.
+fn resolve(ledger: &SimLedger, key: &KeySpec) -> Result<[u32; 4], String> {
+    let mut raw = [0; 4];
+    for (slot, component) in raw.iter_mut().zip(&key.0) {
+        *slot = match component {
+            KeyComponent::Int(value) => *value,
+            KeyComponent::Constant(name) => {
+                ledger.constant(name.as_bytes()).ok_or_else(|| name.clone())? | ledger_core::v2::CONSTANT_BIT
+            }
+        };
+    }
+    Ok(raw)
+}
+
 /// The expectations of `step` that do not hold after it.
-fn mismatches(step: &Step, receipt: &Transaction, ledger: &Ledger) -> Vec<Mismatch> {
+fn mismatches(step: &Step, receipt: &Receipt, ledger: &SimLedger) -> Vec<Mismatch> {
     let mut mismatches = Vec::new();
     if step.expect != receipt.status {
         mismatches.push(Mismatch::Status { expected: step.expect, actual: receipt.status });
@@ -160,6 +218,35 @@ fn mismatches(step: &Step, receipt: &Transaction, ledger: &Ledger) -> Vec<Mismat
                 actual: actual.iter().map(Into::into).collect(),
             });
         }
+    }
+    for (&(account, lane), &expected) in &step.flags {
+        let actual = ledger.flag(account, lane);
+        if actual != expected {
+            mismatches.push(Mismatch::Flag { account, lane, expected, actual });
+        }
+    }
+    for (key, expected) in &step.kv {
+        let text = key.to_string();
+        match resolve(ledger, key) {
+            Ok(raw) => {
+                let actual = ledger.kv(raw);
+                if actual != *expected {
+                    mismatches.push(Mismatch::Kv { key: text, expected: *expected, actual });
+                }
+            }
+            Err(name) => mismatches.push(Mismatch::UnknownConstant { key: text, name }),
+        }
+    }
+    for &(parent, link_type, child) in &step.links {
+        let actual = ledger.linked(parent, link_type);
+        if actual != Some(child) {
+            mismatches.push(Mismatch::Link { parent, link_type, expected: child, actual });
+        }
+    }
+    if let Some(expected) = &step.records
+        && *expected != receipt.records
+    {
+        mismatches.push(Mismatch::Records { expected: expected.clone(), actual: receipt.records.clone() });
     }
     mismatches
 }
@@ -183,6 +270,25 @@ pub enum SetupError {
     Ledger {
         /// The ledger's message.
         message: String,
+    },
+    /// The scenario opens accounts or checks flags, KV, links or records,
+    /// which the runner's ABI profile does not have.
+    #[error(
+        "scenario `{scenario}` uses ABI v2 (open, flags, kv, links or records) but runs on ABI {profile}; set `abi = \"v2\"` in Roda.toml's [function] or pass --abi v2"
+    )]
+    NeedsV2 {
+        /// The scenario.
+        scenario: String,
+        /// The runner's profile.
+        profile: &'static str,
+    },
+    /// A starting KV key names a constant no `register()` defined.
+    #[error("starting kv `{key}`: no constant is named `{name}`; define it in the function's register()")]
+    UnknownConstant {
+        /// The key as written.
+        key: String,
+        /// The constant.
+        name: String,
     },
     /// A function was refused at registration, as a server would refuse it.
     #[error("registering `{name}`: {source}")]
@@ -223,6 +329,51 @@ pub enum Mismatch {
         /// The entries committed.
         actual: Vec<EntryValue>,
     },
+    /// A flag lane holds another value.
+    Flag {
+        /// The account.
+        account: u64,
+        /// The lane.
+        lane: u8,
+        /// The value expected.
+        expected: u8,
+        /// The value it holds.
+        actual: u8,
+    },
+    /// A KV key holds another value.
+    Kv {
+        /// The key as written.
+        key: String,
+        /// The value expected.
+        expected: i64,
+        /// The value it holds (0 when never written).
+        actual: i64,
+    },
+    /// An expected KV key names a constant no `register()` defined.
+    UnknownConstant {
+        /// The key as written.
+        key: String,
+        /// The constant.
+        name: String,
+    },
+    /// A linked account is missing or another one.
+    Link {
+        /// The parent.
+        parent: u64,
+        /// The link type.
+        link_type: u16,
+        /// The child expected.
+        expected: u64,
+        /// The child linked, if any.
+        actual: Option<u64>,
+    },
+    /// The committed records differ.
+    Records {
+        /// The records expected.
+        expected: Vec<String>,
+        /// The records committed.
+        actual: Vec<String>,
+    },
 }
 
 /// One step that ran.
@@ -233,8 +384,11 @@ pub struct StepReport {
     /// Its line in the file.
     pub line: usize,
     /// What was submitted (serialised as `call f(1, 2)`).
-    #[serde(serialize_with = "crate::display_operation")]
-    pub operation: Operation,
+    #[serde(serialize_with = "crate::display")]
+    pub operation: Action,
+    /// Its deduplication key.
+    #[serde(skip)]
+    pub user_ref: u64,
     /// The status it ended with.
     #[serde(serialize_with = "crate::display")]
     pub status: Status,
@@ -297,8 +451,7 @@ impl fmt::Display for ScenarioReport {
                 writeln!(
                     f,
                     "       step {n}: {} -> {} ({fuel} fuel, {share:.4}% of the budget)",
-                    describe(&step.operation),
-                    step.status
+                    step.operation, step.status
                 )?;
             }
             if let Some(outcome) = &step.outcome {
@@ -335,6 +488,25 @@ fn write_mismatches(f: &mut fmt::Formatter<'_>, step: &StepReport) -> fmt::Resul
             Mismatch::Entries { expected, actual } => {
                 writeln!(f, "         expected entries: [{}]", join(expected))?;
                 writeln!(f, "         actual entries:   [{}]", join(actual))?;
+            }
+            Mismatch::Flag { account, lane, expected, actual } => {
+                writeln!(f, "         account {account} lane {lane}: expected {expected}, got {actual}")?
+            }
+            Mismatch::Kv { key, expected, actual } => {
+                writeln!(f, "         kv {key}: expected {expected}, got {actual}")?
+            }
+            Mismatch::UnknownConstant { key, name } => {
+                writeln!(f, "         kv {key}: no constant is named `{name}` (define it in register())")?
+            }
+            Mismatch::Link { parent, link_type, expected, actual } => match actual {
+                Some(actual) => {
+                    writeln!(f, "         link {parent} type {link_type}: expected account {expected}, got {actual}")?
+                }
+                None => writeln!(f, "         link {parent} type {link_type}: expected account {expected}, none")?,
+            },
+            Mismatch::Records { expected, actual } => {
+                writeln!(f, "         expected records: [{}]", expected.join(", "))?;
+                writeln!(f, "         actual records:   [{}]", actual.join(", "))?;
             }
         }
     }

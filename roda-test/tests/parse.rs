@@ -92,9 +92,10 @@ fn an_unknown_key_is_a_syntax_error_with_its_line_and_column() {
 
 #[test]
 fn a_later_version_is_refused_for_its_version_before_its_keys() {
-    let error = refuse("# a comment\nversion = 2\nnew_key = true\n");
-    assert!(matches!(error, ScenarioError::Version { line: 2, found: 2, .. }), "{error:?}");
-    assert!(error.to_string().contains("format version 2 is not supported"), "{error}");
+    let error = refuse("# a comment\nversion = 3\nnew_key = true\n");
+    assert!(matches!(error, ScenarioError::Version { line: 2, found: 3, .. }), "{error:?}");
+    assert!(error.to_string().contains("format version 3 is not supported"), "{error}");
+    assert!(error.to_string().contains("reads versions 1 and 2"), "{error}");
     assert!(refuse("").to_string().contains("missing field `version`"));
 }
 

@@ -3,9 +3,9 @@
 
 mod support;
 
-use ledger_core::{CallOutcome, Operation, Status, TrapCode};
+use ledger_core::{CallOutcome, Status, TrapCode};
 use roda_test::model::{EntryKind, EntryValue};
-use roda_test::{Lint, Mismatch, Runner, ScenarioFile, SetupError};
+use roda_test::{Action, Lint, Mismatch, Runner, ScenarioFile, SetupError};
 
 /// Several steps of the seed's fee transfer, built-ins included.
 const FEE_SCENARIOS: &str = include_str!("../../tests/scenarios/fee_steps.toml");
@@ -33,7 +33,7 @@ fn the_seed_fee_transfer_passes_every_step() {
             Status::NONE
         ]
     );
-    assert_eq!(steps[2].operation, Operation::Deposit { account: 101, amount: 100, user_ref: 9 });
+    assert_eq!((&steps[2].operation, steps[2].user_ref), (&Action::Deposit { account: 101, amount: 100 }, 9));
     assert_eq!(steps[2].fuel, None, "built-ins use no fuel");
     assert!(steps[0].fuel.is_some_and(|f| f > 0));
     assert!(steps.iter().all(|s| s.lints.is_empty() && s.mismatches.is_empty() && s.outcome.is_none()));

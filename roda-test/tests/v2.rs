@@ -1,0 +1,205 @@
+//! Scenario format version 2 on ABI v2: accounts opened by name, flags, KV,
+//! links and records, set and checked; what it refuses; v2 fuzzing.
+
+use ledger_core::Status;
+use ledger_core::abi::{V1, V2};
+use roda_test::fuzz::Violation;
+use roda_test::{FuzzOptions, Mismatch, Problem, Runner, ScenarioError, ScenarioFile, SetupError};
+
+/// `execute(mode, a, b, amount, x)`: 0 counts calls of `a` in KV under the
+/// constant `counter` and moves `amount` from `a` to 0; 1 holds `amount` of
+/// `a` in its linked account (type 1); 2 sets lane 1 of `a` to `x`; 3 sets
+/// lane 1 twice (to 5, then 6) and fails with 200.
+const RULES: &str = r#"
+(module
+  (import "ledger" "credit" (func $credit (param i64 i64)))
+  (import "ledger" "debit" (func $debit (param i64 i64)))
+  (import "ledger" "linked_account" (func $linked (param i64 i32) (result i64)))
+  (import "ledger" "set_flag" (func $set_flag (param i64 i32 i32)))
+  (import "ledger" "kv_get" (func $get (param i32 i32 i32 i32) (result i64)))
+  (import "ledger" "kv_set" (func $set (param i32 i32 i32 i32 i64)))
+  (import "ledger" "kv_register_constant" (func $define (param i32)))
+  (import "ledger" "kv_get_constant" (func $constant (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "counter\00")
+  (func (export "register") (call $define (i32.const 16)))
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    (local $c i32)
+    (if (i64.eq (local.get 0) (i64.const 0)) (then
+      (local.set $c (call $constant (i32.const 16)))
+      (call $set (local.get $c) (i32.wrap_i64 (local.get 1)) (i32.const 0) (i32.const 0)
+        (i64.add (call $get (local.get $c) (i32.wrap_i64 (local.get 1)) (i32.const 0) (i32.const 0)) (i64.const 1)))
+      (call $credit (local.get 1) (local.get 3))
+      (call $debit (i64.const 0) (local.get 3))
+      (return (i32.const 0))))
+    (if (i64.eq (local.get 0) (i64.const 1)) (then
+      (call $credit (local.get 1) (local.get 3))
+      (call $debit (call $linked (local.get 1) (i32.const 1)) (local.get 3))
+      (return (i32.const 0))))
+    (if (i64.eq (local.get 0) (i64.const 2)) (then
+      (call $set_flag (local.get 1) (i32.const 1) (i32.wrap_i64 (local.get 4)))
+      (return (i32.const 0))))
+    (call $set_flag (local.get 1) (i32.const 1) (i32.const 5))
+    (call $set_flag (local.get 1) (i32.const 1) (i32.const 6))
+    (i32.const 200)))
+"#;
+
+fn runner() -> Runner {
+    Runner::new(wat::parse_str(RULES).unwrap(), "rules").with_profile(&V2)
+}
+
+fn file(text: &str) -> ScenarioFile {
+    ScenarioFile::from_str(text, "v2.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn refuse(text: &str) -> String {
+    ScenarioFile::from_str(text, "v2.toml").expect_err("refused").to_string()
+}
+
+const PASSING: &str = r#"
+version = 2
+
+[[scenario]]
+name = "a counter, an escrow and a flag"
+open = ["alice", "bob"]
+balances = { alice = 100 }
+flags = { bob = { 2 = 9 } }
+kv = { "counter/bob" = 41 }
+steps = [
+  { call = "rules", params = [0, "alice", 0, 10], kv = { "counter/alice" = 1, "counter/bob" = 41 }, balances = { alice = 90, 0 = 10 }, records = [
+      "kv counter/1/0/0 = 1", "credit 1 10 (balance 90)", "debit 0 10 (balance 10)",
+  ] },
+  { call = "rules", params = [0, "bob", 0, 1], kv = { "counter/bob" = 42 } },
+  { call = "rules", params = [1, "alice", 0, 30], links = { alice = { 1 = 3 } }, balances = { alice = 60, 3 = 30 }, records = [
+      "credit 1 30 (balance 60)", "open 3 x1 (flags 0x2)", "link 1 type 1 -> 3", "debit 3 30 (balance 30)",
+  ] },
+  { call = "rules", params = [2, "alice", 0, 0, 1], flags = { alice = { 0 = 1, 1 = 1 }, bob = { 2 = 9 } }, records = ["flags 1: 0x1 -> 0x101"] },
+  { call = "rules", params = [0, 50, 0, 1], expect = "ACCOUNT_NOT_FOUND", records = [] },
+  { open = 2, records = ["open 4 x2 (flags 0x1)"] },
+  { deposit = { account = 4, amount = 7 }, balances = { 4 = 7 } },
+  { deposit = { account = 3, amount = 1 }, expect = "ACCOUNT_NOT_FOUND" },
+]
+"#;
+
+#[test]
+fn a_version_2_scenario_sets_and_checks_accounts_flags_kv_links_and_records() {
+    let report = runner().run_file(&file(PASSING));
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.scenarios[0].steps.len(), 8);
+}
+
+#[test]
+fn each_v2_expectation_reports_what_it_found() {
+    let text = r#"
+version = 2
+[[scenario]]
+name = "wrong"
+open = ["alice"]
+steps = [
+  { call = "rules", params = [1, "alice", 0, 0], kv = { "counter/alice" = 3, "nope/1" = 1 }, flags = { alice = { 1 = 4 } }, links = { alice = { 1 = 9, 2 = 9 } }, records = ["debit 0 1"] },
+]
+"#;
+    let report = runner().run_file(&file(text));
+    let step = report.scenarios[0].failed_step().expect("a failed step");
+    let kinds: Vec<&Mismatch> = step.mismatches.iter().collect();
+    assert!(kinds.contains(&&Mismatch::Kv { key: "counter/1/0/0".into(), expected: 3, actual: 0 }), "{kinds:?}");
+    assert!(kinds.contains(&&Mismatch::UnknownConstant { key: "nope/1/0/0".into(), name: "nope".into() }));
+    assert!(kinds.contains(&&Mismatch::Flag { account: 1, lane: 1, expected: 4, actual: 0 }));
+    assert!(kinds.contains(&&Mismatch::Link { parent: 1, link_type: 1, expected: 9, actual: Some(2) }));
+    assert!(kinds.contains(&&Mismatch::Link { parent: 1, link_type: 2, expected: 9, actual: None }));
+    assert!(kinds.iter().any(|m| matches!(m, Mismatch::Records { actual, .. } if actual.len() == 4)));
+    let text = report.to_string();
+    for line in [
+        "kv counter/1/0/0: expected 3, got 0",
+        "kv nope/1/0/0: no constant is named `nope`",
+        "account 1 lane 1: expected 4, got 0",
+        "link 1 type 2: expected account 9, none",
+        "expected records: [debit 0 1]",
+        "actual records:   [credit 1 0 (balance 0), open 2 x1 (flags 0x2), link 1 type 1 -> 2, debit 2 0 (balance 0)]",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+}
+
+#[test]
+fn a_v2_scenario_on_a_v1_runner_says_how_to_switch() {
+    let report = runner().with_profile(&V1).run_file(&file(PASSING));
+    let error = report.scenarios[0].error.as_ref().expect("refused");
+    assert!(matches!(error, SetupError::NeedsV2 { profile: "v1", .. }), "{error:?}");
+    assert!(error.to_string().contains("abi = \"v2\""), "{error}");
+}
+
+#[test]
+fn a_starting_key_with_an_unknown_constant_is_refused_before_any_step() {
+    let text = "version = 2\n[[scenario]]\nname = \"s\"\nkv = { \"nope/1\" = 1 }\nsteps = [{ open = 1 }]\n";
+    let report = runner().run_file(&file(text));
+    let error = report.scenarios[0].error.as_ref().expect("refused");
+    assert_eq!(error, &SetupError::UnknownConstant { key: "nope/1/0/0".into(), name: "nope".into() });
+    assert!(report.scenarios[0].steps.is_empty());
+}
+
+#[test]
+fn version_1_files_cannot_use_version_2_keys() {
+    for (body, key) in [
+        ("open = [\"a\"]\nsteps = []", "open"),
+        ("steps = [{ open = 1 }]", "open"),
+        ("steps = [{ call = \"f\", params = [\"a\"] }]", "an account name in params"),
+        ("steps = [{ call = \"f\", records = [] }]", "records"),
+        ("kv = { \"a\" = 1 }\nsteps = []", "kv"),
+    ] {
+        let message = refuse(&format!("version = 1\n[[scenario]]\nname = \"s\"\n{body}\n"));
+        assert!(message.contains(&format!("`{key}` is format version 2")), "{body}: {message}");
+        assert!(message.contains("write `version = 2`"), "{message}");
+    }
+}
+
+#[test]
+fn bad_names_lanes_links_and_keys_are_refused_with_the_rule() {
+    let scenario = |body: &str| refuse(&format!("version = 2\n[[scenario]]\nname = \"s\"\n{body}\n"));
+    let cases = [
+        ("open = [\"a\", \"a\"]", "`a` cannot name an account"),
+        ("open = [\"1a\"]", "`1a` cannot name an account"),
+        ("steps = [{ call = \"f\", params = [\"carol\"] }]", "`carol` is not an account"),
+        ("steps = [{ deposit = { account = \"carol\", amount = 1 } }]", "`carol` is not an account"),
+        ("flags = { 1 = { 8 = 1 } }", "flag lane `8`: lanes are 0 to 7"),
+        ("steps = [{ open = 1, links = { 1 = { 70000 = 2 } } }]", "link type `70000`"),
+        ("kv = { \"a/b/c/d/e\" = 1 }", "kv key `a/b/c/d/e`"),
+        ("kv = { \"2147483648\" = 1 }", "kv key `2147483648`"),
+        ("kv = { \"a//b\" = 1 }", "kv key `a//b`"),
+        ("steps = [{ open = 1, deposit = { account = 1, amount = 1 } }]", "exactly one of"),
+    ];
+    for (body, expected) in cases {
+        let message = scenario(body);
+        assert!(message.contains(expected), "{body}: {message}");
+        assert!(message.starts_with("v2.toml: line "), "{message}");
+    }
+    assert!(matches!(
+        ScenarioFile::from_str("version = 2\n[[scenario]]\nname = \"s\"\nopen = [\"a b\"]\n", "x"),
+        Err(ScenarioError::Invalid { problem: Problem::InScenario { .. }, .. })
+    ));
+}
+
+#[test]
+fn fuzzing_v2_finds_a_failure_that_leaves_a_trace_as_upstream_does() {
+    let text = r#"
+version = 2
+[[scenario]]
+name = "fuzz"
+open = ["alice"]
+[scenario.fuzz]
+params = [{ range = [2, 3] }, { value = 1 }, { value = 0 }, { value = 0 }, { range = [0, 3] }]
+allowed = ["NONE", "USER(200)"]
+"#;
+    let file = file(text);
+    let report = runner().fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 64, seed: 7 }).unwrap();
+    let failure = report.failure.expect("mode 3 writes lane 1 twice then fails");
+    assert_eq!(failure.reason, Violation::Trace);
+    assert_eq!((failure.params[0], failure.status), (3, Status::user(200)));
+    assert!(failure.reason.to_string().contains("a real server's rollback leaves it too"));
+
+    // Without the double write, every failure rolls back cleanly.
+    let clean = text.replace("range = [2, 3]", "value = 2");
+    let file = self::file(&clean);
+    let report = runner().fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 64, seed: 7 }).unwrap();
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+}
