@@ -41,6 +41,31 @@ impl Language {
     }
 }
 
+/// A host ABI profile, as `Roda.toml`'s `abi` and `--abi` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Abi {
+    /// roda-ledger ee2b042 (the seed's): credit, debit, get_balance.
+    V1,
+    /// roda-ledger e14b146: accounts, flags, linked accounts, KV, constants, register().
+    V2,
+}
+
+impl Abi {
+    /// The profile's table.
+    pub fn profile(self) -> &'static ledger_core::abi::Profile {
+        match self {
+            Abi::V1 => &ledger_core::abi::V1,
+            Abi::V2 => &ledger_core::abi::V2,
+        }
+    }
+
+    /// The name `Roda.toml` uses (`v1`).
+    pub fn id(self) -> &'static str {
+        self.profile().name
+    }
+}
+
 /// The `[function]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +74,10 @@ pub struct FunctionSection {
     pub name: String,
     /// The source language.
     pub language: Language,
+    /// The host ABI the function is written for; a project without it is v1
+    /// (it predates the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abi: Option<Abi>,
 }
 
 /// A server profile, `[profiles.NAME]`.
@@ -145,6 +174,11 @@ impl Project {
         let mut project = Project { root, file };
         project.override_name(&name)?;
         Ok(project)
+    }
+
+    /// The ABI the function is written for: `Roda.toml`'s `abi`, else v1.
+    pub fn abi(&self) -> Abi {
+        self.file.function.abi.unwrap_or(Abi::V1)
     }
 
     /// Replaces the function name (from a flag or `RODA_NAME`), checked with

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::project::{Language, PROJECT_FILE};
+use crate::project::{Abi, Language, PROJECT_FILE};
 
 /// One file of a template: its path in the new project and its text, with
 /// `{{placeholders}}`.
@@ -21,13 +21,11 @@ macro_rules! template {
 const COMMON: &[TemplateFile] = template! {
     "Roda.toml" => "Roda.toml.tmpl",
     "README.md" => "README.md.tmpl",
-    "tests/{{name}}.toml" => "scenario.toml.tmpl",
 };
 
 const RUST: &[TemplateFile] = template! {
     "Cargo.toml" => "rust/Cargo.toml.tmpl",
     "rust-toolchain.toml" => "rust/rust-toolchain.toml",
-    "src/lib.rs" => "rust/src/lib.rs.tmpl",
     "tests/scenarios.rs" => "rust/tests/scenarios.rs.tmpl",
     ".gitignore" => "rust/gitignore",
 };
@@ -35,15 +33,53 @@ const RUST: &[TemplateFile] = template! {
 const ASSEMBLYSCRIPT: &[TemplateFile] = template! {
     "package.json" => "assemblyscript/package.json.tmpl",
     "asconfig.json" => "assemblyscript/asconfig.json",
-    "assembly/index.ts" => "assemblyscript/assembly/index.ts",
     "assembly/tsconfig.json" => "assemblyscript/assembly/tsconfig.json",
     ".gitignore" => "assemblyscript/gitignore",
 };
 
 const WAT: &[TemplateFile] = template! {
-    "function.wat" => "wat/function.wat",
     ".gitignore" => "wat/gitignore",
 };
+
+/// The function and its scenarios: what the ABI changes. v1's is the
+/// seed's fee transfer; v2's a transfer that respects a freeze flag and
+/// counts transfers in KV under a constant.
+const RUST_V1: &[TemplateFile] = template! {
+    "src/lib.rs" => "rust/src/lib.rs.tmpl",
+    "tests/{{name}}.toml" => "scenario.toml.tmpl",
+};
+const RUST_V2: &[TemplateFile] = template! {
+    "src/lib.rs" => "v2/rust/src/lib.rs.tmpl",
+    "tests/{{name}}.toml" => "v2/scenario.toml.tmpl",
+};
+const ASSEMBLYSCRIPT_V1: &[TemplateFile] = template! {
+    "assembly/index.ts" => "assemblyscript/assembly/index.ts",
+    "tests/{{name}}.toml" => "scenario.toml.tmpl",
+};
+const ASSEMBLYSCRIPT_V2: &[TemplateFile] = template! {
+    "assembly/index.ts" => "v2/assemblyscript/assembly/index.ts",
+    "tests/{{name}}.toml" => "v2/scenario.toml.tmpl",
+};
+const WAT_V1: &[TemplateFile] = template! {
+    "function.wat" => "wat/function.wat",
+    "tests/{{name}}.toml" => "scenario.toml.tmpl",
+};
+const WAT_V2: &[TemplateFile] = template! {
+    "function.wat" => "v2/wat/function.wat",
+    "tests/{{name}}.toml" => "v2/scenario.toml.tmpl",
+};
+
+/// What the README says the template function does, per ABI.
+fn summary(abi: Abi) -> &'static str {
+    match abi {
+        Abi::V1 => {
+            "The function takes `(sender, receiver, fee_account, amount, fee_bps)`: it moves `amount` from\n`sender` to `receiver` and `amount * fee_bps / 10000` to `fee_account`, or returns\n`INSUFFICIENT_FUNDS` (status 1) and moves nothing."
+        }
+        Abi::V2 => {
+            "It is written for ABI v2 (roda-ledger e14b146): accounts must be opened before use. The function\ntakes `(sender, receiver, amount)`: it moves `amount` from `sender` to `receiver` and counts the\nsender's transfers in KV under the constant `transfers` (defined by `register()`), or returns\n`USER(200)` when `sender` is frozen (flag lane 1 is 1), `INSUFFICIENT_FUNDS` (1) when it cannot\npay, `ACCOUNT_NOT_FOUND` (2) when an account is not open; a failure moves and counts nothing."
+        }
+    }
+}
 
 /// The path of the built module inside a project, per language.
 pub fn artifact_path(language: Language, name: &str) -> String {
@@ -80,14 +116,23 @@ impl GuestDependency {
         }
     }
 
-    fn toml(&self) -> String {
+    /// The dependency as a TOML value, with `features` when there are any.
+    fn toml(&self, features: &[&str]) -> String {
+        let features = match features {
+            [] => String::new(),
+            features => {
+                let quoted: Vec<String> = features.iter().map(|f| format!("\"{f}\"")).collect();
+                format!(", features = [{}]", quoted.join(", "))
+            }
+        };
         match self {
             GuestDependency::Path(path) => {
                 // A TOML basic string: escape what TOML requires.
                 let path = path.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
-                format!("{{ path = \"{path}\" }}")
+                format!("{{ path = \"{path}\"{features} }}")
             }
-            GuestDependency::Version(version) => format!("\"{version}\""),
+            GuestDependency::Version(version) if features.is_empty() => format!("\"{version}\""),
+            GuestDependency::Version(version) => format!("{{ version = \"{version}\"{features} }}"),
         }
     }
 }
@@ -103,6 +148,8 @@ pub struct NewProject {
     pub dir: PathBuf,
     /// Where a Rust project gets `ledger-guest` from.
     pub guest: GuestDependency,
+    /// The host ABI the function is written for.
+    pub abi: Abi,
 }
 
 /// Why a project could not be created. Nothing is left on disk.
@@ -136,21 +183,31 @@ const RUST_KEYWORDS: &[&str] = &[
     "unsized", "use", "virtual", "where", "while", "yield", "abstract", "become",
 ];
 
-fn files(language: Language) -> impl Iterator<Item = &'static TemplateFile> {
-    let own = match language {
-        Language::Rust => RUST,
-        Language::AssemblyScript => ASSEMBLYSCRIPT,
-        Language::Wat => WAT,
+fn files(language: Language, abi: Abi) -> impl Iterator<Item = &'static TemplateFile> {
+    let (own, function) = match (language, abi) {
+        (Language::Rust, Abi::V1) => (RUST, RUST_V1),
+        (Language::Rust, Abi::V2) => (RUST, RUST_V2),
+        (Language::AssemblyScript, Abi::V1) => (ASSEMBLYSCRIPT, ASSEMBLYSCRIPT_V1),
+        (Language::AssemblyScript, Abi::V2) => (ASSEMBLYSCRIPT, ASSEMBLYSCRIPT_V2),
+        (Language::Wat, Abi::V1) => (WAT, WAT_V1),
+        (Language::Wat, Abi::V2) => (WAT, WAT_V2),
     };
-    COMMON.iter().chain(own)
+    COMMON.iter().chain(own).chain(function)
 }
 
 fn render(text: &str, new: &NewProject) -> String {
     // In Rust source the name is also an identifier, which a keyword cannot be.
     let rust_ident =
         if RUST_KEYWORDS.contains(&new.name.as_str()) { format!("r#{}", new.name) } else { new.name.clone() };
-    text.replace("{{ledger_guest}}", &new.guest.toml())
-        .replace("{{roda_test}}", &new.guest.roda_test().toml())
+    let guest_features: &[&str] = match new.abi {
+        Abi::V1 => &[],
+        Abi::V2 => &["v2"],
+    };
+    text.replace("{{ledger_guest}}", &new.guest.toml(guest_features))
+        .replace("{{roda_test}}", &new.guest.roda_test().toml(&[]))
+        .replace("{{abi}}", new.abi.id())
+        .replace("{{abi_profile}}", &new.abi.id().to_uppercase())
+        .replace("{{summary}}", summary(new.abi))
         .replace("{{language_title}}", new.language.title())
         .replace("{{language}}", new.language.id())
         .replace("{{artifact}}", &artifact_path(new.language, &new.name))
@@ -188,7 +245,7 @@ pub fn scaffold(new: &NewProject) -> Result<Vec<PathBuf>, ScaffoldError> {
 
 fn write_files(staging: &Path, new: &NewProject) -> Result<Vec<PathBuf>, ScaffoldError> {
     let mut created = Vec::new();
-    for file in files(new.language) {
+    for file in files(new.language, new.abi) {
         let relative = PathBuf::from(render(file.path, new));
         let path = staging.join(&relative);
         if let Some(dir) = path.parent() {
@@ -198,7 +255,7 @@ fn write_files(staging: &Path, new: &NewProject) -> Result<Vec<PathBuf>, Scaffol
             .map_err(|source| ScaffoldError::Io { path: path.clone(), source })?;
         created.push(relative);
     }
-    for (relative, text) in generated_files(new.language) {
+    for (relative, text) in generated_files(new.language, new.abi) {
         let path = staging.join(relative);
         std::fs::write(&path, text).map_err(|source| ScaffoldError::Io { path: path.clone(), source })?;
         created.push(relative.into());
@@ -209,12 +266,12 @@ fn write_files(staging: &Path, new: &NewProject) -> Result<Vec<PathBuf>, Scaffol
 
 /// Files generated from the ABI table rather than copied from a template:
 /// the AssemblyScript bindings.
-fn generated_files(language: Language) -> Vec<(&'static str, String)> {
+fn generated_files(language: Language, abi: Abi) -> Vec<(&'static str, String)> {
     match language {
         Language::AssemblyScript => {
             let mut bindings = String::new();
             // Writing to a String cannot fail.
-            let _ = ledger_core::abi::bindings::assemblyscript(&ledger_core::abi::V1, &mut bindings);
+            let _ = ledger_core::abi::bindings::assemblyscript(abi.profile(), &mut bindings);
             vec![("assembly/ledger.ts", bindings)]
         }
         Language::Rust | Language::Wat => Vec::new(),
@@ -231,24 +288,35 @@ mod tests {
             language,
             dir: PathBuf::from("unused"),
             guest: GuestDependency::Version("0.1.0".into()),
+            abi: Abi::V1,
         }
     }
 
     #[test]
     fn every_placeholder_is_filled() {
         for language in [Language::Rust, Language::AssemblyScript, Language::Wat] {
-            let project = new(language, "fee_transfer");
-            for file in files(language) {
-                let text = render(file.text, &project);
-                assert!(!text.contains("{{"), "{} ({language:?}) keeps a placeholder:\n{text}", file.path);
+            for abi in [Abi::V1, Abi::V2] {
+                let project = NewProject { abi, ..new(language, "fee_transfer") };
+                for file in files(language, abi) {
+                    let text = render(file.text, &project);
+                    assert!(!text.contains("{{"), "{} ({language:?}, {abi:?}) keeps a placeholder:\n{text}", file.path);
+                }
             }
         }
     }
 
     #[test]
+    fn a_v2_rust_project_takes_ledger_guest_with_its_v2_feature() {
+        let project = NewProject { abi: Abi::V2, ..new(Language::Rust, "f") };
+        let cargo = render(RUST[0].text, &project);
+        assert!(cargo.contains("ledger-guest = { version = \"0.1.0\", features = [\"v2\"] }"), "{cargo}");
+        assert!(render(COMMON[0].text, &project).contains("abi = \"v2\""));
+    }
+
+    #[test]
     fn keywords_become_raw_identifiers_in_rust_only() {
         let project = new(Language::Rust, "match");
-        let lib = render(RUST[2].text, &project);
+        let lib = render(RUST_V1[0].text, &project);
         assert!(lib.contains("pub fn r#match("), "{lib}");
         assert!(lib.contains("`match`: a roda-ledger function"));
         let roda = render(COMMON[0].text, &project);
@@ -257,8 +325,9 @@ mod tests {
 
     #[test]
     fn guest_dependency_renders_as_toml() {
-        assert_eq!(GuestDependency::Version("0.1.0".into()).toml(), "\"0.1.0\"");
-        assert_eq!(GuestDependency::Path("/a \"b\"".into()).toml(), "{ path = \"/a \\\"b\\\"\" }");
+        assert_eq!(GuestDependency::Version("0.1.0".into()).toml(&[]), "\"0.1.0\"");
+        assert_eq!(GuestDependency::Path("/a \"b\"".into()).toml(&[]), "{ path = \"/a \\\"b\\\"\" }");
+        assert_eq!(GuestDependency::Path("/g".into()).toml(&["v2"]), "{ path = \"/g\", features = [\"v2\"] }");
         assert_eq!(GuestDependency::this_release(), GuestDependency::Version(env!("CARGO_PKG_VERSION").into()));
     }
 }

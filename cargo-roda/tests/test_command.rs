@@ -66,6 +66,65 @@ fn the_seed_project_passes_identically_in_rust_assemblyscript_and_wat() {
     assert_eq!(results[0], results[2], "Rust and WAT");
 }
 
+/// `cargo roda new --abi v2` in each language: Roda.toml says v2, the build
+/// validates for v2 (and only v2), the scaffolded scenarios pass with the
+/// same statuses, and the Rust crate's own `cargo test` passes natively.
+#[test]
+fn the_v2_project_passes_identically_in_rust_assemblyscript_and_wat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut results = Vec::new();
+    for lang in ["rust", "assemblyscript", "wat"] {
+        let root = dir.path().join(lang);
+        std::fs::create_dir(&root).unwrap();
+        let created = roda(&root, &["new", "xfer", "--lang", lang, "--abi", "v2", "--output", "json"]);
+        assert_eq!(created.code, 0, "{lang}: {created:?}");
+        assert_eq!(created.json()["abi"], "v2");
+        let project = root.join("xfer");
+        assert!(std::fs::read_to_string(project.join("Roda.toml")).unwrap().contains("abi = \"v2\""));
+        let built = roda(&project, &["build", "--output", "json"]);
+        assert_eq!(built.code, 0, "{lang}: {built:?}");
+        let report = built.json()["report"].clone();
+        assert_eq!((report["abi"].as_str(), report["warnings"].as_u64()), (Some("v2"), Some(0)), "{lang}: {report:#}");
+        assert_eq!(report["satisfies"], serde_json::json!(["v2"]), "{lang}");
+        let run = roda(&project, &["test", "--output", "json"]);
+        assert_eq!(run.code, 0, "{lang}: {run:?}");
+        results.push(statuses(&run));
+        if lang == "rust" {
+            let native = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
+                .args(["test", "--quiet"])
+                .current_dir(&project)
+                .env("CARGO_TARGET_DIR", support::shared_target_dir())
+                .output()
+                .unwrap();
+            assert!(native.status.success(), "{}", String::from_utf8_lossy(&native.stderr));
+        }
+    }
+    assert_eq!(results[0], ["NONE", "INSUFFICIENT_FUNDS", "ACCOUNT_NOT_FOUND"]);
+    assert_eq!(results[0], results[1], "Rust and AssemblyScript");
+    assert_eq!(results[0], results[2], "Rust and WAT");
+}
+
+/// A project's `abi` decides how it is checked and run; `--abi` overrides
+/// it, and a project without the key is v1 and told how to say so.
+#[test]
+fn the_projects_abi_decides_and_the_flag_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(roda(dir.path(), &["new", "xfer", "--lang", "wat", "--abi", "v2"]).code, 0);
+    let project = dir.path().join("xfer");
+    let as_v1 = roda(&project, &["test", "--abi", "v1"]);
+    assert_eq!(as_v1.code, 3, "refused by v1 validation: {as_v1:?}");
+    assert!(as_v1.stderr.contains("--abi v2"), "the hint names the other profile: {as_v1:?}");
+
+    let roda_toml = project.join("Roda.toml");
+    let text = std::fs::read_to_string(&roda_toml).unwrap();
+    std::fs::write(&roda_toml, text.replace("abi = \"v2\"", "")).unwrap();
+    let implicit = roda(&project, &["build"]);
+    assert!(implicit.stderr.contains("has no `abi`, so the function is ABI v1"), "{implicit:?}");
+    assert_eq!(implicit.code, 3, "a v2 module is not a valid v1 function: {implicit:?}");
+    let flagged = roda(&project, &["test", "--abi", "v2"]);
+    assert_eq!(flagged.code, 0, "{flagged:?}");
+}
+
 #[test]
 fn failures_show_the_step_the_statuses_and_the_balances_that_differ() {
     let dir = tempfile::tempdir().unwrap();
@@ -240,7 +299,8 @@ fn scenario_file_errors_name_the_line() {
     let wat = std::fs::read_to_string(support::repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     for (scenarios, message) in [
         ("version = 1\n[[scenario]]\nname = \"s\"\nstep = []\n", "line 4"),
-        ("version = 2\n", "format version 2 is not supported"),
+        ("version = 3\n", "format version 3 is not supported"),
+        ("version = 1\n[[scenario]]\nname = \"s\"\nopen = [\"a\"]\n", "`open` is format version 2"),
         (
             "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [\n  { call = \"f\" },\n  { call = \"f\", deposit = { account = 1, amount = 1 } },\n]\n",
             "line 6: a step needs exactly one",

@@ -87,6 +87,9 @@ mod sim;
 pub use costs::{Costs, CostsError, Regression};
 pub use fuzz::{FuzzError, FuzzFailure, FuzzOptions, FuzzReport, Violation};
 pub use junit::JunitError;
+/// The ABI profiles a [`Runner`] runs ([`abi::V1`], [`abi::V2`]), and the
+/// rest of `ledger_core::abi`.
+pub use ledger_core::abi;
 pub use lint::{Lint, lints, lints_for};
 pub use model::{Action, FORMAT_VERSION, Scenario, ScenarioFile, Step};
 pub use parse::{Problem, ScenarioError, scenario_paths};

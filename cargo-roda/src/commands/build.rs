@@ -25,6 +25,8 @@ pub struct Args {
     /// Fail on validation warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    #[command(flatten)]
+    pub abi: super::AbiArgs,
 }
 
 /// The built module and its validation.
@@ -64,8 +66,8 @@ pub fn exec(args: Args) -> Result<Built, Error> {
     let profile = if args.debug { BuildProfile::Debug } else { BuildProfile::Release };
     let function = &project.file.function;
     let wasm = super::build_project(&project, profile)?;
-    // The simulator, the dev server and deploy speak v1 until Roda.toml names a profile.
-    let report = validate::validate_file(&wasm, Some(&function.name), &ledger_core::abi::V1)
+    let abi = args.abi.resolve(Some(&project));
+    let report = validate::validate_file(&wasm, Some(&function.name), abi.profile())
         .map_err(|source| BuildError::Unreadable { path: wasm.clone(), source })?;
     Ok(Built {
         name: function.name.clone(),

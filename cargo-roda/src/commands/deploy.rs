@@ -27,6 +27,8 @@ pub struct Args {
     /// Deploy this module instead of building the project.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub abi: super::AbiArgs,
 }
 
 /// What was registered.
@@ -72,8 +74,13 @@ fn save_history(root: &Path, history: &History) {
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Deployed, Error> {
     // Refused locally, before anything is sent: invalid modules, oversize ones.
-    let CheckedModule { project, name, bytes: binary } =
-        checked_module(&args.project, args.file.as_deref(), false, "not deployed: the module fails validation")?;
+    let CheckedModule { project, name, bytes: binary, .. } = checked_module(
+        &args.project,
+        args.file.as_deref(),
+        false,
+        "not deployed: the module fails validation",
+        &args.abi,
+    )?;
     // The server's limit is on the whole request, name included.
     let request_len = roda_rpc::client::register_request_len(&name, &binary, args.override_existing);
     if request_len > ledger_core::abi::MAX_BINARY_SIZE {

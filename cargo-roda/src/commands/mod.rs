@@ -42,6 +42,23 @@ impl ProjectArgs {
     }
 }
 
+/// Which host ABI: the flag shared by the commands that check or run a
+/// module.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AbiArgs {
+    /// The host ABI: v1 (roda-ledger ee2b042, the seed's) or v2 (roda-ledger
+    /// e14b146). Default: Roda.toml's `[function] abi`, else v1.
+    #[arg(long, value_enum, env = "RODA_ABI")]
+    pub abi: Option<cargo_roda::project::Abi>,
+}
+
+impl AbiArgs {
+    /// The flag, else the project's `abi`, else v1.
+    pub fn resolve(&self, project: Option<&cargo_roda::project::Project>) -> cargo_roda::project::Abi {
+        self.abi.or_else(|| project.map(cargo_roda::project::Project::abi)).unwrap_or(cargo_roda::project::Abi::V1)
+    }
+}
+
 /// The bounds every function call runs under: flags shared by the commands
 /// that execute functions (`test`, `dev`). A server has none of them.
 #[derive(Debug, Clone, clap::Args)]
@@ -83,6 +100,11 @@ pub fn build_project(
         cargo_roda::builder::BuildProfile::Debug => "debug",
     };
     eprintln!("    Building {} ({}, {profile_name})", function.name, function.language.id());
+    if function.abi.is_none() {
+        eprintln!(
+            "note: Roda.toml's [function] has no `abi`, so the function is ABI v1 (roda-ledger ee2b042); add `abi = \"v1\"` to say so, or `abi = \"v2\"` to write it for e14b146's ABI"
+        );
+    }
     Ok(cargo_roda::builder::build(project, profile)?)
 }
 
@@ -94,6 +116,8 @@ pub struct CheckedModule {
     pub name: String,
     /// The binary.
     pub bytes: Vec<u8>,
+    /// The ABI it was validated against.
+    pub abi: cargo_roda::project::Abi,
 }
 
 /// The module `file`, or the project built the way `cargo roda build` does;
@@ -104,6 +128,7 @@ pub fn checked_module(
     file: Option<&std::path::Path>,
     name_from_file: bool,
     refusal: &str,
+    abi: &AbiArgs,
 ) -> Result<CheckedModule, cargo_roda::error::Error> {
     use cargo_roda::error::Error;
     let project = match (file, project_args.load()) {
@@ -129,12 +154,12 @@ pub fn checked_module(
         }
         (None, None) => unreachable!("a missing project returned above"),
     };
-    // The simulator, the dev server and deploy speak v1 until Roda.toml names a profile.
-    let (report, bytes) = cargo_roda::validate::check_module(&path, Some(&name), &ledger_core::abi::V1)?;
+    let abi = abi.resolve(project.as_ref());
+    let (report, bytes) = cargo_roda::validate::check_module(&path, Some(&name), abi.profile())?;
     if !report.valid {
         return Err(Error::InvalidModule { report: report.human().trim_end().to_owned(), refusal: refusal.to_owned() });
     }
-    Ok(CheckedModule { project, name, bytes })
+    Ok(CheckedModule { project, name, bytes, abi })
 }
 
 /// Which server to talk to: flags shared by the commands that make RPCs.

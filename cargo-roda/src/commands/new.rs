@@ -4,14 +4,14 @@ use std::path::PathBuf;
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use cargo_roda::project::Language;
+use cargo_roda::project::{Abi, Language};
 use cargo_roda::scaffold::{self, GuestDependency, NewProject};
 use serde::Serialize;
 
 /// Create a function project.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  cargo roda new fee_transfer\n  cargo roda new fee_transfer --lang assemblyscript --path functions/fee\n  cargo roda new fee_transfer --guest-version 0.1"
+    after_help = "Examples:\n  cargo roda new fee_transfer\n  cargo roda new transfer --abi v2 --lang assemblyscript\n  cargo roda new fee_transfer --lang assemblyscript --path functions/fee\n  cargo roda new fee_transfer --guest-version 0.1"
 )]
 pub struct Args {
     /// The function's name, as it will be registered (ASCII letters, digits
@@ -20,6 +20,11 @@ pub struct Args {
     /// The language to write it in.
     #[arg(long, value_enum, default_value = "rust")]
     pub lang: Language,
+    /// The host ABI to write it for: v1 (roda-ledger ee2b042, the seed's: a
+    /// fee transfer) or v2 (roda-ledger e14b146: a transfer that respects a
+    /// freeze flag and counts transfers in KV). Written to Roda.toml.
+    #[arg(long, value_enum, default_value = "v1", env = "RODA_ABI")]
+    pub abi: Abi,
     /// The directory to create (default: ./NAME). It must not exist.
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
@@ -39,6 +44,7 @@ pub struct Args {
 pub struct Created {
     name: String,
     language: Language,
+    abi: Abi,
     path: PathBuf,
     files: Vec<PathBuf>,
 }
@@ -49,8 +55,13 @@ impl Outcome for Created {
     }
 
     fn human(&self) -> String {
-        let mut out =
-            format!("Created {} function `{}` in {}\n", self.language.title(), self.name, self.path.display());
+        let mut out = format!(
+            "Created {} function `{}` (ABI {}) in {}\n",
+            self.language.title(),
+            self.name,
+            self.abi.id(),
+            self.path.display()
+        );
         for file in &self.files {
             out.push_str(&format!("  {}\n", file.display()));
         }
@@ -67,7 +78,7 @@ pub fn exec(args: Args) -> Result<Created, Error> {
         (None, None) => GuestDependency::this_release(),
     };
     let dir = args.path.unwrap_or_else(|| PathBuf::from(&args.name));
-    let new = NewProject { name: args.name, language: args.lang, dir, guest };
+    let new = NewProject { name: args.name, language: args.lang, dir, guest, abi: args.abi };
     let files = scaffold::scaffold(&new)?;
-    Ok(Created { name: new.name, language: new.language, path: new.dir, files })
+    Ok(Created { name: new.name, language: new.language, abi: new.abi, path: new.dir, files })
 }

@@ -46,6 +46,8 @@ pub struct Args {
     /// Accept the current fuel as the new baseline.
     #[arg(long, requires = "costs")]
     pub update_costs: bool,
+    #[command(flatten)]
+    pub abi: super::AbiArgs,
 }
 
 /// What the fuel baseline said.
@@ -174,9 +176,11 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         args.wasm.as_deref(),
         true,
         "the module fails validation; fix it before testing",
+        &args.abi,
     )?;
     let files = scenario_files(&args, module.project.as_ref().map(|p| p.root.as_path()))?;
-    let runner = Runner::new(module.bytes, module.name).with_limits(args.limits.limits());
+    let runner =
+        Runner::new(module.bytes, module.name).with_limits(args.limits.limits()).with_profile(module.abi.profile());
     let reports: Vec<FileReport> = files.iter().map(|file| runner.run_file(file)).collect();
     let fuzzed = match args.fuzz {
         Some(cases) => fuzz_all(&runner, &files, FuzzOptions { cases, seed: args.seed.unwrap_or_else(clock_seed) })?,

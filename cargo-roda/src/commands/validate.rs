@@ -8,7 +8,8 @@ use cargo_roda::output::Outcome;
 use cargo_roda::validate::{FileReport, validate_file};
 use serde::Serialize;
 
-/// Check modules against the ledger's ABI, as CI does before registration.
+/// Check modules against the ledger's ABI, as CI does before registration;
+/// every report also lists each ABI the module satisfies.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  cargo roda validate build/function.wasm\n  cargo roda validate a.wasm b.wat --name fee_transfer --deny-warnings --output json"
@@ -23,30 +24,8 @@ pub struct Args {
     /// Fail on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// The host ABI to check against: v1 (roda-ledger ee2b042, the seed's)
-    /// or v2 (roda-ledger e14b146). Every report also lists each ABI the
-    /// module satisfies.
-    #[arg(long, value_enum, default_value_t = Abi::V1)]
-    pub abi: Abi,
-}
-
-/// A host ABI profile, as `--abi` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Abi {
-    /// roda-ledger ee2b042 (the seed's): credit, debit, get_balance.
-    V1,
-    /// roda-ledger e14b146: accounts, flags, linked accounts, KV, constants, register().
-    V2,
-}
-
-impl Abi {
-    /// The profile's table.
-    pub fn profile(self) -> &'static ledger_core::abi::Profile {
-        match self {
-            Abi::V1 => &ledger_core::abi::V1,
-            Abi::V2 => &ledger_core::abi::V2,
-        }
-    }
+    #[command(flatten)]
+    pub abi: super::AbiArgs,
 }
 
 /// The reports, one per file.
@@ -85,12 +64,15 @@ impl Outcome for Validated {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Validated, Error> {
+    // Inside a project, its `abi` is the default.
+    let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
+    let profile = args.abi.resolve(project.as_ref()).profile();
     let files = args
         .files
         .iter()
         .map(|path| {
-            validate_file(path, args.name.as_deref(), args.abi.profile())
-                .unwrap_or_else(|e| FileReport::unreadable(path, args.abi.profile(), &e))
+            validate_file(path, args.name.as_deref(), profile)
+                .unwrap_or_else(|e| FileReport::unreadable(path, profile, &e))
         })
         .collect();
     Ok(Validated { files, deny_warnings: args.deny_warnings })
