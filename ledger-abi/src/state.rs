@@ -120,6 +120,39 @@ pub enum CallEnd {
     Trapped,
 }
 
+/// What a call did that a server accepts without a word but that hurts
+/// the author: counted during the transaction, kept after
+/// [`State::settle`] until the next [`State::begin`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Hazards {
+    /// KV keys naming a constant that this call did not look up with
+    /// `kv_get_constant`: its id came from an earlier call (a cache in a
+    /// global or memory) or was written into the code, and ids differ
+    /// between ledgers.
+    pub cached_constants: u32,
+    /// `kv_set` calls that wrote the value the key held already: each still
+    /// records a write (and counts towards the 65,535).
+    pub unchanged_kv_writes: u32,
+    /// Flag verbs called with a lane of 8 or more: the ledger uses lane % 8.
+    pub wrapped_lanes: u32,
+    /// `set_flag` writes on an account that does not exist (lane 0 is 0):
+    /// the ledger keeps them, and the account later opened or linked under
+    /// that id starts with them (a failed open or link then clears them).
+    pub flags_on_missing_accounts: u32,
+    /// The transaction failed and upstream's rollback leaves part of it
+    /// behind: one account's flags written twice, a flag written on an
+    /// account the call linked, an account opened or linked over flags an
+    /// earlier call left on its id, or a saturated move.
+    pub inexact_rollback: bool,
+}
+
+impl Hazards {
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        *self == Hazards::default()
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {
     balance: i64,
@@ -176,6 +209,29 @@ struct Transaction {
     next_account: u64,
     next_constant: u32,
     kv_undo: Vec<([u32; 4], Option<i64>)>,
+    /// Constant ids `kv_get_constant` returned in this call.
+    looked_up: Vec<u32>,
+    /// Each cell the transaction changed, as it was before: what a rollback
+    /// must restore (upstream's does not always).
+    originals: BTreeMap<u64, Cell>,
+    hazards: Hazards,
+}
+
+impl Transaction {
+    fn new(phase: CallPhase, next_account: u64, next_constant: u32) -> Transaction {
+        Transaction {
+            phase,
+            failure: Status::NONE,
+            records: Vec::new(),
+            sums: ZeroSum::default(),
+            next_account,
+            next_constant,
+            kv_undo: Vec::new(),
+            looked_up: Vec::new(),
+            originals: BTreeMap::new(),
+            hazards: Hazards::default(),
+        }
+    }
 }
 
 impl Default for State {
@@ -197,29 +253,13 @@ impl State {
             kv: BTreeMap::new(),
             constants: BTreeMap::new(),
             next_constant: 1,
-            tx: Transaction {
-                phase: CallPhase::Execute,
-                failure: Status::NONE,
-                records: Vec::new(),
-                sums: ZeroSum::default(),
-                next_account: 1,
-                next_constant: 1,
-                kv_undo: Vec::new(),
-            },
+            tx: Transaction::new(CallPhase::Execute, 1, 1),
         }
     }
 
     /// Starts a transaction in `phase`.
     pub fn begin(&mut self, phase: CallPhase) {
-        self.tx = Transaction {
-            phase,
-            failure: Status::NONE,
-            records: Vec::new(),
-            sums: ZeroSum::default(),
-            next_account: self.next_account,
-            next_constant: self.next_constant,
-            kv_undo: Vec::new(),
-        };
+        self.tx = Transaction::new(phase, self.next_account, self.next_constant);
     }
 
     /// How many account cells exist (ids beyond are "not found").
@@ -260,7 +300,9 @@ impl State {
         self.grow_to(end);
         let flags = with_lane(0, 0, OPEN);
         for id in begin..end {
-            self.cells[id as usize].flags = flags;
+            let cell = &mut self.cells[id as usize];
+            self.tx.originals.entry(id).or_insert(*cell);
+            cell.flags = flags;
         }
         self.next_account = end;
         self.tx.records.push(Record::AccountOpened { begin, count, flags });
@@ -289,6 +331,7 @@ impl State {
             return;
         }
         let cell = &mut self.cells[account_id as usize];
+        self.tx.originals.entry(account_id).or_insert(*cell);
         cell.balance = kind.apply(cell.balance, amount);
         let computed_balance = cell.balance;
         self.tx.sums.add(kind, amount);
@@ -369,19 +412,6 @@ impl State {
         self.cells.iter_mut().for_each(|cell| cell.balance = 0);
     }
 
-    /// Whether `other` holds the same ledger: balances, flags, the account
-    /// allocator, links, KV and constants (not the transaction in
-    /// progress). What a failed transaction must leave unchanged.
-    pub fn same_ledger(&self, other: &State) -> bool {
-        let cells = |state: &State| state.cells.iter().map(|cell| (cell.balance, cell.flags)).collect::<Vec<_>>();
-        self.next_account == other.next_account
-            && self.next_constant == other.next_constant
-            && self.links == other.links
-            && self.kv == other.kv
-            && self.constants == other.constants
-            && cells(self) == cells(other)
-    }
-
     /// The host import `credit`.
     pub fn credit(&mut self, account_id: u64, amount: u64) {
         self.apply(EntryKind::Credit, account_id, amount);
@@ -419,7 +449,9 @@ impl State {
         let child = self.next_account;
         self.grow_to(child.saturating_add(1));
         let flags = with_lane(0, 0, PROGRAMMED);
-        self.cells[child as usize].flags = flags;
+        let cell = &mut self.cells[child as usize];
+        self.tx.originals.entry(child).or_insert(*cell);
+        cell.flags = flags;
         self.next_account = child + 1;
         self.links.insert((parent, link_type), child);
         self.tx.records.push(Record::AccountOpened { begin: child, count: 1, flags });
@@ -432,6 +464,7 @@ impl State {
         if !self.data_verb_allowed() {
             return 0;
         }
+        self.note_lane(lane);
         u32::from(self.flag(account_id, lane as u8))
     }
 
@@ -456,6 +489,7 @@ impl State {
         if !self.data_verb_allowed() {
             return 0;
         }
+        self.note_lane(lane);
         u32::from(self.flag(account_id, lane as u8) == value as u8)
     }
 
@@ -465,14 +499,34 @@ impl State {
         if !self.data_verb_allowed() {
             return;
         }
+        self.note_lane(lane);
         let Some(cell) = usize::try_from(account_id).ok().and_then(|i| self.cells.get_mut(i)) else { return };
         let prev = cell.flags;
+        if lane_of(prev, 0) == 0 {
+            self.tx.hazards.flags_on_missing_accounts += 1;
+        }
         let new = with_lane(prev, lane as u8, value as u8);
         if new == prev {
             return;
         }
+        self.tx.originals.entry(account_id).or_insert(*cell);
         cell.flags = new;
         self.tx.records.push(Record::FlagsUpdated { account_id, prev, new });
+    }
+
+    fn note_lane(&mut self, lane: u32) {
+        if lane >= 8 {
+            self.tx.hazards.wrapped_lanes += 1;
+        }
+    }
+
+    /// Counts the key's constants this call did not look up.
+    fn note_key(&mut self, key: [u32; 4]) {
+        let cached = key
+            .iter()
+            .filter(|part| *part & CONSTANT_BIT != 0 && !self.tx.looked_up.contains(&(*part & !CONSTANT_BIT)))
+            .count();
+        self.tx.hazards.cached_constants += cached as u32;
     }
 
     /// The host import `kv_get`: 0 when absent.
@@ -480,6 +534,7 @@ impl State {
         if !self.data_verb_allowed() {
             return 0;
         }
+        self.note_key(key);
         self.kv_value(key)
     }
 
@@ -509,7 +564,11 @@ impl State {
         if !self.data_verb_allowed() {
             return;
         }
+        self.note_key(key);
         let prev = self.kv.insert(key, value);
+        if prev.unwrap_or(0) == value {
+            self.tx.hazards.unchanged_kv_writes += 1;
+        }
         self.tx.kv_undo.push((key, prev));
         self.tx.records.push(Record::Kv { key, value });
     }
@@ -548,8 +607,11 @@ impl State {
         if self.tx.phase == CallPhase::Register {
             return Err(self.trap(Status::PROHIBITED_HOST_CALL));
         }
-        match self.constants.get(name) {
-            Some(id) => Ok(id | CONSTANT_BIT),
+        match self.constants.get(name).copied() {
+            Some(id) => {
+                self.tx.looked_up.push(id);
+                Ok(id | CONSTANT_BIT)
+            }
             None => Err(self.trap(Status::CONSTANT_NOT_FOUND)),
         }
     }
@@ -604,8 +666,19 @@ impl State {
         }
         if !self.tx.failure.is_success() {
             self.roll_back();
+            let cells = &self.cells;
+            self.tx.hazards.inexact_rollback = self.tx.originals.iter().any(|(&id, original)| {
+                let now = cells[id as usize];
+                (now.balance, now.flags) != (original.balance, original.flags)
+            });
         }
         self.tx.failure
+    }
+
+    /// What the transaction did that a server accepts but that hurts (see
+    /// [`Hazards`]).
+    pub fn hazards(&self) -> Hazards {
+        self.tx.hazards
     }
 
     fn roll_back(&mut self) {

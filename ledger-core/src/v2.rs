@@ -43,7 +43,7 @@
 //! assert_eq!(ledger.kv([id | ledger_core::v2::CONSTANT_BIT, 7, 0, 0]), 2);
 //! ```
 
-pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, INITIAL_CAPACITY, Record, State};
+pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, Hazards, INITIAL_CAPACITY, Record, State};
 use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
 use ledger_abi::{Entry, Status, param_slots};
 use wasmtime::{Caller, Extern, Linker};
@@ -284,6 +284,8 @@ pub struct Transaction {
     /// For a function call, or a registration whose `register()` ran: what
     /// ran and how.
     pub call: Option<CallReport<Record>>,
+    /// What it did that a server accepts but that hurts the author.
+    pub hazards: Hazards,
 }
 
 impl Transaction {
@@ -452,6 +454,7 @@ impl Ledger {
                 records: Vec::new(),
                 function: None,
                 call: None,
+                hazards: Hazards::default(),
             };
             return self.history.record(tx_id, duplicate);
         }
@@ -504,7 +507,9 @@ impl Ledger {
         call: Option<CallReport<Record>>,
     ) -> Transaction {
         let records = self.state.records().to_vec();
-        let transaction = Transaction { tx_id, user_ref, status, tag, duplicate_of: None, records, function, call };
+        let hazards = self.state.hazards();
+        let transaction =
+            Transaction { tx_id, user_ref, status, tag, duplicate_of: None, records, function, call, hazards };
         self.history.record(tx_id, transaction)
     }
 

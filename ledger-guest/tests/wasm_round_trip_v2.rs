@@ -78,6 +78,7 @@ fn the_v2_mock_matches_ledger_core_step_by_step() {
         let status = mock.call(rules_v2::execute_slots, params);
         assert_eq!((tx.status, status), (*expected, *expected), "{step}: {:?}", tx.call);
         assert_eq!(mock.records(), tx.records, "{step}: records");
+        assert_eq!(mock.hazards(), tx.hazards, "{step}: hazards");
         let records: Vec<Record> = tx.records;
         assert!(status.is_success() || records.is_empty(), "{step}: a failure commits nothing");
         for id in 0..8 {

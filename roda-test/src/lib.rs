@@ -90,7 +90,7 @@ pub use junit::JunitError;
 /// The ABI profiles a [`Runner`] runs ([`abi::V1`], [`abi::V2`]), and the
 /// rest of `ledger_core::abi`.
 pub use ledger_core::abi;
-pub use lint::{Lint, lints, lints_for};
+pub use lint::{Lint, hazard_lints, lints, lints_for};
 pub use model::{Action, FORMAT_VERSION, Scenario, ScenarioFile, Step};
 pub use parse::{Problem, ScenarioError, scenario_paths};
 pub use run::{FileReport, Mismatch, Runner, ScenarioReport, SetupError, StepReport};

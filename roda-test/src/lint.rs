@@ -46,6 +46,28 @@ pub enum Lint {
         /// How many credits and debits.
         moves: usize,
     },
+    /// v2: a KV key used a constant id this call did not look up.
+    ConstantCached {
+        /// How many key components.
+        uses: u32,
+    },
+    /// v2: `kv_set` wrote the value the key already held.
+    UnchangedKvWrite {
+        /// How many writes.
+        writes: u32,
+    },
+    /// v2: a flag verb with a lane of 8 or more.
+    FlagLaneWrapped {
+        /// How many calls.
+        calls: u32,
+    },
+    /// v2: `set_flag` on an account that does not exist.
+    FlagOnMissingAccount {
+        /// How many writes.
+        writes: u32,
+    },
+    /// v2: the call failed and a server's rollback leaves part of it.
+    InexactRollback,
 }
 
 impl Lint {
@@ -59,6 +81,11 @@ impl Lint {
             Lint::WrappedAmount => "wrapped-amount",
             Lint::MemoryGuard { .. } => "memory-guard",
             Lint::StartMoves { .. } => "start-moves",
+            Lint::ConstantCached { .. } => "constant-cached",
+            Lint::UnchangedKvWrite { .. } => "unchanged-kv-write",
+            Lint::FlagLaneWrapped { .. } => "flag-lane-wrapped",
+            Lint::FlagOnMissingAccount { .. } => "flag-on-missing-account",
+            Lint::InexactRollback => "inexact-rollback",
         }
     }
 }
@@ -87,6 +114,25 @@ impl fmt::Display for Lint {
             Lint::MemoryGuard { requested_bytes, limit_bytes } => write!(
                 f,
                 "the memory guard stopped it when it asked for {requested_bytes} bytes (limit {limit_bytes}): a server has no limit and would have grown and carried on, so its status there may differ; use less memory, or raise --max-instance-memory if this is expected"
+            ),
+            Lint::ConstantCached { uses } => write!(
+                f,
+                "{uses} KV key component(s) named a constant this call did not look up with kv_get_constant: its id was kept from an earlier call or written into the code; ids differ between ledgers and a server drops a function's instance on restart, so look constants up in every call"
+            ),
+            Lint::UnchangedKvWrite { writes } => write!(
+                f,
+                "{writes} kv_set call(s) wrote the value the key already held: each still records a write on the server (and counts towards the 65,535 a transaction may record); compare first"
+            ),
+            Lint::FlagLaneWrapped { calls } => write!(
+                f,
+                "{calls} flag call(s) named a lane of 8 or more: the ledger uses lane % 8, so lane 8 is lane 0, the account's status; use lanes 1 to 7"
+            ),
+            Lint::FlagOnMissingAccount { writes } => write!(
+                f,
+                "{writes} set_flag call(s) wrote on an account that does not exist: the server keeps the flag, and the account later opened or linked under that id starts with it; open (or link) the account first"
+            ),
+            Lint::InexactRollback => f.write_str(
+                "the call failed and a real server's rollback leaves part of it behind (one account's flags written twice, a flag on an account this call linked, an account opened over flags left on its id, or a saturated balance): here the ledger shows what the server would; avoid those writes in a call that can fail"
             ),
             Lint::StartMoves { moves } => write!(
                 f,
@@ -125,6 +171,21 @@ impl serde::Serialize for Lint {
 /// ```
 pub fn lints(report: &CallReport) -> Vec<Lint> {
     lints_for(report, &V1)
+}
+
+/// The lints v2 hazards raise.
+pub fn hazard_lints(hazards: &ledger_core::v2::Hazards) -> Vec<Lint> {
+    let counted = [
+        (hazards.cached_constants, Lint::ConstantCached { uses: hazards.cached_constants }),
+        (hazards.unchanged_kv_writes, Lint::UnchangedKvWrite { writes: hazards.unchanged_kv_writes }),
+        (hazards.wrapped_lanes, Lint::FlagLaneWrapped { calls: hazards.wrapped_lanes }),
+        (hazards.flags_on_missing_accounts, Lint::FlagOnMissingAccount { writes: hazards.flags_on_missing_accounts }),
+    ];
+    let mut lints: Vec<Lint> = counted.into_iter().filter(|(count, _)| *count > 0).map(|(_, lint)| lint).collect();
+    if hazards.inexact_rollback {
+        lints.push(Lint::InexactRollback);
+    }
+    lints
 }
 
 /// The lints a call on a ledger of `profile` raises: its statuses decide

@@ -291,13 +291,23 @@ pub enum SetupError {
         name: String,
     },
     /// A function was refused at registration, as a server would refuse it.
-    #[error("registering `{name}`: {source}")]
+    #[error("registering `{name}`: {source}{}", register_detail(source))]
     Register {
         /// The name.
         name: String,
         /// The server's reason.
         source: RegistryError,
     },
+}
+
+/// What stopped a v2 `register()`, which the server's message leaves out.
+fn register_detail(error: &RegistryError) -> String {
+    match error {
+        RegistryError::RegisterFailed { detail, .. } if !detail.is_empty() => {
+            format!(" (register() {detail}; inside register() only kv_register_constant may be called)")
+        }
+        _ => String::new(),
+    }
 }
 
 /// An expectation that did not hold.

@@ -4,7 +4,7 @@
 use ledger_core::abi::{Profile, V2};
 use ledger_core::{CallOutcome, Entry, IfRegistered, Ledger, LedgerConfig, RegistryError, SetupError, Status, v2};
 
-use crate::lint::{Lint, lints_for};
+use crate::lint::{Lint, hazard_lints, lints_for};
 use crate::model::{Action, record_text};
 
 /// An in-process ledger of one profile.
@@ -88,7 +88,12 @@ impl SimLedger {
                     records: tx.records.iter().map(|record| record_text(record, constant_name)).collect(),
                     fuel: call.map(|c| c.fuel_used),
                     outcome: call.map(|c| c.outcome.clone()),
-                    lints: call.map(|c| lints_for(c, profile)).unwrap_or_default(),
+                    lints: call
+                        .map(|c| lints_for(c, profile))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .chain(hazard_lints(&tx.hazards))
+                        .collect(),
                 }
             }
         }

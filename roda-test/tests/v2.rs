@@ -4,7 +4,7 @@
 use ledger_core::Status;
 use ledger_core::abi::{V1, V2};
 use roda_test::fuzz::Violation;
-use roda_test::{FuzzOptions, Mismatch, Problem, Runner, ScenarioError, ScenarioFile, SetupError};
+use roda_test::{FuzzOptions, Lint, Mismatch, Problem, Runner, ScenarioError, ScenarioFile, SetupError};
 
 /// `execute(mode, a, b, amount, x)`: 0 counts calls of `a` in KV under the
 /// constant `counter` and moves `amount` from `a` to 0; 1 holds `amount` of
@@ -180,7 +180,7 @@ fn bad_names_lanes_links_and_keys_are_refused_with_the_rule() {
 }
 
 #[test]
-fn fuzzing_v2_finds_a_failure_that_leaves_a_trace_as_upstream_does() {
+fn fuzzing_v2_finds_a_failure_that_upstreams_rollback_leaves_behind() {
     let text = r#"
 version = 2
 [[scenario]]
@@ -193,13 +193,92 @@ allowed = ["NONE", "USER(200)"]
     let file = file(text);
     let report = runner().fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 64, seed: 7 }).unwrap();
     let failure = report.failure.expect("mode 3 writes lane 1 twice then fails");
-    assert_eq!(failure.reason, Violation::Trace);
+    assert_eq!(failure.reason, Violation::Lint(Lint::InexactRollback));
     assert_eq!((failure.params[0], failure.status), (3, Status::user(200)));
-    assert!(failure.reason.to_string().contains("a real server's rollback leaves it too"));
+    assert!(failure.reason.to_string().contains("a real server's rollback leaves part of it behind"));
 
     // Without the double write, every failure rolls back cleanly.
     let clean = text.replace("range = [2, 3]", "value = 2");
     let file = self::file(&clean);
     let report = runner().fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 64, seed: 7 }).unwrap();
     assert!(report.failure.is_none(), "{:?}", report.failure);
+}
+
+/// Each v2 hazard a server accepts without a word is a lint on the step
+/// that did it, with what to do instead.
+#[test]
+fn v2_hazards_are_lints_on_the_step() {
+    let hazards = r#"
+(module
+  (import "ledger" "set_flag" (func $set_flag (param i64 i32 i32)))
+  (import "ledger" "kv_set" (func $set (param i32 i32 i32 i32 i64)))
+  (import "ledger" "kv_register_constant" (func $define (param i32)))
+  (import "ledger" "kv_get_constant" (func $constant (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "counter\00")
+  (global $cached (mut i32) (i32.const 0))
+  (func (export "register") (call $define (i32.const 16)))
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    ;; 0: look the constant up once and keep it; later calls use the copy.
+    (if (i64.eq (local.get 0) (i64.const 0)) (then
+      (if (i32.eqz (global.get $cached)) (then (global.set $cached (call $constant (i32.const 16)))))
+      (call $set (global.get $cached) (i32.const 1) (i32.const 0) (i32.const 0) (local.get 1))
+      (return (i32.const 0))))
+    ;; 1: write 0 where nothing was written.
+    (if (i64.eq (local.get 0) (i64.const 1)) (then
+      (call $set (i32.const 9) (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0))
+      (return (i32.const 0))))
+    ;; 2: lane 9 of account 1.
+    (if (i64.eq (local.get 0) (i64.const 2)) (then
+      (call $set_flag (i64.const 1) (i32.const 9) (i32.const 1))
+      (return (i32.const 0))))
+    ;; 3: a flag on account 40, never opened.
+    (if (i64.eq (local.get 0) (i64.const 3)) (then
+      (call $set_flag (i64.const 40) (i32.const 1) (i32.const 1))
+      (return (i32.const 0))))
+    ;; 4: lane 2 of account 1 written twice, then a failure.
+    (call $set_flag (i64.const 1) (i32.const 2) (i32.const 1))
+    (call $set_flag (i64.const 1) (i32.const 2) (i32.const 2))
+    (i32.const 201)))
+"#;
+    let runner = Runner::new(wat::parse_str(hazards).unwrap(), "h").with_profile(&V2);
+    for (params, expect, code) in [
+        ("[0, 1], [0, 2]", "NONE", "constant-cached"),
+        ("[1]", "NONE", "unchanged-kv-write"),
+        ("[2]", "NONE", "flag-lane-wrapped"),
+        ("[3]", "NONE", "flag-on-missing-account"),
+        ("[4]", "USER(201)", "inexact-rollback"),
+    ] {
+        let steps: Vec<String> = params
+            .split("], ")
+            .map(|p| if p.ends_with(']') { p.to_owned() } else { format!("{p}]") })
+            .map(|p| format!("{{ call = \"h\", params = {p}, expect = \"{expect}\" }}"))
+            .collect();
+        let text = format!("version = 2\n[[scenario]]\nname = \"s\"\nopen = [\"a\"]\nsteps = [{}]\n", steps.join(", "));
+        let report = runner.run_file(&file(&text));
+        let scenario = &report.scenarios[0];
+        assert!(!scenario.passed(), "{code}: {report}");
+        let last = scenario.steps.last().unwrap();
+        assert!(last.mismatches.is_empty(), "{code}: {report}");
+        let codes: Vec<&str> = last.lints.iter().map(Lint::code).collect();
+        assert_eq!(codes, [code], "{report}");
+        assert!(report.to_string().contains(&format!("lint[{code}]")), "{report}");
+    }
+}
+
+#[test]
+fn a_register_that_does_data_work_is_refused_with_what_it_did() {
+    let wasm = wat::parse_str(
+        r#"(module (import "ledger" "credit" (func $credit (param i64 i64)))
+             (func (export "register") (call $credit (i64.const 0) (i64.const 1)) unreachable)
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
+    )
+    .unwrap();
+    let report = Runner::new(wasm, "f").with_profile(&V2).run_file(&file(PASSING));
+    let error = report.scenarios[0].error.as_ref().expect("refused").to_string();
+    assert!(
+        error.starts_with("registering `f`: function registration failed: FailReason(8) (register() trapped:"),
+        "{error}"
+    );
+    assert!(error.contains("only kv_register_constant may be called"), "{error}");
 }

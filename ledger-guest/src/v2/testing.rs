@@ -27,7 +27,7 @@ use core::marker::PhantomData;
 use std::string::String;
 use std::vec::Vec;
 
-pub use ledger_abi::v2::{AccountStatus, Record};
+pub use ledger_abi::v2::{AccountStatus, Hazards, Record};
 use ledger_abi::v2::{CallEnd, CallPhase, HostTrap, State};
 
 use super::{Key, KeyPart, Lane, LinkType};
@@ -188,6 +188,14 @@ impl MockLedger {
         with_state(|state| state.constant(name.to_bytes())).map(|id| KeyPart(id | super::CONSTANT_BIT))
     }
 
+    /// What the last transaction did that a server accepts but that hurts:
+    /// a constant id kept between calls, KV writes of unchanged values,
+    /// flag lanes of 8 or more, flags on accounts that do not exist, a
+    /// failure upstream's rollback does not undo entirely.
+    pub fn hazards(&self) -> Hazards {
+        with_state(|state| state.hazards())
+    }
+
     /// What the last transaction committed, in call order (none if it
     /// failed).
     pub fn records(&self) -> Vec<Record> {
@@ -261,6 +269,26 @@ mod tests {
         assert_eq!(ledger.linked(account, LinkType(1)), None);
         assert_eq!(ledger.kv(key([KeyPart::int(1).unwrap()])), 0);
         assert_eq!(ledger.balance(account), 0);
+    }
+
+    #[test]
+    fn hazards_are_counted_as_the_engine_counts_them() {
+        use crate::v2::{Lane, set_flag};
+        let mut ledger = MockLedger::new();
+        assert_eq!(ledger.register(|| register_constant(c"c")), Status::NONE);
+        let account = ledger.open_accounts(1);
+        let status = ledger.execute(|| {
+            kv_set(key([KeyPart::int(1).unwrap()]), 0);
+            set_flag(AccountId::new(9), Lane::new(1), 1);
+            set_flag(account, Lane::new(2), 1);
+            set_flag(account, Lane::new(2), 2);
+            Status::user(130)
+        });
+        assert_eq!(status, Status::user(130));
+        let hazards = ledger.hazards();
+        assert_eq!((hazards.unchanged_kv_writes, hazards.flags_on_missing_accounts), (1, 1));
+        assert!(hazards.inexact_rollback, "lane 2 written twice: the first write survives");
+        assert_eq!(ledger.flag(account, Lane::new(2)), 1);
     }
 
     #[test]
