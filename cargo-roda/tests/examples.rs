@@ -1,0 +1,42 @@
+//! Every project under `examples/`, as a user runs it: `cargo roda build`
+//! (valid, no warning, for the ABI its Roda.toml names), `cargo roda test`
+//! (its scenarios, its fuzz sections and its committed fuel baseline), and
+//! its own `cargo test` (native unit tests on the mock, and the scenarios
+//! through the roda-test library).
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::{repo_root, roda, shared_target_dir};
+
+fn examples() -> Vec<PathBuf> {
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(repo_root().join("examples"))
+        .expect("examples/")
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.join("Roda.toml").is_file())
+        .collect();
+    examples.sort();
+    examples
+}
+
+#[test]
+fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
+    let examples = examples();
+    assert!(examples.len() >= 2, "{examples:?}");
+    for example in examples {
+        let name = example.file_name().unwrap().to_string_lossy().into_owned();
+        let built = roda(&example, &["build", "--deny-warnings", "--output", "json"]);
+        assert_eq!(built.code, 0, "{name}: {built:?}");
+        let tested = roda(&example, &["test", "--fuzz", "3000", "--seed", "1", "--costs", "costs.json"]);
+        assert_eq!(tested.code, 0, "{name}: {tested:?}");
+        assert!(!tested.stdout.contains("fuel baseline written"), "{name}: costs.json is committed: {tested:?}");
+        let native = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
+            .args(["test", "--quiet", "--locked"])
+            .current_dir(&example)
+            .env("CARGO_TARGET_DIR", shared_target_dir())
+            .output()
+            .unwrap();
+        assert!(native.status.success(), "{name}: {}", String::from_utf8_lossy(&native.stderr));
+    }
+}
