@@ -349,3 +349,20 @@ fn a_duplicate_user_ref_is_status_7_with_a_link() {
     assert_eq!((again.status, again.duplicate_of, again.tag), (Status::DUPLICATE, Some(first.tx_id), *b"DUPLICAT"));
     assert_eq!(ledger.state().next_account(), 2, "opened once");
 }
+
+#[test]
+fn state_kept_between_calls_is_detected_on_a_fresh_instance() {
+    let config = LedgerConfig { check_carried_state: true, ..LedgerConfig::default() };
+    let mut ledger = Ledger::new(config).unwrap();
+    let wasm = module(
+        r#"(global $calls (mut i32) (i32.const 0))"#,
+        "(global.set $calls (i32.add (global.get $calls) (i32.const 1))) (i32.mul (global.get $calls) (i32.const 128))",
+    );
+    register(&mut ledger, "g", &wasm).unwrap();
+    let first = call(&mut ledger, "g", &[]);
+    assert_eq!(first.call.unwrap().carried_state, None, "the first call sees a fresh instance");
+    let second = call(&mut ledger, "g", &[]);
+    assert_eq!(second.status, Status::NONE, "256: the server keeps the low byte");
+    let carried = second.call.unwrap().carried_state.expect("a fresh instance returns 128");
+    assert_eq!(carried.fresh_outcome, CallOutcome::Returned(128));
+}
