@@ -26,6 +26,13 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
     assert!(examples.len() >= 2, "{examples:?}");
     for example in examples {
         let name = example.file_name().unwrap().to_string_lossy().into_owned();
+        // An example's scenario test is the template's, rendered: it shows
+        // what `cargo roda new` gives, and cannot drift from it.
+        let project = cargo_roda::project::Project::load(&example.join("Roda.toml")).unwrap();
+        let rendered = include_str!("../templates/rust/tests/scenarios.rs.tmpl")
+            .replace("{{name}}", &project.file.function.name)
+            .replace("{{abi_profile}}", &project.abi().id().to_uppercase());
+        assert_eq!(std::fs::read_to_string(example.join("tests/scenarios.rs")).unwrap(), rendered, "{name}");
         let built = roda(&example, &["build", "--deny-warnings", "--output", "json"]);
         assert_eq!(built.code, 0, "{name}: {built:?}");
         let tested = roda(&example, &["test", "--fuzz", "3000", "--seed", "1", "--costs", "costs.json"]);

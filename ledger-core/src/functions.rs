@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use crate::abi::{self, Profile};
+use crate::abi::{self, PARAM_COUNT, Profile};
 use crate::crc32c;
-use crate::ledger::{IfRegistered, SetupError};
+use crate::ledger::{CallReport, CarriedState, IfRegistered, SetupError};
 use crate::registry::{BinaryError, FunctionInfo, Live, Prepared, Registered, Registry, RegistryError};
-use crate::runtime::{Host, Limits, LoadedFunction, Runtime};
+use crate::runtime::{CallOutcome, Host, Limits, LoadedFunction, RawCall, Runtime};
 
 /// A ledger's functions and the engine that runs them.
 pub(crate) struct Functions<H: 'static> {
@@ -115,6 +115,57 @@ impl<H: Host> Functions<H> {
         let live = self.registry.get_mut(name)?;
         live.payload.last_used = self.clock;
         Some((&self.runtime, live))
+    }
+
+    /// Calls function `name` on `state` (the transaction in progress),
+    /// setting its failure the server's way. With `check_carried_state`, the
+    /// call also runs first on a fresh instance, undone, and a different
+    /// result is reported.
+    pub(crate) fn call(
+        &mut self,
+        name: &str,
+        state: &mut H,
+        params: [i64; PARAM_COUNT],
+        check_carried_state: bool,
+    ) -> CallReport<H::Record> {
+        let Some((runtime, live)) = self.for_call(name) else {
+            state.fail(crate::Status::INVALID_OPERATION);
+            return CallReport {
+                version: None,
+                crc32c: 0,
+                outcome: CallOutcome::UnknownFunction,
+                fuel_used: 0,
+                wrapped_amount: false,
+                carried_state: None,
+                start_moves: 0,
+            };
+        };
+        let function = &mut live.payload;
+        let fresh = check_carried_state.then(|| {
+            let checkpoint = state.checkpoint();
+            let fresh = function.call_fresh(runtime, state, params);
+            let written = state.written().to_vec();
+            state.rewind(checkpoint);
+            (fresh, written)
+        });
+        let RawCall { outcome, fuel_used, start_moves } = function.call(runtime, state, params);
+        let carried_state = fresh.and_then(|(fresh, fresh_entries)| {
+            (fresh.outcome != outcome || fresh_entries != state.written())
+                .then_some(CarriedState { fresh_outcome: fresh.outcome, fresh_entries })
+        });
+        state.end_call(&outcome);
+        // A module that cannot be instantiated is treated by a server as an
+        // unknown function: its transaction carries CRC 0.
+        let ran = !matches!(outcome, CallOutcome::InstantiationFailed(_));
+        CallReport {
+            version: Some(live.version),
+            crc32c: if ran { live.crc32c } else { 0 },
+            outcome,
+            fuel_used,
+            wrapped_amount: state.wrapped_amount(),
+            carried_state,
+            start_moves,
+        }
     }
 
     /// Drops the least recently used cached instances other than `name`'s

@@ -5,11 +5,10 @@ use std::collections::HashMap;
 
 use ledger_abi::{Accounts, DEFAULT_MAX_ACCOUNTS, Entry, SYSTEM_ACCOUNT, Status, param_slots};
 
-use crate::abi::PARAM_COUNT;
 use crate::crc32c;
 use crate::functions::{Functions, compile};
 use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, RegistryError};
-use crate::runtime::{CallOutcome, Interrupter, Limits, LoadedFunction, RawCall, Runtime};
+use crate::runtime::{CallOutcome, Interrupter, Limits, LoadedFunction, Runtime};
 
 /// Largest `max_accounts` an in-process ledger accepts: balances are a
 /// dense array up to the highest id used, 8 bytes each (1 GiB here).
@@ -565,7 +564,8 @@ impl Ledger {
                 (tags::TRANSFER, None)
             }
             Operation::Function { name, params, .. } => {
-                let report = self.call(name, param_slots(params));
+                let check = self.config.check_carried_state;
+                let report = self.functions.call(name, &mut self.accounts, param_slots(params), check);
                 (tags::function(report.crc32c), Some(report))
             }
         };
@@ -607,49 +607,6 @@ impl Ledger {
         }
         self.history.record(record.tx_id, Transaction { call: None, ..record.clone() });
         Ok(())
-    }
-
-    /// Runs a function for [`submit`](Ledger::submit), setting the
-    /// transaction's failure the server's way.
-    fn call(&mut self, name: &str, params: [i64; PARAM_COUNT]) -> CallReport {
-        let Some((runtime, live)) = self.functions.for_call(name) else {
-            self.accounts.fail(Status::INVALID_OPERATION);
-            return CallReport {
-                version: None,
-                crc32c: 0,
-                outcome: CallOutcome::UnknownFunction,
-                fuel_used: 0,
-                wrapped_amount: false,
-                carried_state: None,
-                start_moves: 0,
-            };
-        };
-        let function = &mut live.payload;
-        let fresh = self.config.check_carried_state.then(|| {
-            self.accounts.start_journal();
-            let fresh = function.call_fresh(runtime, &mut self.accounts, params);
-            let entries = self.accounts.entries().to_vec();
-            self.accounts.restore_journal();
-            (fresh, entries)
-        });
-        let RawCall { outcome, fuel_used, start_moves } = function.call(runtime, &mut self.accounts, params);
-        let carried_state = fresh.and_then(|(fresh, fresh_entries)| {
-            (fresh.outcome != outcome || fresh_entries != self.accounts.entries())
-                .then_some(CarriedState { fresh_outcome: fresh.outcome, fresh_entries })
-        });
-        self.accounts.end_call(outcome.status());
-        // A module that cannot be instantiated is treated by a server as an
-        // unknown function: its transaction carries CRC 0.
-        let ran = !matches!(outcome, CallOutcome::InstantiationFailed(_));
-        CallReport {
-            version: Some(live.version),
-            crc32c: if ran { live.crc32c } else { 0 },
-            outcome,
-            fuel_used,
-            wrapped_amount: self.accounts.wrapped_amount(),
-            carried_state,
-            start_moves,
-        }
     }
 
     /// Bytes the cached instances hold in linear memories and tables, at

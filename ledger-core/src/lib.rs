@@ -42,7 +42,7 @@ pub use ledger::{
 };
 pub use ledger_abi::{
     Accounts, DEFAULT_MAX_ACCOUNTS, Entry, EntryKind, MAX_ENTRIES_PER_TX, SYSTEM_ACCOUNT, Status, StatusInfo,
-    StatusName,
+    StatusName, ZeroSum,
 };
 pub use registry::{BinaryError, ErrorCode, FunctionInfo, Registered, RegistryError};
 pub use runtime::{

@@ -27,7 +27,26 @@ pub(crate) trait Host: Sized + Send + 'static {
     fn scratch(&self) -> Self;
     /// How many records (credits, debits, and in v2 every other write) the
     /// state holds for the transaction in progress.
-    fn writes(&self) -> usize;
+    fn writes(&self) -> usize {
+        self.written().len()
+    }
+    /// What a call records: v1's [`ledger_abi::Entry`], v2's
+    /// [`ledger_abi::v2::Record`].
+    type Record: Clone + PartialEq;
+    /// The transaction's records so far.
+    fn written(&self) -> &[Self::Record];
+    /// What [`rewind`](Host::rewind) needs to undo a trial call.
+    type Checkpoint;
+    /// Marks the state before a trial call (the carried-state check).
+    fn checkpoint(&mut self) -> Self::Checkpoint;
+    /// Undoes everything since `checkpoint`.
+    fn rewind(&mut self, checkpoint: Self::Checkpoint);
+    /// Fails the transaction in progress with `status`.
+    fn fail(&mut self, status: crate::Status);
+    /// Records how the guest's call ended, the profile's way.
+    fn end_call(&mut self, outcome: &CallOutcome);
+    /// Whether a credit or debit had an amount of 2^63 or more.
+    fn wrapped_amount(&self) -> bool;
 }
 
 impl Host for Accounts {
@@ -54,8 +73,32 @@ impl Host for Accounts {
         Accounts::new(self.max_accounts())
     }
 
-    fn writes(&self) -> usize {
-        self.entries().len()
+    type Record = ledger_abi::Entry;
+
+    fn written(&self) -> &[ledger_abi::Entry] {
+        self.entries()
+    }
+
+    type Checkpoint = ();
+
+    fn checkpoint(&mut self) {
+        self.start_journal();
+    }
+
+    fn rewind(&mut self, (): ()) {
+        self.restore_journal();
+    }
+
+    fn fail(&mut self, status: crate::Status) {
+        Accounts::fail(self, status);
+    }
+
+    fn end_call(&mut self, outcome: &CallOutcome) {
+        Accounts::end_call(self, outcome.status());
+    }
+
+    fn wrapped_amount(&self) -> bool {
+        Accounts::wrapped_amount(self)
     }
 }
 

@@ -48,9 +48,9 @@ use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
 use ledger_abi::{Entry, Status, param_slots};
 use wasmtime::{Caller, Extern, Linker};
 
-use crate::abi::{self, PARAM_COUNT};
+use crate::abi;
 use crate::functions::Functions;
-use crate::ledger::{CallReport, CarriedState, DedupWindow, History, IfRegistered, LedgerConfig, SetupError, tags};
+use crate::ledger::{CallReport, DedupWindow, History, IfRegistered, LedgerConfig, SetupError, tags};
 use crate::registry::{FunctionInfo, Registered, RegistryError};
 use crate::runtime::{self, CallOutcome, Host, Interrupter, RawCall, StoreData};
 
@@ -78,8 +78,32 @@ impl Host for State {
         State::new()
     }
 
-    fn writes(&self) -> usize {
-        self.records().len()
+    type Record = Record;
+
+    fn written(&self) -> &[Record] {
+        self.records()
+    }
+
+    type Checkpoint = State;
+
+    fn checkpoint(&mut self) -> State {
+        self.clone()
+    }
+
+    fn rewind(&mut self, checkpoint: State) {
+        *self = checkpoint;
+    }
+
+    fn fail(&mut self, status: Status) {
+        State::fail(self, status);
+    }
+
+    fn end_call(&mut self, outcome: &CallOutcome) {
+        State::end_call(self, call_end(outcome));
+    }
+
+    fn wrapped_amount(&self) -> bool {
+        self.records().iter().any(|record| matches!(record, Record::Entry(entry) if entry.amount > i64::MAX as u64))
     }
 }
 
@@ -393,7 +417,7 @@ impl Ledger {
         let (call, not_instantiable) = match live.payload.call_register(runtime, &mut self.state) {
             Ok(None) => (None, None),
             Ok(Some(RawCall { outcome, fuel_used, start_moves })) => {
-                self.state.end_call(call_end(&outcome));
+                Host::end_call(&mut self.state, &outcome);
                 let report = CallReport {
                     version: Some(registered.version),
                     crc32c: registered.crc32c,
@@ -477,7 +501,8 @@ impl Ledger {
                 (tags::OPEN_ACCOUNT, None)
             }
             Operation::Function { name, params, .. } => {
-                let report = self.call(name, param_slots(params));
+                let check = self.config.check_carried_state;
+                let report = self.functions.call(name, &mut self.state, param_slots(params), check);
                 (tags::function(report.crc32c), Some(report))
             }
         };
@@ -511,53 +536,6 @@ impl Ledger {
         let transaction =
             Transaction { tx_id, user_ref, status, tag, duplicate_of: None, records, function, call, hazards };
         self.history.record(tx_id, transaction)
-    }
-
-    /// Runs a function for [`submit`](Ledger::submit).
-    fn call(&mut self, name: &str, params: [i64; PARAM_COUNT]) -> CallReport<Record> {
-        let Some((runtime, live)) = self.functions.for_call(name) else {
-            self.state.fail(Status::INVALID_OPERATION);
-            return CallReport {
-                version: None,
-                crc32c: 0,
-                outcome: CallOutcome::UnknownFunction,
-                fuel_used: 0,
-                wrapped_amount: false,
-                carried_state: None,
-                start_moves: 0,
-            };
-        };
-        let function = &mut live.payload;
-        let fresh = self.config.check_carried_state.then(|| {
-            let before = self.state.clone();
-            let fresh = function.call_fresh(runtime, &mut self.state, params);
-            let records = self.state.records().to_vec();
-            self.state = before;
-            (fresh, records)
-        });
-        let RawCall { outcome, fuel_used, start_moves } = function.call(runtime, &mut self.state, params);
-        let carried_state = fresh.and_then(|(fresh, fresh_records)| {
-            (fresh.outcome != outcome || fresh_records != self.state.records())
-                .then_some(CarriedState { fresh_outcome: fresh.outcome, fresh_entries: fresh_records })
-        });
-        self.state.end_call(call_end(&outcome));
-        let wrapped_amount = self
-            .state
-            .records()
-            .iter()
-            .any(|record| matches!(record, Record::Entry(entry) if entry.amount > i64::MAX as u64));
-        // A module that cannot be instantiated is treated by a server as an
-        // unknown function: its transaction carries CRC 0.
-        let ran = !matches!(outcome, CallOutcome::InstantiationFailed(_));
-        CallReport {
-            version: Some(live.version),
-            crc32c: if ran { live.crc32c } else { 0 },
-            outcome,
-            fuel_used,
-            wrapped_amount,
-            carried_state,
-            start_moves,
-        }
     }
 
     /// The state: balances, flags, links, KV and constants.
