@@ -371,7 +371,7 @@ impl Ledger {
     /// then the binary (parses, exports `execute (i64 x 8) -> i32`), then
     /// whether the name is taken. Like a server, it does not check imports or
     /// `start`: such a module registers and its calls fail with status 5. Use
-    /// [`abi::validate`] to catch those first.
+    /// [`abi::validate`](crate::abi::validate) to catch those first.
     ///
     /// # Errors
     ///

@@ -266,7 +266,7 @@ struct MemoryLimitExceeded {
 /// The error a host import traps with, recognised again by downcasting.
 #[derive(Debug, thiserror::Error)]
 #[error("host import `{import}` stopped the call: {reason}")]
-pub(crate) struct HostTrap {
+pub(crate) struct HostImportTrap {
     pub(crate) import: &'static str,
     pub(crate) reason: String,
 }
@@ -616,7 +616,7 @@ fn classify(error: wasmtime::Error) -> CallOutcome {
     if let Some(limit) = error.downcast_ref::<MemoryLimitExceeded>() {
         return CallOutcome::MemoryLimit { requested_bytes: limit.requested_bytes, limit_bytes: limit.limit_bytes };
     }
-    if let Some(HostTrap { import, reason }) = error.downcast_ref::<HostTrap>() {
+    if let Some(HostImportTrap { import, reason }) = error.downcast_ref::<HostImportTrap>() {
         return CallOutcome::Trapped(TrapCode::Host { import, reason: reason.clone() });
     }
     match error.downcast_ref::<Trap>() {

@@ -174,7 +174,7 @@ mod host {
     fn read_name(cx: &mut Ctx<'_>, import: &'static str, ptr: u32) -> Result<Vec<u8>> {
         let memory_name = abi::V2.memory_export.unwrap_or("memory");
         let Some(Extern::Memory(memory)) = cx.get_export(memory_name) else {
-            return Err(runtime::HostTrap {
+            return Err(runtime::HostImportTrap {
                 import,
                 reason: format!(
                     "the module exports no memory named `{memory_name}` to read the constant's name from (export it: rustc and asc do by default)"
@@ -184,7 +184,7 @@ mod host {
         };
         let bytes = memory.data(&*cx);
         let Some(rest) = bytes.get(ptr as usize..) else {
-            return Err(runtime::HostTrap {
+            return Err(runtime::HostImportTrap {
                 import,
                 reason: format!("the name pointer {ptr} is past the end of memory ({} bytes)", bytes.len()),
             }
@@ -213,7 +213,8 @@ mod host {
             ),
             _ => String::new(),
         };
-        runtime::HostTrap { import, reason: format!("{reason} (status {} {})", status.code(), status.name()) }.into()
+        runtime::HostImportTrap { import, reason: format!("{reason} (status {} {})", status.code(), status.name()) }
+            .into()
     }
 }
 
