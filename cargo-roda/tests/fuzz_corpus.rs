@@ -52,3 +52,8 @@ fn validate_then_run_corpus() {
         "the corpus is kept in the repository"
     );
 }
+
+#[test]
+fn v2_calls_corpus() {
+    assert!(replay("v2_calls", properties::v2_calls_keep_the_invariants) > 0, "the corpus is kept in the repository");
+}

@@ -3,8 +3,9 @@
 //! (stable, `cargo-roda/tests/fuzz_corpus.rs`) run the same code.
 
 use arbitrary::{Arbitrary, Unstructured};
-use ledger_core::abi::{Rule, Severity, validate};
-use ledger_core::{CallOutcome, IfRegistered, Ledger, LedgerConfig, Limits, Operation};
+use ledger_core::abi::{Profile, Rule, Severity, V2, ValType, validate, validate_for};
+use ledger_core::v2::{self, Record, State};
+use ledger_core::{CallOutcome, IfRegistered, Ledger, LedgerConfig, Limits, Operation, RegistryError, ZeroSum};
 
 /// `abi::validate` on arbitrary bytes never panics, and its report agrees
 /// with itself.
@@ -26,7 +27,32 @@ const ABI: &str = r#"(module
 /// A valid module built by wasm-smith from `data`: it may import the
 /// ledger's host functions and exports `execute`.
 pub fn smith_module(data: &[u8]) -> arbitrary::Result<Vec<u8>> {
-    let abi = wat::parse_str(ABI).expect("the ABI module parses");
+    smith_module_from(wat::parse_str(ABI).expect("the ABI module parses"), data)
+}
+
+/// What a v2 function may import and export, from the ABI table: every
+/// import, `execute`, and (`with_register`) the optional `register`.
+fn v2_abi(profile: &Profile, with_register: bool) -> Vec<u8> {
+    let wat = |types: &[ValType]| types.iter().map(|t| t.wat()).collect::<Vec<_>>().join(" ");
+    let mut source = String::from("(module");
+    for import in profile.host_imports {
+        source.push_str(&format!(
+            r#" (import "{}" "{}" (func (param {}) (result {})))"#,
+            profile.host_module,
+            import.name,
+            wat(import.signature.params),
+            wat(import.signature.results)
+        ));
+    }
+    source.push_str(r#" (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) unreachable)"#);
+    if with_register {
+        source.push_str(r#" (func (export "register") unreachable)"#);
+    }
+    source.push(')');
+    wat::parse_str(&source).expect("the v2 ABI module parses")
+}
+
+fn smith_module_from(abi: Vec<u8>, data: &[u8]) -> arbitrary::Result<Vec<u8>> {
     let mut u = Unstructured::new(data);
     let mut config = wasm_smith::Config::arbitrary(&mut u)?;
     config.available_imports = Some(abi.clone());
@@ -37,6 +63,15 @@ pub fn smith_module(data: &[u8]) -> arbitrary::Result<Vec<u8>> {
     config.memory64_enabled = false;
     config.allow_start_export = false;
     Ok(wasm_smith::Module::new(config, &mut u)?.to_bytes())
+}
+
+/// The name to register the next input's module under: a thread's ledger
+/// lives across inputs, and one name has at most 65,535 versions.
+fn next_name() -> String {
+    thread_local!(static REGISTRATIONS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+    let n = REGISTRATIONS.get();
+    REGISTRATIONS.set(n.wrapping_add(1));
+    format!("f{}", n / 60_000)
 }
 
 /// The differential property: whatever `abi::validate` calls valid,
@@ -55,11 +90,12 @@ pub fn valid_modules_register_and_instantiate(data: &[u8]) {
             Ledger::new(LedgerConfig { limits, keep_history: false, ..LedgerConfig::default() }).expect("engine")
         });
     }
+    let name = next_name();
     let tx = LEDGER.with_borrow_mut(|ledger| {
-        if let Err(e) = ledger.register_function("f", &wasm, IfRegistered::Override) {
+        if let Err(e) = ledger.register_function(&name, &wasm, IfRegistered::Override) {
             panic!("valid for abi::validate, refused by registration: {e}\n{:#?}", report.violations);
         }
-        ledger.submit(&Operation::Function { name: "f".into(), params: vec![1, 2, 3], user_ref: 0 })
+        ledger.submit(&Operation::Function { name: name.clone(), params: vec![1, 2, 3], user_ref: 0 })
     });
     if let Some(CallOutcome::InstantiationFailed(why)) = tx.call.as_ref().map(|call| &call.outcome) {
         let explained = report.violations.iter().any(|v| v.rule == Rule::MemoryBudget);
@@ -94,4 +130,68 @@ pub fn roda_toml_is_total(bytes: &[u8]) {
     if let Ok(project) = cargo_roda::project::Project::parse(text, std::path::Path::new("Roda.toml")) {
         assert!(ledger_core::abi::validate_function_name(&project.file.function.name).is_ok());
     }
+}
+
+/// Everything a v2 call could change, for the accounts a fuzzed call can
+/// reach: balances, flags, links, the allocator, KV and constants.
+fn v2_snapshot(state: &State) -> impl PartialEq + std::fmt::Debug + use<> {
+    let accounts = 0..64u64;
+    let cells: Vec<(i64, u64)> = accounts.clone().map(|a| (state.balance(a), state.flags(a))).collect();
+    let links: Vec<Vec<(u16, u64)>> = accounts.map(|a| state.linked_accounts(a).collect()).collect();
+    let kv: Vec<([u32; 4], i64)> = state.kv_entries().collect();
+    let constants: Vec<(Vec<u8>, u32)> = state.constants().map(|(name, id)| (name.to_vec(), id)).collect();
+    (cells, links, state.next_account(), kv, constants)
+}
+
+/// The v2 invariants, through wasm: whatever `validate_for(V2)` calls
+/// valid registers (or its `register()` fails with a status), and every
+/// call either commits balanced entries or fails with no record and, where
+/// no inexact-rollback hazard is reported, no trace in balances, flags,
+/// links, KV or constants.
+pub fn v2_calls_keep_the_invariants(data: &[u8]) {
+    let with_register = data.first().is_some_and(|b| b & 1 == 1);
+    let Ok(wasm) = smith_module_from(v2_abi(&V2, with_register), data) else { return };
+    let report = validate_for(&wasm, &V2);
+    if !report.is_valid() {
+        return;
+    }
+    thread_local! {
+        static LEDGER: std::cell::RefCell<(v2::Ledger, State)> = std::cell::RefCell::new({
+            let limits = Limits { fuel_per_call: 100_000, ..Limits::default() };
+            let mut ledger = v2::Ledger::new(LedgerConfig { limits, keep_history: false, ..LedgerConfig::default() })
+                .expect("engine");
+            ledger.submit(&v2::Operation::OpenAccount { count: 8, user_ref: 0 });
+            for account in 1..=8 {
+                ledger.submit(&v2::Operation::Deposit { account, amount: 1_000, user_ref: 0 });
+            }
+            let start = ledger.state().clone();
+            (ledger, start)
+        });
+    }
+    let name = next_name();
+    LEDGER.with_borrow_mut(|(ledger, start)| {
+        ledger.set_state(start.clone());
+        match ledger.register_function(&name, &wasm, IfRegistered::Override) {
+            Ok(_) => {}
+            Err(RegistryError::RegisterFailed { .. }) => return,
+            Err(e) => panic!("valid for validate_for(V2), refused by registration: {e}\n{:#?}", report.violations),
+        }
+        for seed in data.chunks(8).take(4) {
+            let params: Vec<i64> = seed.iter().map(|b| i64::from(*b % 12)).collect();
+            let before = v2_snapshot(ledger.state());
+            let tx = ledger.submit(&v2::Operation::Function { name: name.clone(), params, user_ref: 0 });
+            if tx.status.is_success() {
+                let entries = tx.records.iter().filter_map(|r| match r {
+                    Record::Entry(entry) => Some(entry),
+                    _ => None,
+                });
+                assert!(ZeroSum::of(entries).status().is_success(), "a committed call's entries balance");
+            } else {
+                assert!(tx.records.is_empty(), "a failed call keeps no record");
+                if !tx.hazards.inexact_rollback {
+                    assert_eq!(v2_snapshot(ledger.state()), before, "no hazard reported, yet a trace");
+                }
+            }
+        }
+    });
 }
