@@ -47,5 +47,5 @@ pub use ledger_abi::{
 pub use registry::{BinaryError, ErrorCode, FunctionInfo, Registered, RegistryError};
 pub use runtime::{
     CallOutcome, DEFAULT_FUEL_PER_CALL, DEFAULT_MAX_CACHED_BYTES, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_STACK_BYTES,
-    Interrupter, Limits, TrapCode,
+    HostImportTrap, Interrupter, Limits, TrapCode,
 };

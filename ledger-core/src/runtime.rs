@@ -172,13 +172,9 @@ pub enum TrapCode {
     Interrupted,
     /// A host import stopped the call (v2: a constant verb in the wrong
     /// phase, an unknown or too long constant name, a module with no
-    /// `memory` to read a name from).
-    Host {
-        /// The import.
-        import: &'static str,
-        /// What it found.
-        reason: String,
-    },
+    /// `memory` to read a name from). Boxed: every call's report carries a
+    /// `TrapCode`'s room, and a larger one costs the fee transfer a copy.
+    Host(Box<HostImportTrap>),
     /// Any other trap, by wasmtime's description.
     Other(String),
 }
@@ -195,7 +191,7 @@ impl std::fmt::Display for TrapCode {
             TrapCode::IndirectCall => "indirect call to a null or out-of-range table element",
             TrapCode::BadSignature => "indirect call with a mismatched signature",
             TrapCode::Interrupted => "interrupted from outside (the server is shutting down)",
-            TrapCode::Host { import, reason } => return write!(f, "host import `{import}` stopped the call: {reason}"),
+            TrapCode::Host(trap) => return trap.fmt(f),
             TrapCode::Other(text) => text,
         })
     }
@@ -263,12 +259,15 @@ struct MemoryLimitExceeded {
     limit_bytes: usize,
 }
 
-/// The error a host import traps with, recognised again by downcasting.
-#[derive(Debug, thiserror::Error)]
+/// A host import that stopped the call, and why: the error the import
+/// traps with (recognised again by downcasting) and [`TrapCode::Host`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("host import `{import}` stopped the call: {reason}")]
-pub(crate) struct HostImportTrap {
-    pub(crate) import: &'static str,
-    pub(crate) reason: String,
+pub struct HostImportTrap {
+    /// The import.
+    pub import: &'static str,
+    /// What it found, and the status it set.
+    pub reason: String,
 }
 
 /// Bytes held by every live instance of a runtime, shared by their stores.
@@ -525,10 +524,8 @@ impl<H: Host> LoadedFunction<H> {
     /// skips `register()` and the registration commits.
     pub(crate) fn call_register(&mut self, runtime: &Runtime<H>, tx: &mut H) -> Result<Option<RawCall>, CallOutcome> {
         let start_moves = self.ensure_instance(runtime, tx)?;
-        let Instance { store, register, .. } = self.cached.as_mut().expect("instantiated above");
-        let Some(register) = register else { return Ok(None) };
-        let call = run(store, runtime.limits.fuel_per_call, tx, |store| register.call(store, ()).map(|()| 0));
-        Ok(Some(RawCall { start_moves, ..call }))
+        let instance = self.cached.as_mut().expect("instantiated above");
+        Ok(instance.register(runtime.limits.fuel_per_call, tx).map(|call| RawCall { start_moves, ..call }))
     }
 
     /// Calls `execute` on a new instance that is dropped afterwards: what the
@@ -582,26 +579,41 @@ impl<H: Host> LoadedFunction<H> {
 }
 
 impl<H: Send + 'static> Instance<H> {
-    /// Runs `execute` on `tx`.
+    /// Runs `execute` on `tx`. The export is called right here, not through
+    /// a closure: wasmtime's call path then inlines as it did before the
+    /// runtime was generic (measured: a closure cost the fee transfer about
+    /// 50 instructions a call).
     fn execute(&mut self, fuel: u64, tx: &mut H, p: [i64; PARAM_COUNT]) -> RawCall {
-        let execute = &self.execute;
-        run(&mut self.store, fuel, tx, |store| execute.call(store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])))
+        let entered = enter(&mut self.store, fuel, tx);
+        let result =
+            entered.and_then(|()| self.execute.call(&mut self.store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])));
+        leave(&mut self.store, fuel, tx, result)
+    }
+
+    /// Runs v2's `register` export, if the module has one, on `tx`.
+    fn register(&mut self, fuel: u64, tx: &mut H) -> Option<RawCall> {
+        let register = self.register.as_ref()?;
+        let entered = enter(&mut self.store, fuel, tx);
+        let result = entered.and_then(|()| register.call(&mut self.store, ()).map(|()| 0));
+        Some(leave(&mut self.store, fuel, tx, result))
     }
 }
 
-/// Runs one export in `store` on `tx` under a fresh fuel budget.
-fn run<H: Send + 'static>(
+/// Moves `tx` into the store (host calls then reach it with no
+/// indirection) and sets a fresh fuel budget.
+fn enter<H: Send + 'static>(store: &mut Store<StoreData<H>>, fuel: u64, tx: &mut H) -> wasmtime::Result<()> {
+    std::mem::swap(&mut store.data_mut().host, tx);
+    store.set_epoch_deadline(1);
+    store.set_fuel(fuel)
+}
+
+/// Moves `tx` back out of the store and classifies how the export ended.
+fn leave<H: Send + 'static>(
     store: &mut Store<StoreData<H>>,
     fuel: u64,
     tx: &mut H,
-    export: impl FnOnce(&mut Store<StoreData<H>>) -> wasmtime::Result<i32>,
+    result: wasmtime::Result<i32>,
 ) -> RawCall {
-    // The state moves into the store for the call and back out after:
-    // host calls then reach it with no indirection.
-    std::mem::swap(&mut store.data_mut().host, tx);
-    let fueled = store.set_fuel(fuel);
-    store.set_epoch_deadline(1);
-    let result = fueled.and_then(|()| export(store));
     let fuel_used = fuel - store.get_fuel().unwrap_or(0);
     std::mem::swap(&mut store.data_mut().host, tx);
     let outcome = match result {
@@ -616,8 +628,8 @@ fn classify(error: wasmtime::Error) -> CallOutcome {
     if let Some(limit) = error.downcast_ref::<MemoryLimitExceeded>() {
         return CallOutcome::MemoryLimit { requested_bytes: limit.requested_bytes, limit_bytes: limit.limit_bytes };
     }
-    if let Some(HostImportTrap { import, reason }) = error.downcast_ref::<HostImportTrap>() {
-        return CallOutcome::Trapped(TrapCode::Host { import, reason: reason.clone() });
+    if let Some(trap) = error.downcast_ref::<HostImportTrap>() {
+        return CallOutcome::Trapped(TrapCode::Host(Box::new(trap.clone())));
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => CallOutcome::OutOfFuel,

@@ -235,7 +235,7 @@ fn an_unknown_constant_is_status_9_and_a_trap() {
     assert_eq!(failed.status, Status::CONSTANT_NOT_FOUND);
     let outcome = failed.call.unwrap().outcome;
     assert!(
-        matches!(&outcome, CallOutcome::Trapped(TrapCode::Host { import: "kv_get_constant", reason }) if reason.contains("`counter`")),
+        matches!(&outcome, CallOutcome::Trapped(TrapCode::Host(trap)) if trap.import == "kv_get_constant" && trap.reason.contains("`counter`")),
         "{outcome}"
     );
 }
