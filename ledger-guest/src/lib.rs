@@ -46,6 +46,8 @@ extern crate std;
 
 mod account;
 mod host;
+#[cfg(not(target_arch = "wasm32"))]
+mod slot;
 mod status;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

@@ -37,6 +37,7 @@ use std::vec::Vec;
 use ledger_abi::Accounts;
 pub use ledger_abi::{DEFAULT_MAX_ACCOUNTS, EntryKind, MAX_ENTRIES_PER_TX as MAX_ENTRIES};
 
+use crate::slot::Slot;
 use crate::{AccountId, IntoStatus, Status};
 
 /// One recorded move.
@@ -69,15 +70,11 @@ std::thread_local! {
     static CURRENT: RefCell<Option<Accounts>> = const { RefCell::new(None) };
 }
 
+static SLOT: Slot<Accounts> = Slot::new(&CURRENT, "MockLedger", "ledger_guest::testing::MockLedger::new()");
+
 /// Runs `f` on the thread's mock ledger.
 pub(crate) fn with_accounts<T>(f: impl FnOnce(&mut Accounts) -> T) -> T {
-    CURRENT.with(|current| {
-        let mut current = current.borrow_mut();
-        let accounts = current.as_mut().unwrap_or_else(|| {
-            panic!("a ledger_guest host call ran with no MockLedger on this thread: create one with `ledger_guest::testing::MockLedger::new()` at the start of the test")
-        });
-        f(accounts)
-    })
+    SLOT.with(f)
 }
 
 /// A mock ledger for this thread, fresh for each test. Dropping it removes it.
@@ -98,11 +95,7 @@ impl MockLedger {
 
     /// A ledger whose account ids are `0..max_accounts`.
     pub fn with_max_accounts(max_accounts: u64) -> MockLedger {
-        CURRENT.with(|current| {
-            let mut current = current.borrow_mut();
-            assert!(current.is_none(), "this thread already has a MockLedger: use that one, or drop it first");
-            *current = Some(Accounts::new(max_accounts));
-        });
+        SLOT.install(Accounts::new(max_accounts));
         MockLedger { _thread_bound: PhantomData }
     }
 
@@ -179,8 +172,7 @@ impl Default for MockLedger {
 
 impl Drop for MockLedger {
     fn drop(&mut self) {
-        // `try_with`: during thread teardown the slot may already be gone.
-        let _ = CURRENT.try_with(|current| current.borrow_mut().take());
+        SLOT.remove();
     }
 }
 

@@ -31,21 +31,18 @@ pub use ledger_abi::v2::{AccountStatus, Hazards, Record};
 use ledger_abi::v2::{CallEnd, CallPhase, HostTrap, State};
 
 use super::{Key, KeyPart, Lane, LinkType};
+use crate::slot::Slot;
 use crate::{AccountId, IntoStatus, Status};
 
 std::thread_local! {
     static CURRENT: RefCell<Option<State>> = const { RefCell::new(None) };
 }
 
+static SLOT: Slot<State> = Slot::new(&CURRENT, "v2 MockLedger", "ledger_guest::v2::testing::MockLedger::new()");
+
 /// Runs `f` on the thread's mock ledger.
 pub(crate) fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> T {
-    CURRENT.with(|current| {
-        let mut current = current.borrow_mut();
-        let state = current.as_mut().unwrap_or_else(|| {
-            panic!("a ledger_guest::v2 host call ran with no v2 MockLedger on this thread: create one with `ledger_guest::v2::testing::MockLedger::new()` at the start of the test")
-        });
-        f(state)
-    })
+    SLOT.with(f)
 }
 
 /// Runs a constant verb; when the ledger would stop the function, panics
@@ -74,11 +71,7 @@ pub struct MockLedger {
 impl MockLedger {
     /// An empty v2 ledger.
     pub fn new() -> MockLedger {
-        CURRENT.with(|current| {
-            let mut current = current.borrow_mut();
-            assert!(current.is_none(), "this thread already has a v2 MockLedger: use that one, or drop it first");
-            *current = Some(State::new());
-        });
+        SLOT.install(State::new());
         MockLedger { _thread_bound: PhantomData }
     }
 
@@ -211,7 +204,7 @@ impl Default for MockLedger {
 
 impl Drop for MockLedger {
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|current| current.borrow_mut().take());
+        SLOT.remove();
     }
 }
 
