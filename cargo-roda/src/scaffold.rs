@@ -215,6 +215,13 @@ fn render(text: &str, new: &NewProject) -> String {
         .replace("{{name}}", &new.name)
 }
 
+/// The text `cargo roda new` writes at `relative` (a path in the project,
+/// e.g. `tests/scenarios.rs`), or `None` when the project has no such
+/// template file: to check a hand-kept copy against the template.
+pub fn rendered(new: &NewProject, relative: &str) -> Option<String> {
+    files(new.language, new.abi).find(|file| render(file.path, new) == relative).map(|file| render(file.text, new))
+}
+
 /// Creates the project: every file is written into a staging directory
 /// beside the target, which is renamed into place at the end, so a failure
 /// leaves nothing behind. Returns the files created, relative to the project.

@@ -8,6 +8,7 @@ mod support;
 
 use std::path::PathBuf;
 
+use cargo_roda::scaffold::{self, GuestDependency, NewProject};
 use support::{repo_root, roda, shared_target_dir};
 
 fn examples() -> Vec<PathBuf> {
@@ -29,9 +30,14 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
         // An example's scenario test is the template's, rendered: it shows
         // what `cargo roda new` gives, and cannot drift from it.
         let project = cargo_roda::project::Project::load(&example.join("Roda.toml")).unwrap();
-        let rendered = include_str!("../templates/rust/tests/scenarios.rs.tmpl")
-            .replace("{{name}}", &project.file.function.name)
-            .replace("{{abi_profile}}", &project.abi().id().to_uppercase());
+        let new = NewProject {
+            name: project.file.function.name.clone(),
+            language: project.file.function.language,
+            dir: example.clone(),
+            guest: GuestDependency::this_release(),
+            abi: project.abi(),
+        };
+        let rendered = scaffold::rendered(&new, "tests/scenarios.rs").expect("a Rust project's scenario test");
         assert_eq!(std::fs::read_to_string(example.join("tests/scenarios.rs")).unwrap(), rendered, "{name}");
         let built = roda(&example, &["build", "--deny-warnings", "--output", "json"]);
         assert_eq!(built.code, 0, "{name}: {built:?}");

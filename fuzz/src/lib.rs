@@ -3,7 +3,7 @@
 //! (stable, `cargo-roda/tests/fuzz_corpus.rs`) run the same code.
 
 use arbitrary::{Arbitrary, Unstructured};
-use ledger_core::abi::{Profile, Rule, Severity, V2, ValType, validate, validate_for};
+use ledger_core::abi::{Profile, Rule, Severity, V2, validate, validate_for};
 use ledger_core::v2::{self, Record, State};
 use ledger_core::{CallOutcome, IfRegistered, Ledger, LedgerConfig, Limits, Operation, RegistryError, ZeroSum};
 
@@ -33,17 +33,8 @@ pub fn smith_module(data: &[u8]) -> arbitrary::Result<Vec<u8>> {
 /// What a v2 function may import and export, from the ABI table: every
 /// import, `execute`, and (`with_register`) the optional `register`.
 fn v2_abi(profile: &Profile, with_register: bool) -> Vec<u8> {
-    let wat = |types: &[ValType]| types.iter().map(|t| t.wat()).collect::<Vec<_>>().join(" ");
-    let mut source = String::from("(module");
-    for import in profile.host_imports {
-        source.push_str(&format!(
-            r#" (import "{}" "{}" (func (param {}) (result {})))"#,
-            profile.host_module,
-            import.name,
-            wat(import.signature.params),
-            wat(import.signature.results)
-        ));
-    }
+    let mut source = String::from("(module ");
+    ledger_core::abi::bindings::wat_imports(profile, &mut source).expect("writing to a String");
     source.push_str(r#" (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) unreachable)"#);
     if with_register {
         source.push_str(r#" (func (export "register") unreachable)"#);

@@ -5,6 +5,38 @@ use core::fmt::{self, Write};
 
 use crate::{Phase, Profile, Status};
 
+/// Writes a profile's host imports in the WebAssembly text format, one
+/// `(import ...)` field a line, each function named `$` + its import name:
+/// what a WAT module (a test's, a fuzzer's) pastes in to call them.
+///
+/// ```
+/// let mut wat = String::new();
+/// ledger_abi::bindings::wat_imports(&ledger_abi::V2, &mut wat).unwrap();
+/// assert!(wat.contains(r#"(import "ledger" "credit" (func $credit (param i64 i64)))"#));
+/// assert!(wat.contains(r#"(import "ledger" "kv_get_constant" (func $kv_get_constant (param i32) (result i32)))"#));
+/// assert_eq!(wat.lines().count(), ledger_abi::V2.host_imports.len());
+/// ```
+///
+/// # Errors
+///
+/// Only what `out` returns.
+pub fn wat_imports(profile: &Profile, out: &mut impl Write) -> fmt::Result {
+    for import in profile.host_imports {
+        write!(out, "(import \"{}\" \"{}\" (func ${}", profile.host_module, import.name, import.name)?;
+        for (clause, types) in [("param", import.signature.params), ("result", import.signature.results)] {
+            if !types.is_empty() {
+                write!(out, " ({clause}")?;
+                for ty in types {
+                    write!(out, " {}", ty.wat())?;
+                }
+                write!(out, ")")?;
+            }
+        }
+        writeln!(out, "))")?;
+    }
+    Ok(())
+}
+
 /// Writes the AssemblyScript module (`assembly/ledger.ts`) that declares a
 /// profile's host imports (one `@external` declaration each, parameters
 /// named and typed as the table has them: `u64`/`i64` are wasm `i64`,

@@ -25,11 +25,6 @@ pub(crate) trait Host: Sized + Send + 'static {
     /// one: a server runs `start` on its live ledger, outside any
     /// transaction; here its effects are counted and dropped.
     fn scratch(&self) -> Self;
-    /// How many records (credits, debits, and in v2 every other write) the
-    /// state holds for the transaction in progress.
-    fn writes(&self) -> usize {
-        self.written().len()
-    }
     /// What a call records: v1's [`ledger_abi::Entry`], v2's
     /// [`ledger_abi::v2::Record`].
     type Record: Clone + PartialEq;
@@ -573,7 +568,7 @@ impl<H: Host> LoadedFunction<H> {
             .optional_exports
             .iter()
             .find_map(|export| instance.get_typed_func::<(), ()>(&mut store, export.name).ok());
-        let start_moves = store.data().host.writes();
+        let start_moves = store.data().host.written().len();
         Ok((Instance { store, execute, register }, start_moves))
     }
 }

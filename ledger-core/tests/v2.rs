@@ -1,7 +1,7 @@
 //! The v2 engine against what a running e14b146 server did (`head.md`,
 //! "Observed"), one behaviour per test, with real modules under wasmtime.
 
-use ledger_core::abi::{V2, ValType};
+use ledger_core::abi::V2;
 use ledger_core::v2::{AccountStatus, CONSTANT_BIT, Ledger, Operation, Record, Transaction};
 use ledger_core::{
     BinaryError, CallOutcome, Entry, EntryKind, ErrorCode, IfRegistered, LedgerConfig, RegistryError, Status, TrapCode,
@@ -9,19 +9,9 @@ use ledger_core::{
 
 /// Every v2 host import, declared from the ABI table as `$name`.
 fn imports() -> String {
-    let wat = |types: &[ValType]| types.iter().map(|t| t.wat()).collect::<Vec<_>>().join(" ");
-    V2.host_imports
-        .iter()
-        .map(|import| {
-            format!(
-                r#"(import "{}" "{name}" (func ${name} (param {}) (result {})))"#,
-                V2.host_module,
-                wat(import.signature.params),
-                wat(import.signature.results),
-                name = import.name,
-            )
-        })
-        .collect()
+    let mut wat = String::new();
+    ledger_core::abi::bindings::wat_imports(&V2, &mut wat).expect("writing to a String");
+    wat
 }
 
 /// A module with every import, a memory holding `counter` at 16 and a
