@@ -88,7 +88,7 @@ fn main() {
         for client_no in 0..CLIENTS {
             let (endpoint, stop) = (endpoint.clone(), stop.clone());
             tasks.push(tokio::spawn(async move {
-                let mut client = Client::connect(&endpoint).await.expect("connect");
+                let client = Client::connect(&endpoint).await.expect("connect");
                 let account = 1_000 + client_no;
                 let (mut deposits, mut calls, mut acknowledged) = (Vec::new(), Vec::new(), 0u64);
                 let mut n = 0u64;

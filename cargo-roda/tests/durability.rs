@@ -52,7 +52,7 @@ fn kill_9_never_loses_an_acknowledged_write() {
             let first_ref = next_ref;
             std::thread::spawn(move || {
                 runtime().block_on(async move {
-                    let Ok(mut client) = Client::connect(&endpoint(&url)).await else { return };
+                    let Ok(client) = Client::connect(&endpoint(&url)).await else { return };
                     let mut user_ref = first_ref;
                     while !stop.load(Ordering::Relaxed) {
                         if user_ref.is_multiple_of(5) {
@@ -84,7 +84,7 @@ fn kill_9_never_loses_an_acknowledged_write() {
         // Restart: everything acknowledged is there.
         let server = start(&data);
         runtime().block_on(async {
-            let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
+            let client = Client::connect(&endpoint(&server.url)).await.unwrap();
             let balance = client.balances(&[1]).await.unwrap()[0] as u64;
             assert!(balance >= acked_deposits, "round {round}: {balance} < {acked_deposits} acknowledged deposits");
             // At most the one unacknowledged write in flight landed too.
@@ -124,7 +124,7 @@ fn a_dropped_tail_is_a_warning_on_stderr() {
     let data = dir.path().join("data");
     let server = start(&data);
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url)).await.unwrap();
         let op = Operation::Deposit { account: 1, amount: 5, user_ref: 0 };
         assert_eq!(client.submit(&op, WaitLevel::Committed).await.unwrap().status, Status::NONE);
     });
@@ -157,7 +157,7 @@ fn no_room_for_the_log_refuses_the_write_and_keeps_the_log_readable() {
         .arg(&data);
     let server = DevServer::spawn(limited).unwrap_or_else(|stderr| panic!("dev did not start: {stderr}"));
     let (acknowledged, refused) = runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url)).await.unwrap();
         let mut acknowledged = 0;
         for user_ref in 1..=200 {
             let deposit = Operation::Deposit { account: 7, amount: 1, user_ref };

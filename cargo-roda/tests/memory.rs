@@ -39,7 +39,7 @@ fn functions_built_to_exhaust_memory_stay_within_the_budget() {
     let before = resident_mib(&server);
     let mut peak = before;
     runtime.block_on(async {
-        let mut client = Client::connect(&Endpoint::new(server.url.clone())).await.unwrap();
+        let client = Client::connect(&Endpoint::new(server.url.clone())).await.unwrap();
         let toucher = toucher(512);
         for i in 0..8 {
             client.register(&format!("big{i}"), &toucher, false).await.unwrap();

@@ -20,7 +20,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn deposit(url: &str, account: u64, amount: u64, user_ref: u64) -> Status {
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(url)).await.unwrap();
+        let client = Client::connect(&endpoint(url)).await.unwrap();
         client.submit(&Operation::Deposit { account, amount, user_ref }, WaitLevel::Committed).await.unwrap().status
     })
 }
@@ -366,7 +366,7 @@ fn sigterm_while_a_function_runs_stops_cleanly() {
     });
     let call = std::thread::spawn(move || {
         runtime().block_on(async {
-            let mut client = Client::connect(&patient).await.unwrap();
+            let client = Client::connect(&patient).await.unwrap();
             let op = Operation::Function { name: "spin".into(), params: vec![], user_ref: 0 };
             client.submit(&op, WaitLevel::Committed).await
         })

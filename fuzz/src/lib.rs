@@ -109,7 +109,7 @@ pub fn store_opens_any_log(bytes: &[u8]) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     std::fs::write(dir.path().join(roda_rpc::store::LOG_FILE), bytes).expect("write the log");
     let config = LedgerConfig { max_accounts: 1_000, ..LedgerConfig::default() };
-    if let Err(error) = roda_rpc::store::Store::open(dir.path(), config) {
+    if let Err(error) = roda_rpc::store::Store::<ledger_core::Ledger>::open(dir.path(), config) {
         assert!(!error.to_string().is_empty());
     }
 }

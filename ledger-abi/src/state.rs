@@ -51,6 +51,8 @@ pub const INITIAL_CAPACITY: usize = 1024;
 
 /// What one transaction recorded, in call order: upstream's followers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "record", rename_all = "snake_case"))]
 pub enum Record {
     /// A credit or debit.
     Entry(Entry),
@@ -543,6 +545,12 @@ impl State {
         self.kv.get(&key).copied().unwrap_or(0)
     }
 
+    /// The value under a KV key, `None` when it was never written (a
+    /// server's `GetKv` says "not found"; a guest's `kv_get` reads 0).
+    pub fn kv_entry(&self, key: [u32; 4]) -> Option<i64> {
+        self.kv.get(&key).copied()
+    }
+
     /// Every KV entry, by key.
     pub fn kv_entries(&self) -> impl Iterator<Item = ([u32; 4], i64)> + '_ {
         self.kv.iter().map(|(&key, &value)| (key, value))
@@ -719,6 +727,59 @@ impl State {
     /// [`settle`](State::settle): what it committed, nothing if it failed).
     pub fn records(&self) -> &[Record] {
         &self.tx.records
+    }
+
+    /// Applies what a committed transaction recorded, outside any
+    /// transaction, as a server's recovery replays its log: balances as the
+    /// entries computed them, accounts opened and linked, flags, KV writes
+    /// and constants (the allocators move past what the records name).
+    /// Failed transactions recorded nothing, so a rollback's residue (see
+    /// [`Hazards::inexact_rollback`]) does not survive a replay, on a
+    /// server either.
+    ///
+    /// ```
+    /// use ledger_abi::v2::{CallPhase, State};
+    ///
+    /// let mut live = State::new();
+    /// live.begin(CallPhase::Execute);
+    /// live.open_accounts(2);
+    /// live.settle();
+    /// let mut replayed = State::new();
+    /// replayed.replay(live.records());
+    /// assert_eq!(replayed.next_account(), 3);
+    /// assert_eq!(replayed.account_status(2), live.account_status(2));
+    /// ```
+    pub fn replay(&mut self, records: &[Record]) {
+        for record in records {
+            match record {
+                Record::Entry(entry) => {
+                    self.grow_to(entry.account_id.saturating_add(1));
+                    self.cells[entry.account_id as usize].balance = entry.computed_balance;
+                }
+                Record::AccountOpened { begin, count, flags } => {
+                    let end = begin.saturating_add(*count);
+                    self.grow_to(end);
+                    for id in *begin..end {
+                        self.cells[id as usize].flags = *flags;
+                    }
+                    self.next_account = self.next_account.max(end);
+                }
+                Record::AccountLinked { parent, link_type, child } => {
+                    self.links.insert((*parent, *link_type), *child);
+                }
+                Record::FlagsUpdated { account_id, new, .. } => {
+                    self.grow_to(account_id.saturating_add(1));
+                    self.cells[*account_id as usize].flags = *new;
+                }
+                Record::Kv { key, value } => {
+                    self.kv.insert(*key, *value);
+                }
+                Record::KvConstant { id, name } => {
+                    self.constants.insert(name.clone(), *id);
+                    self.next_constant = self.next_constant.max(id.saturating_add(1));
+                }
+            }
+        }
     }
 }
 

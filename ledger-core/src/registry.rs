@@ -92,6 +92,7 @@ impl RegistryError {
 
 /// A live function as `ListFunctions` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FunctionInfo {
     /// Registered name.
     pub name: String,

@@ -273,6 +273,29 @@ pub enum Operation {
     },
 }
 
+impl From<&crate::Operation> for Operation {
+    /// A v1 operation as v2 has it: the same four, with v2's meaning (built-in
+    /// operations need OPEN accounts).
+    fn from(operation: &crate::Operation) -> Operation {
+        match operation.clone() {
+            crate::Operation::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
+            crate::Operation::Withdrawal { account, amount, user_ref } => {
+                Operation::Withdrawal { account, amount, user_ref }
+            }
+            crate::Operation::Transfer { from, to, amount, user_ref } => {
+                Operation::Transfer { from, to, amount, user_ref }
+            }
+            crate::Operation::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
+        }
+    }
+}
+
+impl From<&Operation> for Operation {
+    fn from(operation: &Operation) -> Operation {
+        operation.clone()
+    }
+}
+
 impl Operation {
     /// The operation's deduplication key.
     pub fn user_ref(&self) -> u64 {
@@ -286,8 +309,12 @@ impl Operation {
     }
 }
 
-/// A processed v2 transaction.
+/// A processed v2 transaction: what [`Ledger::submit`] returns, what
+/// [`Ledger::transaction`] keeps, and what a log records so that
+/// [`Ledger::restore`] brings its effects back without running any function
+/// again.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Transaction {
     /// Transaction id, from 1; operations, registrations and unregisters
     /// each get one.
@@ -307,9 +334,12 @@ pub struct Transaction {
     /// unregister, as the server's log writes it).
     pub function: Option<FunctionInfo>,
     /// For a function call, or a registration whose `register()` ran: what
-    /// ran and how.
+    /// ran and how. Not logged.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub call: Option<CallReport<Record>>,
-    /// What it did that a server accepts but that hurts the author.
+    /// What it did that a server accepts but that hurts the author. Not
+    /// logged.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub hazards: Hazards,
 }
 
@@ -539,6 +569,49 @@ impl Ledger {
         self.history.record(tx_id, transaction)
     }
 
+    /// Brings back a transaction a log recorded, without running anything:
+    /// its records are applied ([`State::replay`]), its `user_ref` counts for
+    /// deduplication again, and the history keeps it. A registration's
+    /// transaction installs `binary` with no `register()` call (as a server
+    /// restarts: the constants it defined are among the records); an
+    /// unregister's (CRC 0) removes the function.
+    ///
+    /// # Errors
+    ///
+    /// [`RestoreError`] when it is not the next transaction, a registration
+    /// comes without its binary or with another one, or the registry refuses
+    /// what the log says it did.
+    pub fn restore(&mut self, transaction: &Transaction, binary: Option<&[u8]>) -> Result<(), RestoreError> {
+        if transaction.tx_id != self.next_tx_id {
+            return Err(RestoreError::OutOfOrder { expected: self.next_tx_id, found: transaction.tx_id });
+        }
+        let registry = |error: RegistryError| RestoreError::Registry(error.to_string());
+        match &transaction.function {
+            Some(function) if transaction.status.is_success() && function.crc32c == 0 => {
+                let version = self.functions.unregister(&function.name).map_err(registry)?;
+                check_version(function, version)?;
+            }
+            Some(function) if transaction.status.is_success() => {
+                let binary = binary.ok_or_else(|| RestoreError::MissingBinary(function.name.clone()))?;
+                if crate::crc32c(binary) != function.crc32c {
+                    return Err(RestoreError::WrongBinary(function.name.clone()));
+                }
+                let prepared =
+                    self.functions.prepare(&function.name, binary, IfRegistered::Override).map_err(registry)?;
+                let (registered, _) = self.functions.install(prepared);
+                check_version(function, registered.version)?;
+            }
+            _ => {}
+        }
+        self.next_tx_id += 1;
+        self.state.replay(&transaction.records);
+        if transaction.user_ref != 0 && transaction.duplicate_of.is_none() {
+            self.dedup.insert(transaction.user_ref, transaction.tx_id, self.config.dedup_window);
+        }
+        self.history.record(transaction.tx_id, Transaction { call: None, ..transaction.clone() });
+        Ok(())
+    }
+
     /// The state: balances, flags, links, KV and constants.
     pub fn state(&self) -> &State {
         &self.state
@@ -610,6 +683,39 @@ impl Ledger {
     /// Bytes the cached instances hold in linear memories and tables.
     pub fn cached_instance_bytes(&self) -> usize {
         self.functions.held_bytes()
+    }
+}
+
+/// Why a recorded v2 transaction cannot be restored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// It is not the next transaction.
+    #[error("transaction {found} cannot be restored next: the ledger expects transaction {expected}")]
+    OutOfOrder {
+        /// The id the ledger expects.
+        expected: u64,
+        /// The id of the record.
+        found: u64,
+    },
+    /// A registration came without its binary.
+    #[error("the registration of `{0}` comes without its binary")]
+    MissingBinary(String),
+    /// A registration came with a binary whose CRC is not the recorded one.
+    #[error("the binary given for `{0}` is not the one its registration recorded (CRC32C differs)")]
+    WrongBinary(String),
+    /// The registry refused a registration or unregister the log recorded.
+    #[error("{0}")]
+    Registry(String),
+}
+
+fn check_version(function: &FunctionInfo, version: u32) -> Result<(), RestoreError> {
+    match version == function.version {
+        true => Ok(()),
+        false => Err(RestoreError::Registry(format!(
+            "`{}` restores as version {version}, the log says version {}",
+            function.name, function.version
+        ))),
     }
 }
 

@@ -13,7 +13,7 @@ fn round_trip(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let wasm = wat::parse_str(include_str!("../../cargo-roda/templates/wat/function.wat")).unwrap();
     let server = dev::start(DevConfig::default()).unwrap();
-    let mut client = runtime.block_on(Client::connect(&Endpoint::new(server.url()))).unwrap();
+    let client = runtime.block_on(Client::connect(&Endpoint::new(server.url()))).unwrap();
     let call =
         Operation::Function { name: "fee_transfer".into(), params: vec![101, 202, 999, 10_000, 50], user_ref: 0 };
     c.bench_function("deploy_then_call", |b| {

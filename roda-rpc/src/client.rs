@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ledger_core::FunctionInfo;
-use ledger_core::{Entry, EntryKind, Operation, Status};
+use ledger_core::v2::Operation;
+use ledger_core::{Entry, EntryKind, Status};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -16,7 +17,7 @@ use tonic::{Code, Request};
 
 use crate::proto::{self, ledger_client::LedgerClient};
 use crate::token::Token;
-use crate::{head, operation_to_proto};
+use crate::{Wire, head, operation_to_proto};
 
 /// The first pause before a retry; each further one doubles it.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -122,6 +123,17 @@ pub enum RpcError {
         /// What was wrong.
         message: String,
     },
+    /// The server's wire has no such thing (an ee2b042 server opens no
+    /// accounts, keeps no KV and has no cluster).
+    #[error("{what} needs a roda-ledger HEAD server (e14b146); {url} speaks the {wire} wire")]
+    NotOnWire {
+        /// What was asked.
+        what: &'static str,
+        /// The server.
+        url: String,
+        /// Its wire.
+        wire: Wire,
+    },
     /// A register failed in a way that may still let it land (a deadline,
     /// a lost connection), and `ListFunctions` did not show it landed: it
     /// was not sent again, which could add a version.
@@ -216,15 +228,17 @@ impl Interceptor for Auth {
 type Inner = LedgerClient<InterceptedService<Channel, Auth>>;
 type HeadInner = head::ledger_client::LedgerClient<InterceptedService<Channel, Auth>>;
 
-/// How long `SubmitAndWait` waits before it answers.
+/// How long a submission waits before it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitLevel {
     /// Until executed.
     Computed,
-    /// Until durable.
+    /// Until durable on the node.
     Committed,
-    /// Until in a snapshot.
+    /// Until in a snapshot (reads see it).
     Snapshot,
+    /// Until durable on a quorum of the cluster (HEAD only).
+    ClusterCommit,
 }
 
 impl WaitLevel {
@@ -232,18 +246,155 @@ impl WaitLevel {
         match self {
             WaitLevel::Computed => proto::WaitLevel::Computed,
             WaitLevel::Committed => proto::WaitLevel::Committed,
-            WaitLevel::Snapshot => proto::WaitLevel::Snapshot,
+            WaitLevel::Snapshot | WaitLevel::ClusterCommit => proto::WaitLevel::Snapshot,
         }
     }
 }
 
 /// The result of a submitted operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallResult {
     /// Transaction id.
     pub tx_id: u64,
     /// Its status (`fail_reason`).
     pub status: Status,
+    /// The leader's term when it answered (0 from an ee2b042 server).
+    pub term: u64,
+    /// The committed transaction, as a HEAD server returns it with the
+    /// result; `None` from an ee2b042 server.
+    pub transaction: Option<CommittedTransaction>,
+}
+
+/// A committed transaction as a HEAD server reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CommittedTransaction {
+    /// Transaction id.
+    pub tx_id: u64,
+    /// Its status (the metadata's `fail_reason`).
+    pub status: Status,
+    /// Its deduplication key.
+    pub user_ref: u64,
+    /// The metadata's tag as the server shows it (`OPENACC`, `FNREG`, a
+    /// function call's `fnw\n` and CRC as text or 16 hex digits).
+    pub tag: String,
+    /// When it was computed, in nanoseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// What it recorded, in the server's order.
+    pub records: Vec<WalRecord>,
+}
+
+impl CommittedTransaction {
+    /// The credits and debits, in order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.records.iter().filter_map(|record| match record {
+            WalRecord::Entry(entry) => Some(entry),
+            _ => None,
+        })
+    }
+}
+
+/// One record of a committed transaction.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum WalRecord {
+    /// A credit or debit.
+    Entry(Entry),
+    /// This transaction duplicates (or reverses) another.
+    Link {
+        /// The other transaction.
+        to_tx_id: u64,
+        /// `duplicate` or `reversal`.
+        kind: &'static str,
+    },
+    /// A function registered (CRC 0: unregistered).
+    FunctionRegistered(FunctionInfo),
+    /// Accounts opened (lane 0 of `flags`: 1 open, 2 programmed).
+    AccountOpened {
+        /// The first id.
+        begin: u64,
+        /// How many.
+        count: u32,
+        /// Their flags.
+        flags: u64,
+    },
+    /// A linked account created.
+    AccountLinked {
+        /// The parent.
+        parent: u64,
+        /// The link type.
+        link_type: u32,
+        /// The child.
+        child: u64,
+    },
+    /// An account's flags changed.
+    FlagsUpdated {
+        /// The account.
+        account_id: u64,
+        /// Before.
+        prev: u64,
+        /// After.
+        new: u64,
+    },
+    /// A KV write (`value` absent: a delete).
+    Kv {
+        /// The key, `/`-joined, a constant the log holds by id as
+        /// `constant[<id>]`.
+        key: String,
+        /// The value.
+        value: Option<i64>,
+    },
+    /// A constant defined.
+    KvConstant {
+        /// Its id.
+        id: u32,
+        /// Its name.
+        name: String,
+    },
+    /// A leader's term began (a cluster's log).
+    Term {
+        /// The term.
+        term: u64,
+        /// The leader.
+        node_id: u64,
+    },
+}
+
+/// An account as `GetBalance` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountBalance {
+    /// Its balance.
+    pub balance: i64,
+    /// Its eight flag lanes, lane 0 (the status: 0 none, 1 open, 2
+    /// programmed, 3 system) the low byte; `None` from an ee2b042 server.
+    pub flags: Option<u64>,
+    /// The balances of its linked accounts, by link type.
+    pub linked: Vec<LinkedBalance>,
+}
+
+/// A linked account's balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct LinkedBalance {
+    /// The link type.
+    pub link_type: u32,
+    /// Its balance.
+    pub balance: i64,
+}
+
+/// Where a node's pipeline is, and whether it leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PipelineIndex {
+    /// Last transaction executed.
+    pub compute: u64,
+    /// Last transaction durable on this node.
+    pub commit: u64,
+    /// Last transaction reads see.
+    pub snapshot: u64,
+    /// The leader's term (0 from an ee2b042 server).
+    pub term: u64,
+    /// Last transaction durable on a quorum (0 from an ee2b042 server).
+    pub cluster_commit: u64,
+    /// Whether this node accepts writes (an ee2b042 server always does).
+    pub is_leader: bool,
 }
 
 /// The size of a `RegisterFunction` request on the wire, which a server
@@ -262,19 +413,25 @@ pub struct Client {
     inner: Inner,
     /// The same connection, speaking HEAD's message shapes.
     head: HeadInner,
-    /// Whether the server answered HEAD-style (a non-zero `term`).
-    head_style: bool,
+    /// The wire the server speaks, found when connecting.
+    wire: Wire,
+    url: String,
     retries: u32,
 }
 
 impl Client {
     /// Connects, with TLS for `https://` URLs, retrying a refused
-    /// connection (a server starting up) like a transient UNAVAILABLE.
+    /// connection (a server starting up) like a transient UNAVAILABLE, and
+    /// finds which wire the server speaks: it asks `GetTerms`, a method only
+    /// HEAD has (an ee2b042 server answers UNIMPLEMENTED, which goes no
+    /// further).
     ///
     /// # Errors
     ///
     /// [`RpcError::InvalidUrl`], [`RpcError::CaCert`] or [`RpcError::Tls`]
-    /// for unusable settings; [`RpcError::Connect`] when no attempt connects.
+    /// for unusable settings; [`RpcError::Connect`] when no attempt
+    /// connects; [`RpcError::Status`] when the server refuses the question
+    /// (a missing token).
     pub async fn connect(endpoint: &Endpoint) -> Result<Client, RpcError> {
         let invalid_url = |reason: String| RpcError::InvalidUrl { url: endpoint.url.clone(), reason };
         let mut channel = Channel::from_shared(endpoint.url.clone())
@@ -305,12 +462,46 @@ impl Client {
             None => None,
         };
         let auth = Auth(token);
-        Ok(Client {
+        let mut client = Client {
             inner: LedgerClient::with_interceptor(channel.clone(), auth.clone()),
             head: head::ledger_client::LedgerClient::with_interceptor(channel, auth),
-            head_style: false,
+            wire: Wire::Ee2b042,
+            url: endpoint.url.clone(),
             retries: endpoint.retries,
-        })
+        };
+        client.wire = client.detect_wire().await?;
+        Ok(client)
+    }
+
+    async fn detect_wire(&self) -> Result<Wire, RpcError> {
+        let asked = self
+            .idempotent_head("GetTerms (asking which wire the server speaks)", |mut c| async move {
+                c.get_terms(head::GetTermsRequest { from_term: 0, limit: 1 }).await
+            })
+            .await;
+        match asked {
+            Ok(_) => Ok(Wire::Head),
+            Err(err) if err.code() == Some(Code::Unimplemented) => Ok(Wire::Ee2b042),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The wire the server speaks.
+    pub fn wire(&self) -> Wire {
+        self.wire
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Refuses what the server's wire does not have.
+    fn require_head(&self, what: &'static str) -> Result<(), RpcError> {
+        match self.wire {
+            Wire::Head => Ok(()),
+            Wire::Ee2b042 => Err(RpcError::NotOnWire { what, url: self.url.clone(), wire: self.wire }),
+        }
     }
 
     /// Runs an idempotent request with [`with_retries`].
@@ -320,6 +511,22 @@ impl Client {
     {
         with_retries(self.retries, RpcError::is_transient, |_| {
             let response = call(self.inner.clone());
+            async move { response.await.map(tonic::Response::into_inner).map_err(|s| RpcError::from_status(method, s)) }
+        })
+        .await
+    }
+
+    /// [`idempotent`](Client::idempotent) in HEAD's shapes.
+    async fn idempotent_head<T, Fut>(
+        &self,
+        method: &'static str,
+        call: impl Fn(HeadInner) -> Fut,
+    ) -> Result<T, RpcError>
+    where
+        Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        with_retries(self.retries, RpcError::is_transient, |_| {
+            let response = call(self.head.clone());
             async move { response.await.map(tonic::Response::into_inner).map_err(|s| RpcError::from_status(method, s)) }
         })
         .await
@@ -434,19 +641,52 @@ impl Client {
         Ok(response.into_inner().version)
     }
 
-    /// Submits an operation and waits for it. The status is read the
-    /// ee2b042 way (`fail_reason` in the response); a HEAD-style server,
-    /// which answers with a `term` and no `fail_reason`, is asked for the
-    /// transaction and the status read from its metadata. Not retried:
-    /// without a `user_ref` a retry could apply it twice.
+    /// Submits an operation and waits for it; a v1 operation converts
+    /// (`&ledger_core::Operation`). From an ee2b042 server the status is the
+    /// response's `fail_reason`. A HEAD server has the status in the
+    /// transaction, which it returns once on the snapshot
+    /// (`SubmitAndWaitResult`): every level up to [`WaitLevel::Snapshot`]
+    /// waits for the snapshot there, and [`WaitLevel::ClusterCommit`] for a
+    /// quorum. Not retried: without a `user_ref` a retry could apply it
+    /// twice.
     ///
     /// # Errors
     ///
     /// [`RpcError::Status`] when the server refuses the request (a failed
-    /// transaction is a result, with its status, not an error).
-    pub async fn submit(&mut self, op: &Operation, wait: WaitLevel) -> Result<CallResult, RpcError> {
-        let request =
-            proto::SubmitAndWaitRequest { operation: Some(operation_to_proto(op)), wait_level: wait.to_proto() as i32 };
+    /// transaction is a result, with its status, not an error);
+    /// [`RpcError::NotOnWire`] for an OpenAccount or a cluster wait on an
+    /// ee2b042 server.
+    pub async fn submit(&self, op: impl Into<Operation>, wait: WaitLevel) -> Result<CallResult, RpcError> {
+        let op = op.into();
+        if self.wire == Wire::Head {
+            const METHOD: &str = "SubmitAndWaitResult";
+            let request = head::SubmitAndWaitResultRequest {
+                operation: Some(head_operation(op)),
+                cluster_wait: wait == WaitLevel::ClusterCommit,
+            };
+            let response = self
+                .head
+                .clone()
+                .submit_and_wait_result(request)
+                .await
+                .map_err(|s| RpcError::from_status(METHOD, s))?
+                .into_inner();
+            let transaction = committed(METHOD, response.transaction.unwrap_or_default())?;
+            return Ok(CallResult {
+                tx_id: transaction.tx_id,
+                status: transaction.status,
+                term: response.term,
+                transaction: Some(transaction),
+            });
+        }
+        if wait == WaitLevel::ClusterCommit {
+            self.require_head("waiting for a cluster commit")?;
+        }
+        let operation = match crate::v1_operation(op) {
+            Some(operation) => operation_to_proto(&operation),
+            None => return Err(RpcError::NotOnWire { what: "OpenAccount", url: self.url.clone(), wire: self.wire }),
+        };
+        let request = proto::SubmitAndWaitRequest { operation: Some(operation), wait_level: wait.to_proto() as i32 };
         let response = self
             .inner
             .clone()
@@ -454,54 +694,36 @@ impl Client {
             .await
             .map_err(|s| RpcError::from_status("SubmitAndWait", s))?
             .into_inner();
-        self.head_style = response.term != 0;
-        let fail_reason = match self.head_style {
-            false => response.fail_reason,
-            true => self.head_transaction(response.transaction_id).await?.0,
-        };
-        let status = Status::from_code(u8::try_from(fail_reason).unwrap_or(u8::MAX));
-        Ok(CallResult { tx_id: response.transaction_id, status })
+        let status = Status::from_code(u8::try_from(response.fail_reason).unwrap_or(u8::MAX));
+        Ok(CallResult { tx_id: response.transaction_id, status, term: response.term, transaction: None })
     }
 
-    /// A transaction from a HEAD-style server: its `fail_reason` and entries.
-    async fn head_transaction(&self, tx_id: u64) -> Result<(u32, Vec<Entry>), RpcError> {
+    /// A committed transaction (HEAD).
+    ///
+    /// # Errors
+    ///
+    /// [`RpcError::Status`], NOT_FOUND for an unknown transaction;
+    /// [`RpcError::NotOnWire`] on an ee2b042 server (use
+    /// [`entries`](Client::entries)).
+    pub async fn transaction(&self, tx_id: u64) -> Result<CommittedTransaction, RpcError> {
         const METHOD: &str = "GetTransaction";
-        let response = self
-            .head
-            .clone()
-            .get_transaction(head::GetTransactionRequest { tx_id })
-            .await
-            .map_err(|s| RpcError::from_status(METHOD, s))?
-            .into_inner();
-        let transaction = response.transaction.unwrap_or_default();
-        let Some(head::wal_entry::Entry::Metadata(meta)) = transaction.meta.and_then(|m| m.entry) else {
-            return Err(RpcError::Malformed {
-                method: METHOD,
-                message: format!("transaction {tx_id} came back without its metadata"),
-            });
-        };
-        let entries = transaction
-            .items
-            .into_iter()
-            .filter_map(|item| match item.entry {
-                Some(head::wal_entry::Entry::TxEntry(e)) => {
-                    Some(entry(METHOD, e.account_id, e.amount, e.kind, e.computed_balance))
-                }
-                _ => None,
+        self.require_head("reading a whole transaction")?;
+        let response =
+            self.idempotent_head(METHOD, |mut c| async move {
+                c.get_transaction(head::GetTransactionRequest { tx_id }).await
             })
-            .collect::<Result<_, _>>()?;
-        Ok((meta.fail_reason, entries))
+            .await?;
+        committed(METHOD, response.transaction.unwrap_or_default())
     }
 
-    /// A transaction's committed entries (asked the HEAD way when the
-    /// server answered HEAD-style).
+    /// A transaction's committed entries, from either wire.
     ///
     /// # Errors
     ///
     /// [`RpcError::Status`], NOT_FOUND for an unknown transaction.
     pub async fn entries(&self, tx_id: u64) -> Result<Vec<Entry>, RpcError> {
-        if self.head_style {
-            return Ok(self.head_transaction(tx_id).await?.1);
+        if self.wire == Wire::Head {
+            return Ok(self.transaction(tx_id).await?.entries().copied().collect());
         }
         let response = self
             .idempotent("GetTransaction", |mut c| async move {
@@ -513,6 +735,98 @@ impl Client {
             .into_iter()
             .map(|e| entry("GetTransaction", e.account_id, e.amount, e.kind, e.computed_balance))
             .collect()
+    }
+
+    /// One account: its balance and, from a HEAD server, its flags and (when
+    /// `include_linked`) its linked accounts' balances.
+    ///
+    /// # Errors
+    ///
+    /// [`RpcError::Status`]: FAILED_PRECONDITION from a HEAD server for a
+    /// linked (programmed) account, which only its parent's
+    /// `include_linked` shows.
+    pub async fn balance(&self, account_id: u64, include_linked: bool) -> Result<AccountBalance, RpcError> {
+        if self.wire == Wire::Ee2b042 {
+            let balance = self.balances(&[account_id]).await?[0];
+            return Ok(AccountBalance { balance, flags: None, linked: Vec::new() });
+        }
+        let response = self
+            .idempotent_head("GetBalance", |mut c| async move {
+                c.get_balance(head::GetBalanceRequest { account_id, include_linked }).await
+            })
+            .await?;
+        Ok(AccountBalance {
+            balance: response.balance,
+            flags: Some(response.flags),
+            linked: response
+                .linked
+                .into_iter()
+                .map(|l| LinkedBalance { link_type: l.type_id, balance: l.balance })
+                .collect(),
+        })
+    }
+
+    /// The value under a KV key in the server's string form (`/`-joined
+    /// integers and constant names, all four components: the server does not
+    /// pad); `None` when nothing was written there.
+    ///
+    /// # Errors
+    ///
+    /// [`RpcError::Status`], INVALID_ARGUMENT for a key the server cannot
+    /// parse; [`RpcError::NotOnWire`] on an ee2b042 server.
+    pub async fn kv_get(&self, key: &str) -> Result<Option<i64>, RpcError> {
+        const METHOD: &str = "GetKv";
+        self.require_head("reading KV")?;
+        let request = head::GetKvRequest { key: Some(head::WalKvKeyPath { items: Vec::new(), str: key.to_owned() }) };
+        let response = self
+            .idempotent_head(METHOD, |mut c| {
+                let request = request.clone();
+                async move { c.get_kv(request).await }
+            })
+            .await?;
+        match (response.found, response.value.and_then(|v| v.kind)) {
+            (false, _) => Ok(None),
+            (true, Some(head::wal_kv_value::Kind::Integer(value))) => Ok(Some(value)),
+            (true, other) => {
+                Err(RpcError::Malformed { method: METHOD, message: format!("found, with value {other:?}") })
+            }
+        }
+    }
+
+    /// Where the node's pipeline is, and whether it leads.
+    ///
+    /// # Errors
+    ///
+    /// [`RpcError::Status`] when the server refuses.
+    pub async fn pipeline_index(&self) -> Result<PipelineIndex, RpcError> {
+        if self.wire == Wire::Ee2b042 {
+            let r = self
+                .idempotent("GetPipelineIndex", |mut c| async move {
+                    c.get_pipeline_index(proto::GetPipelineIndexRequest {}).await
+                })
+                .await?;
+            return Ok(PipelineIndex {
+                compute: r.compute_index,
+                commit: r.commit_index,
+                snapshot: r.snapshot_index,
+                term: 0,
+                cluster_commit: 0,
+                is_leader: true,
+            });
+        }
+        let r = self
+            .idempotent_head("GetPipelineIndex", |mut c| async move {
+                c.get_pipeline_index(head::GetPipelineIndexRequest {}).await
+            })
+            .await?;
+        Ok(PipelineIndex {
+            compute: r.compute_index,
+            commit: r.commit_index,
+            snapshot: r.snapshot_index,
+            term: r.term,
+            cluster_commit: r.cluster_commit_index,
+            is_leader: r.is_leader,
+        })
     }
 
     /// Balances of accounts, in the order asked.
@@ -540,6 +854,79 @@ impl Client {
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// An operation in HEAD's shape.
+fn head_operation(op: Operation) -> head::submit_and_wait_result_request::Operation {
+    use head::submit_and_wait_result_request::Operation as P;
+    match op {
+        Operation::Deposit { account, amount, user_ref } => P::Deposit(head::Deposit { account, amount, user_ref }),
+        Operation::Withdrawal { account, amount, user_ref } => {
+            P::Withdrawal(head::Withdrawal { account, amount, user_ref })
+        }
+        Operation::Transfer { from, to, amount, user_ref } => {
+            P::Transfer(head::Transfer { from, to, amount, user_ref })
+        }
+        Operation::OpenAccount { count, user_ref } => P::OpenAccount(head::OpenAccount { count, user_ref }),
+        Operation::Function { name, params, user_ref } => P::Function(head::Function { name, params, user_ref }),
+    }
+}
+
+/// A HEAD transaction as ours.
+fn committed(method: &'static str, transaction: head::CommitedTransaction) -> Result<CommittedTransaction, RpcError> {
+    use head::wal_entry::Entry as E;
+    let Some(E::Metadata(meta)) = transaction.meta.and_then(|m| m.entry) else {
+        return Err(RpcError::Malformed { method, message: "a transaction came back without its metadata".into() });
+    };
+    let records = transaction
+        .items
+        .into_iter()
+        .filter_map(|item| item.entry)
+        .map(|item| {
+            Ok(match item {
+                E::TxEntry(e) => WalRecord::Entry(entry(method, e.account_id, e.amount, e.kind, e.computed_balance)?),
+                E::Link(l) => WalRecord::Link {
+                    to_tx_id: l.to_tx_id,
+                    kind: match head::LinkKind::try_from(l.kind) {
+                        Ok(head::LinkKind::Reversal) => "reversal",
+                        _ => "duplicate",
+                    },
+                },
+                E::FunctionRegistered(f) => {
+                    WalRecord::FunctionRegistered(FunctionInfo { name: f.name, version: f.version, crc32c: f.crc32c })
+                }
+                E::AccountOpened(a) => {
+                    WalRecord::AccountOpened { begin: a.begin_account_id, count: a.count, flags: a.flags }
+                }
+                E::AccountLinked(a) => {
+                    WalRecord::AccountLinked { parent: a.parent_id, link_type: a.type_id, child: a.child_id }
+                }
+                E::AccountFlagsUpdated(a) => {
+                    WalRecord::FlagsUpdated { account_id: a.account_id, prev: a.prev_flags, new: a.new_flags }
+                }
+                E::Kv(kv) => WalRecord::Kv {
+                    key: kv.key.map(|k| k.str).unwrap_or_default(),
+                    value: kv.value.and_then(|v| match v.kind {
+                        Some(head::wal_kv_value::Kind::Integer(i)) => Some(i),
+                        _ => None,
+                    }),
+                },
+                E::KvConstant(c) => WalRecord::KvConstant { id: c.key, name: c.value },
+                E::Term(t) => WalRecord::Term { term: t.term, node_id: t.node_id },
+                E::Metadata(_) => {
+                    return Err(RpcError::Malformed { method, message: "a second metadata among the items".into() });
+                }
+            })
+        })
+        .collect::<Result<_, RpcError>>()?;
+    Ok(CommittedTransaction {
+        tx_id: meta.tx_id,
+        status: Status::from_code(u8::try_from(meta.fail_reason).unwrap_or(u8::MAX)),
+        user_ref: meta.user_ref,
+        tag: meta.tag,
+        timestamp: meta.timestamp,
+        records,
+    })
 }
 
 /// A wire entry as a ledger-core one.

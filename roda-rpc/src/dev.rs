@@ -26,8 +26,12 @@ use tonic::{Request, Response, Status};
 
 use crate::pipeline::{Delayed, Indices, Reply, Stage};
 use crate::proto::{self, ledger_server::LedgerServer};
-use crate::store::{Record, Recovery, Store, StoreError};
+use crate::store::{Durable, Record, Recovery, Store, StoreError};
 use crate::token::Token;
+
+mod head;
+
+pub use crate::Wire;
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -54,6 +58,9 @@ pub struct DevConfig {
     /// List functions in a new order on every `ListFunctions` (sorted by
     /// name otherwise): a server's order is arbitrary.
     pub shuffle_functions: bool,
+    /// Which server to be: ee2b042's wire on the ABI v1 engine (the
+    /// default), or HEAD's (e14b146) on the ABI v2 engine.
+    pub wire: Wire,
 }
 
 impl Default for DevConfig {
@@ -68,6 +75,7 @@ impl Default for DevConfig {
             on_event: None,
             pipeline_delay: None,
             shuffle_functions: false,
+            wire: Wire::Ee2b042,
         }
     }
 }
@@ -145,6 +153,9 @@ pub enum DevError {
     /// Serving failed.
     #[error("server error: {0}")]
     Serve(String),
+    /// A setting the chosen wire does not offer.
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 /// Operations that are accepted and not answered yet, and whether the
@@ -201,12 +212,50 @@ impl Activity {
     }
 }
 
-struct State {
-    ledger: Ledger,
-    store: Option<Store>,
+/// The data directory of a running server, if it has one, and whether a
+/// write to it failed.
+struct Log<L: Durable> {
+    store: Option<Store<L>>,
     /// Set when a write to disk failed: the ledger in memory is ahead of the
     /// log, so no further write is accepted.
     broken: Option<String>,
+}
+
+impl<L: Durable> Log<L> {
+    fn new(store: Option<Store<L>>) -> Log<L> {
+        Log { store, broken: None }
+    }
+
+    fn writable(&self) -> Result<(), Status> {
+        match &self.broken {
+            Some(why) => {
+                Err(Status::internal(format!("the data directory failed earlier ({why}); restart the server")))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Appends a record, fsynced; a failure stops every later write.
+    fn persist(&mut self, record: &Record<L::Operation, L::Transaction>) -> Result<(), Status> {
+        let Some(store) = &mut self.store else { return Ok(()) };
+        store.append(record).map_err(|e| {
+            self.broken = Some(e.to_string());
+            Status::internal(format!("cannot write the log: {e}"))
+        })
+    }
+
+    /// Writes a function's binary (empty for an unregister), fsynced.
+    fn write_function(&self, name: &str, version: u32, bytes: &[u8]) -> Result<(), Status> {
+        let Some(store) = &self.store else { return Ok(()) };
+        store
+            .write_function(name, version, bytes)
+            .map_err(|e| Status::internal(format!("cannot write the function: {e}")))
+    }
+}
+
+struct State {
+    ledger: Ledger,
+    log: Log<Ledger>,
     /// With a pipeline delay, what is in flight; `None` when instant.
     pipeline: Option<Delayed>,
     /// Set when the server stops: the pipeline computes what is queued at
@@ -217,8 +266,7 @@ struct State {
 /// What the service and the handle share.
 struct Shared {
     state: Mutex<State>,
-    activity: Activity,
-    interrupter: Interrupter,
+    control: Arc<Control>,
     on_event: Option<EventHook>,
     /// The pipeline's stages, for requests that wait for one.
     indices: tokio::sync::watch::Sender<Indices>,
@@ -226,6 +274,26 @@ struct Shared {
     pipeline_wake: Condvar,
     shuffle_functions: bool,
 }
+
+/// What the handle controls in a service of either wire: the operations in
+/// flight, and the calls to interrupt when stopping.
+struct Control {
+    activity: Activity,
+    interrupter: Interrupter,
+}
+
+/// A service ready to serve: its routes, its [`Control`], what recovery
+/// found, and what a stop must finish before the server goes (a delayed
+/// pipeline's queue).
+struct Built {
+    routes: tonic::service::Routes,
+    control: Arc<Control>,
+    recovery: Recovery,
+    drain: Option<Drain>,
+}
+
+/// Finishes what was accepted before a stop.
+type Drain = Box<dyn FnOnce() -> Result<(), DevError> + Send>;
 
 /// The gRPC service. Cloning shares the ledger.
 #[derive(Clone)]
@@ -271,9 +339,9 @@ impl DevService {
     async fn enqueue(&self, op: Operation, reply: Reply) -> Result<(u64, Option<ledger_core::Status>), Status> {
         let service = self.clone();
         tokio::task::spawn_blocking(move || {
-            let _counted = service.0.activity.enter()?;
+            let _counted = service.0.control.activity.enter()?;
             let mut state = service.lock();
-            state.writable()?;
+            state.log.writable()?;
             if let Some(pipeline) = &mut state.pipeline {
                 let tx_id = pipeline.submit(op, Instant::now(), reply);
                 service.0.pipeline_wake.notify_all();
@@ -340,31 +408,20 @@ fn registry_status(err: RegistryError) -> Status {
 }
 
 impl State {
-    fn writable(&self) -> Result<(), Status> {
-        match &self.broken {
-            Some(why) => {
-                Err(Status::internal(format!("the data directory failed earlier ({why}); restart the server")))
-            }
-            None => Ok(()),
-        }
-    }
-
-    fn persist(&mut self, record: &Record) -> Result<(), Status> {
-        let Some(store) = &mut self.store else { return Ok(()) };
-        store.append(record).map_err(|e| {
-            self.broken = Some(e.to_string());
-            Status::internal(format!("cannot write the log: {e}"))
-        })
-    }
-
     /// Runs an operation on the ledger and logs it; returns what it did.
     fn compute(&mut self, op: Operation, shared: &Shared) -> Result<ledger_core::Transaction, Status> {
-        self.writable()?;
+        self.log.writable()?;
         if let (Operation::Function { name, .. }, Some(hook)) = (&op, &shared.on_event) {
             (hook.0)(&DevEvent::CallStarted { name: name.clone(), tx_id: self.ledger.next_tx_id() });
         }
         let record = self.ledger.submit(&op);
-        self.persist(&Record::Transaction { op: logged(op), record: Box::new(record.clone()) })?;
+        let op = match op {
+            Operation::Function { name, params, user_ref } => {
+                Operation::Function { name: loggable_name(name), params, user_ref }
+            }
+            other => other,
+        };
+        self.log.persist(&Record::Transaction { op: Some(op), record: Box::new(record.clone()) })?;
         Ok(record)
     }
 
@@ -381,7 +438,7 @@ impl State {
     /// failed write to the log drops the rest, never computed: the server
     /// accepts no write after it.
     fn compute_due(&mut self, shared: &Shared, now: Instant, flush: bool) {
-        while self.broken.is_none() {
+        while self.log.broken.is_none() {
             let Some((op, submitted, reply)) = self.pipeline.as_mut().and_then(|p| p.next_due(now, flush)) else {
                 break;
             };
@@ -395,7 +452,7 @@ impl State {
                 pipeline.computed(computed.tx_id, submitted, computed.entries);
             }
         }
-        if let (Some(_), Some(pipeline)) = (&self.broken, &mut self.pipeline) {
+        if let (Some(_), Some(pipeline)) = (&self.log.broken, &mut self.pipeline) {
             pipeline.abandon_queued();
         }
     }
@@ -420,16 +477,15 @@ fn required(op: Option<proto::submit_and_wait_request::Operation>) -> Result<Ope
     Ok(op)
 }
 
-/// The operation as the log keeps it. A call of a name no function can
-/// have fails with status 5, as on a server; its name (which may be
-/// megabytes) is not kept: the log holds only what could be registered.
-fn logged(mut op: Operation) -> Operation {
-    if let Operation::Function { name, .. } = &mut op
-        && (name.len() > ledger_core::abi::MAX_NAME_LEN || ledger_core::abi::validate_function_name(name).is_err())
-    {
-        name.clear();
+/// A called function's name as the log keeps it. A call of a name no
+/// function can have fails with status 5, as on a server; its name (which
+/// may be megabytes) is not kept: the log holds only what could be
+/// registered.
+fn loggable_name(name: String) -> String {
+    match name.len() > ledger_core::abi::MAX_NAME_LEN || ledger_core::abi::validate_function_name(&name).is_err() {
+        true => String::new(),
+        false => name,
     }
-    op
 }
 
 impl From<proto::submit_operation_request::Operation> for proto::submit_and_wait_request::Operation {
@@ -560,7 +616,7 @@ impl proto::ledger_server::Ledger for DevService {
         // still gets the server's binary error).
         let compiler = {
             let state = self.lock();
-            state.writable()?;
+            state.log.writable()?;
             state.ledger.refuse_taken_name(&name, &request.binary, if_registered).map_err(registry_status)?;
             state.ledger.compiler()
         };
@@ -572,21 +628,17 @@ impl proto::ledger_server::Ledger for DevService {
         let compiled = compiled.map_err(|e| registry_status(e.into()))?;
         let request = proto::RegisterFunctionRequest { name, binary, override_existing };
         let mut state = self.lock();
-        state.writable()?;
+        state.log.writable()?;
         // Operations submitted before are computed before it.
         state.compute_queued(&self.0);
-        state.writable()?;
+        state.log.writable()?;
         // Checked again: another registration may have taken the name meanwhile.
         let prepared =
             state.ledger.prepare_compiled(&request.name, compiled, if_registered).map_err(registry_status)?;
         let registered = prepared.registered();
         // Durable before it is live: the binary, then the log record.
-        if let Some(store) = &state.store {
-            store
-                .write_function(&request.name, registered.version, &request.binary)
-                .map_err(|e| Status::internal(format!("cannot write the function: {e}")))?;
-        }
-        state.persist(&Record::Register {
+        state.log.write_function(&request.name, registered.version, &request.binary)?;
+        state.log.persist(&Record::Register {
             name: request.name.clone(),
             version: registered.version,
             crc32c: registered.crc32c,
@@ -601,16 +653,12 @@ impl proto::ledger_server::Ledger for DevService {
     ) -> Result<Response<proto::UnregisterFunctionResponse>, Status> {
         let name = request.into_inner().name;
         let mut state = self.lock();
-        state.writable()?;
+        state.log.writable()?;
         state.compute_queued(&self.0);
-        state.writable()?;
+        state.log.writable()?;
         let version = state.ledger.check_unregister(&name).map_err(registry_status)?;
-        if let Some(store) = &state.store {
-            store
-                .write_function(&name, version, &[])
-                .map_err(|e| Status::internal(format!("cannot write the marker: {e}")))?;
-        }
-        state.persist(&Record::Unregister { name: name.clone(), version })?;
+        state.log.write_function(&name, version, &[])?;
+        state.log.persist(&Record::Unregister { name: name.clone(), version })?;
         state.ledger.unregister_function(&name).map_err(registry_status)?;
         Ok(Response::new(proto::UnregisterFunctionResponse { version }))
     }
@@ -649,10 +697,10 @@ pub struct DevHandle {
     local_addr: SocketAddr,
     tls: bool,
     recovery: Recovery,
-    shared: Arc<Shared>,
+    control: Arc<Control>,
     stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<Result<(), tonic::transport::Error>>>,
-    pipeline_thread: Option<std::thread::JoinHandle<()>>,
+    drain: Option<Drain>,
 }
 
 /// Opens the ledger (recovering it from the data directory, if set), binds
@@ -665,33 +713,9 @@ pub struct DevHandle {
 /// [`DevError::Listen`] for an address that cannot be bound,
 /// [`DevError::Tls`] for an unusable TLS identity.
 pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
-    let (store, ledger, recovery) = match &config.data_dir {
-        Some(dir) => {
-            let (store, ledger, recovery) = Store::open(dir, config.ledger.clone())?;
-            (Some(store), ledger, recovery)
-        }
-        None => (None, Ledger::new(config.ledger.clone())?, Recovery::default()),
-    };
-    let last = ledger.next_tx_id() - 1;
-    let pipeline = config.pipeline_delay.map(|delay| Delayed::new(delay, last, ledger.accounts().clone()));
-    let delayed = pipeline.is_some();
-    let shared = Arc::new(Shared {
-        interrupter: ledger.interrupter(),
-        state: Mutex::new(State { ledger, store, broken: None, pipeline, draining: false }),
-        activity: Activity::default(),
-        on_event: config.on_event.clone(),
-        indices: tokio::sync::watch::Sender::new(Indices::all(last)),
-        pipeline_wake: Condvar::new(),
-        shuffle_functions: config.shuffle_functions,
-    });
-    let pipeline_thread = match delayed {
-        true => {
-            let service = DevService(shared.clone());
-            let thread =
-                std::thread::Builder::new().name("roda-dev-pipeline".into()).spawn(move || service.run_pipeline());
-            Some(thread.map_err(DevError::Runtime)?)
-        }
-        false => None,
+    let Built { routes, control, recovery, drain } = match config.wire {
+        Wire::Ee2b042 => build_v1(&config)?,
+        Wire::Head => head::build(&config)?,
     };
     let listener = std::net::TcpListener::bind(config.listen)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
@@ -716,15 +740,13 @@ pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
             .map_err(|e| DevError::Tls(crate::client::error_chain(&e)))?;
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let service = DevService(shared.clone());
-    let token = config.token.clone();
     let thread = std::thread::Builder::new()
         .name("roda-dev-server".into())
         .spawn(move || {
             let mut graceful = stopped.clone();
             let mut forced = stopped;
             runtime.block_on(async move {
-                let serving = serve(builder, service, listener, token, async move {
+                let serving = serve(builder, routes, listener, async move {
                     _ = graceful.wait_for(|stop| *stop).await;
                 });
                 tokio::select! {
@@ -741,14 +763,55 @@ pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
             })
         })
         .map_err(DevError::Runtime)?;
-    Ok(DevHandle {
-        local_addr,
-        tls: config.tls.is_some(),
+    Ok(DevHandle { local_addr, tls: config.tls.is_some(), recovery, control, stop, thread: Some(thread), drain })
+}
+
+/// The ee2b042 service on the v1 engine.
+fn build_v1(config: &DevConfig) -> Result<Built, DevError> {
+    let (store, ledger, recovery) = match &config.data_dir {
+        Some(dir) => {
+            let (store, ledger, recovery) = Store::open(dir, config.ledger.clone())?;
+            (Some(store), ledger, recovery)
+        }
+        None => (None, Ledger::new(config.ledger.clone())?, Recovery::default()),
+    };
+    let last = ledger.next_tx_id() - 1;
+    let pipeline = config.pipeline_delay.map(|delay| Delayed::new(delay, last, ledger.accounts().clone()));
+    let delayed = pipeline.is_some();
+    let control = Arc::new(Control { interrupter: ledger.interrupter(), activity: Activity::default() });
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State { ledger, log: Log::new(store), pipeline, draining: false }),
+        control: control.clone(),
+        on_event: config.on_event.clone(),
+        indices: tokio::sync::watch::Sender::new(Indices::all(last)),
+        pipeline_wake: Condvar::new(),
+        shuffle_functions: config.shuffle_functions,
+    });
+    let drain = match delayed {
+        true => {
+            let service = DevService(shared.clone());
+            let thread = std::thread::Builder::new()
+                .name("roda-dev-pipeline".into())
+                .spawn(move || service.run_pipeline())
+                .map_err(DevError::Runtime)?;
+            // What was submitted is computed, committed and on the snapshot
+            // before the server stops; waiting requests are answered.
+            let shared = shared.clone();
+            let drain: Drain = Box::new(move || {
+                shared.state.lock().unwrap_or_else(PoisonError::into_inner).draining = true;
+                shared.pipeline_wake.notify_all();
+                thread.join().map_err(|_| DevError::Serve("the pipeline thread panicked".into()))
+            });
+            Some(drain)
+        }
+        false => None,
+    };
+    let service = DevService(shared);
+    Ok(Built {
+        routes: tonic::service::Routes::new(LedgerServer::with_interceptor(service, TokenCheck(config.token.clone()))),
+        control,
         recovery,
-        shared,
-        stop,
-        thread: Some(thread),
-        pipeline_thread,
+        drain,
     })
 }
 
@@ -772,13 +835,13 @@ impl DevHandle {
 
     /// Operations accepted and not answered yet.
     pub fn operations_in_flight(&self) -> usize {
-        self.shared.activity.lock().0
+        self.control.activity.lock().0
     }
 
     /// Blocks until at least `count` operations are in flight: a test's way
     /// to know a call is running, with no sleep.
     pub fn wait_for_operations_in_flight(&self, count: usize) {
-        let activity = &self.shared.activity;
+        let activity = &self.control.activity;
         let state = activity.lock();
         drop(
             activity.changed.wait_while(state, |(running, _)| *running < count).unwrap_or_else(PoisonError::into_inner),
@@ -797,15 +860,9 @@ impl DevHandle {
 
     fn stop(&mut self) -> Result<(), DevError> {
         let Some(thread) = self.thread.take() else { return Ok(()) };
-        self.shared.activity.close(&self.shared.interrupter);
-        // What was submitted is computed, committed and on the snapshot
-        // before the server stops; waiting requests are answered.
-        if let Some(pipeline) = self.pipeline_thread.take() {
-            self.shared.state.lock().unwrap_or_else(PoisonError::into_inner).draining = true;
-            self.shared.pipeline_wake.notify_all();
-            if pipeline.join().is_err() {
-                return Err(DevError::Serve("the pipeline thread panicked".into()));
-            }
+        self.control.activity.close(&self.control.interrupter);
+        if let Some(drain) = self.drain.take() {
+            drain()?;
         }
         self.stop.send_replace(true);
         match thread.join() {
@@ -828,24 +885,30 @@ impl std::fmt::Debug for DevHandle {
     }
 }
 
-/// Serves until `shutdown` completes.
-async fn serve(
-    mut builder: tonic::transport::Server,
-    service: DevService,
-    listener: tokio::net::TcpListener,
-    token: Option<Token>,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), tonic::transport::Error> {
-    let check_token = move |request: Request<()>| -> Result<Request<()>, Status> {
-        let Some(token) = &token else { return Ok(request) };
+/// Refuses a request without the token, when there is one.
+#[derive(Clone)]
+struct TokenCheck(Option<Token>);
+
+impl tonic::service::Interceptor for TokenCheck {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let Some(token) = &self.0 else { return Ok(request) };
         let presented = request.metadata().get("authorization").map(|v| v.as_bytes());
         match presented.is_some_and(|presented| token.matches_header(presented)) {
             true => Ok(request),
             false => Err(Status::unauthenticated("a valid `authorization: Bearer <token>` header is required")),
         }
-    };
+    }
+}
+
+/// Serves until `shutdown` completes.
+async fn serve(
+    mut builder: tonic::transport::Server,
+    routes: tonic::service::Routes,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
     builder
-        .add_service(LedgerServer::with_interceptor(service, check_token))
+        .add_routes(routes)
         .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
         .await
 }

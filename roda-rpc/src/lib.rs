@@ -23,7 +23,7 @@
 //!       i32.const 0))
 //! "#)?;
 //! tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-//!     let mut client = Client::connect(&Endpoint::new(server.url())).await?;
+//!     let client = Client::connect(&Endpoint::new(server.url())).await?;
 //!     let registered = client.register("mv", &wasm, false).await?;
 //!     assert_eq!((registered.name.as_str(), registered.version), ("mv", 1));
 //!     client.submit(&Operation::Deposit { account: 1, amount: 100, user_ref: 0 }, WaitLevel::Committed).await?;
@@ -59,6 +59,37 @@ pub mod head {
     include!(concat!(env!("OUT_DIR"), "/head/roda.ledger.v1.rs"));
 }
 
+/// Which gRPC surface a server speaks: the two differ in messages that
+/// share a name (see `proto/head.proto`), so a client must know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Wire {
+    /// roda-ledger ee2b042 (the seed's single-node server; functions of
+    /// ABI v1).
+    #[default]
+    Ee2b042,
+    /// roda-ledger HEAD, e14b146 (`roda-server`: accounts opened first,
+    /// statuses in the transaction's metadata, KV, clusters; functions of
+    /// ABI v2).
+    Head,
+}
+
+impl Wire {
+    /// `ee2b042` or `head`, as `--output json` says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Wire::Ee2b042 => "ee2b042",
+            Wire::Head => "head",
+        }
+    }
+}
+
+impl std::fmt::Display for Wire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The gRPC status codes [`client::RpcError::code`] reports.
 pub use tonic::Code;
 
@@ -73,6 +104,18 @@ fn operation_from_proto(op: proto::submit_and_wait_request::Operation) -> Operat
         P::Transfer(t) => Operation::Transfer { from: t.from, to: t.to, amount: t.amount, user_ref: t.user_ref },
         P::Function(f) => Operation::Function { name: f.name, params: f.params, user_ref: f.user_ref },
     }
+}
+
+/// A v2 operation as a v1 one; `None` for what v1 has not (OpenAccount).
+fn v1_operation(op: ledger_core::v2::Operation) -> Option<Operation> {
+    use ledger_core::v2::Operation as V2;
+    Some(match op {
+        V2::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
+        V2::Withdrawal { account, amount, user_ref } => Operation::Withdrawal { account, amount, user_ref },
+        V2::Transfer { from, to, amount, user_ref } => Operation::Transfer { from, to, amount, user_ref },
+        V2::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
+        V2::OpenAccount { .. } => return None,
+    })
 }
 
 /// A ledger-core operation as the proto one.

@@ -21,16 +21,19 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom, Write};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation, Transaction};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// One log record.
+/// One log record: `O` and `T` are the profile's operation and transaction
+/// ([`ledger_core::Operation`] and [`ledger_core::Transaction`] for v1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Record {
-    /// A registration or override.
+pub enum Record<O = Operation, T = Transaction> {
+    /// A v1 registration or override.
     Register {
         /// Name.
         name: String,
@@ -39,20 +42,52 @@ pub enum Record {
         /// CRC32C of `functions/{name}_v{version}.wasm`.
         crc32c: u32,
     },
-    /// An unregister (the 0-byte marker file).
+    /// A v1 unregister (the 0-byte marker file).
     Unregister {
         /// Name.
         name: String,
         /// The marker's version.
         version: u32,
     },
-    /// A processed operation and its effects.
+    /// A processed transaction and its effects. In v2 registrations and
+    /// unregisters are transactions too, with no operation.
     Transaction {
         /// The operation, for audit.
-        op: Operation,
+        #[serde(default = "Option::default", skip_serializing_if = "Option::is_none")]
+        op: Option<O>,
         /// What it did.
-        record: Box<Transaction>,
+        record: Box<T>,
     },
+}
+
+/// A ledger a data directory can hold: how each log record is brought back.
+pub trait Durable: Sized {
+    /// The operation a log record names.
+    type Operation: Serialize + DeserializeOwned;
+    /// The transaction a log record holds.
+    type Transaction: Serialize + DeserializeOwned;
+    /// The ABI profile, as the data directory's `abi` file names it.
+    const ABI: &'static str;
+
+    /// An empty ledger.
+    ///
+    /// # Errors
+    ///
+    /// [`ledger_core::SetupError`] when wasmtime refuses the limits.
+    fn empty(config: LedgerConfig) -> Result<Self, ledger_core::SetupError>;
+
+    /// Brings back one record; `dir` holds the binaries.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when a binary is missing or changed, or the replay
+    /// diverges from what the log says.
+    fn restore(
+        &mut self,
+        dir: &Path,
+        record: Record<Self::Operation, Self::Transaction>,
+        recovery: &mut Recovery,
+    ) -> Result<(), StoreError>;
 }
 
 /// Why the data directory cannot be used.
@@ -127,6 +162,16 @@ pub enum StoreError {
     /// The ledger itself could not be set up.
     #[error(transparent)]
     Setup(#[from] ledger_core::SetupError),
+    /// The directory holds another ABI profile's ledger.
+    #[error("{} holds an ABI {found} ledger (its `abi` file says so), not {wanted}: serve it with `cargo roda dev --abi {found}`, or pass another --data-dir", .dir.display())]
+    WrongAbi {
+        /// The data directory.
+        dir: PathBuf,
+        /// The profile it holds.
+        found: String,
+        /// The profile asked for.
+        wanted: &'static str,
+    },
 }
 
 /// The log file's name inside the data directory.
@@ -134,6 +179,11 @@ pub const LOG_FILE: &str = "ledger.log";
 
 /// The lock file's name inside the data directory.
 pub const LOCK_FILE: &str = "lock";
+
+/// The file naming the ABI profile (`v1`, `v2`) of the ledger a data
+/// directory holds; a directory without one, written before it existed,
+/// holds v1.
+pub const ABI_FILE: &str = "abi";
 
 /// The largest log record accepted: far above any valid one (a transaction
 /// has at most 255 entries), far below what a damaged length could claim.
@@ -170,14 +220,15 @@ impl std::fmt::Display for DroppedTail {
     }
 }
 
-/// An open data directory.
-pub struct Store {
+/// An open data directory of a `L` ledger.
+pub struct Store<L = Ledger> {
     dir: PathBuf,
     log: File,
     /// The log's length: every byte before it is an intact frame.
     len: u64,
     /// Held for as long as the store is open; closing it unlocks.
     _lock: File,
+    ledger: PhantomData<fn() -> L>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -205,17 +256,18 @@ pub fn function_path(dir: &Path, name: &str, version: u32) -> PathBuf {
     dir.join("functions").join(format!("{file}_v{version}.wasm"))
 }
 
-impl Store {
+impl<L: Durable> Store<L> {
     /// Opens (or creates) a data directory, locks it, and replays its log
     /// into a new ledger.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Locked`] when another server has it open; the other
-    /// variants for damage before the log's last intact record, a missing or
-    /// changed binary, a replay that diverges, or an account beyond
-    /// `config.max_accounts`.
-    pub fn open(dir: &Path, config: LedgerConfig) -> Result<(Store, Ledger, Recovery), StoreError> {
+    /// [`StoreError::Locked`] when another server has it open,
+    /// [`StoreError::WrongAbi`] when it holds another profile's ledger; the
+    /// other variants for damage before the log's last intact record, a
+    /// missing or changed binary, a replay that diverges, or (v1) an account
+    /// beyond `config.max_accounts`.
+    pub fn open(dir: &Path, config: LedgerConfig) -> Result<(Store<L>, L, Recovery), StoreError> {
         std::fs::create_dir_all(dir.join("functions")).map_err(io(dir))?;
         let lock_path = dir.join(LOCK_FILE);
         let lock =
@@ -227,9 +279,10 @@ impl Store {
         }
         let log_path = dir.join(LOG_FILE);
         let mut log = OpenOptions::new().create(true).read(true).append(true).open(&log_path).map_err(io(&log_path))?;
+        check_abi(dir, L::ABI, log.metadata().map_err(io(&log_path))?.len())?;
         // A new log file must survive a crash too: sync its directory entry.
         File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
-        let mut ledger = Ledger::new(config)?;
+        let mut ledger = L::empty(config)?;
         let mut recovery = Recovery::default();
         let mut reader = BufReader::new(&mut log);
         let mut at = 0u64;
@@ -237,12 +290,12 @@ impl Store {
             match read_frame(&mut reader).map_err(io(&log_path))? {
                 Frame::End => break,
                 Frame::Record(payload) => {
-                    let record: Record = serde_json::from_slice(&payload).map_err(|e| StoreError::Corrupt {
+                    let record = serde_json::from_slice(&payload).map_err(|e| StoreError::Corrupt {
                         path: log_path.clone(),
                         offset: at,
                         why: e.to_string(),
                     })?;
-                    replay(dir, &mut ledger, record, &mut recovery)?;
+                    ledger.restore(dir, record, &mut recovery)?;
                     recovery.records += 1;
                     at += (HEADER + payload.len()) as u64;
                 }
@@ -263,7 +316,7 @@ impl Store {
             log.set_len(at).map_err(io(&log_path))?;
             log.sync_all().map_err(io(&log_path))?;
         }
-        Ok((Store { dir: dir.to_path_buf(), log, len: at, _lock: lock }, ledger, recovery))
+        Ok((Store { dir: dir.to_path_buf(), log, len: at, _lock: lock, ledger: PhantomData }, ledger, recovery))
     }
 
     /// Writes a function's binary atomically: temp file, fsync, rename,
@@ -295,7 +348,7 @@ impl Store {
     ///
     /// [`StoreError::DiskFull`] when the disk is full, [`StoreError::Io`]
     /// for other write errors.
-    pub fn append(&mut self, record: &Record) -> Result<(), StoreError> {
+    pub fn append(&mut self, record: &Record<L::Operation, L::Transaction>) -> Result<(), StoreError> {
         let payload = serde_json::to_vec(record).expect("records serialise");
         let len = (payload.len() as u32).to_le_bytes();
         let mut frame = Vec::with_capacity(payload.len() + HEADER);
@@ -424,50 +477,130 @@ fn rename_legacy(
     Ok(Some(bytes))
 }
 
-fn replay(dir: &Path, ledger: &mut Ledger, record: Record, recovery: &mut Recovery) -> Result<(), StoreError> {
-    match record {
-        Record::Register { name, version, crc32c } => {
-            let path = function_path(dir, &name, version);
-            let bytes = match std::fs::read(&path) {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let Some(bytes) = rename_legacy(dir, &name, version, crc32c, &path, recovery)? else {
-                        return Err(StoreError::MissingBinary { name, version, path });
-                    };
-                    bytes
-                }
-                Err(e) => return Err(StoreError::Io { path, source: e }),
+/// Refuses a directory that holds another profile's ledger; names the
+/// profile of a new one. `log_len` is the log's length (a directory with a
+/// log and no `abi` file predates the file and holds v1).
+fn check_abi(dir: &Path, wanted: &'static str, log_len: u64) -> Result<(), StoreError> {
+    let path = dir.join(ABI_FILE);
+    let found = match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().to_owned(),
+        Err(e) if e.kind() == ErrorKind::NotFound && log_len > 0 => "v1".to_owned(),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let tmp = path.with_extension("tmp");
+            let write = || -> std::io::Result<()> {
+                let mut file = File::create(&tmp)?;
+                writeln!(file, "{wanted}")?;
+                file.sync_all()?;
+                std::fs::rename(&tmp, &path)
             };
-            let found = crc32c::crc32c(&bytes);
-            if found != crc32c {
-                return Err(StoreError::CrcMismatch { name, version, path, expected: crc32c, found });
-            }
-            let registered = ledger
-                .register_function(&name, &bytes, IfRegistered::Override)
-                .map_err(|e| StoreError::Diverged(format!("`{name}` v{version} no longer registers: {e}")))?;
-            if registered.version != version {
-                return Err(StoreError::Diverged(format!(
-                    "`{name}` replays as v{}, the log says v{version}",
-                    registered.version
-                )));
-            }
+            write().map_err(io(&path))?;
+            wanted.to_owned()
         }
-        Record::Unregister { name, version } => {
-            let replayed = ledger.unregister_function(&name).map_err(|e| StoreError::Diverged(e.to_string()))?;
-            if replayed != version {
-                return Err(StoreError::Diverged(format!(
-                    "unregister of `{name}` replays as v{replayed}, the log says v{version}"
-                )));
-            }
-        }
-        Record::Transaction { record, .. } => {
-            let max_accounts = ledger.config().max_accounts;
-            let accounts = record.entries.iter().map(|e| e.account_id).chain(record.rolled_back.iter().map(|r| r.0));
-            if let Some(account) = accounts.filter(|a| *a >= max_accounts).max() {
-                return Err(StoreError::AccountOutOfRange { account, max_accounts });
-            }
-            ledger.restore(&record).map_err(|e| StoreError::Diverged(e.to_string()))?;
-        }
+        Err(e) => return Err(StoreError::Io { path, source: e }),
+    };
+    match found == wanted {
+        true => Ok(()),
+        false => Err(StoreError::WrongAbi { dir: dir.to_path_buf(), found, wanted }),
     }
-    Ok(())
+}
+
+/// The binary a registration recorded, checked against its CRC (and moved
+/// from its legacy name when found there).
+fn recorded_binary(
+    dir: &Path,
+    name: &str,
+    version: u32,
+    crc32c: u32,
+    recovery: &mut Recovery,
+) -> Result<Vec<u8>, StoreError> {
+    let path = function_path(dir, name, version);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match rename_legacy(dir, name, version, crc32c, &path, recovery)? {
+                Some(bytes) => bytes,
+                None => return Err(StoreError::MissingBinary { name: name.to_owned(), version, path }),
+            }
+        }
+        Err(e) => return Err(StoreError::Io { path, source: e }),
+    };
+    let found = crc32c::crc32c(&bytes);
+    if found != crc32c {
+        return Err(StoreError::CrcMismatch { name: name.to_owned(), version, path, expected: crc32c, found });
+    }
+    Ok(bytes)
+}
+
+impl Durable for Ledger {
+    type Operation = Operation;
+    type Transaction = Transaction;
+    const ABI: &'static str = "v1";
+
+    fn empty(config: LedgerConfig) -> Result<Self, ledger_core::SetupError> {
+        Ledger::new(config)
+    }
+
+    fn restore(&mut self, dir: &Path, record: Record, recovery: &mut Recovery) -> Result<(), StoreError> {
+        match record {
+            Record::Register { name, version, crc32c } => {
+                let bytes = recorded_binary(dir, &name, version, crc32c, recovery)?;
+                let registered = self
+                    .register_function(&name, &bytes, IfRegistered::Override)
+                    .map_err(|e| StoreError::Diverged(format!("`{name}` v{version} no longer registers: {e}")))?;
+                if registered.version != version {
+                    return Err(StoreError::Diverged(format!(
+                        "`{name}` replays as v{}, the log says v{version}",
+                        registered.version
+                    )));
+                }
+            }
+            Record::Unregister { name, version } => {
+                let replayed = self.unregister_function(&name).map_err(|e| StoreError::Diverged(e.to_string()))?;
+                if replayed != version {
+                    return Err(StoreError::Diverged(format!(
+                        "unregister of `{name}` replays as v{replayed}, the log says v{version}"
+                    )));
+                }
+            }
+            Record::Transaction { record, .. } => {
+                let max_accounts = self.config().max_accounts;
+                let accounts =
+                    record.entries.iter().map(|e| e.account_id).chain(record.rolled_back.iter().map(|r| r.0));
+                if let Some(account) = accounts.filter(|a| *a >= max_accounts).max() {
+                    return Err(StoreError::AccountOutOfRange { account, max_accounts });
+                }
+                Ledger::restore(self, &record).map_err(|e| StoreError::Diverged(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Durable for ledger_core::v2::Ledger {
+    type Operation = ledger_core::v2::Operation;
+    type Transaction = ledger_core::v2::Transaction;
+    const ABI: &'static str = "v2";
+
+    fn empty(config: LedgerConfig) -> Result<Self, ledger_core::SetupError> {
+        ledger_core::v2::Ledger::new(config)
+    }
+
+    fn restore(
+        &mut self,
+        dir: &Path,
+        record: Record<Self::Operation, Self::Transaction>,
+        recovery: &mut Recovery,
+    ) -> Result<(), StoreError> {
+        let Record::Transaction { record, .. } = record else {
+            return Err(StoreError::Diverged("a v1 registry record in a v2 log".into()));
+        };
+        let binary = match &record.function {
+            Some(f) if f.crc32c != 0 && record.status.is_success() => {
+                Some(recorded_binary(dir, &f.name, f.version, f.crc32c, recovery)?)
+            }
+            _ => None,
+        };
+        ledger_core::v2::Ledger::restore(self, &record, binary.as_deref())
+            .map_err(|e| StoreError::Diverged(e.to_string()))
+    }
 }

@@ -27,7 +27,7 @@ fn the_server_answers_with_the_servers_codes_and_messages() {
     let server = dev::start(DevConfig::default()).unwrap();
     let wasm = wat::parse_file(repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(server.url())).await.unwrap();
         let err = client.register("fee-transfer", &wasm, false).await.unwrap_err();
         assert_eq!(err.code(), Some(Code::InvalidArgument));
         assert!(
@@ -58,7 +58,7 @@ fn results_are_ledger_core_types() {
     let server = dev::start(DevConfig::default()).unwrap();
     let wasm = wat::parse_file(repo_root().join("cargo-roda/templates/wat/function.wat")).unwrap();
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(server.url())).await.unwrap();
         let registered = client.register("fee", &wasm, false).await.unwrap();
         assert_eq!(client.list().await.unwrap(), vec![registered]);
         client
@@ -87,13 +87,13 @@ fn a_token_is_required_and_compared_exactly() {
     let token = Token::new("s3cr3t-token-value").unwrap();
     let server = dev::start(DevConfig { token: Some(token.clone()), ..DevConfig::default() }).unwrap();
     runtime().block_on(async {
-        let without = Client::connect(&endpoint(server.url())).await.unwrap();
-        let err = without.list().await.unwrap_err();
+        // Refused at once: connecting asks which wire the server speaks.
+        let err = Client::connect(&endpoint(server.url())).await.err().unwrap();
         assert_eq!(err.code(), Some(Code::Unauthenticated), "{err}");
         assert!(err.to_string().contains("RODA_TOKEN"), "{err}");
         for wrong in ["s3cr3t-token-valuE", "s3cr3t-token-valu", "s3cr3t-token-value2"] {
             let wrong = Endpoint { token: Some(Token::new(wrong).unwrap()), ..endpoint(server.url()) };
-            let err = Client::connect(&wrong).await.unwrap().list().await.unwrap_err();
+            let err = Client::connect(&wrong).await.err().unwrap();
             assert_eq!(err.code(), Some(Code::Unauthenticated), "{err}");
         }
         let right = Endpoint { token: Some(token), ..endpoint(server.url()) };
@@ -165,7 +165,7 @@ fn shutdown_while_a_function_runs_interrupts_it_and_stops() {
         .block_on(async { Client::connect(&patient).await.unwrap().register("spin", &spin, false).await.unwrap() });
     let call = std::thread::spawn(move || {
         runtime().block_on(async {
-            let mut client = Client::connect(&patient).await.unwrap();
+            let client = Client::connect(&patient).await.unwrap();
             let op = Operation::Function { name: "spin".into(), params: vec![], user_ref: 0 };
             client.submit(&op, WaitLevel::Committed).await
         })

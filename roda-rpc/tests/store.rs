@@ -38,7 +38,7 @@ fn refusal(data: &Path) -> String {
 fn three_deposits(data: &Path) -> Vec<u8> {
     let server = start(data);
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url())).await.unwrap();
         for user_ref in 1..=3 {
             let op = Operation::Deposit { account: 1, amount: 1, user_ref };
             client.submit(&op, WaitLevel::Committed).await.unwrap();
@@ -60,7 +60,7 @@ fn a_restart_keeps_functions_versions_balances_and_dedup() {
     let server = start(&data);
     let wasm = fee_transfer();
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url())).await.unwrap();
         assert_eq!(client.register("fee", &wasm, false).await.unwrap().version, 1);
         assert_eq!(client.register("fee", &wasm, true).await.unwrap().version, 2);
         assert_eq!(client.register("gone", &wasm, false).await.unwrap().version, 1);
@@ -87,7 +87,7 @@ fn a_restart_keeps_functions_versions_balances_and_dedup() {
     assert_eq!(balances[0], 9_950);
     assert_eq!(balances[1], 10_000);
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url())).await.unwrap();
         let again = Operation::Deposit { account: 101, amount: 1, user_ref: 5 };
         let result = client.submit(&again, WaitLevel::Committed).await.unwrap();
         assert_eq!(result.status, Status::DUPLICATE, "the dedup set survives");
@@ -169,7 +169,7 @@ fn a_restart_resets_instance_state_but_not_balances() {
     let call = Operation::Function { name: "counter".into(), params: vec![], user_ref: 0 };
     let server = start(&data);
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url())).await.unwrap();
         client.register("counter", &counter, false).await.unwrap();
         assert_eq!(client.submit(&call, WaitLevel::Committed).await.unwrap().status, Status::from_code(128));
         assert_eq!(client.submit(&call, WaitLevel::Committed).await.unwrap().status, Status::from_code(129));
@@ -177,7 +177,7 @@ fn a_restart_resets_instance_state_but_not_balances() {
     server.shutdown().unwrap();
     let server = start(&data);
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url())).await.unwrap();
         let result = client.submit(&call, WaitLevel::Committed).await.unwrap();
         assert_eq!((result.tx_id, result.status), (3, Status::from_code(128)), "a fresh instance after the restart");
     });
@@ -302,7 +302,7 @@ fn a_rollback_after_a_saturating_move_survives_a_restart() {
     .unwrap();
     let server = start(&data);
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url())).await.unwrap();
         client.register("mv", &mv, false).await.unwrap();
         let call = |params: Vec<i64>| Operation::Function { name: "mv".into(), params, user_ref: 0 };
         let first = client.submit(&call(vec![1, 0, 9_223_372_036_854_775_800, 0]), WaitLevel::Committed).await.unwrap();
@@ -323,7 +323,7 @@ fn a_smaller_max_accounts_than_the_log_needs_refuses_to_start() {
     let data = dir.path().join("data");
     let server = start(&data);
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url())).await.unwrap();
         let op = Operation::Deposit { account: 500, amount: 7, user_ref: 0 };
         assert_eq!(client.submit(&op, WaitLevel::Committed).await.unwrap().status, Status::NONE);
     });
@@ -341,7 +341,7 @@ fn an_unvalidated_request_never_reaches_the_log() {
     let server = start(&data);
     let log = data.join("ledger.log");
     runtime().block_on(async {
-        let mut client = Client::connect(&endpoint(&server.url())).await.unwrap();
+        let client = Client::connect(&endpoint(&server.url())).await.unwrap();
         let huge_name = Operation::Function { name: "f".repeat(1 << 20), params: vec![], user_ref: 0 };
         let result = client.submit(&huge_name, WaitLevel::Committed).await.unwrap();
         assert_eq!(result.status, Status::INVALID_OPERATION, "a name no function can have: status 5, as on a server");

@@ -101,7 +101,7 @@ pub fn exec(args: Args) -> Result<Called, Error> {
     };
     let op = Operation::Function { name: args.name.clone(), params: args.params.clone(), user_ref: args.user_ref };
     let (result, entries) = block_on(async {
-        let mut client = Client::connect(&endpoint).await?;
+        let client = Client::connect(&endpoint).await?;
         let result = client.submit(&op, wait).await?;
         let entries = match args.show_entries {
             true => Some(client.entries(result.tx_id).await?),

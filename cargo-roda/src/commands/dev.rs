@@ -17,6 +17,8 @@ use super::token;
     after_help = "Examples:\n  cargo roda dev\n  cargo roda dev --listen 127.0.0.1:0 --data-dir .roda/data\n  cargo roda dev --pipeline-delay 5\n\nWhere it answers differently from a real server, and why: docs/differences.md in the repository."
 )]
 pub struct Args {
+    #[command(flatten)]
+    pub abi: super::AbiArgs,
     /// Address to listen on; port 0 picks a free one (printed on start).
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
@@ -24,7 +26,7 @@ pub struct Args {
     /// recover them on start.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Account ids are 0..N.
+    /// Account ids are 0..N (ABI v1; a v2 ledger has no maximum).
     #[arg(long, default_value_t = ledger_core::DEFAULT_MAX_ACCOUNTS)]
     pub max_accounts: u64,
     /// How many of the latest transactions GetTransaction can still show;
@@ -51,7 +53,7 @@ pub struct Args {
     /// Lag like a server's pipeline: SubmitOperation answers at once, the
     /// operation is computed MS later, committed 2*MS and on the snapshot
     /// 3*MS later, and balances and transactions are read from the snapshot.
-    /// Without it every stage is done before the answer.
+    /// Without it every stage is done before the answer. ABI v1 only.
     #[arg(long, value_name = "MS")]
     pub pipeline_delay: Option<u64>,
     /// List functions in a new order every time, as a server's order is
@@ -115,7 +117,15 @@ impl StopSignals {
 
 /// Runs the command: prints the address on stderr and serves until Ctrl-C
 /// or SIGTERM, which interrupts a running call (answered with status 5).
+/// It serves the ABI `--abi` names, else the one of the project it runs in,
+/// else v1: ee2b042's wire for v1, HEAD's (e14b146) for v2.
 pub fn exec(args: Args) -> Result<Stopped, Error> {
+    let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
+    let abi = args.abi.resolve(project.as_ref());
+    let wire = match abi {
+        cargo_roda::project::Abi::V1 => roda_rpc::Wire::Ee2b042,
+        cargo_roda::project::Abi::V2 => roda_rpc::Wire::Head,
+    };
     let token = match &args.token_env {
         Some(var) => {
             let text = std::env::var(var).map_err(|_| Error::TokenMissing { origin: format!("--token-env {var}") })?;
@@ -143,12 +153,13 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
         pipeline_delay: args.pipeline_delay.map(std::time::Duration::from_millis),
         shuffle_functions: args.shuffle_functions,
         on_event: Some(EventHook(std::sync::Arc::new(print_event))),
+        wire,
     };
     let open = config.open_beyond_loopback();
     let signals = StopSignals::install()?;
     let server = roda_rpc::dev::start(config)?;
     let address = server.url();
-    eprintln!("cargo roda dev: listening on {address}");
+    eprintln!("cargo roda dev: ABI {} on the {wire} wire, listening on {address}", abi.id());
     if open {
         eprintln!(
             "warning: listening beyond loopback without a token: anyone who reaches the port can register functions and move balances; pass --token-env"

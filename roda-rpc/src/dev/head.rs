@@ -1,0 +1,587 @@
+//! The HEAD (e14b146) wire on the ABI v2 engine: what `cargo roda dev --abi
+//! v2` serves. A standalone server: always the leader, term 1; every
+//! operation is computed, committed (fsynced, with `--data-dir`) and on the
+//! snapshot before it is answered.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use ledger_core::v2::{AccountStatus, CONSTANT_BIT, Ledger, Operation, Record, Transaction};
+use ledger_core::{FunctionInfo, IfRegistered, RegistryError};
+use tonic::{Request, Response, Status};
+
+use super::{Activity, Built, Control, DevConfig, DevError, DevEvent, EventHook, TokenCheck, registry_status};
+use crate::head::{self as proto, ledger_server::LedgerServer};
+use crate::store::{Record as LogRecord, Recovery, Store};
+
+/// The term a standalone e14b146 server reports.
+const TERM: u64 = 1;
+
+struct State {
+    ledger: Ledger,
+    log: super::Log<Ledger>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    control: Arc<Control>,
+    on_event: Option<EventHook>,
+    shuffle_functions: bool,
+}
+
+#[derive(Clone)]
+struct HeadService(Arc<Shared>);
+
+/// The HEAD service, its ledger recovered from the data directory if set.
+pub(super) fn build(config: &DevConfig) -> Result<Built, DevError> {
+    if config.pipeline_delay.is_some() {
+        return Err(DevError::Unsupported(
+            "a pipeline delay is served on the ee2b042 wire (ABI v1) only: the HEAD dev server computes, commits and snapshots each operation before it answers",
+        ));
+    }
+    let (store, ledger, recovery) = match &config.data_dir {
+        Some(dir) => {
+            let (store, ledger, recovery) = Store::<Ledger>::open(dir, config.ledger.clone())?;
+            (Some(store), ledger, recovery)
+        }
+        None => (None, Ledger::new(config.ledger.clone())?, Recovery::default()),
+    };
+    let control = Arc::new(Control { interrupter: ledger.interrupter(), activity: Activity::default() });
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State { ledger, log: super::Log::new(store) }),
+        control: control.clone(),
+        on_event: config.on_event.clone(),
+        shuffle_functions: config.shuffle_functions,
+    });
+    let service = LedgerServer::with_interceptor(HeadService(shared), TokenCheck(config.token.clone()));
+    Ok(Built { routes: tonic::service::Routes::new(service), control, recovery, drain: None })
+}
+
+impl HeadService {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs a write off the async threads (a call may run for as long as
+    /// its fuel lasts), counted in flight, on a ledger that still writes.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut State, &Shared) -> Result<T, Status> + Send + 'static,
+    ) -> Result<T, Status> {
+        let service = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _counted = service.0.control.activity.enter()?;
+            let mut state = service.lock();
+            state.log.writable()?;
+            work(&mut state, &service.0)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("the operation did not finish: {e}")))?
+    }
+
+    /// Runs operations in order, one transaction each.
+    async fn submit(&self, operations: Vec<Operation>) -> Result<Vec<Transaction>, Status> {
+        self.write(move |state, shared| operations.into_iter().map(|op| state.compute(op, shared)).collect()).await
+    }
+
+    async fn submit_one(&self, operation: Operation) -> Result<Transaction, Status> {
+        Ok(self.submit(vec![operation]).await?.remove(0))
+    }
+
+    /// The id of the last transaction: computed, committed and on the
+    /// snapshot alike.
+    fn last(&self) -> u64 {
+        self.lock().ledger.next_tx_id() - 1
+    }
+}
+
+impl State {
+    /// Runs an operation and logs it; returns what it did.
+    fn compute(&mut self, op: Operation, shared: &Shared) -> Result<Transaction, Status> {
+        self.log.writable()?;
+        if let (Operation::Function { name, .. }, Some(hook)) = (&op, &shared.on_event) {
+            (hook.0)(&DevEvent::CallStarted { name: name.clone(), tx_id: self.ledger.next_tx_id() });
+        }
+        let transaction = self.ledger.submit(&op);
+        let op = match op {
+            Operation::Function { name, params, user_ref } => {
+                Operation::Function { name: super::loggable_name(name), params, user_ref }
+            }
+            other => other,
+        };
+        self.log.persist(&LogRecord::Transaction { op: Some(op), record: Box::new(transaction.clone()) })?;
+        Ok(transaction)
+    }
+}
+
+/// A request's operation as the server reads it: parameters past the
+/// eighth are dropped.
+macro_rules! operation {
+    ($op:expr, $oneof:path) => {{
+        use $oneof as P;
+        match $op {
+            Some(P::Deposit(d)) => {
+                Ok(Operation::Deposit { account: d.account, amount: d.amount, user_ref: d.user_ref })
+            }
+            Some(P::Withdrawal(w)) => {
+                Ok(Operation::Withdrawal { account: w.account, amount: w.amount, user_ref: w.user_ref })
+            }
+            Some(P::Transfer(t)) => {
+                Ok(Operation::Transfer { from: t.from, to: t.to, amount: t.amount, user_ref: t.user_ref })
+            }
+            Some(P::OpenAccount(o)) => Ok(Operation::OpenAccount { count: o.count, user_ref: o.user_ref }),
+            Some(P::Function(f)) => {
+                let mut params = f.params;
+                params.truncate(ledger_core::abi::PARAM_COUNT);
+                Ok(Operation::Function { name: f.name, params, user_ref: f.user_ref })
+            }
+            // A server's words, which client code may compare.
+            None => Err(Status::invalid_argument("missing operation")),
+        }
+    }};
+}
+
+/// A transaction as the server's `CommitedTransaction`: the metadata, then
+/// a duplicate's link, a registration's record, and the records in call
+/// order. The dev server keeps no timestamp or WAL checksum: both are 0.
+pub(crate) fn committed(tx: &Transaction) -> proto::CommitedTransaction {
+    use proto::wal_entry::Entry as E;
+    let tx_id = tx.tx_id;
+    let mut items = Vec::with_capacity(tx.records.len() + 1);
+    if let Some(to_tx_id) = tx.duplicate_of {
+        items.push(E::Link(proto::WalTxLink { tx_id, to_tx_id, kind: proto::LinkKind::Duplicate as i32 }));
+    }
+    if let (Some(function), true) = (&tx.function, tx.status.is_success()) {
+        items.push(E::FunctionRegistered(proto::WalFunctionRegistered {
+            name: function.name.clone(),
+            version: function.version,
+            crc32c: function.crc32c,
+        }));
+    }
+    let opened_by = if tx.tag == ledger_core::tags::OPEN_ACCOUNT { tx.user_ref } else { 0 };
+    items.extend(tx.records.iter().map(|record| match record {
+        Record::Entry(entry) => E::TxEntry(proto::WalTxEntry {
+            tx_id,
+            account_id: entry.account_id,
+            amount: entry.amount,
+            kind: match entry.kind {
+                ledger_core::EntryKind::Credit => proto::EntryKind::Credit as i32,
+                ledger_core::EntryKind::Debit => proto::EntryKind::Debit as i32,
+            },
+            computed_balance: entry.computed_balance,
+        }),
+        Record::AccountOpened { begin, count, flags } => E::AccountOpened(proto::WalAccountOpened {
+            begin_account_id: *begin,
+            count: u32::try_from(*count).unwrap_or(u32::MAX),
+            flags: *flags,
+            user_ref: opened_by,
+        }),
+        Record::AccountLinked { parent, link_type, child } => E::AccountLinked(proto::WalAccountLinked {
+            parent_id: *parent,
+            type_id: u32::from(*link_type),
+            child_id: *child,
+        }),
+        Record::FlagsUpdated { account_id, prev, new } => E::AccountFlagsUpdated(proto::WalAccountFlagsUpdated {
+            account_id: *account_id,
+            prev_flags: *prev,
+            new_flags: *new,
+        }),
+        Record::Kv { key, value } => {
+            let items: Vec<_> = key.iter().map(|part| logged_key_part(*part)).collect();
+            let str = items.iter().map(|item| item.str.as_str()).collect::<Vec<_>>().join("/");
+            E::Kv(proto::WalKvEntry { key: Some(proto::WalKvKeyPath { items, str }), value: Some(integer(*value)) })
+        }
+        Record::KvConstant { id, name } => {
+            E::KvConstant(proto::WalKvConstant { key: *id, value: String::from_utf8_lossy(name).into_owned() })
+        }
+    }));
+    let items: Vec<_> = items.into_iter().map(|entry| proto::WalEntry { entry: Some(entry) }).collect();
+    let meta = proto::WalTxMetadata {
+        tx_id,
+        fail_reason: u32::from(tx.status.code()),
+        sub_item_count: u32::try_from(items.len()).unwrap_or(u32::MAX),
+        crc32c: 0,
+        timestamp: 0,
+        user_ref: tx.user_ref,
+        tag: encode_tag(&tx.tag),
+    };
+    proto::CommitedTransaction { meta: Some(proto::WalEntry { entry: Some(E::Metadata(meta)) }), items }
+}
+
+/// A tag as the server shows it: NULs trimmed, UTF-8 when valid, else 16
+/// lower-case hex digits.
+fn encode_tag(tag: &[u8; 8]) -> String {
+    let end = tag.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+    match std::str::from_utf8(&tag[..end]) {
+        Ok(text) => text.to_owned(),
+        Err(_) => tag.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+fn integer(value: i64) -> proto::WalKvValue {
+    proto::WalKvValue { kind: Some(proto::wal_kv_value::Kind::Integer(value)), str: value.to_string() }
+}
+
+/// A key component as the log shows it: a constant by id, unresolved.
+fn logged_key_part(part: u32) -> proto::WalKvValue {
+    match part & CONSTANT_BIT {
+        0 => integer(i64::from(part)),
+        _ => {
+            let name = format!("constant[{}]", part & !CONSTANT_BIT);
+            proto::WalKvValue { kind: Some(proto::wal_kv_value::Kind::Constant(name.clone())), str: name }
+        }
+    }
+}
+
+/// A key component of a `GetKv` request.
+enum KeyPart {
+    Integer(i64),
+    Constant(String),
+}
+
+/// The key a `GetKv` names, as the server parses it: `str` (`/`-joined;
+/// a component that parses as an i64 is an integer, else a constant name)
+/// or `items`, never both.
+fn requested_key(key: Option<proto::WalKvKeyPath>) -> Result<Vec<KeyPart>, Status> {
+    let key = key.ok_or_else(|| Status::invalid_argument("missing key"))?;
+    match (key.str.is_empty(), key.items.is_empty()) {
+        (false, false) => Err(Status::invalid_argument("provide either key.str or key.items, not both")),
+        (false, true) => key
+            .str
+            .split('/')
+            .map(|token| match token {
+                "" => Err(Status::invalid_argument(format!("invalid key string: bad key component `{token}`"))),
+                _ => Ok(token.parse().map_or_else(|_| KeyPart::Constant(token.to_owned()), KeyPart::Integer)),
+            })
+            .collect(),
+        (true, false) => Ok(key
+            .items
+            .into_iter()
+            .filter_map(|item| match item.kind? {
+                proto::wal_kv_value::Kind::Integer(i) => Some(KeyPart::Integer(i)),
+                proto::wal_kv_value::Kind::Constant(name) => Some(KeyPart::Constant(name)),
+            })
+            .collect()),
+        (true, true) => Err(Status::invalid_argument("key requires str or items")),
+    }
+}
+
+/// The engine's key for a requested one, when one can hold a value: four
+/// components (the server does not pad), integers a guest can write
+/// (below 2^31), constants that are registered.
+fn engine_key(ledger: &Ledger, parts: &[KeyPart]) -> Option<[u32; 4]> {
+    let mut key = [0u32; 4];
+    if parts.len() != key.len() {
+        return None;
+    }
+    for (slot, part) in key.iter_mut().zip(parts) {
+        *slot = match part {
+            KeyPart::Integer(i) => u32::try_from(*i).ok().filter(|i| i & CONSTANT_BIT == 0)?,
+            KeyPart::Constant(name) => ledger.constant(name.as_bytes())? | CONSTANT_BIT,
+        };
+    }
+    Some(key)
+}
+
+/// The wait levels a request may name; the server panics on any other
+/// (its handler unwraps), the dev server says so instead.
+fn wait_level(level: i32) -> Result<proto::WaitLevel, Status> {
+    proto::WaitLevel::try_from(level).map_err(|_| {
+        Status::invalid_argument(format!(
+            "wait_level {level} is not a WaitLevel (0-3); an e14b146 server fails such a request without an answer"
+        ))
+    })
+}
+
+#[tonic::async_trait]
+impl proto::ledger_server::Ledger for HeadService {
+    async fn submit_operation(
+        &self,
+        request: Request<proto::SubmitOperationRequest>,
+    ) -> Result<Response<proto::SubmitOperationResponse>, Status> {
+        let op = operation!(request.into_inner().operation, proto::submit_operation_request::Operation)?;
+        let transaction_id = self.submit_one(op).await?.tx_id;
+        Ok(Response::new(proto::SubmitOperationResponse { transaction_id, term: TERM }))
+    }
+
+    async fn submit_and_wait(
+        &self,
+        request: Request<proto::SubmitAndWaitRequest>,
+    ) -> Result<Response<proto::SubmitAndWaitResponse>, Status> {
+        let request = request.into_inner();
+        wait_level(request.wait_level)?;
+        let op = operation!(request.operation, proto::submit_and_wait_request::Operation)?;
+        let transaction_id = self.submit_one(op).await?.tx_id;
+        Ok(Response::new(proto::SubmitAndWaitResponse { transaction_id, term: TERM }))
+    }
+
+    async fn submit_and_wait_result(
+        &self,
+        request: Request<proto::SubmitAndWaitResultRequest>,
+    ) -> Result<Response<proto::SubmitAndWaitResultResponse>, Status> {
+        let op = operation!(request.into_inner().operation, proto::submit_and_wait_result_request::Operation)?;
+        let transaction = committed(&self.submit_one(op).await?);
+        Ok(Response::new(proto::SubmitAndWaitResultResponse { transaction: Some(transaction), term: TERM }))
+    }
+
+    async fn submit_batch(
+        &self,
+        request: Request<proto::SubmitBatchRequest>,
+    ) -> Result<Response<proto::SubmitBatchResponse>, Status> {
+        let ops = request
+            .into_inner()
+            .operations
+            .into_iter()
+            .map(|op| operation!(op.operation, proto::submit_operation_request::Operation))
+            .collect::<Result<_, _>>()?;
+        let results = self
+            .submit(ops)
+            .await?
+            .iter()
+            .map(|tx| proto::SubmitOperationResponse { transaction_id: tx.tx_id, term: TERM })
+            .collect();
+        Ok(Response::new(proto::SubmitBatchResponse { results, term: TERM }))
+    }
+
+    async fn submit_batch_and_wait(
+        &self,
+        request: Request<proto::SubmitBatchAndWaitRequest>,
+    ) -> Result<Response<proto::SubmitBatchAndWaitResponse>, Status> {
+        let request = request.into_inner();
+        wait_level(request.wait_level)?;
+        let ops = request
+            .operations
+            .into_iter()
+            .map(|op| operation!(op.operation, proto::submit_and_wait_request::Operation))
+            .collect::<Result<_, _>>()?;
+        let results = self
+            .submit(ops)
+            .await?
+            .iter()
+            .map(|tx| proto::SubmitAndWaitResponse { transaction_id: tx.tx_id, term: TERM })
+            .collect();
+        Ok(Response::new(proto::SubmitBatchAndWaitResponse { results, term: TERM }))
+    }
+
+    async fn submit_batch_and_wait_result(
+        &self,
+        request: Request<proto::SubmitBatchAndWaitResultRequest>,
+    ) -> Result<Response<proto::SubmitBatchAndWaitResultResponse>, Status> {
+        let ops = request
+            .into_inner()
+            .operations
+            .into_iter()
+            .map(|op| operation!(op.operation, proto::submit_batch_and_wait_result_request::operation::Operation))
+            .collect::<Result<_, _>>()?;
+        let transactions = self.submit(ops).await?.iter().map(committed).collect();
+        Ok(Response::new(proto::SubmitBatchAndWaitResultResponse { transactions, term: TERM }))
+    }
+
+    async fn get_balance(
+        &self,
+        request: Request<proto::GetBalanceRequest>,
+    ) -> Result<Response<proto::GetBalanceResponse>, Status> {
+        let request = request.into_inner();
+        let state = self.lock();
+        let ledger = &state.ledger;
+        if ledger.account_status(request.account_id) == AccountStatus::Programmed {
+            return Err(Status::failed_precondition("account is a PROGRAMMED bucket and not directly queryable"));
+        }
+        let linked = match request.include_linked {
+            true => ledger
+                .state()
+                .linked_accounts(request.account_id)
+                .map(|(type_id, child)| proto::LinkedBalance {
+                    type_id: u32::from(type_id),
+                    balance: ledger.balance(child),
+                })
+                .collect(),
+            false => Vec::new(),
+        };
+        Ok(Response::new(proto::GetBalanceResponse {
+            balance: ledger.balance(request.account_id),
+            last_snapshot_tx_id: ledger.next_tx_id() - 1,
+            linked,
+            flags: ledger.flags(request.account_id),
+        }))
+    }
+
+    async fn get_balances(
+        &self,
+        request: Request<proto::GetBalancesRequest>,
+    ) -> Result<Response<proto::GetBalancesResponse>, Status> {
+        let state = self.lock();
+        let balances = request.into_inner().account_ids.iter().map(|id| state.ledger.balance(*id)).collect();
+        Ok(Response::new(proto::GetBalancesResponse { balances, last_snapshot_tx_id: state.ledger.next_tx_id() - 1 }))
+    }
+
+    async fn get_kv(&self, request: Request<proto::GetKvRequest>) -> Result<Response<proto::GetKvResponse>, Status> {
+        let parts = requested_key(request.into_inner().key)?;
+        let state = self.lock();
+        let value = engine_key(&state.ledger, &parts).and_then(|key| state.ledger.state().kv_entry(key));
+        Ok(Response::new(proto::GetKvResponse { found: value.is_some(), value: value.map(integer) }))
+    }
+
+    async fn get_transaction_status(
+        &self,
+        request: Request<proto::GetStatusRequest>,
+    ) -> Result<Response<proto::GetStatusResponse>, Status> {
+        Ok(Response::new(status(request.into_inner().transaction_id, self.last())))
+    }
+
+    async fn get_transaction_statuses(
+        &self,
+        request: Request<proto::GetStatusesRequest>,
+    ) -> Result<Response<proto::GetStatusesResponse>, Status> {
+        let last = self.last();
+        let results = request.into_inner().transaction_ids.into_iter().map(|id| status(id, last)).collect();
+        Ok(Response::new(proto::GetStatusesResponse { results }))
+    }
+
+    async fn get_pipeline_index(
+        &self,
+        _request: Request<proto::GetPipelineIndexRequest>,
+    ) -> Result<Response<proto::GetPipelineIndexResponse>, Status> {
+        let last = self.last();
+        Ok(Response::new(proto::GetPipelineIndexResponse {
+            compute_index: last,
+            commit_index: last,
+            snapshot_index: last,
+            term: TERM,
+            cluster_commit_index: last,
+            is_leader: true,
+        }))
+    }
+
+    async fn get_transaction(
+        &self,
+        request: Request<proto::GetTransactionRequest>,
+    ) -> Result<Response<proto::GetTransactionResponse>, Status> {
+        let tx_id = request.into_inner().tx_id;
+        let state = self.lock();
+        let transaction = state.ledger.transaction(tx_id).ok_or_else(|| Status::not_found("transaction not found"))?;
+        Ok(Response::new(proto::GetTransactionResponse { transaction: Some(committed(transaction)) }))
+    }
+
+    async fn get_account_history(
+        &self,
+        _request: Request<proto::GetAccountHistoryRequest>,
+    ) -> Result<Response<proto::GetAccountHistoryResponse>, Status> {
+        Err(Status::unimplemented("GetAccountHistory is not served by `cargo roda dev` (docs/differences.md)"))
+    }
+
+    async fn wait_for_transaction(
+        &self,
+        request: Request<proto::WaitForTransactionRequest>,
+    ) -> Result<Response<proto::WaitForTransactionResponse>, Status> {
+        let request = request.into_inner();
+        wait_level(request.wait_level)?;
+        // Every transaction is at every stage once it exists.
+        let outcome = match request.transaction_id {
+            id if id == 0 || id > self.last() => proto::WaitOutcome::NotFound,
+            _ => proto::WaitOutcome::Reached,
+        };
+        Ok(Response::new(proto::WaitForTransactionResponse { outcome: outcome as i32, term: 0, term_start_tx_id: 0 }))
+    }
+
+    async fn register_function(
+        &self,
+        request: Request<proto::RegisterFunctionRequest>,
+    ) -> Result<Response<proto::RegisterFunctionResponse>, Status> {
+        let request = request.into_inner();
+        let if_registered = if request.override_existing { IfRegistered::Override } else { IfRegistered::Refuse };
+        let registered = self
+            .write(move |state, _| {
+                let tx_id = state.ledger.next_tx_id();
+                match state.ledger.register_function(&request.name, &request.binary, if_registered) {
+                    Ok(registration) => {
+                        let registered = registration.registered;
+                        // Durable before it is answered: the binary, then the log record.
+                        state.log.write_function(&request.name, registered.version, &request.binary)?;
+                        let record = Box::new(registration.transaction);
+                        state.log.persist(&LogRecord::Transaction { op: None, record })?;
+                        Ok(registered)
+                    }
+                    Err(err @ RegistryError::RegisterFailed { status, .. }) => {
+                        // `register()` failed in a transaction of its own: its id is taken.
+                        let failed = Transaction {
+                            tx_id,
+                            user_ref: 0,
+                            status: ledger_core::Status::from_code(status),
+                            tag: ledger_core::tags::FUNCTION_REGISTRATION,
+                            duplicate_of: None,
+                            records: Vec::new(),
+                            function: Some(FunctionInfo { name: request.name.clone(), version: 0, crc32c: 0 }),
+                            call: None,
+                            hazards: Default::default(),
+                        };
+                        state.log.persist(&LogRecord::Transaction { op: None, record: Box::new(failed) })?;
+                        Err(registry_status(err))
+                    }
+                    Err(err) => Err(registry_status(err)),
+                }
+            })
+            .await?;
+        Ok(Response::new(proto::RegisterFunctionResponse { version: registered.version, crc32c: registered.crc32c }))
+    }
+
+    async fn unregister_function(
+        &self,
+        request: Request<proto::UnregisterFunctionRequest>,
+    ) -> Result<Response<proto::UnregisterFunctionResponse>, Status> {
+        let name = request.into_inner().name;
+        let version = self
+            .write(move |state, _| {
+                let transaction = state.ledger.unregister_function(&name).map_err(registry_status)?;
+                let version = transaction.function.as_ref().map_or(0, |f| f.version);
+                state.log.write_function(&name, version, &[])?;
+                state.log.persist(&LogRecord::Transaction { op: None, record: Box::new(transaction) })?;
+                Ok(version)
+            })
+            .await?;
+        Ok(Response::new(proto::UnregisterFunctionResponse { version }))
+    }
+
+    async fn list_functions(
+        &self,
+        _request: Request<proto::ListFunctionsRequest>,
+    ) -> Result<Response<proto::ListFunctionsResponse>, Status> {
+        let mut functions: Vec<proto::FunctionInfo> = self
+            .lock()
+            .ledger
+            .list_functions()
+            .into_iter()
+            .map(|f| proto::FunctionInfo { name: f.name, version: f.version, crc32c: f.crc32c })
+            .collect();
+        if self.0.shuffle_functions {
+            super::shuffle(&mut functions);
+        }
+        Ok(Response::new(proto::ListFunctionsResponse { functions }))
+    }
+
+    async fn get_log(
+        &self,
+        _request: Request<proto::GetLogRequest>,
+    ) -> Result<Response<proto::GetLogResponse>, Status> {
+        Err(Status::unimplemented("GetLog is not served by `cargo roda dev` (docs/differences.md)"))
+    }
+
+    async fn get_terms(
+        &self,
+        _request: Request<proto::GetTermsRequest>,
+    ) -> Result<Response<proto::GetTermsResponse>, Status> {
+        let term =
+            proto::TermInfo { term: TERM, start_tx_id: 1, voted_for: 0, has_term_record: true, has_vote_record: false };
+        Ok(Response::new(proto::GetTermsResponse { terms: vec![term], current_term: TERM, next_term: 0 }))
+    }
+}
+
+/// Where a transaction is: on the snapshot once it exists (a HEAD server
+/// never reports ERROR here: the status is in the transaction).
+fn status(tx_id: u64, last: u64) -> proto::GetStatusResponse {
+    let status = match tx_id {
+        0 => proto::TransactionStatus::TxNotFound,
+        id if id > last => proto::TransactionStatus::TxNotFound,
+        _ => proto::TransactionStatus::OnSnapshot,
+    };
+    proto::GetStatusResponse { status: status as i32, term_mismatch: false, term: TERM, term_start_tx_id: 1 }
+}

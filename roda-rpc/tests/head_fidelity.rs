@@ -1,0 +1,49 @@
+//! Where `cargo roda dev --abi v2` answers as an e14b146 server does: the
+//! checks in `head_checks/`, which `head_upstream.rs` runs on a real server.
+
+mod head_checks;
+
+use roda_rpc::Wire;
+use roda_rpc::dev::{self, DevConfig};
+
+/// Runs a check on a new in-memory HEAD dev server.
+fn on_a_new_server<F: Future<Output = ()>>(check: impl FnOnce(String) -> F) {
+    let server = dev::start(DevConfig { wire: Wire::Head, ..DevConfig::default() }).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(check(server.url()));
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn the_wire_is_found() {
+    on_a_new_server(|url| async move { head_checks::the_wire_is_found(&url).await });
+}
+
+#[test]
+fn accounts_kv_flags_and_links() {
+    on_a_new_server(|url| async move { head_checks::accounts_kv_flags_and_links(&url).await });
+}
+
+#[test]
+fn registration_is_a_transaction() {
+    on_a_new_server(|url| async move {
+        // Versions keep rising: docs/differences.md, row 8.
+        assert_eq!(head_checks::registration_is_a_transaction(&url).await, 4);
+    });
+}
+
+#[test]
+fn messages_and_statuses() {
+    on_a_new_server(|url| async move { head_checks::messages_and_statuses(&url).await });
+}
+
+#[test]
+fn a_pipeline_delay_is_refused_on_the_head_wire() {
+    let config = DevConfig {
+        wire: Wire::Head,
+        pipeline_delay: Some(std::time::Duration::from_millis(5)),
+        ..DevConfig::default()
+    };
+    let err = dev::start(config).unwrap_err();
+    assert!(err.to_string().contains("ee2b042 wire (ABI v1) only"), "{err}");
+}
