@@ -40,6 +40,10 @@ enum Command {
     Unregister(commands::unregister::Args),
     Call(commands::call::Args),
     Balance(commands::balance::Args),
+    Deposit(commands::deposit::Args),
+    Accounts(commands::accounts::Args),
+    Kv(commands::kv::Args),
+    Tx(commands::tx::Args),
     Dev(commands::dev::Args),
 }
 
@@ -68,6 +72,10 @@ fn run(cli: Cli) -> ExitCode {
         Command::Unregister(args) => finish(commands::unregister::exec(args), format),
         Command::Call(args) => finish(commands::call::exec(args), format),
         Command::Balance(args) => finish(commands::balance::exec(args), format),
+        Command::Deposit(args) => finish(commands::deposit::exec(args), format),
+        Command::Accounts(args) => finish(commands::accounts::exec(args), format),
+        Command::Kv(args) => finish(commands::kv::exec(args), format),
+        Command::Tx(args) => finish(commands::tx::exec(args), format),
         Command::Dev(args) => finish(commands::dev::exec(args), format),
     }
 }

@@ -80,12 +80,24 @@ pub struct FunctionSection {
     pub abi: Option<Abi>,
 }
 
-/// A server profile, `[profiles.NAME]`.
+/// A server profile, `[profiles.NAME]`: one server, or the nodes of a
+/// cluster (writes go to whichever leads).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// The server's URL, e.g. `http://127.0.0.1:50051`.
-    pub server: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// A cluster's nodes, e.g. `["http://10.0.0.1:50051", "http://10.0.0.2:50051"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
+}
+
+impl Profile {
+    /// `server`, then `servers`.
+    pub fn urls(&self) -> Vec<String> {
+        self.server.iter().chain(&self.servers).cloned().collect()
+    }
 }
 
 /// The contents of `Roda.toml`.
@@ -133,6 +145,11 @@ pub enum ProjectError {
     /// `--profile NAME` with no such profile in `Roda.toml`.
     #[error("no profile `{0}` in Roda.toml's [profiles]; add one with `server = \"http://...\"` or pass --server")]
     NoProfile(String),
+    /// A profile that names no server.
+    #[error(
+        "profile `{0}` in Roda.toml names no server: give it `server = \"http://...\"` or, for a cluster, `servers = [\"http://...\", ...]`"
+    )]
+    EmptyProfile(String),
 }
 
 impl Project {

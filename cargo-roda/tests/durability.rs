@@ -104,6 +104,68 @@ fn kill_9_never_loses_an_acknowledged_write() {
     assert!(acked_deposits > 0, "the stream wrote something");
 }
 
+/// ABI v2 (`--abi v2`, the HEAD wire): `kill -9` while a stream of counter
+/// calls runs never loses an acknowledged one; KV, flags, the linked
+/// account and the dedup set come back, and `register()` is not run again.
+#[test]
+fn kill_9_never_loses_an_acknowledged_v2_write() {
+    use ledger_core::v2::Operation as V2;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let counter = wat::parse_file(support::repo_root().join("roda-rpc/tests/head_checks/counter.wat")).unwrap();
+    let server = DevServer::start(&["--abi", "v2", "--data-dir", data_arg]);
+    runtime().block_on(async {
+        let client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        client.register("counter", &counter, false).await.unwrap();
+        client.submit(&V2::OpenAccount { count: 1, user_ref: 0 }, WaitLevel::Snapshot).await.unwrap();
+    });
+    let url = server.url.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::<u64>::new()));
+    let writer = {
+        let (stop, acked) = (stop.clone(), acked.clone());
+        std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let Ok(client) = Client::connect(&endpoint(&url)).await else { return };
+                for user_ref in 1.. {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let call = V2::Function { name: "counter".into(), params: vec![1], user_ref };
+                    match client.submit(&call, WaitLevel::Snapshot).await {
+                        Ok(result) if result.status == Status::NONE => acked.lock().unwrap().push(user_ref),
+                        Ok(result) => panic!("call {user_ref} failed with {}", result.status),
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50 + jitter(250)));
+    server.kill9();
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let acked = acked.lock().unwrap().clone();
+    assert!(!acked.is_empty(), "the stream wrote something");
+
+    let server = DevServer::start(&["--abi", "v2", "--data-dir", data_arg]);
+    runtime().block_on(async {
+        let client = Client::connect(&endpoint(&server.url)).await.unwrap();
+        let count = client.kv_get("counter/1/0/0").await.unwrap().unwrap() as u64;
+        let acknowledged = acked.len() as u64;
+        assert!(count >= acknowledged && count <= acknowledged + 1, "{count} counted, {acknowledged} acknowledged");
+        let account = client.balance(1, true).await.unwrap();
+        assert_eq!(account.balance as u64, count, "one moved per call");
+        assert_eq!(account.flags, Some(458_753), "lane 2 is 7");
+        assert_eq!(account.linked.len(), 1, "the linked account");
+        let last = *acked.last().unwrap();
+        let again = V2::Function { name: "counter".into(), params: vec![1], user_ref: last };
+        assert_eq!(client.submit(&again, WaitLevel::Snapshot).await.unwrap().status, Status::DUPLICATE);
+    });
+    server.stop();
+}
+
 /// Two real processes on one data directory: the second refuses to start,
 /// and the lock goes with the first process, even on `kill -9`.
 #[test]

@@ -16,6 +16,10 @@ fn help_texts() {
         ("deploy", vec!["deploy", "--help"]),
         ("call", vec!["call", "--help"]),
         ("dev", vec!["dev", "--help"]),
+        ("balance", vec!["balance", "--help"]),
+        ("accounts_open", vec!["accounts", "open", "--help"]),
+        ("kv_get", vec!["kv", "get", "--help"]),
+        ("tx", vec!["tx", "--help"]),
     ] {
         let run = roda(&dir, &args);
         assert_eq!(run.code, 0, "{run:?}");

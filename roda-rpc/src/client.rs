@@ -106,7 +106,7 @@ pub enum RpcError {
         message: String,
     },
     /// The server answered with an error status.
-    #[error("{method} failed with {code:?}: {message}{}", hint(*.code))]
+    #[error("{method} failed with {code:?}: {message}{}", hint(*.code, .message))]
     Status {
         /// The method.
         method: &'static str,
@@ -133,6 +133,26 @@ pub enum RpcError {
         url: String,
         /// Its wire.
         wire: Wire,
+    },
+    /// A cluster was given no node.
+    #[error("no server URL given")]
+    NoNodes,
+    /// No node of a cluster says it leads (an election may be under way).
+    #[error("no node leads, so no write can be made ({}); an election takes seconds: try again, or raise --timeout", .nodes.join("; "))]
+    NoLeader {
+        /// What each node said.
+        nodes: Vec<String>,
+    },
+    /// A write without a `user_ref` failed in a way that may still have
+    /// applied it; it was not sent again, which could apply it twice.
+    #[error(
+        "the write to {url} may have been applied ({send}); it was not sent again, which could apply it twice: check with `cargo roda tx` or a balance, and give operations a --user-ref so a retry is deduplicated"
+    )]
+    WriteUncertain {
+        /// The node it went to.
+        url: String,
+        /// The failure.
+        send: Box<RpcError>,
     },
     /// A register failed in a way that may still let it land (a deadline,
     /// a lost connection), and `ListFunctions` did not show it landed: it
@@ -171,8 +191,14 @@ impl RpcError {
     }
 }
 
-fn hint(code: Code) -> &'static str {
+fn hint(code: Code, message: &str) -> &'static str {
     match code {
+        Code::FailedPrecondition if message.contains("not a leader") => {
+            "; this node follows: name every node of the cluster (--server URL,URL,... or `servers` in the profile) and writes go to the leader"
+        }
+        Code::FailedPrecondition if message.contains("PROGRAMMED") => {
+            "; a linked account's balance shows under its parent's (`cargo roda balance PARENT`)"
+        }
         Code::AlreadyExists => "; pass --override to replace it (its version goes up by one)",
         Code::NotFound => "; `cargo roda list` shows what is registered",
         Code::InvalidArgument => "; `cargo roda validate` explains what the server refused",

@@ -61,6 +61,11 @@ pub struct DevConfig {
     /// Which server to be: ee2b042's wire on the ABI v1 engine (the
     /// default), or HEAD's (e14b146) on the ABI v2 engine.
     pub wire: Wire,
+    /// HEAD only: answer as a cluster's follower does, refusing every write
+    /// with FAILED_PRECONDITION "node is not a leader; writes are not
+    /// accepted" and saying `is_leader: false`; reads answer. For testing
+    /// how a client finds the leader.
+    pub follower: bool,
 }
 
 impl Default for DevConfig {
@@ -76,6 +81,7 @@ impl Default for DevConfig {
             pipeline_delay: None,
             shuffle_functions: false,
             wire: Wire::Ee2b042,
+            follower: false,
         }
     }
 }
@@ -714,6 +720,11 @@ pub struct DevHandle {
 /// [`DevError::Tls`] for an unusable TLS identity.
 pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
     let Built { routes, control, recovery, drain } = match config.wire {
+        Wire::Ee2b042 if config.follower => {
+            return Err(DevError::Unsupported(
+                "an ee2b042 server has no cluster: only the HEAD wire serves as a follower",
+            ));
+        }
         Wire::Ee2b042 => build_v1(&config)?,
         Wire::Head => head::build(&config)?,
     };

@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod cluster;
 pub mod dev;
 mod pipeline;
 pub mod store;

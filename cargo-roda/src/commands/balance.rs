@@ -2,14 +2,16 @@
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use roda_rpc::client::Client;
+use roda_rpc::Wire;
+use roda_rpc::client::LinkedBalance;
 use serde::Serialize;
 
 use super::{EndpointArgs, block_on};
 
-/// Show account balances.
+/// Show account balances (and, from a HEAD server, each account's status,
+/// flags and linked accounts).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  cargo roda balance 101 202 999")]
+#[command(after_help = "Examples:\n  cargo roda balance 101 202 999\n  cargo roda balance 1 --output json")]
 pub struct Args {
     /// Account ids.
     #[arg(required = true, value_name = "ACCOUNT")]
@@ -18,16 +20,27 @@ pub struct Args {
     pub endpoint: EndpointArgs,
 }
 
-/// One balance.
+/// One account.
 #[derive(Debug, Serialize)]
 pub struct Balance {
     account: u64,
     balance: i64,
+    /// Its eight flag lanes (HEAD only), lane 0 the low byte.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flags: Option<u64>,
+    /// Lane 0 by name (HEAD only): none, open, programmed, system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    /// Its linked accounts' balances, by link type (HEAD only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    linked: Vec<LinkedBalance>,
 }
 
 /// The balances.
 #[derive(Debug, Serialize)]
 pub struct Balances {
+    server: String,
+    wire: Wire,
     balances: Vec<Balance>,
 }
 
@@ -37,17 +50,60 @@ impl Outcome for Balances {
     }
 
     fn human(&self) -> String {
-        self.balances.iter().map(|b| format!("{:>12} {:>20}\n", b.account, b.balance)).collect()
+        let mut out = String::new();
+        for b in &self.balances {
+            out.push_str(&format!("{:>12} {:>20}", b.account, b.balance));
+            if let (Some(status), Some(flags)) = (b.status, b.flags) {
+                out.push_str(&format!("  {status:<10} flags {flags:#018x}"));
+            }
+            out.push('\n');
+            for linked in &b.linked {
+                out.push_str(&format!("{:>12} {:>20}  linked, type {}\n", "", linked.balance, linked.link_type));
+            }
+        }
+        out
+    }
+}
+
+/// Lane 0 of an account's flags, by name.
+fn status_name(flags: u64) -> &'static str {
+    match flags & 0xFF {
+        0 => "none",
+        1 => "open",
+        2 => "programmed",
+        3 => "system",
+        _ => "unknown",
     }
 }
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Balances, Error> {
-    let endpoint = args.endpoint.endpoint_here()?;
-    let values = block_on(async {
-        let client = Client::connect(&endpoint).await?;
-        client.balances(&args.accounts).await
-    })??;
-    let balances = args.accounts.iter().zip(values).map(|(a, b)| Balance { account: *a, balance: b }).collect();
-    Ok(Balances { balances })
+    block_on(async {
+        let client = args.endpoint.connect_here().await?.client().await?;
+        let balances = match client.wire() {
+            Wire::Ee2b042 => {
+                let values = client.balances(&args.accounts).await?;
+                args.accounts
+                    .iter()
+                    .zip(values)
+                    .map(|(&account, balance)| Balance { account, balance, flags: None, status: None, linked: vec![] })
+                    .collect()
+            }
+            Wire::Head => {
+                let mut balances = Vec::with_capacity(args.accounts.len());
+                for &account in &args.accounts {
+                    let found = client.balance(account, true).await?;
+                    balances.push(Balance {
+                        account,
+                        balance: found.balance,
+                        status: found.flags.map(status_name),
+                        flags: found.flags,
+                        linked: found.linked,
+                    });
+                }
+                balances
+            }
+        };
+        Ok(Balances { server: client.url().to_owned(), wire: client.wire(), balances })
+    })?
 }

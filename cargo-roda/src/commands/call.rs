@@ -3,8 +3,8 @@
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
-use ledger_core::{EntryKind, Operation, Status};
-use roda_rpc::client::Client;
+use ledger_core::v2::Operation;
+use ledger_core::{EntryKind, Status};
 use roda_rpc::client::WaitLevel;
 use serde::Serialize;
 
@@ -19,6 +19,20 @@ pub enum Wait {
     Committed,
     /// Until in a snapshot.
     Snapshot,
+    /// Until durable on a quorum of a cluster (roda-ledger HEAD).
+    ClusterCommit,
+}
+
+impl Wait {
+    /// The client's level.
+    pub fn level(self) -> WaitLevel {
+        match self {
+            Wait::Computed => WaitLevel::Computed,
+            Wait::Committed => WaitLevel::Committed,
+            Wait::Snapshot => WaitLevel::Snapshot,
+            Wait::ClusterCommit => WaitLevel::ClusterCommit,
+        }
+    }
 }
 
 /// Call a registered function as a transaction.
@@ -33,10 +47,14 @@ pub struct Args {
     #[arg(allow_negative_numbers = true, value_name = "PARAM")]
     pub params: Vec<i64>,
     /// Deduplication key: a second transaction with the same non-zero key
-    /// gets DUPLICATE.
+    /// gets DUPLICATE. Given several servers (a cluster), a call without one
+    /// gets a random one, so that a send that may have landed on a leader
+    /// that went away can be sent again safely.
     #[arg(long, default_value_t = 0)]
     pub user_ref: u64,
-    /// How long to wait.
+    /// How long to wait. A HEAD server has the status in the transaction,
+    /// readable once on the snapshot, so there `computed` and `committed`
+    /// wait for the snapshot too.
     #[arg(long, value_enum, default_value = "committed")]
     pub wait: Wait,
     /// Also print the committed entries.
@@ -59,10 +77,19 @@ pub struct EntryView {
 #[derive(Debug, Serialize)]
 pub struct Called {
     name: String,
+    server: String,
+    wire: roda_rpc::Wire,
     transaction_id: u64,
+    user_ref: u64,
+    /// The leader's term (0 from an ee2b042 server).
+    term: u64,
     status: String,
     status_code: u8,
     entries: Option<Vec<EntryView>>,
+    /// Why a status-5 call failed, when the server says: the function is
+    /// not registered there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 impl Outcome for Called {
@@ -72,6 +99,9 @@ impl Outcome for Called {
 
     fn human(&self) -> String {
         let mut out = format!("transaction {}: {} ({})\n", self.transaction_id, self.status, self.status_code);
+        if let Some(note) = &self.note {
+            out.push_str(&format!("note: {note}\n"));
+        }
         for e in self.entries.iter().flatten() {
             out.push_str(&format!("  {:<6} {:>12} {:>20}  balance {}\n", e.kind, e.account, e.amount, e.balance));
         }
@@ -93,21 +123,38 @@ pub fn exec(args: Args) -> Result<Called, Error> {
             ledger_core::abi::PARAM_COUNT
         )));
     }
-    let endpoint = args.endpoint.endpoint_here()?;
-    let wait = match args.wait {
-        Wait::Computed => WaitLevel::Computed,
-        Wait::Committed => WaitLevel::Committed,
-        Wait::Snapshot => WaitLevel::Snapshot,
-    };
-    let op = Operation::Function { name: args.name.clone(), params: args.params.clone(), user_ref: args.user_ref };
-    let (result, entries) = block_on(async {
-        let client = Client::connect(&endpoint).await?;
-        let result = client.submit(&op, wait).await?;
-        let entries = match args.show_entries {
-            true => Some(client.entries(result.tx_id).await?),
+    let (server, wire, user_ref, result, entries, note) = block_on(async {
+        let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
+        let endpoints = args.endpoint.endpoints(project.as_ref())?;
+        let several = endpoints.len() > 1;
+        let user_ref = match (args.user_ref, several) {
+            (0, true) => random_user_ref(),
+            (given, _) => given,
+        };
+        let cluster = roda_rpc::cluster::Cluster::connect(endpoints).await?;
+        let op = Operation::Function { name: args.name.clone(), params: args.params.clone(), user_ref };
+        let result = cluster.submit(&op, args.wait.level()).await?;
+        let client = cluster.client().await?;
+        let entries = match (args.show_entries, &result.transaction) {
+            (false, _) => None,
+            (true, Some(transaction)) => Some(transaction.entries().copied().collect()),
+            (true, None) => Some(client.entries(result.tx_id).await?),
+        };
+        let note = match result.status == Status::INVALID_OPERATION
+            && !client.list().await?.iter().any(|f| f.name == args.name)
+        {
+            true => Some(format!(
+                "`{}` is not registered on {}{}",
+                args.name,
+                client.url(),
+                match several {
+                    true => " (a cluster does not replicate function binaries: after a failover, deploy again)",
+                    false => "; deploy it with `cargo roda deploy`",
+                }
+            )),
             false => None,
         };
-        Ok::<_, Error>((result, entries))
+        Ok::<_, Error>((client.url().to_owned(), client.wire(), user_ref, result, entries, note))
     })??;
     let entries = entries.map(|list| {
         list.into_iter()
@@ -125,9 +172,22 @@ pub fn exec(args: Args) -> Result<Called, Error> {
     let status: Status = result.status;
     Ok(Called {
         name: args.name,
+        server,
+        wire,
         transaction_id: result.tx_id,
+        user_ref,
+        term: result.term,
         status: status.to_string(),
         status_code: status.code(),
         entries,
+        note,
     })
+}
+
+/// A non-zero user_ref no one chose: the clock's nanoseconds hashed with a
+/// per-process random seed.
+fn random_user_ref() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    RandomState::new().hash_one(nanos).max(1)
 }

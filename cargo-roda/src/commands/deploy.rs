@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use cargo_roda::builder;
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use roda_rpc::client::Client;
 use serde::Serialize;
 
 use super::{CheckedModule, EndpointArgs, ProjectArgs, block_on, checked_module};
@@ -35,11 +34,26 @@ pub struct Args {
 #[derive(Debug, Serialize)]
 pub struct Deployed {
     name: String,
+    /// The node that took it (the leader of a cluster).
     server: String,
+    wire: roda_rpc::Wire,
     version: u32,
     crc32c: String,
     size: usize,
     warnings: Vec<String>,
+    /// For a cluster: whether each node lists it afterwards.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    nodes: Vec<NodeHas>,
+}
+
+/// Whether one node of a cluster lists the deployed function.
+#[derive(Debug, Serialize)]
+pub struct NodeHas {
+    url: String,
+    has_it: bool,
+    /// Why the node could not be asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 impl Outcome for Deployed {
@@ -86,30 +100,71 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
     if request_len > ledger_core::abi::MAX_BINARY_SIZE {
         return Err(Error::RequestTooLarge { request_len, limit: ledger_core::abi::MAX_BINARY_SIZE });
     }
-    let endpoint = args.endpoint.endpoint(project.as_ref())?;
+    let endpoints = args.endpoint.endpoints(project.as_ref())?;
     let local_crc = ledger_core::crc32c(&binary);
     let mut history = project.as_ref().map(|p| load_history(&p.root)).unwrap_or_default();
-    let seen = history.get(&endpoint.url).and_then(|h| h.get(&name)).copied();
-    let (version, crc, warnings) = block_on(async {
-        let client = Client::connect(&endpoint).await?;
+    let (server, wire, registered, warnings, nodes) = block_on(async {
+        let several = endpoints.len() > 1;
+        let cluster = roda_rpc::cluster::Cluster::connect(endpoints).await?;
+        let leader = cluster.client().await?;
+        let server = leader.url().to_owned();
         let mut warnings = Vec::new();
-        let live = client.list().await?;
+        let seen = history.get(&server).and_then(|h| h.get(&name)).copied();
+        let live = leader.list().await?;
         if let (Some(seen), false) = (seen, live.iter().any(|f| f.name == name)) {
-            let warning = format!(
+            warnings.push(format!(
                 "`{name}` was deployed here before (v{seen}) and has been unregistered since: a roda-ledger server at ee2b042 restarts its version counter at 1 after an unregister, overwrites functions/{name}_v1.wasm, and then refuses to restart with a CRC mismatch. Consider deploying under a new name."
-            );
-            eprintln!("warning: {warning}");
-            warnings.push(warning);
+            ));
         }
-        let registered = client.register(&name, &binary, args.override_existing).await?;
-        Ok::<_, Error>((registered.version, registered.crc32c, warnings))
+        let registered = cluster.register(&name, &binary, args.override_existing).await?;
+        let nodes = match several {
+            true => nodes_with(&cluster, &registered).await,
+            false => Vec::new(),
+        };
+        let lacking: Vec<String> = nodes
+            .iter()
+            .filter(|n| !n.has_it)
+            .map(|n| match n.error {
+                Some(_) => format!("{} (unreachable)", n.url),
+                None => n.url.clone(),
+            })
+            .collect();
+        if !lacking.is_empty() {
+            warnings.push(format!(
+                "{} do not list `{name}` v{}: a roda-ledger cluster does not replicate function binaries, so if one of them becomes the leader, calls of `{name}` fail with status 5 until you deploy again (deploy goes to whichever node leads)",
+                lacking.join(", "),
+                registered.version
+            ));
+        }
+        for warning in &warnings {
+            eprintln!("warning: {warning}");
+        }
+        Ok::<_, Error>((cluster.client().await?.url().to_owned(), leader.wire(), registered, warnings, nodes))
     })??;
+    let (version, crc) = (registered.version, registered.crc32c);
     if crc != local_crc {
         return Err(Error::UploadAltered { name, version, server: crc, local: local_crc });
     }
     if let Some(project) = &project {
-        history.entry(endpoint.url.clone()).or_default().insert(name.clone(), version);
+        history.entry(server.clone()).or_default().insert(name.clone(), version);
         save_history(&project.root, &history);
     }
-    Ok(Deployed { name, server: endpoint.url, version, crc32c: format!("{crc:08x}"), size: binary.len(), warnings })
+    Ok(Deployed { name, server, wire, version, crc32c: format!("{crc:08x}"), size: binary.len(), warnings, nodes })
+}
+
+/// Whether each node of a cluster lists `registered` (its name and CRC).
+async fn nodes_with(cluster: &roda_rpc::cluster::Cluster, registered: &ledger_core::FunctionInfo) -> Vec<NodeHas> {
+    cluster
+        .list_on_every_node()
+        .await
+        .into_iter()
+        .map(|node| match node.answer {
+            Ok(live) => NodeHas {
+                url: node.url,
+                has_it: live.iter().any(|f| f.name == registered.name && f.crc32c == registered.crc32c),
+                error: None,
+            },
+            Err(error) => NodeHas { url: node.url, has_it: false, error: Some(error.to_string()) },
+        })
+        .collect()
 }

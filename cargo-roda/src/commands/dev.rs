@@ -60,6 +60,11 @@ pub struct Args {
     /// arbitrary (sorted by name without it).
     #[arg(long)]
     pub shuffle_functions: bool,
+    /// ABI v2 only: answer as a cluster's follower, refusing every write
+    /// with the server's FAILED_PRECONDITION, to test how clients find the
+    /// leader.
+    #[arg(long)]
+    pub follower: bool,
 }
 
 /// The server stopped cleanly.
@@ -154,12 +159,14 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
         shuffle_functions: args.shuffle_functions,
         on_event: Some(EventHook(std::sync::Arc::new(print_event))),
         wire,
+        follower: args.follower,
     };
     let open = config.open_beyond_loopback();
     let signals = StopSignals::install()?;
     let server = roda_rpc::dev::start(config)?;
     let address = server.url();
-    eprintln!("cargo roda dev: ABI {} on the {wire} wire, listening on {address}", abi.id());
+    eprintln!("cargo roda dev: listening on {address}");
+    eprintln!("cargo roda dev: ABI {}, serving the {wire} wire", abi.id());
     if open {
         eprintln!(
             "warning: listening beyond loopback without a token: anyone who reaches the port can register functions and move balances; pass --token-env"

@@ -2,7 +2,6 @@
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use roda_rpc::client::Client;
 use serde::Serialize;
 
 use super::{EndpointArgs, block_on};
@@ -27,6 +26,7 @@ pub struct Function {
 #[derive(Debug, Serialize)]
 pub struct Listed {
     server: String,
+    wire: roda_rpc::Wire,
     functions: Vec<Function>,
 }
 
@@ -49,14 +49,13 @@ impl Outcome for Listed {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Listed, Error> {
-    let endpoint = args.endpoint.endpoint_here()?;
-    let functions = block_on(async {
-        let client = Client::connect(&endpoint).await?;
-        client.list().await
+    let (server, wire, functions) = block_on(async {
+        let client = args.endpoint.connect_here().await?.client().await?;
+        Ok::<_, Error>((client.url().to_owned(), client.wire(), client.list().await?))
     })??;
     let functions = functions
         .into_iter()
         .map(|f| Function { name: f.name, version: f.version, crc32c: format!("{:08x}", f.crc32c) })
         .collect();
-    Ok(Listed { server: endpoint.url, functions })
+    Ok(Listed { server, wire, functions })
 }

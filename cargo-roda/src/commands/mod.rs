@@ -1,13 +1,17 @@
 //! One module per subcommand, each with `Args` and `exec`.
 
+pub mod accounts;
 pub mod balance;
 pub mod build;
 pub mod call;
 pub mod deploy;
+pub mod deposit;
 pub mod dev;
+pub mod kv;
 pub mod list;
 pub mod new;
 pub mod test;
+pub mod tx;
 pub mod unregister;
 pub mod validate;
 
@@ -165,9 +169,11 @@ pub fn checked_module(
 /// Which server to talk to: flags shared by the commands that make RPCs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EndpointArgs {
-    /// Server URL: http://host:port or https://host:port (TLS).
-    #[arg(long, value_name = "URL", env = "RODA_SERVER")]
-    pub server: Option<String>,
+    /// Server URL: http://host:port or https://host:port (TLS). Several
+    /// (repeated, or comma-separated) are the nodes of a cluster: writes go
+    /// to the one that leads.
+    #[arg(long, value_name = "URL", env = "RODA_SERVER", value_delimiter = ',')]
+    pub server: Vec<String>,
     /// A server profile from Roda.toml's [profiles].
     #[arg(long, value_name = "NAME", env = "RODA_PROFILE")]
     pub profile: Option<String>,
@@ -190,37 +196,44 @@ pub struct EndpointArgs {
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
 
 impl EndpointArgs {
-    /// Resolves the endpoint with the Roda.toml found from the current
-    /// directory, if any (see [`EndpointArgs::endpoint`]).
-    pub fn endpoint_here(&self) -> Result<roda_rpc::client::Endpoint, cargo_roda::error::Error> {
+    /// Connects to the server, or the cluster, named as
+    /// [`EndpointArgs::endpoints`] says, with the Roda.toml found from the
+    /// current directory, if any.
+    pub async fn connect_here(&self) -> Result<roda_rpc::cluster::Cluster, cargo_roda::error::Error> {
         let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
-        self.endpoint(project.as_ref())
+        Ok(roda_rpc::cluster::Cluster::connect(self.endpoints(project.as_ref())?).await?)
     }
 
-    /// Resolves the endpoint: `--server`/`RODA_SERVER`, then the profile
-    /// (`--profile`/`RODA_PROFILE`, else `local`) of a Roda.toml found from
-    /// the current directory, then the default local server.
-    pub fn endpoint(
+    /// Resolves the nodes: `--server`/`RODA_SERVER`, then the profile
+    /// (`--profile`/`RODA_PROFILE`, else `local`) of `project`'s Roda.toml,
+    /// then the default local server. Each gets the same TLS, token and
+    /// timeouts.
+    pub fn endpoints(
         &self,
         project: Option<&cargo_roda::project::Project>,
-    ) -> Result<roda_rpc::client::Endpoint, cargo_roda::error::Error> {
+    ) -> Result<Vec<roda_rpc::client::Endpoint>, cargo_roda::error::Error> {
         use cargo_roda::error::Error;
-        // The profile a Roda.toml named the server in, and that file.
+        use cargo_roda::project::ProjectError;
+        // The profile a Roda.toml named the servers in, and that file.
         let from_profile = |name: &str| {
-            project.and_then(|p| p.file.profiles.get(name).map(|profile| (profile.server.clone(), p, name.to_owned())))
+            project.and_then(|p| p.file.profiles.get(name).map(|profile| (profile.urls(), p, name.to_owned())))
         };
-        let (url, named_in) = match (&self.server, &self.profile) {
-            (Some(url), _) => (url.clone(), None),
-            (None, Some(profile)) => {
-                let (url, project, name) = from_profile(profile)
-                    .ok_or_else(|| cargo_roda::project::ProjectError::NoProfile(profile.clone()))?;
-                (url, Some((project, name)))
+        let (urls, named_in) = match (self.server.is_empty(), &self.profile) {
+            (false, _) => (self.server.clone(), None),
+            (true, Some(profile)) => {
+                let (urls, project, name) =
+                    from_profile(profile).ok_or_else(|| ProjectError::NoProfile(profile.clone()))?;
+                (urls, Some((project, name)))
             }
-            (None, None) => match from_profile("local") {
-                Some((url, project, name)) => (url, Some((project, name))),
-                None => (DEFAULT_SERVER.into(), None),
+            (true, None) => match from_profile("local") {
+                Some((urls, project, name)) => (urls, Some((project, name))),
+                None => (vec![DEFAULT_SERVER.into()], None),
             },
         };
+        if urls.is_empty() {
+            let name = named_in.map_or_else(String::new, |(_, name)| name);
+            return Err(ProjectError::EmptyProfile(name).into());
+        }
         let token = match &self.token_file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -232,28 +245,32 @@ impl EndpointArgs {
                 Err(_) => None,
             },
         };
-        let endpoint = roda_rpc::client::Endpoint {
-            url,
-            ca_cert: self.ca_cert.clone(),
-            token,
-            timeout: std::time::Duration::from_secs(self.timeout),
-            retries: self.retries,
-        };
-        if let (Some(_), Some((project, profile))) = (&endpoint.token, named_in) {
+        let endpoints: Vec<_> = urls
+            .into_iter()
+            .map(|url| roda_rpc::client::Endpoint {
+                url,
+                ca_cert: self.ca_cert.clone(),
+                token: token.clone(),
+                timeout: std::time::Duration::from_secs(self.timeout),
+                retries: self.retries,
+            })
+            .collect();
+        if let (Some(_), Some((project, profile))) = (&token, named_in) {
             // The file may be in a parent directory the user did not think of.
+            let urls: Vec<_> = endpoints.iter().map(|e| e.url.as_str()).collect();
             eprintln!(
                 "note: sending the token to {}, the server of profile `{profile}` in {}",
-                endpoint.url,
+                urls.join(", "),
                 project.root.join(cargo_roda::project::PROJECT_FILE).display()
             );
         }
-        if endpoint.token_in_clear_beyond_loopback() {
+        for endpoint in endpoints.iter().filter(|e| e.token_in_clear_beyond_loopback()) {
             eprintln!(
                 "warning: the token goes in plain text to {}: anyone on the path can read it; use https://",
                 endpoint.url
             );
         }
-        Ok(endpoint)
+        Ok(endpoints)
     }
 }
 

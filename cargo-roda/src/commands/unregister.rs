@@ -2,7 +2,6 @@
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use roda_rpc::client::Client;
 use serde::Serialize;
 
 use super::{EndpointArgs, block_on};
@@ -36,10 +35,9 @@ impl Outcome for Unregistered {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Unregistered, Error> {
-    let endpoint = args.endpoint.endpoint_here()?;
     let version = block_on(async {
-        let client = Client::connect(&endpoint).await?;
-        client.unregister(&args.name).await
+        let cluster = args.endpoint.connect_here().await?;
+        Ok::<_, Error>(cluster.unregister(&args.name).await?)
     })??;
     Ok(Unregistered { name: args.name, version })
 }

@@ -26,6 +26,7 @@ struct Shared {
     control: Arc<Control>,
     on_event: Option<EventHook>,
     shuffle_functions: bool,
+    follower: bool,
 }
 
 #[derive(Clone)]
@@ -51,6 +52,7 @@ pub(super) fn build(config: &DevConfig) -> Result<Built, DevError> {
         control: control.clone(),
         on_event: config.on_event.clone(),
         shuffle_functions: config.shuffle_functions,
+        follower: config.follower,
     });
     let service = LedgerServer::with_interceptor(HeadService(shared), TokenCheck(config.token.clone()));
     Ok(Built { routes: tonic::service::Routes::new(service), control, recovery, drain: None })
@@ -76,6 +78,15 @@ impl HeadService {
         })
         .await
         .map_err(|e| Status::internal(format!("the operation did not finish: {e}")))?
+    }
+
+    /// A follower refuses every write in the server's words, before it
+    /// looks at the request.
+    fn ensure_writable(&self) -> Result<(), Status> {
+        match self.0.follower {
+            true => Err(Status::failed_precondition("node is not a leader; writes are not accepted")),
+            false => Ok(()),
+        }
     }
 
     /// Runs operations in order, one transaction each.
@@ -298,6 +309,7 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::SubmitOperationRequest>,
     ) -> Result<Response<proto::SubmitOperationResponse>, Status> {
+        self.ensure_writable()?;
         let op = operation!(request.into_inner().operation, proto::submit_operation_request::Operation)?;
         let transaction_id = self.submit_one(op).await?.tx_id;
         Ok(Response::new(proto::SubmitOperationResponse { transaction_id, term: TERM }))
@@ -307,9 +319,10 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::SubmitAndWaitRequest>,
     ) -> Result<Response<proto::SubmitAndWaitResponse>, Status> {
+        self.ensure_writable()?;
         let request = request.into_inner();
-        wait_level(request.wait_level)?;
         let op = operation!(request.operation, proto::submit_and_wait_request::Operation)?;
+        wait_level(request.wait_level)?;
         let transaction_id = self.submit_one(op).await?.tx_id;
         Ok(Response::new(proto::SubmitAndWaitResponse { transaction_id, term: TERM }))
     }
@@ -318,6 +331,7 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::SubmitAndWaitResultRequest>,
     ) -> Result<Response<proto::SubmitAndWaitResultResponse>, Status> {
+        self.ensure_writable()?;
         let op = operation!(request.into_inner().operation, proto::submit_and_wait_result_request::Operation)?;
         let transaction = committed(&self.submit_one(op).await?);
         Ok(Response::new(proto::SubmitAndWaitResultResponse { transaction: Some(transaction), term: TERM }))
@@ -327,6 +341,7 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::SubmitBatchRequest>,
     ) -> Result<Response<proto::SubmitBatchResponse>, Status> {
+        self.ensure_writable()?;
         let ops = request
             .into_inner()
             .operations
@@ -346,6 +361,7 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::SubmitBatchAndWaitRequest>,
     ) -> Result<Response<proto::SubmitBatchAndWaitResponse>, Status> {
+        self.ensure_writable()?;
         let request = request.into_inner();
         wait_level(request.wait_level)?;
         let ops = request
@@ -366,6 +382,7 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::SubmitBatchAndWaitResultRequest>,
     ) -> Result<Response<proto::SubmitBatchAndWaitResultResponse>, Status> {
+        self.ensure_writable()?;
         let ops = request
             .into_inner()
             .operations
@@ -448,7 +465,7 @@ impl proto::ledger_server::Ledger for HeadService {
             snapshot_index: last,
             term: TERM,
             cluster_commit_index: last,
-            is_leader: true,
+            is_leader: !self.0.follower,
         }))
     }
 
@@ -487,6 +504,7 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::RegisterFunctionRequest>,
     ) -> Result<Response<proto::RegisterFunctionResponse>, Status> {
+        self.ensure_writable()?;
         let request = request.into_inner();
         let if_registered = if request.override_existing { IfRegistered::Override } else { IfRegistered::Refuse };
         let registered = self
@@ -528,6 +546,7 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::UnregisterFunctionRequest>,
     ) -> Result<Response<proto::UnregisterFunctionResponse>, Status> {
+        self.ensure_writable()?;
         let name = request.into_inner().name;
         let version = self
             .write(move |state, _| {

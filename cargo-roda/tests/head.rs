@@ -1,0 +1,162 @@
+//! The commands against a HEAD (e14b146) server, here `cargo roda dev --abi
+//! v2` as a real process: accounts, KV, transactions, balances with flags
+//! and linked accounts, the wire in `--output json`; clusters (a follower
+//! and a leader); and what an ee2b042 server cannot do, said clearly.
+
+mod support;
+
+use support::dev::{DevServer, against};
+use support::roda;
+
+/// `roda-rpc/tests/head_checks`' counter (see the file).
+fn counter() -> std::path::PathBuf {
+    support::repo_root().join("roda-rpc/tests/head_checks/counter.wat")
+}
+
+#[test]
+fn accounts_kv_transactions_and_balances() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = counter();
+    let server = DevServer::start(&["--abi", "v2"]);
+    assert!(server.wait_for_stderr("ABI").contains("ABI v2, serving the head wire"));
+    let url = server.url.clone();
+    let run = |args: &[&str]| against(dir.path(), &url, args);
+
+    let deployed = run(&["deploy", wat.to_str().unwrap(), "--name", "counter", "--abi", "v2", "--output", "json"]);
+    assert_eq!((deployed.code, deployed.json()["wire"].as_str()), (0, Some("head")), "{deployed:?}");
+    let opened = run(&["accounts", "open", "3", "--output", "json"]);
+    assert_eq!((opened.json()["first"].as_u64(), opened.json()["count"].as_u64()), (Some(1), Some(3)), "{opened:?}");
+    assert_eq!(run(&["accounts", "open"]).stdout, "opened account 4 (transaction 3)\n");
+
+    let called = run(&["call", "counter", "1", "--show-entries", "--output", "json"]).json();
+    assert_eq!(
+        (called["status"].as_str(), called["wire"].as_str(), called["term"].as_u64()),
+        (Some("NONE"), Some("head"), Some(1))
+    );
+    assert_eq!(called["user_ref"], 0, "one server: no user_ref is made up");
+    assert_eq!(called["entries"][0], serde_json::json!({ "account": 1, "amount": 1, "kind": "debit", "balance": 1 }));
+
+    let padded = run(&["kv", "get", "counter/1", "--output", "json"]).json();
+    assert_eq!((padded["key"].as_str(), padded["value"].as_i64()), (Some("counter/1/0/0"), Some(1)), "{padded:#}");
+    let exact = run(&["kv", "get", "counter/1", "--exact", "--output", "json"]).json();
+    assert_eq!((exact["found"].as_bool(), exact["value"].is_null()), (Some(false), true), "the server does not pad");
+    for (bad, why) in [("counter//1", "empty component"), ("a/1/2/3/4", "5 components")] {
+        let run = run(&["kv", "get", bad]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains(why), "{run:?}");
+    }
+
+    let balance = run(&["balance", "1", "--output", "json"]).json();
+    let account = &balance["balances"][0];
+    assert_eq!((account["status"].as_str(), account["flags"].as_u64()), (Some("open"), Some(458_753)), "{balance:#}");
+    assert_eq!(account["linked"], serde_json::json!([{ "link_type": 1, "balance": 0 }]));
+    let programmed = run(&["balance", "5"]);
+    assert_eq!(programmed.code, 6, "{programmed:?}");
+    assert!(programmed.stderr.contains("shows under its parent's"), "{programmed:?}");
+
+    let tx = run(&["tx", &called["transaction_id"].to_string(), "--output", "json"]).json();
+    assert_eq!(tx["status_name"], "NONE");
+    let records: Vec<&str> = tx["records"].as_array().unwrap().iter().map(|r| r["record"].as_str().unwrap()).collect();
+    assert_eq!(records, ["kv", "flags_updated", "account_opened", "account_linked", "entry", "entry"], "{tx:#}");
+    let human = run(&["tx", &called["transaction_id"].to_string()]).stdout;
+    assert!(human.contains("linked account 5 to 1 (type 1)") && human.contains("-> 0x0000000000070001"), "{human}");
+
+    let failed = run(&["call", "missing", "--output", "json"]).json();
+    assert_eq!(failed["status_code"], 5);
+    assert!(failed["note"].as_str().unwrap().contains("`missing` is not registered"), "{failed:#}");
+    let listed = run(&["list", "--output", "json"]).json();
+    assert_eq!((listed["wire"].as_str(), listed["functions"][0]["name"].as_str()), (Some("head"), Some("counter")));
+}
+
+/// Writes go to the node that leads, whatever the order given; deploy says
+/// which nodes lack the function (binaries are not replicated); a call
+/// without a user_ref gets one, so that a resend is deduplicated; with no
+/// leader, the error says what each node is.
+#[test]
+fn a_cluster_writes_to_its_leader() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = counter();
+    let follower = DevServer::start(&["--abi", "v2", "--follower"]);
+    let leader = DevServer::start(&["--abi", "v2"]);
+    let nodes = format!("{},{}", follower.url, leader.url);
+    let run = |args: &[&str]| against(dir.path(), &nodes, args);
+
+    let deployed = run(&["deploy", wat.to_str().unwrap(), "--name", "counter", "--abi", "v2", "--output", "json"]);
+    let json = deployed.json();
+    assert_eq!(json["server"].as_str(), Some(leader.url.as_str()), "{deployed:?}");
+    assert_eq!(json["nodes"][0], serde_json::json!({ "url": follower.url, "has_it": false }));
+    assert_eq!(json["nodes"][1], serde_json::json!({ "url": leader.url, "has_it": true }));
+    assert!(deployed.stderr.contains("does not replicate function binaries"), "{deployed:?}");
+
+    assert_eq!(run(&["accounts", "open", "2"]).code, 0);
+    let called = run(&["call", "counter", "1", "--wait", "cluster-commit", "--output", "json"]).json();
+    assert_eq!((called["status"].as_str(), called["server"].as_str()), (Some("NONE"), Some(leader.url.as_str())));
+    assert_ne!(called["user_ref"], 0, "made up, so a resend is deduplicated");
+    let given = run(&["call", "counter", "1", "--user-ref", "77", "--output", "json"]).json();
+    assert_eq!(given["user_ref"], 77);
+    let again = run(&["call", "counter", "1", "--user-ref", "77", "--output", "json"]).json();
+    assert_eq!(again["status"], "DUPLICATE");
+
+    let alone = against(dir.path(), &follower.url, &["accounts", "open", "--timeout", "1"]);
+    assert_eq!(alone.code, 6, "{alone:?}");
+    assert!(alone.stderr.contains("no node leads") && alone.stderr.contains("a follower in term 1"), "{alone:?}");
+    let refused = roda(dir.path(), &["accounts", "open", "--server", "http://127.0.0.1:9", "--retries", "0"]);
+    assert_eq!(refused.code, 6, "{refused:?}");
+}
+
+/// A profile lists a cluster's nodes with `servers`; one that names none is
+/// refused.
+#[test]
+fn a_profile_names_a_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let leader = DevServer::start(&["--abi", "v2"]);
+    let follower = DevServer::start(&["--abi", "v2", "--follower"]);
+    let toml = format!(
+        "[function]\nname = \"f\"\nlanguage = \"wat\"\nabi = \"v2\"\n\n[profiles.prod]\nservers = [\"{}\", \"{}\"]\n\n[profiles.empty]\n",
+        follower.url, leader.url
+    );
+    std::fs::write(dir.path().join("Roda.toml"), toml).unwrap();
+    let opened = roda(dir.path(), &["accounts", "open", "--profile", "prod", "--output", "json"]);
+    assert_eq!((opened.code, opened.json()["server"].as_str()), (0, Some(leader.url.as_str())), "{opened:?}");
+    let empty = roda(dir.path(), &["list", "--profile", "empty"]);
+    assert_eq!(empty.code, 1, "{empty:?}");
+    assert!(empty.stderr.contains("profile `empty` in Roda.toml names no server"), "{empty:?}");
+}
+
+/// An ee2b042 server has no accounts to open, no KV, no whole transactions
+/// and no cluster: each command says so instead of failing on the wire.
+#[test]
+fn an_ee2b042_server_says_what_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&[]);
+    for args in [
+        &["accounts", "open"][..],
+        &["kv", "get", "counter/1"],
+        &["tx", "1"],
+        &["call", "f", "--wait", "cluster-commit"],
+    ] {
+        let run = against(dir.path(), &server.url, args);
+        assert_eq!(run.code, 6, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("needs a roda-ledger HEAD server") && run.stderr.contains("ee2b042 wire"),
+            "{run:?}"
+        );
+    }
+    let balance = against(dir.path(), &server.url, &["balance", "1", "--output", "json"]).json();
+    assert_eq!(balance["wire"], "ee2b042");
+    assert!(balance["balances"][0].get("flags").is_none(), "{balance:#}");
+}
+
+/// `cargo roda dev` serves the ABI of the project it runs in.
+#[test]
+fn dev_serves_the_projects_abi() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Roda.toml"), "[function]\nname = \"f\"\nlanguage = \"wat\"\nabi = \"v2\"\n")
+        .unwrap();
+    let command = support::command(dir.path(), &["dev", "--listen", "127.0.0.1:0"]);
+    let server = DevServer::spawn(command).unwrap();
+    assert!(server.wait_for_stderr("ABI").contains("ABI v2, serving the head wire"));
+    let outside = tempfile::tempdir().unwrap();
+    let server = DevServer::spawn(support::command(outside.path(), &["dev", "--listen", "127.0.0.1:0"])).unwrap();
+    assert!(server.wait_for_stderr("ABI").contains("ABI v1, serving the ee2b042 wire"));
+}

@@ -1,0 +1,26 @@
+;; A v2 counter (roda-rpc/tests/head_checks): register() defines the constant
+;; `counter`; execute adds 1 under counter/p0/0/0, sets flag lane 2 of p0 to 7,
+;; links p0's type-1 account, and moves 1 from the system account to p0.
+(module
+  (import "ledger" "credit" (func $credit (param i64 i64)))
+  (import "ledger" "debit" (func $debit (param i64 i64)))
+  (import "ledger" "linked_account" (func $linked (param i64 i32) (result i64)))
+  (import "ledger" "set_flag" (func $set_flag (param i64 i32 i32)))
+  (import "ledger" "kv_register_constant" (func $define (param i32)))
+  (import "ledger" "kv_get_constant" (func $constant (param i32) (result i32)))
+  (import "ledger" "kv_get" (func $get (param i32 i32 i32 i32) (result i64)))
+  (import "ledger" "kv_set" (func $set (param i32 i32 i32 i32 i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "counter\00")
+  (func (export "register") (call $define (i32.const 16)))
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    (local $c i32)
+    (local.set $c (call $constant (i32.const 16)))
+    (call $set (local.get $c) (i32.wrap_i64 (local.get 0)) (i32.const 0) (i32.const 0)
+      (i64.add (call $get (local.get $c) (i32.wrap_i64 (local.get 0)) (i32.const 0) (i32.const 0))
+               (i64.const 1)))
+    (call $set_flag (local.get 0) (i32.const 2) (i32.const 7))
+    (drop (call $linked (local.get 0) (i32.const 1)))
+    (call $debit (local.get 0) (i64.const 1))
+    (call $credit (i64.const 0) (i64.const 1))
+    (i32.const 0)))
