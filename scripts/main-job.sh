@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh machine: install the CLI, scaffold a
-# function, build and validate it, run its scenarios in the simulator and its
-# native unit tests, start a local ledger, deploy, call, list.
+# function (ABI v2, for roda-ledger's current server), build and validate it,
+# run its scenarios in the simulator and its native unit tests, start a local
+# ledger (the project's ABI: the HEAD wire), deploy, open and fund accounts,
+# call, read what the call wrote, list.
 #
 #   bash scripts/main-job.sh            # builds cargo-roda from this checkout
 #   CARGO_RODA=/path/to/cargo-roda bash scripts/main-job.sh
@@ -19,8 +21,8 @@ export PATH="$bin:$PATH"
 
 work=$(mktemp -d)
 cd "$work"
-cargo roda new fee_transfer --guest-path "$repo/ledger-guest"
-cd fee_transfer
+cargo roda new transfer --guest-path "$repo/ledger-guest"
+cd transfer
 cargo roda build
 cargo roda test
 cargo test --quiet
@@ -33,7 +35,11 @@ RODA_SERVER=$(grep -o 'http://[0-9.:]*' dev.log)
 export RODA_SERVER
 
 cargo roda deploy
-cargo roda call fee_transfer 101 202 999 10000 50 --show-entries
+cargo roda accounts open 2
+cargo roda deposit 1 100
+cargo roda call transfer 1 2 40 --show-entries
+cargo roda kv get transfers/1
+cargo roda balance 1 2
 cargo roda list
 kill -TERM $dev
 wait $dev

@@ -9,7 +9,7 @@ use support::roda;
 #[test]
 fn new_refuses_an_invalid_name_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let run = roda(dir.path(), &["new", "fee-transfer"]);
+    let run = roda(dir.path(), &["new", "fee-transfer", "--abi", "v1"]);
     assert_eq!(run.code, 1, "{run:?}");
     insta::assert_snapshot!(run.stderr);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -20,7 +20,7 @@ fn new_refuses_an_existing_directory() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("taken")).unwrap();
     std::fs::write(dir.path().join("taken/keep.txt"), "mine").unwrap();
-    let run = roda(dir.path(), &["new", "taken", "--output", "json"]);
+    let run = roda(dir.path(), &["new", "taken", "--output", "json", "--abi", "v1"]);
     assert_eq!(run.code, 1, "{run:?}");
     let json = run.json();
     assert_eq!(json["ok"], false);
@@ -35,7 +35,7 @@ fn new_into_an_unwritable_place_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("file"), "").unwrap();
     // The parent is a file: creating anything under it fails.
-    let run = roda(dir.path(), &["new", "f", "--path", "file/f"]);
+    let run = roda(dir.path(), &["new", "f", "--path", "file/f", "--abi", "v1"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("cannot create"), "{run:?}");
 }
@@ -73,7 +73,7 @@ fn project_file_with_an_invalid_name() {
 #[test]
 fn wat_syntax_error_fails_the_build_with_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat"]).code, 0);
+    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat", "--abi", "v1"]).code, 0);
     std::fs::write(dir.path().join("f/function.wat"), "(module\n  (func (export \"execute\") (param i64 nope)))\n")
         .unwrap();
     let run = roda(&dir.path().join("f"), &["build"]);
@@ -85,7 +85,7 @@ fn wat_syntax_error_fails_the_build_with_the_line() {
 #[test]
 fn a_module_that_builds_but_is_invalid_fails_with_code_3() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat"]).code, 0);
+    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat", "--abi", "v1"]).code, 0);
     std::fs::write(
         dir.path().join("f/function.wat"),
         r#"(module (import "env" "abort" (func (param i32 i32 i32 i32)))
@@ -101,7 +101,7 @@ fn a_module_that_builds_but_is_invalid_fails_with_code_3() {
 #[test]
 fn rust_compile_error_fails_the_build_and_shows_rustc() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(roda(dir.path(), &["new", "f"]).code, 0);
+    assert_eq!(roda(dir.path(), &["new", "f", "--abi", "v1"]).code, 0);
     std::fs::write(dir.path().join("f/src/lib.rs"), "#![no_std]\nfn broken() -> u32 { \"text\" }\n").unwrap();
     let run = roda(&dir.path().join("f"), &["build", "--output", "json"]);
     assert_eq!(run.code, 4, "{run:?}");
@@ -137,7 +137,7 @@ fn toolchain_without_wasm_target(dir: &Path, rustup_script: &str) -> (PathBuf, s
 #[test]
 fn missing_wasm_target_that_rustup_cannot_add_prints_the_rustup_command() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(roda(dir.path(), &["new", "f"]).code, 0);
+    assert_eq!(roda(dir.path(), &["new", "f", "--abi", "v1"]).code, 0);
     let (rustc, path) = toolchain_without_wasm_target(dir.path(), "exit 1");
     let run = support::finish(
         support::command(&dir.path().join("f"), &["build"]).env("RUSTC", &rustc).env("PATH", path).output().unwrap(),
@@ -153,7 +153,7 @@ fn missing_wasm_target_that_rustup_cannot_add_prints_the_rustup_command() {
 #[test]
 fn missing_wasm_target_is_added_with_rustup() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(roda(dir.path(), &["new", "f"]).code, 0);
+    assert_eq!(roda(dir.path(), &["new", "f", "--abi", "v1"]).code, 0);
     let install = format!("mkdir -p {}/sysroot/lib/rustlib/wasm32-unknown-unknown/lib", dir.path().display());
     let (rustc, path) = toolchain_without_wasm_target(dir.path(), &install);
     let run = support::finish(
@@ -168,7 +168,7 @@ fn missing_wasm_target_is_added_with_rustup() {
 #[test]
 fn assemblyscript_without_npm_says_how_to_get_it() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "assemblyscript"]).code, 0);
+    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "assemblyscript", "--abi", "v1"]).code, 0);
     let run = support::finish(
         support::command(&dir.path().join("f"), &["build"]).env("PATH", "/nonexistent").output().unwrap(),
     );
@@ -187,7 +187,7 @@ fn usage_errors_exit_2_and_speak_json_when_asked() {
     let json = run.json();
     assert_eq!(json["error"]["kind"], "usage");
     assert_eq!(json["exit_code"], 2);
-    let run = roda(dir.path(), &["new", "f", "--guest-path", "x", "--guest-version", "0.1.0"]);
+    let run = roda(dir.path(), &["new", "f", "--guest-path", "x", "--guest-version", "0.1.0", "--abi", "v1"]);
     assert_eq!(run.code, 2, "contradictory flags are refused by clap: {run:?}");
 }
 
@@ -196,7 +196,7 @@ fn usage_errors_exit_2_and_speak_json_when_asked() {
 #[test]
 fn each_failure_has_its_kind_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat"]).code, 0);
+    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat", "--abi", "v1"]).code, 0);
     let project = dir.path().join("f");
     let bad = dir.path().join("bad.wat");
     std::fs::write(&bad, r#"(module (import "env" "abort" (func)) (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#).unwrap();
@@ -223,7 +223,7 @@ fn each_failure_has_its_kind_and_exit_code() {
 #[test]
 fn name_flag_and_env_override_the_project_file() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat"]).code, 0);
+    assert_eq!(roda(dir.path(), &["new", "f", "--lang", "wat", "--abi", "v1"]).code, 0);
     let project = dir.path().join("f");
     let run = roda(&project, &["build", "--name", "renamed", "--output", "json"]);
     assert_eq!(run.json()["name"], "renamed", "{run:?}");

@@ -27,6 +27,10 @@ fn accounts_kv_transactions_and_balances() {
     let opened = run(&["accounts", "open", "3", "--output", "json"]);
     assert_eq!((opened.json()["first"].as_u64(), opened.json()["count"].as_u64()), (Some(1), Some(3)), "{opened:?}");
     assert_eq!(run(&["accounts", "open"]).stdout, "opened account 4 (transaction 3)\n");
+    let funded = run(&["deposit", "2", "100", "--output", "json"]).json();
+    assert_eq!(funded["status"], "NONE", "{funded:#}");
+    let unopened = run(&["deposit", "50", "1", "--output", "json"]).json();
+    assert_eq!(unopened["status"], "ACCOUNT_NOT_FOUND", "an account exists once opened");
 
     let called = run(&["call", "counter", "1", "--show-entries", "--output", "json"]).json();
     assert_eq!(
@@ -147,13 +151,16 @@ fn an_ee2b042_server_says_what_it_lacks() {
     assert!(balance["balances"][0].get("flags").is_none(), "{balance:#}");
 }
 
-/// `cargo roda dev` serves the ABI of the project it runs in.
+/// `cargo roda new` writes for ABI v2 unless told otherwise, and `cargo
+/// roda dev` serves the ABI of the project it runs in.
 #[test]
-fn dev_serves_the_projects_abi() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("Roda.toml"), "[function]\nname = \"f\"\nlanguage = \"wat\"\nabi = \"v2\"\n")
-        .unwrap();
-    let command = support::command(dir.path(), &["dev", "--listen", "127.0.0.1:0"]);
+fn new_writes_v2_and_dev_serves_the_projects_abi() {
+    let root = tempfile::tempdir().unwrap();
+    assert_eq!(roda(root.path(), &["new", "f", "--lang", "wat"]).code, 0);
+    let toml = std::fs::read_to_string(root.path().join("f/Roda.toml")).unwrap();
+    assert!(toml.contains("abi = \"v2\""), "{toml}");
+
+    let command = support::command(&root.path().join("f"), &["dev", "--listen", "127.0.0.1:0"]);
     let server = DevServer::spawn(command).unwrap();
     assert!(server.wait_for_stderr("ABI").contains("ABI v2, serving the head wire"));
     let outside = tempfile::tempdir().unwrap();

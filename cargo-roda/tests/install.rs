@@ -92,7 +92,7 @@ fn cargo_roda_installs_from_its_package_and_builds_and_tests_a_function() {
         command.env("CARGO_TARGET_DIR", work.path().join("guest-target"));
         run(&mut command)
     };
-    roda(&projects, &["new", "fee_transfer"]);
+    roda(&projects, &["new", "fee_transfer", "--abi", "v1"]);
     let manifest = std::fs::read_to_string(projects.join("fee_transfer/Cargo.toml")).unwrap();
     assert!(
         manifest.contains(&format!("ledger-guest = \"{}\"", env!("CARGO_PKG_VERSION"))),

@@ -15,7 +15,7 @@ fn ok(run: &Run) {
 /// Scaffolds `name` in `lang` inside `dir`, builds it with `--output json`,
 /// validates the artifact, and returns the build's JSON.
 fn new_build_validate(dir: &Path, name: &str, lang: &str) -> serde_json::Value {
-    let created = roda(dir, &["new", name, "--lang", lang, "--output", "json"]);
+    let created = roda(dir, &["new", name, "--lang", lang, "--output", "json", "--abi", "v1"]);
     ok(&created);
     let created = created.json();
     assert_eq!(created["ok"], true);
@@ -100,7 +100,7 @@ fn rust_keyword_name_builds() {
 #[test]
 fn human_build_prints_path_size_and_crc() {
     let dir = tempfile::tempdir().unwrap();
-    ok(&roda(dir.path(), &["new", "f", "--lang", "wat"]));
+    ok(&roda(dir.path(), &["new", "f", "--lang", "wat", "--abi", "v1"]));
     let built = roda(&dir.path().join("f"), &["build"]);
     ok(&built);
     let wasm = std::fs::read(dir.path().join("f/build/function.wasm")).unwrap();

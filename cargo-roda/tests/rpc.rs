@@ -27,7 +27,7 @@ fn deposit(url: &str, account: u64, amount: u64, user_ref: u64) -> Status {
 
 /// A WAT project `fee_transfer` in `dir`, built.
 fn project(dir: &Path) -> std::path::PathBuf {
-    assert_eq!(roda(dir, &["new", "fee_transfer", "--lang", "wat"]).code, 0);
+    assert_eq!(roda(dir, &["new", "fee_transfer", "--lang", "wat", "--abi", "v1"]).code, 0);
     dir.join("fee_transfer")
 }
 

@@ -8,7 +8,7 @@ use support::{Run, roda};
 
 /// A WAT project named `f` with `function.wat` and `tests/f.toml` replaced.
 fn wat_project(dir: &Path, wat: &str, scenarios: &str) -> PathBuf {
-    assert_eq!(roda(dir, &["new", "f", "--lang", "wat"]).code, 0);
+    assert_eq!(roda(dir, &["new", "f", "--lang", "wat", "--abi", "v1"]).code, 0);
     let project = dir.join("f");
     std::fs::write(project.join("function.wat"), wat).unwrap();
     std::fs::write(project.join("tests/f.toml"), scenarios).unwrap();
@@ -51,7 +51,7 @@ fn the_seed_project_passes_identically_in_rust_assemblyscript_and_wat() {
     for lang in ["rust", "assemblyscript", "wat"] {
         let root = dir.path().join(lang);
         std::fs::create_dir(&root).unwrap();
-        assert_eq!(roda(&root, &["new", "fee_transfer", "--lang", lang]).code, 0);
+        assert_eq!(roda(&root, &["new", "fee_transfer", "--lang", lang, "--abi", "v1"]).code, 0);
         let project = root.join("fee_transfer");
         // The scaffolded scenario passes as generated.
         let run = roda(&project, &["test"]);

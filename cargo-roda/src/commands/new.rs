@@ -23,7 +23,7 @@ pub struct Args {
     /// The host ABI to write it for: v1 (roda-ledger ee2b042, the seed's: a
     /// fee transfer) or v2 (roda-ledger e14b146: a transfer that respects a
     /// freeze flag and counts transfers in KV). Written to Roda.toml.
-    #[arg(long, value_enum, default_value = "v1", env = "RODA_ABI")]
+    #[arg(long, value_enum, default_value = "v2", env = "RODA_ABI")]
     pub abi: Abi,
     /// The directory to create (default: ./NAME). It must not exist.
     #[arg(long, value_name = "DIR")]
