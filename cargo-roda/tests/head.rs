@@ -167,3 +167,57 @@ fn new_writes_v2_and_dev_serves_the_projects_abi() {
     let server = DevServer::spawn(support::command(outside.path(), &["dev", "--listen", "127.0.0.1:0"])).unwrap();
     assert!(server.wait_for_stderr("ABI").contains("ABI v1, serving the ee2b042 wire"));
 }
+
+/// `work(n)` spins n times: slow on one node, a quick one under the same
+/// name on the other.
+const SPIN: &str = r#"(module
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    (loop $spin
+      (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
+      (br_if $spin (i64.gt_s (local.get 0) (i64.const 0))))
+    (i32.const 0)))"#;
+
+const QUICK: &str = r#"(module
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.const 0)))"#;
+
+/// The leader dies while a call runs on it: without a user_ref the call is
+/// not sent again (it may have been applied), and the error says so; with
+/// one it goes to the node that leads next, whose answer is the call's.
+#[test]
+fn a_leader_lost_mid_call() {
+    use ledger_core::v2::Operation;
+    use roda_rpc::client::{Client, Endpoint, RpcError, WaitLevel};
+    use roda_rpc::cluster::Cluster;
+
+    let runtime = || tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let register = |url: &str, wat: &str| {
+        let binary = wat::parse_str(wat).unwrap();
+        runtime().block_on(async {
+            Client::connect(&Endpoint::new(url)).await.unwrap().register("work", &binary, false).await
+        })
+    };
+    let next = DevServer::start(&["--abi", "v2"]);
+    register(&next.url, QUICK).unwrap();
+    let call = |urls: Vec<String>, user_ref: u64| {
+        std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let cluster = Cluster::connect(urls.iter().map(|u| Endpoint::new(u.as_str())).collect()).await?;
+                let op = Operation::Function { name: "work".into(), params: vec![i64::MAX], user_ref };
+                cluster.submit(&op, WaitLevel::Snapshot).await
+            })
+        })
+    };
+    for user_ref in [0, 9] {
+        let doomed = DevServer::start(&["--abi", "v2", "--fuel", "18000000000000000000"]);
+        register(&doomed.url, SPIN).unwrap();
+        let running = call(vec![doomed.url.clone(), next.url.clone()], user_ref);
+        doomed.wait_for_stderr("calling `work`");
+        doomed.kill9();
+        match (user_ref, running.join().unwrap()) {
+            (0, Err(RpcError::WriteUncertain { .. })) => {}
+            (0, other) => panic!("without a user_ref: {other:?}"),
+            (_, Ok(result)) => assert!(result.status.is_success(), "{result:?}"),
+            (_, Err(error)) => panic!("with a user_ref: {error}"),
+        }
+    }
+}

@@ -70,6 +70,21 @@ pub fn is_not_leader(error: &RpcError) -> bool {
     matches!(error, RpcError::Status { code: Code::FailedPrecondition, message, .. } if message.contains("not a leader"))
 }
 
+/// The transaction a DUPLICATE links to, as the result of the write that
+/// was sent twice; the DUPLICATE itself when it links to none (an ee2b042
+/// server returns no transaction).
+async fn first_of(leader: &Client, duplicate: CallResult) -> Result<CallResult, RpcError> {
+    let first = duplicate.transaction.as_ref().and_then(|t| {
+        t.records.iter().find_map(|record| match record {
+            crate::client::WalRecord::Link { to_tx_id, .. } => Some(*to_tx_id),
+            _ => None,
+        })
+    });
+    let Some(first) = first else { return Ok(duplicate) };
+    let transaction = leader.transaction(first).await?;
+    Ok(CallResult { tx_id: first, status: transaction.status, term: duplicate.term, transaction: Some(transaction) })
+}
+
 /// Whether a write that failed so may still have been applied: the request
 /// may have reached the node before it went away or the answer was lost.
 fn may_have_landed(error: &RpcError) -> bool {
@@ -184,8 +199,10 @@ impl Cluster {
 
     /// Submits an operation to the leader and waits for it. Sent again to
     /// a new leader when the node refused it for not leading; when it may
-    /// have been applied, sent again only with a `user_ref` (a repeat that
-    /// finds the first is DUPLICATE, which says it landed).
+    /// have been applied, sent again only with a `user_ref`: a repeat that
+    /// finds the first is DUPLICATE, and then the first transaction is
+    /// read and returned (on a HEAD server, whose DUPLICATE links to it), so
+    /// the result is the write's, whichever send landed.
     ///
     /// # Errors
     ///
@@ -193,9 +210,13 @@ impl Cluster {
     /// `user_ref`; the leader's error otherwise.
     pub async fn submit(&self, op: &Operation, wait: WaitLevel) -> Result<CallResult, RpcError> {
         let deadline = Instant::now() + self.patience;
+        let mut resent_after_uncertain = false;
         loop {
             let leader = self.leader().await?;
             let error = match leader.submit(op, wait).await {
+                Ok(result) if resent_after_uncertain && result.status == ledger_core::Status::DUPLICATE => {
+                    return first_of(&leader, result).await;
+                }
                 Ok(result) => return Ok(result),
                 Err(error) => error,
             };
@@ -206,6 +227,7 @@ impl Cluster {
             if landed && op.user_ref() == 0 {
                 return Err(RpcError::WriteUncertain { url: leader.url().to_owned(), send: Box::new(error) });
             }
+            resent_after_uncertain |= landed;
             self.lost_leader(landed).await;
         }
     }
@@ -279,5 +301,28 @@ impl Cluster {
             answers.push(NodeAnswer { url, answer });
         }
         answers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dev::{self, DevConfig};
+
+    /// A write sent twice with one user_ref: the DUPLICATE's link leads to
+    /// the first send's transaction, which is the write's result.
+    #[test]
+    fn a_duplicate_resolves_to_the_first_transaction() {
+        let server = dev::start(DevConfig { wire: Wire::Head, ..DevConfig::default() }).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let client = Client::connect(&Endpoint::new(server.url())).await.unwrap();
+            let open = Operation::OpenAccount { count: 2, user_ref: 5 };
+            let first = client.submit(&open, WaitLevel::Snapshot).await.unwrap();
+            let again = client.submit(&open, WaitLevel::Snapshot).await.unwrap();
+            assert_eq!(again.status, ledger_core::Status::DUPLICATE);
+            let resolved = first_of(&client, again).await.unwrap();
+            assert_eq!(resolved, CallResult { term: 1, ..first });
+        });
     }
 }
