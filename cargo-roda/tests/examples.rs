@@ -24,12 +24,24 @@ fn examples() -> Vec<PathBuf> {
 #[test]
 fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
     let examples = examples();
-    assert!(examples.len() >= 2, "{examples:?}");
+    assert!(examples.len() >= 10, "{examples:?}");
     for example in examples {
         let name = example.file_name().unwrap().to_string_lossy().into_owned();
+        let project = cargo_roda::project::Project::load(&example.join("Roda.toml")).unwrap();
+        let built = roda(&example, &["build", "--deny-warnings", "--output", "json"]);
+        assert_eq!(built.code, 0, "{name}: {built:?}");
+        let tested = roda(&example, &["test", "--fuzz", "3000", "--seed", "1", "--costs", "costs.json"]);
+        assert_eq!(tested.code, 0, "{name}: {tested:?}");
+        assert!(!tested.stdout.contains("fuel baseline written"), "{name}: costs.json is committed: {tested:?}");
+        let costs = std::fs::read_to_string(example.join("costs.json")).unwrap();
+        let costs: std::collections::BTreeMap<String, u64> = serde_json::from_str(&costs).unwrap();
+        assert!(costs.keys().all(|key| key.starts_with("tests/")), "{name}: keys relative to costs.json: {costs:?}");
+        if project.file.function.language != cargo_roda::project::Language::Rust {
+            // No cargo here: `cargo roda test` above ran the scenarios through roda-test.
+            continue;
+        }
         // An example's scenario test is the template's, rendered: it shows
         // what `cargo roda new` gives, and cannot drift from it.
-        let project = cargo_roda::project::Project::load(&example.join("Roda.toml")).unwrap();
         let new = NewProject {
             name: project.file.function.name.clone(),
             language: project.file.function.language,
@@ -39,11 +51,6 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
         };
         let rendered = scaffold::rendered(&new, "tests/scenarios.rs").expect("a Rust project's scenario test");
         assert_eq!(std::fs::read_to_string(example.join("tests/scenarios.rs")).unwrap(), rendered, "{name}");
-        let built = roda(&example, &["build", "--deny-warnings", "--output", "json"]);
-        assert_eq!(built.code, 0, "{name}: {built:?}");
-        let tested = roda(&example, &["test", "--fuzz", "3000", "--seed", "1", "--costs", "costs.json"]);
-        assert_eq!(tested.code, 0, "{name}: {tested:?}");
-        assert!(!tested.stdout.contains("fuel baseline written"), "{name}: costs.json is committed: {tested:?}");
         let native = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
             .args(["test", "--quiet", "--locked"])
             .current_dir(&example)
@@ -52,4 +59,13 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
             .unwrap();
         assert!(native.status.success(), "{name}: {}", String::from_utf8_lossy(&native.stderr));
     }
+}
+
+/// The fee transfer in Rust and in AssemblyScript run the same scenarios.
+#[test]
+fn both_fee_transfers_share_their_scenarios() {
+    let read = |dir: &str| {
+        std::fs::read_to_string(repo_root().join("examples").join(dir).join("tests/fee_transfer.toml")).unwrap()
+    };
+    assert_eq!(read("fee_transfer"), read("fee_transfer_as"));
 }

@@ -61,19 +61,36 @@ impl Costs {
         Costs::default()
     }
 
-    /// The key of one step.
+    /// The key of one step: the scenario file's path (as the caller gives
+    /// it: relative to the costs file, so that a baseline means the same on
+    /// every checkout), the scenario, the step.
     pub fn key(file: &Path, scenario: &str, step: usize) -> String {
-        format!("{} › {scenario} › step {step}", file.display())
+        let file = file.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+        format!("{file} › {scenario} › step {step}")
     }
 
-    /// The fuel of every call step in the reports.
-    pub fn from_reports<'a>(reports: impl IntoIterator<Item = &'a FileReport>) -> Costs {
+    /// The fuel of every call step in the reports, each scenario file named
+    /// by its path relative to `costs_dir` (the costs file's directory; a
+    /// file outside it keeps its path).
+    ///
+    /// ```
+    /// use roda_test::costs::Costs;
+    ///
+    /// let costs = Costs::from_reports([], std::path::Path::new("/anywhere"));
+    /// assert_eq!(costs, Costs::new());
+    /// ```
+    pub fn from_reports<'a>(reports: impl IntoIterator<Item = &'a FileReport>, costs_dir: &Path) -> Costs {
+        let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        // `Path::parent` of a bare file name is "", the current directory.
+        let costs_dir = absolute(if costs_dir.as_os_str().is_empty() { Path::new(".") } else { costs_dir });
         let mut costs = Costs::new();
         for file in reports {
+            let path = absolute(&file.path);
+            let relative = path.strip_prefix(&costs_dir).unwrap_or(&path);
             for scenario in &file.scenarios {
                 for step in &scenario.steps {
                     if let Some(fuel) = step.fuel {
-                        costs.insert(Costs::key(&file.path, &scenario.name, step.step), fuel);
+                        costs.insert(Costs::key(relative, &scenario.name, step.step), fuel);
                     }
                 }
             }

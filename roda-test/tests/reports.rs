@@ -23,7 +23,7 @@ params = [{ accounts = [101] }, { value = 202 }, { value = 999 }, { range = [0, 
 fn costs_record_each_call_step_and_survive_a_round_trip() {
     let file = ScenarioFile::from_str(SCENARIOS, "tests/fee.toml").unwrap();
     let report = Runner::new(support::fee_transfer(), "fee").run_file(&file);
-    let costs = Costs::from_reports([&report]);
+    let costs = Costs::from_reports([&report], ".".as_ref());
     let key = Costs::key("tests/fee.toml".as_ref(), "moves <it>", 1);
     assert_eq!(key, "tests/fee.toml › moves <it> › step 1");
     assert_eq!(costs.get(&key), report.scenarios[0].steps[0].fuel);
@@ -71,7 +71,7 @@ fn junit_reports_scenarios_fuzzing_and_regressions() {
     let files = runner.run_file(&file);
     assert!(!files.scenarios[1].passed(), "INSUFFICIENT_FUNDS was not expected");
     let fuzz = runner.fuzz(&file, &file.scenarios[1], FuzzOptions { cases: 50, seed: 1 }).unwrap();
-    let costs = Costs::from_reports([&files]);
+    let costs = Costs::from_reports([&files], ".".as_ref());
     let mut grown = Costs::new();
     let key = Costs::key("tests/fee.toml".as_ref(), "fails", 1);
     grown.insert(key.clone(), costs.get(&key).unwrap() + 1000);
@@ -97,4 +97,21 @@ fn junit_reports_scenarios_fuzzing_and_regressions() {
     let error = report.write(dir.path()).unwrap_err();
     assert_eq!(error.path, dir.path());
     assert!(error.to_string().starts_with("cannot write the JUnit report"), "{error}");
+}
+
+/// A baseline means the same on every checkout: scenario files are keyed
+/// by their path relative to the costs file's directory, never absolute.
+#[test]
+fn cost_keys_are_relative_to_the_costs_file() {
+    let file = ScenarioFile::from_str(SCENARIOS, "/checkout/one/tests/fee.toml").unwrap();
+    let report = Runner::new(support::fee_transfer(), "fee").run_file(&file);
+    let here = Costs::from_reports([&report], "/checkout/one".as_ref());
+    let key = "tests/fee.toml › moves <it> › step 1";
+    assert!(here.get(key).is_some(), "{here:?}");
+    let moved = ScenarioFile::from_str(SCENARIOS, "/elsewhere/two/tests/fee.toml").unwrap();
+    let there =
+        Costs::from_reports([&Runner::new(support::fee_transfer(), "fee").run_file(&moved)], "/elsewhere/two".as_ref());
+    assert_eq!(here, there, "the same baseline from another checkout");
+    let outside = Costs::from_reports([&report], "/somewhere/else".as_ref());
+    assert!(outside.get("/checkout/one/tests/fee.toml › moves <it> › step 1").is_some(), "{outside:?}");
 }

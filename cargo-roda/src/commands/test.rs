@@ -187,7 +187,10 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         None => Vec::new(),
     };
     let costs = match &args.costs {
-        Some(path) => Some(check_costs(path, &Costs::from_reports(&reports), &args)?),
+        Some(path) => {
+            let costs_dir = path.parent().unwrap_or(Path::new("."));
+            Some(check_costs(path, &Costs::from_reports(&reports, costs_dir), &args)?)
+        }
         None => None,
     };
     let mut junit = junit::Report::new("cargo roda test");
