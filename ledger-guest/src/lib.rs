@@ -162,6 +162,11 @@ pub mod __private {
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// The Rust guide's examples (`docs/rust.md`), compiled and run as doctests.
+#[doc = include_str!("../../docs/rust.md")]
+#[cfg(doctest)]
+pub struct GuideDoctests;
+
 /// On wasm32 a panic traps; the ledger rolls the transaction back with status 5.
 #[cfg(all(target_arch = "wasm32", feature = "panic-handler"))]
 #[panic_handler]

@@ -196,6 +196,9 @@ fn hint(code: Code, message: &str) -> &'static str {
         Code::FailedPrecondition if message.contains("not a leader") => {
             "; this node follows: name every node of the cluster (--server URL,URL,... or `servers` in the profile) and writes go to the leader"
         }
+        Code::Internal if message.contains("function registration failed") => {
+            "; the function's register() failed: FailReason(8) is a data verb (credit, KV, flags) called in it, 10 a constant name over 32 bytes, 5 a trap; `cargo roda test` shows what it did"
+        }
         Code::FailedPrecondition if message.contains("PROGRAMMED") => {
             "; a linked account's balance shows under its parent's (`cargo roda balance PARENT`)"
         }

@@ -90,6 +90,50 @@ impl Lint {
     }
 }
 
+impl Lint {
+    /// Every lint, with example values: what the documentation lists
+    /// (`docs/troubleshooting.md`).
+    ///
+    /// ```
+    /// let codes: Vec<&str> = roda_test::Lint::catalog().iter().map(|lint| lint.code()).collect();
+    /// assert!(codes.contains(&"carried-state"));
+    /// ```
+    pub fn catalog() -> Vec<Lint> {
+        let all = vec![
+            Lint::OutOfFuel { fuel_used: 10_000_000 },
+            Lint::StatusOutOfRange { returned: 256 },
+            Lint::ReservedStatus { returned: 42 },
+            Lint::CarriedState,
+            Lint::WrappedAmount,
+            Lint::MemoryGuard { requested_bytes: 128 << 20, limit_bytes: 64 << 20 },
+            Lint::StartMoves { moves: 2 },
+            Lint::ConstantCached { uses: 1 },
+            Lint::UnchangedKvWrite { writes: 1 },
+            Lint::FlagLaneWrapped { calls: 1 },
+            Lint::FlagOnMissingAccount { writes: 1 },
+            Lint::InexactRollback,
+        ];
+        // A lint added to the enum fails to compile here until it is listed above.
+        for lint in &all {
+            match lint {
+                Lint::OutOfFuel { .. }
+                | Lint::StatusOutOfRange { .. }
+                | Lint::ReservedStatus { .. }
+                | Lint::CarriedState
+                | Lint::WrappedAmount
+                | Lint::MemoryGuard { .. }
+                | Lint::StartMoves { .. }
+                | Lint::ConstantCached { .. }
+                | Lint::UnchangedKvWrite { .. }
+                | Lint::FlagLaneWrapped { .. }
+                | Lint::FlagOnMissingAccount { .. }
+                | Lint::InexactRollback => {}
+            }
+        }
+        all
+    }
+}
+
 impl fmt::Display for Lint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

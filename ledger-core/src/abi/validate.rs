@@ -45,13 +45,13 @@ pub enum Severity {
 }
 
 macro_rules! rules {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident, server: $server:literal, $title:literal; )*) => {
+    ($( #[doc = $doc:literal] $variant:ident = $code:literal, $severity:ident, server: $server:literal, $title:literal, fix: $fix:literal; )*) => {
         /// A validation rule. Its [`code`](Rule::code) is stable: scripts and
         /// CI configurations may match on it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Rule {
-            $( $(#[$doc])* $variant, )*
+            $( #[doc = $doc] $variant, )*
         }
 
         impl Rule {
@@ -79,59 +79,70 @@ macro_rules! rules {
             pub const fn title(self) -> &'static str {
                 match self { $(Rule::$variant => $title,)* }
             }
+
+            /// What breaks the rule, in a sentence.
+            pub fn cause(self) -> &'static str {
+                match self { $(Rule::$variant => $doc.trim(),)* }
+            }
+
+            /// How to fix a module that breaks it, in general (a report's
+            /// [`Violation::fix`] says it for the module at hand).
+            pub const fn fix(self) -> &'static str {
+                match self { $(Rule::$variant => $fix,)* }
+            }
         }
     };
 }
 
 rules! {
     /// The bytes are not a valid WebAssembly module (empty, truncated, malformed or ill-typed).
-    Malformed = "malformed", Error, server: true, "not a valid WebAssembly module";
+    Malformed = "malformed", Error, server: true, "not a valid WebAssembly module", fix: "build the module with a WebAssembly toolchain (`cargo roda build`) and check the file is the `.wasm` it wrote, not a text or a truncated copy";
     /// A WebAssembly feature the server's engine does not accept (memory64, GC, exceptions, ...).
-    UnsupportedFeature = "unsupported-feature", Error, server: true, "WebAssembly feature the server refuses";
+    UnsupportedFeature = "unsupported-feature", Error, server: true, "WebAssembly feature the server refuses", fix: "build without the feature: for Rust, the `wasm32-unknown-unknown` target with default features; for AssemblyScript, no `--enable` flags";
     /// The binary is larger than a server accepts.
-    TooLarge = "too-large", Error, server: true, "binary larger than 4 MiB";
+    TooLarge = "too-large", Error, server: true, "binary larger than 4 MiB", fix: "build in release with size optimisation (`opt-level = \"z\"`, `lto = true`, `strip = true`) and drop dependencies that pull in formatting or allocation";
     /// No `execute` export.
-    MissingExecute = "missing-execute", Error, server: true, "no `execute` export";
+    MissingExecute = "missing-execute", Error, server: true, "no `execute` export", fix: "export a function named `execute` (Rust: `#[execute]`; AssemblyScript: `export function execute`)";
     /// `execute` is exported but is not a function.
-    ExecuteNotFunction = "execute-not-function", Error, server: true, "`execute` is not a function";
+    ExecuteNotFunction = "execute-not-function", Error, server: true, "`execute` is not a function", fix: "export a function under the name `execute`, not a global, memory or table";
     /// `execute` has the wrong signature.
-    ExecuteSignature = "execute-signature", Error, server: true, "wrong `execute` signature";
+    ExecuteSignature = "execute-signature", Error, server: true, "wrong `execute` signature", fix: "declare `execute` as eight `i64` parameters returning one `i32`; `#[execute]` in Rust writes it for you";
     /// An import from a module other than `ledger`.
-    ForeignImport = "foreign-import", Error, server: false, "import from a module other than `ledger`";
+    ForeignImport = "foreign-import", Error, server: false, "import from a module other than `ledger`", fix: "remove what pulls the import in (WASI, `std` printing, a JavaScript binding); a function may import from `ledger` only";
     /// `env.abort`, which AssemblyScript adds for `assert` and runtime errors.
-    EnvAbort = "env-abort", Error, server: false, "AssemblyScript `env.abort` import";
+    EnvAbort = "env-abort", Error, server: false, "AssemblyScript `env.abort` import", fix: "build AssemblyScript with `--use abort=` (the templates' `asconfig.json` does) and return a status instead of `assert`";
     /// A `ledger.*` import the ledger does not provide.
-    UnknownHostImport = "unknown-host-import", Error, server: false, "unknown `ledger` import";
+    UnknownHostImport = "unknown-host-import", Error, server: false, "unknown `ledger` import", fix: "import only what the profile's table lists (`docs/abi.md`, `docs/abi-v2.md`), or build for the other ABI with `--abi`";
     /// A `ledger.*` import declared with the wrong signature.
-    HostImportSignature = "host-import-signature", Error, server: false, "host import with a wrong signature";
+    HostImportSignature = "host-import-signature", Error, server: false, "host import with a wrong signature", fix: "declare the import with the table's signature; the SDKs' bindings (`ledger_guest`, the generated `ledger.ts`) have it right";
     /// An imported memory.
-    ImportedMemory = "imported-memory", Error, server: false, "imported memory";
+    ImportedMemory = "imported-memory", Error, server: false, "imported memory", fix: "let the module define its own memory (the default for Rust and AssemblyScript); remove `--import-memory`";
     /// An imported table.
-    ImportedTable = "imported-table", Error, server: false, "imported table";
+    ImportedTable = "imported-table", Error, server: false, "imported table", fix: "let the module define its own table; remove `--import-table`";
     /// An imported global.
-    ImportedGlobal = "imported-global", Error, server: false, "imported global";
+    ImportedGlobal = "imported-global", Error, server: false, "imported global", fix: "define the global in the module instead of importing it";
     /// A shared linear memory (the threads proposal).
-    SharedMemory = "shared-memory", Error, server: true, "shared memory";
+    SharedMemory = "shared-memory", Error, server: true, "shared memory", fix: "build without the threads proposal (no `+atomics`, no shared memory)";
     /// Atomic instructions (the threads proposal).
-    Atomics = "atomics", Error, server: true, "atomic instructions";
+    Atomics = "atomics", Error, server: true, "atomic instructions", fix: "build without the threads proposal (no `+atomics`)";
     /// A `start` function, which runs at instantiation, outside any transaction.
-    StartFunction = "start-function", Error, server: false, "`start` function";
+    StartFunction = "start-function", Error, server: false, "`start` function", fix: "move the work into `execute`; a module needs no `start` (remove `(start ...)` or the toolchain flag that adds one)";
     /// Floating-point instructions: NaN bit patterns differ between hosts.
-    FloatInstructions = "float-instructions", Warning, server: false, "floating-point instructions";
+    FloatInstructions = "float-instructions", Warning, server: false, "floating-point instructions", fix: "use integer arithmetic (amounts are integers; basis points for rates)";
     /// Relaxed SIMD instructions: their results differ between hosts.
-    RelaxedSimd = "relaxed-simd", Warning, server: false, "relaxed SIMD instructions";
+    RelaxedSimd = "relaxed-simd", Warning, server: false, "relaxed SIMD instructions", fix: "build without relaxed SIMD (`-C target-feature=-relaxed-simd`)";
     /// Mutable globals other than the stack pointer: state may persist between calls.
-    MutableGlobal = "mutable-global", Warning, server: false, "mutable global (state between calls)";
+    MutableGlobal = "mutable-global", Warning, server: false, "mutable global (state between calls)", fix: "keep no state between calls: compute from the parameters and the ledger every time (v2: keep state in KV)";
     /// Memories whose initial sizes add up to more than one instance may hold here.
-    MemoryBudget = "memory-budget", Warning, server: false, "initial memories over 64 MiB";
+    MemoryBudget = "memory-budget", Warning, server: false, "initial memories over 64 MiB", fix: "declare a smaller initial memory (a function needs one 64 KiB page or a few)";
     /// A binary whose CRC32C is 0, the CRC a server's log gives an unregister.
-    ZeroCrc = "zero-crc", Error, server: false, "CRC32C of 0 (read back as an unregister)";
+    ZeroCrc = "zero-crc", Error, server: false, "CRC32C of 0 (read back as an unregister)", fix: "change any byte of the module (a custom section, a version string): a server reads a CRC of 0 back as an unregister";
     /// v2: a `register` export that is not `() -> ()`.
-    RegisterSignature = "register-signature", Error, server: true, "wrong `register` export (v2)";
+    RegisterSignature = "register-signature", Error, server: true, "wrong `register` export (v2)", fix: "export `register` as a function with no parameters and no result; `#[register]` in Rust writes it for you";
     /// v2: constant verbs imported, but no exported `memory` to read names from.
-    ConstantsNeedMemory = "constants-need-memory", Error, server: false, "constant verbs without an exported `memory` (v2)";
+    ConstantsNeedMemory = "constants-need-memory", Error, server: false, "constant verbs without an exported `memory` (v2)", fix: "export the module's memory as `memory` (the Rust SDK and the AssemblyScript templates do)";
     /// v2: `kv_register_constant` imported, but no `register` export to call it from.
-    RegisterOnlyImport = "register-only-import", Error, server: false, "`kv_register_constant` without a `register` export (v2)";
+    RegisterOnlyImport = "register-only-import", Error, server: false, "`kv_register_constant` without a `register` export (v2)", fix: "export a `register` function that calls `kv_register_constant` (Rust: `#[register]`), or stop importing it";
 }
 
 impl std::fmt::Display for Rule {
