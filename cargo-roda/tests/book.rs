@@ -146,7 +146,7 @@ fn every_scenario_in_the_guide_parses_and_passes() {
     for page in pages() {
         let text = std::fs::read_to_string(&page).unwrap();
         for block in blocks(&text, "toml").into_iter().filter(|b| b.contains("[[scenario]]")) {
-            let file = roda_test::ScenarioFile::from_str(&block, &page.display().to_string())
+            let file = roda_test::ScenarioFile::from_str(&block, page.display().to_string())
                 .unwrap_or_else(|e| panic!("{}: {e}\n{block}", page.display()));
             let runner = match () {
                 _ if block.contains("\"fee_transfer\"") => roda_test::Runner::new(fee_transfer.clone(), "fee_transfer"),
