@@ -154,7 +154,7 @@ macro_rules! operation {
 /// A transaction as the server's `CommitedTransaction`: the metadata, then
 /// a duplicate's link, a registration's record, and the records in call
 /// order. The dev server keeps no timestamp or WAL checksum: both are 0.
-pub(crate) fn committed(tx: &Transaction) -> proto::CommitedTransaction {
+fn committed(tx: &Transaction) -> proto::CommitedTransaction {
     use proto::wal_entry::Entry as E;
     let tx_id = tx.tx_id;
     let mut items = Vec::with_capacity(tx.records.len() + 1);
