@@ -1,5 +1,5 @@
-//! The user guide in `docs/` (an mdBook: `book.toml` at the root): the
-//! generated pages are current, every page is in `docs/SUMMARY.md`, every
+//! The user guide in `docs/` (an mdBook: `book.toml` at the root): it
+//! builds, the generated pages are current, every page is in `docs/SUMMARY.md`, every
 //! relative link and anchor resolves (the README's too), every scenario
 //! parses and passes, the language pages show real files, and the
 //! getting-started page's shell blocks run as written.
@@ -23,6 +23,19 @@ fn pages() -> Vec<PathBuf> {
         .collect();
     pages.sort();
     pages
+}
+
+/// The book builds, as `mdbook build` builds it, with no warning.
+#[test]
+fn the_book_builds() {
+    let out = tempfile::tempdir().unwrap();
+    let mut book = mdbook_driver::MDBook::load(repo_root()).unwrap_or_else(|e| panic!("book.toml: {e:#}"));
+    book.config.build.build_dir = out.path().to_path_buf();
+    book.build().unwrap_or_else(|e| panic!("mdbook build: {e:#}"));
+    let built = |page: &str| std::fs::read_to_string(out.path().join(page)).unwrap();
+    assert!(built("getting-started.html").contains("Getting started in five minutes"));
+    assert!(built("troubleshooting.html").contains("id=\"lints-lintcode\""), "the anchor the pages link to");
+    assert!(out.path().join("ci/github-actions.yml").is_file(), "files beside the pages are copied");
 }
 
 #[test]

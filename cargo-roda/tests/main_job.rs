@@ -16,7 +16,10 @@ fn main_job_script_runs_end_to_end() {
     assert!(stdout.contains("Created Rust function `transfer` (ABI v2)"), "{stdout}");
     assert!(stdout.contains("Deployed transfer v1"), "{stdout}");
     assert!(stdout.contains("opened accounts 1..=2"), "{stdout}");
-    assert!(stdout.contains("transaction 4: NONE (0)\n  credit            1                   40  balance 60"), "{stdout}");
+    assert!(
+        stdout.contains("transaction 4: NONE (0)\n  credit            1                   40  balance 60"),
+        "{stdout}"
+    );
     assert!(stdout.contains("transfers/1/0/0 = 1"), "{stdout}");
     assert!(stdout.ends_with("main job: ok\n"), "{stdout}");
 }
