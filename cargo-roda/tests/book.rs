@@ -250,3 +250,15 @@ fn the_ci_page_has_the_exit_codes() {
         assert!(page.contains(&row), "{row}");
     }
 }
+
+/// The deploying page's profiles are ones Roda.toml accepts, a cluster's
+/// included.
+#[test]
+fn the_deploying_page_shows_valid_profiles() {
+    let page = std::fs::read_to_string(docs().join("deploying.md")).unwrap();
+    let profiles = blocks(&page, "toml").concat();
+    let file = format!("[function]\nname = \"f\"\nlanguage = \"wat\"\n\n{profiles}");
+    let parsed: cargo_roda::project::ProjectFile = toml::from_str(&file).unwrap_or_else(|e| panic!("{e}\n{file}"));
+    assert_eq!(parsed.profiles["production"].urls().len(), 3);
+    assert_eq!(parsed.profiles["local"].urls(), ["http://127.0.0.1:50051"]);
+}
