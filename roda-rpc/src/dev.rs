@@ -296,6 +296,8 @@ struct Built {
     control: Arc<Control>,
     recovery: Recovery,
     drain: Option<Drain>,
+    /// HEAD: whether it answers as a follower, changeable while serving.
+    follower: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Finishes what was accepted before a stop.
@@ -707,6 +709,7 @@ pub struct DevHandle {
     stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<Result<(), tonic::transport::Error>>>,
     drain: Option<Drain>,
+    follower: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Opens the ledger (recovering it from the data directory, if set), binds
@@ -719,7 +722,7 @@ pub struct DevHandle {
 /// [`DevError::Listen`] for an address that cannot be bound,
 /// [`DevError::Tls`] for an unusable TLS identity.
 pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
-    let Built { routes, control, recovery, drain } = match config.wire {
+    let Built { routes, control, recovery, drain, follower } = match config.wire {
         Wire::Ee2b042 if config.follower => {
             return Err(DevError::Unsupported(
                 "an ee2b042 server has no cluster: only the HEAD wire serves as a follower",
@@ -774,7 +777,16 @@ pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
             })
         })
         .map_err(DevError::Runtime)?;
-    Ok(DevHandle { local_addr, tls: config.tls.is_some(), recovery, control, stop, thread: Some(thread), drain })
+    Ok(DevHandle {
+        local_addr,
+        tls: config.tls.is_some(),
+        recovery,
+        control,
+        stop,
+        thread: Some(thread),
+        drain,
+        follower,
+    })
 }
 
 /// The ee2b042 service on the v1 engine.
@@ -823,6 +835,7 @@ fn build_v1(config: &DevConfig) -> Result<Built, DevError> {
         control,
         recovery,
         drain,
+        follower: None,
     })
 }
 
@@ -842,6 +855,20 @@ impl DevHandle {
     /// one); empty without a data directory.
     pub fn recovery(&self) -> &Recovery {
         &self.recovery
+    }
+
+    /// HEAD only: from now on, answer as a cluster's follower (`true`) or
+    /// as its leader: a leadership change, for testing how clients follow
+    /// it. Returns whether this server could change (an ee2b042 one has no
+    /// cluster).
+    pub fn set_follower(&self, follower: bool) -> bool {
+        match &self.follower {
+            Some(flag) => {
+                flag.store(follower, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Operations accepted and not answered yet.

@@ -3,6 +3,7 @@
 //! operation is computed, committed (fsynced, with `--data-dir`) and on the
 //! snapshot before it is answered.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ledger_core::v2::{AccountStatus, CONSTANT_BIT, Ledger, Operation, Record, Transaction};
@@ -26,7 +27,9 @@ struct Shared {
     control: Arc<Control>,
     on_event: Option<EventHook>,
     shuffle_functions: bool,
-    follower: bool,
+    /// Whether it answers as a follower; [`super::DevHandle::set_follower`]
+    /// changes it while serving.
+    follower: Arc<AtomicBool>,
 }
 
 #[derive(Clone)]
@@ -47,15 +50,16 @@ pub(super) fn build(config: &DevConfig) -> Result<Built, DevError> {
         None => (None, Ledger::new(config.ledger.clone())?, Recovery::default()),
     };
     let control = Arc::new(Control { interrupter: ledger.interrupter(), activity: Activity::default() });
+    let follower = Arc::new(AtomicBool::new(config.follower));
     let shared = Arc::new(Shared {
         state: Mutex::new(State { ledger, log: super::Log::new(store) }),
         control: control.clone(),
         on_event: config.on_event.clone(),
         shuffle_functions: config.shuffle_functions,
-        follower: config.follower,
+        follower: follower.clone(),
     });
     let service = LedgerServer::with_interceptor(HeadService(shared), TokenCheck(config.token.clone()));
-    Ok(Built { routes: tonic::service::Routes::new(service), control, recovery, drain: None })
+    Ok(Built { routes: tonic::service::Routes::new(service), control, recovery, drain: None, follower: Some(follower) })
 }
 
 impl HeadService {
@@ -83,7 +87,7 @@ impl HeadService {
     /// A follower refuses every write in the server's words, before it
     /// looks at the request.
     fn ensure_writable(&self) -> Result<(), Status> {
-        match self.0.follower {
+        match self.0.follower.load(Ordering::Relaxed) {
             true => Err(Status::failed_precondition("node is not a leader; writes are not accepted")),
             false => Ok(()),
         }
@@ -465,7 +469,7 @@ impl proto::ledger_server::Ledger for HeadService {
             snapshot_index: last,
             term: TERM,
             cluster_commit_index: last,
-            is_leader: !self.0.follower,
+            is_leader: !self.0.follower.load(Ordering::Relaxed),
         }))
     }
 
