@@ -1,6 +1,7 @@
 //! `deploy` then `call` round trip on loopback: a RegisterFunction (with
 //! override) followed by a SubmitAndWait of the function, against a dev
-//! server in this process.
+//! server in this process; and a call on the HEAD wire (a v2 KV counter
+//! through SubmitAndWaitResult, the committed transaction read back).
 //!
 //! `cargo bench -p roda-rpc --bench rpc`
 
@@ -25,6 +26,18 @@ fn round_trip(c: &mut Criterion) {
         })
     });
     c.bench_function("call", |b| b.iter(|| runtime.block_on(client.submit(&call, WaitLevel::Committed)).unwrap()));
+
+    let head = dev::start(DevConfig { wire: roda_rpc::Wire::Head, ..DevConfig::default() }).unwrap();
+    let counter = wat::parse_str(include_str!("../tests/head_checks/counter.wat")).unwrap();
+    let client = runtime.block_on(Client::connect(&Endpoint::new(head.url()))).unwrap();
+    runtime
+        .block_on(async {
+            client.register("counter", &counter, false).await.unwrap();
+            client.submit(&ledger_core::v2::Operation::OpenAccount { count: 1, user_ref: 0 }, WaitLevel::Snapshot).await
+        })
+        .unwrap();
+    let count = ledger_core::v2::Operation::Function { name: "counter".into(), params: vec![1], user_ref: 0 };
+    c.bench_function("head_call", |b| b.iter(|| runtime.block_on(client.submit(&count, WaitLevel::Snapshot)).unwrap()));
 }
 
 criterion_group!(benches, round_trip);
