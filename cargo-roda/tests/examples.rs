@@ -21,6 +21,30 @@ fn examples() -> Vec<PathBuf> {
     examples
 }
 
+/// Marks an example's sources as just written. Guest builds share one
+/// target directory, and other tests scaffold projects under the same
+/// package names in temporary directories: cargo fingerprints a package's
+/// files by their path inside it and their time, so an example whose files
+/// are older than such a build would reuse its artifacts, the test binary
+/// included (with the temporary project's path compiled in).
+fn touch_sources(example: &std::path::Path) {
+    let now = std::time::SystemTime::now();
+    let mut dirs = vec![example.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy();
+            if path.is_dir() {
+                if !["target", "node_modules", "build"].contains(&name.as_ref()) {
+                    dirs.push(path);
+                }
+            } else {
+                std::fs::File::options().write(true).open(&path).unwrap().set_modified(now).unwrap();
+            }
+        }
+    }
+}
+
 #[test]
 fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
     let examples = examples();
@@ -28,6 +52,7 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
     for example in examples {
         let name = example.file_name().unwrap().to_string_lossy().into_owned();
         let project = cargo_roda::project::Project::load(&example.join("Roda.toml")).unwrap();
+        touch_sources(&example);
         let built = roda(&example, &["build", "--deny-warnings", "--output", "json"]);
         assert_eq!(built.code, 0, "{name}: {built:?}");
         let tested = roda(&example, &["test", "--fuzz", "3000", "--seed", "1", "--costs", "costs.json"]);
