@@ -271,6 +271,8 @@ pub enum WaitLevel {
 }
 
 impl WaitLevel {
+    /// The level in ee2b042's enum, which has no cluster commit (`submit`
+    /// refuses that level on the ee2b042 wire before it gets here).
     fn to_proto(self) -> proto::WaitLevel {
         match self {
             WaitLevel::Computed => proto::WaitLevel::Computed,
