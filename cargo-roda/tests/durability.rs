@@ -72,7 +72,11 @@ fn kill_9_never_loses_an_acknowledged_write() {
                 })
             })
         };
-        std::thread::sleep(std::time::Duration::from_millis(30 + jitter(250)));
+        // The kill comes after at least one acknowledged write, however slow the machine.
+        while acked.lock().unwrap().0.is_empty() && !writer.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(jitter(250)));
         server.kill9();
         stop.store(true, Ordering::Relaxed);
         writer.join().unwrap();
@@ -142,7 +146,11 @@ fn kill_9_never_loses_an_acknowledged_v2_write() {
             })
         })
     };
-    std::thread::sleep(std::time::Duration::from_millis(50 + jitter(250)));
+    // The kill comes after at least one acknowledged call, however slow the machine.
+    while acked.lock().unwrap().is_empty() && !writer.is_finished() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(jitter(250)));
     server.kill9();
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();

@@ -101,7 +101,8 @@ fn a_cluster_writes_to_its_leader() {
     let again = run(&["call", "counter", "1", "--user-ref", "77", "--output", "json"]).json();
     assert_eq!(again["status"], "DUPLICATE");
 
-    let alone = against(dir.path(), &follower.url, &["accounts", "open", "--timeout", "1"]);
+    // --timeout bounds the search for a leader: a follower alone never becomes one.
+    let alone = against(dir.path(), &follower.url, &["accounts", "open", "--timeout", "3"]);
     assert_eq!(alone.code, 6, "{alone:?}");
     assert!(alone.stderr.contains("no node leads") && alone.stderr.contains("a follower in term 1"), "{alone:?}");
     let refused = roda(dir.path(), &["accounts", "open", "--server", "http://127.0.0.1:9", "--retries", "0"]);

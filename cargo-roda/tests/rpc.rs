@@ -166,7 +166,7 @@ fn a_server_that_starts_late_is_retried() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}");
-    let client = support::command(dir.path(), &["list", "--retries", "6", "--output", "json"])
+    let client = support::command(dir.path(), &["list", "--retries", "10", "--output", "json"])
         .env("RODA_SERVER", &url)
         .spawn_output();
     std::thread::sleep(std::time::Duration::from_millis(300));

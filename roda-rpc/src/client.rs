@@ -506,7 +506,7 @@ impl Client {
 
     async fn detect_wire(&self) -> Result<Wire, RpcError> {
         let asked = self
-            .idempotent_head("GetTerms (asking which wire the server speaks)", |mut c| async move {
+            .idempotent(&self.head, "GetTerms (asking which wire the server speaks)", |mut c| async move {
                 c.get_terms(head::GetTermsRequest { from_term: 0, limit: 1 }).await
             })
             .await;
@@ -535,29 +535,19 @@ impl Client {
         }
     }
 
-    /// Runs an idempotent request with [`with_retries`].
-    async fn idempotent<T, Fut>(&self, method: &'static str, call: impl Fn(Inner) -> Fut) -> Result<T, RpcError>
-    where
-        Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-    {
-        with_retries(self.retries, RpcError::is_transient, |_| {
-            let response = call(self.inner.clone());
-            async move { response.await.map(tonic::Response::into_inner).map_err(|s| RpcError::from_status(method, s)) }
-        })
-        .await
-    }
-
-    /// [`idempotent`](Client::idempotent) in HEAD's shapes.
-    async fn idempotent_head<T, Fut>(
+    /// Runs an idempotent request with [`with_retries`], on `stub` (the
+    /// connection in ee2b042's shapes, or in HEAD's).
+    async fn idempotent<S: Clone, T, Fut>(
         &self,
+        stub: &S,
         method: &'static str,
-        call: impl Fn(HeadInner) -> Fut,
+        call: impl Fn(S) -> Fut,
     ) -> Result<T, RpcError>
     where
         Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
         with_retries(self.retries, RpcError::is_transient, |_| {
-            let response = call(self.head.clone());
+            let response = call(stub.clone());
             async move { response.await.map(tonic::Response::into_inner).map_err(|s| RpcError::from_status(method, s)) }
         })
         .await
@@ -570,7 +560,9 @@ impl Client {
     /// [`RpcError::Status`] when the server refuses.
     pub async fn list(&self) -> Result<Vec<FunctionInfo>, RpcError> {
         let response = self
-            .idempotent("ListFunctions", |mut c| async move { c.list_functions(proto::ListFunctionsRequest {}).await })
+            .idempotent(&self.inner, "ListFunctions", |mut c| async move {
+                c.list_functions(proto::ListFunctionsRequest {}).await
+            })
             .await?;
         Ok(response
             .functions
@@ -739,8 +731,8 @@ impl Client {
     pub async fn transaction(&self, tx_id: u64) -> Result<CommittedTransaction, RpcError> {
         const METHOD: &str = "GetTransaction";
         self.require_head("reading a whole transaction")?;
-        let response =
-            self.idempotent_head(METHOD, |mut c| async move {
+        let response = self
+            .idempotent(&self.head, METHOD, |mut c| async move {
                 c.get_transaction(head::GetTransactionRequest { tx_id }).await
             })
             .await?;
@@ -757,7 +749,7 @@ impl Client {
             return Ok(self.transaction(tx_id).await?.entries().copied().collect());
         }
         let response = self
-            .idempotent("GetTransaction", |mut c| async move {
+            .idempotent(&self.inner, "GetTransaction", |mut c| async move {
                 c.get_transaction(proto::GetTransactionRequest { tx_id }).await
             })
             .await?;
@@ -782,7 +774,7 @@ impl Client {
             return Ok(AccountBalance { balance, flags: None, linked: Vec::new() });
         }
         let response = self
-            .idempotent_head("GetBalance", |mut c| async move {
+            .idempotent(&self.head, "GetBalance", |mut c| async move {
                 c.get_balance(head::GetBalanceRequest { account_id, include_linked }).await
             })
             .await?;
@@ -810,7 +802,7 @@ impl Client {
         self.require_head("reading KV")?;
         let request = head::GetKvRequest { key: Some(head::WalKvKeyPath { items: Vec::new(), str: key.to_owned() }) };
         let response = self
-            .idempotent_head(METHOD, |mut c| {
+            .idempotent(&self.head, METHOD, |mut c| {
                 let request = request.clone();
                 async move { c.get_kv(request).await }
             })
@@ -832,7 +824,7 @@ impl Client {
     pub async fn pipeline_index(&self) -> Result<PipelineIndex, RpcError> {
         if self.wire == Wire::Ee2b042 {
             let r = self
-                .idempotent("GetPipelineIndex", |mut c| async move {
+                .idempotent(&self.inner, "GetPipelineIndex", |mut c| async move {
                     c.get_pipeline_index(proto::GetPipelineIndexRequest {}).await
                 })
                 .await?;
@@ -846,7 +838,7 @@ impl Client {
             });
         }
         let r = self
-            .idempotent_head("GetPipelineIndex", |mut c| async move {
+            .idempotent(&self.head, "GetPipelineIndex", |mut c| async move {
                 c.get_pipeline_index(head::GetPipelineIndexRequest {}).await
             })
             .await?;
@@ -868,7 +860,7 @@ impl Client {
     pub async fn balances(&self, account_ids: &[u64]) -> Result<Vec<i64>, RpcError> {
         let request = proto::GetBalancesRequest { account_ids: account_ids.to_vec() };
         let response = self
-            .idempotent("GetBalances", |mut c| {
+            .idempotent(&self.inner, "GetBalances", |mut c| {
                 let request = request.clone();
                 async move { c.get_balances(request).await }
             })

@@ -21,7 +21,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use ledger_core::{EntryKind, Interrupter, Ledger, LedgerConfig, Operation, SetupError};
-use ledger_core::{ErrorCode, IfRegistered, RegistryError};
+use ledger_core::{ErrorCode, FunctionInfo, IfRegistered, RegistryError};
 use tonic::{Request, Response, Status};
 
 use crate::pipeline::{Delayed, Indices, Reply, Stage};
@@ -417,18 +417,15 @@ fn registry_status(err: RegistryError) -> Status {
 
 impl State {
     /// Runs an operation on the ledger and logs it; returns what it did.
-    fn compute(&mut self, op: Operation, shared: &Shared) -> Result<ledger_core::Transaction, Status> {
+    fn compute(&mut self, mut op: Operation, shared: &Shared) -> Result<ledger_core::Transaction, Status> {
         self.log.writable()?;
         if let (Operation::Function { name, .. }, Some(hook)) = (&op, &shared.on_event) {
             (hook.0)(&DevEvent::CallStarted { name: name.clone(), tx_id: self.ledger.next_tx_id() });
         }
         let record = self.ledger.submit(&op);
-        let op = match op {
-            Operation::Function { name, params, user_ref } => {
-                Operation::Function { name: loggable_name(name), params, user_ref }
-            }
-            other => other,
-        };
+        if let Operation::Function { name, .. } = &mut op {
+            *name = loggable_name(std::mem::take(name));
+        }
         self.log.persist(&Record::Transaction { op: Some(op), record: Box::new(record.clone()) })?;
         Ok(record)
     }
@@ -675,18 +672,21 @@ impl proto::ledger_server::Ledger for DevService {
         &self,
         _request: Request<proto::ListFunctionsRequest>,
     ) -> Result<Response<proto::ListFunctionsResponse>, Status> {
-        let mut functions: Vec<proto::FunctionInfo> = self
-            .lock()
-            .ledger
-            .list_functions()
-            .into_iter()
+        let functions = listed(self.lock().ledger.list_functions(), self.0.shuffle_functions)
             .map(|f| proto::FunctionInfo { name: f.name, version: f.version, crc32c: f.crc32c })
             .collect();
-        if self.0.shuffle_functions {
-            shuffle(&mut functions);
-        }
         Ok(Response::new(proto::ListFunctionsResponse { functions }))
     }
+}
+
+/// The live functions in the order `ListFunctions` gives them: sorted by
+/// name, or shuffled on every call when asked (a server's order is
+/// arbitrary).
+fn listed(mut functions: Vec<FunctionInfo>, shuffled: bool) -> impl Iterator<Item = FunctionInfo> {
+    if shuffled {
+        shuffle(&mut functions);
+    }
+    functions.into_iter()
 }
 
 /// Shuffles with a seed the standard library draws at random for every

@@ -124,8 +124,7 @@ pub fn exec(args: Args) -> Result<Called, Error> {
         )));
     }
     let (server, wire, user_ref, result, entries, note) = block_on(async {
-        let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
-        let endpoints = args.endpoint.endpoints(project.as_ref())?;
+        let endpoints = args.endpoint.endpoints_here()?;
         let several = endpoints.len() > 1;
         let user_ref = match (args.user_ref, several) {
             (0, true) => random_user_ref(),

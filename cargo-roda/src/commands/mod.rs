@@ -200,8 +200,14 @@ impl EndpointArgs {
     /// [`EndpointArgs::endpoints`] says, with the Roda.toml found from the
     /// current directory, if any.
     pub async fn connect_here(&self) -> Result<roda_rpc::cluster::Cluster, cargo_roda::error::Error> {
+        Ok(roda_rpc::cluster::Cluster::connect(self.endpoints_here()?).await?)
+    }
+
+    /// [`EndpointArgs::endpoints`] with the Roda.toml found from the current
+    /// directory, if any.
+    pub fn endpoints_here(&self) -> Result<Vec<roda_rpc::client::Endpoint>, cargo_roda::error::Error> {
         let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
-        Ok(roda_rpc::cluster::Cluster::connect(self.endpoints(project.as_ref())?).await?)
+        self.endpoints(project.as_ref())
     }
 
     /// Resolves the nodes: `--server`/`RODA_SERVER`, then the profile

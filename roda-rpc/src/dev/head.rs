@@ -111,18 +111,15 @@ impl HeadService {
 
 impl State {
     /// Runs an operation and logs it; returns what it did.
-    fn compute(&mut self, op: Operation, shared: &Shared) -> Result<Transaction, Status> {
+    fn compute(&mut self, mut op: Operation, shared: &Shared) -> Result<Transaction, Status> {
         self.log.writable()?;
         if let (Operation::Function { name, .. }, Some(hook)) = (&op, &shared.on_event) {
             (hook.0)(&DevEvent::CallStarted { name: name.clone(), tx_id: self.ledger.next_tx_id() });
         }
         let transaction = self.ledger.submit(&op);
-        let op = match op {
-            Operation::Function { name, params, user_ref } => {
-                Operation::Function { name: super::loggable_name(name), params, user_ref }
-            }
-            other => other,
-        };
+        if let Operation::Function { name, .. } = &mut op {
+            *name = super::loggable_name(std::mem::take(name));
+        }
         self.log.persist(&LogRecord::Transaction { op: Some(op), record: Box::new(transaction.clone()) })?;
         Ok(transaction)
     }
@@ -568,16 +565,9 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         _request: Request<proto::ListFunctionsRequest>,
     ) -> Result<Response<proto::ListFunctionsResponse>, Status> {
-        let mut functions: Vec<proto::FunctionInfo> = self
-            .lock()
-            .ledger
-            .list_functions()
-            .into_iter()
+        let functions = super::listed(self.lock().ledger.list_functions(), self.0.shuffle_functions)
             .map(|f| proto::FunctionInfo { name: f.name, version: f.version, crc32c: f.crc32c })
             .collect();
-        if self.0.shuffle_functions {
-            super::shuffle(&mut functions);
-        }
         Ok(Response::new(proto::ListFunctionsResponse { functions }))
     }
 
