@@ -121,11 +121,6 @@ impl Cluster {
         Ok(Cluster { nodes: Mutex::new((nodes, None)), patience })
     }
 
-    /// The URLs of the nodes, in the order given.
-    pub async fn urls(&self) -> Vec<String> {
-        self.nodes.lock().await.0.iter().map(|node| node.endpoint.url.clone()).collect()
-    }
-
     /// The leader's connection, found (again) when unknown: the first node
     /// whose `GetPipelineIndex` says it leads, asked every
     /// [`LEADER_POLL`] until one does or the patience runs out.
@@ -220,7 +215,7 @@ impl Cluster {
                 Ok(result) => return Ok(result),
                 Err(error) => error,
             };
-            let landed = may_have_landed(&error) || matches!(error, RpcError::Connect { .. });
+            let landed = may_have_landed(&error);
             if !(is_not_leader(&error) || landed) || Instant::now() >= deadline {
                 return Err(error);
             }
@@ -255,7 +250,7 @@ impl Cluster {
                 Ok(registered) => return Ok(registered),
                 Err(error) => error,
             };
-            let lost = may_have_landed(&error) || matches!(error, RpcError::Connect { .. });
+            let lost = may_have_landed(&error);
             if !(is_not_leader(&error) || lost) || Instant::now() >= deadline {
                 return Err(error);
             }

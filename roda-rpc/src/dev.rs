@@ -1,5 +1,6 @@
 //! A local ledger server on ledger-core, wire-compatible with a roda-ledger
-//! server at ee2b042 for the methods it serves, with the same status codes
+//! server at ee2b042 (ABI v1), or at e14b146 with [`DevConfig::wire`] (ABI
+//! v2, `dev/head.rs`), for the methods it serves, with the same status codes
 //! and messages: [`start`] it in-process, stop it with
 //! [`DevHandle::shutdown`] (or by dropping the handle). `cargo roda dev` is
 //! this plus flags and signal handling.

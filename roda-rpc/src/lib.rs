@@ -1,7 +1,10 @@
-//! roda-ledger's gRPC surface: the generated `roda.ledger.v1` types, a
-//! [`Client`](client::Client) whose results are ledger-core types, and a
-//! local server on ledger-core ([`dev`]) with a durable data directory
-//! ([`store`]), wire-compatible with a roda-ledger server at ee2b042.
+//! roda-ledger's gRPC surface: the generated `roda.ledger.v1` types of both
+//! wires ([`proto`] for ee2b042, [`head`] for e14b146), a
+//! [`Client`](client::Client) that finds a server's wire and answers in
+//! ledger-core types, a [`cluster`] of nodes that writes to the leader, and
+//! a local server on ledger-core ([`dev`]) with a durable data directory
+//! ([`store`]), wire-compatible with a roda-ledger server at ee2b042 (ABI
+//! v1) or at e14b146 (ABI v2).
 //!
 //! Start a server in-process, connect, register a function and call it:
 //!
