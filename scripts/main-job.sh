@@ -21,7 +21,7 @@ export PATH="$bin:$PATH"
 
 work=$(mktemp -d)
 cd "$work"
-cargo roda new transfer --guest-path "$repo/ledger-guest"
+cargo roda new transfer
 cd transfer
 cargo roda build
 cargo roda test

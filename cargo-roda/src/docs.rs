@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use ledger_core::abi::{Rule, Severity};
 use roda_rpc::Code;
-use roda_rpc::client::RpcError;
+use roda_rpc::client::{ConnectFailure, RpcError};
 use roda_rpc::store::StoreError;
 
 use crate::exit::ExitCode;
@@ -48,6 +48,7 @@ fn write_page(out: &mut String) -> std::fmt::Result {
     writeln!(out)?;
     write_rules(out)?;
     write_lints(out)?;
+    write_deploy_refusals(out)?;
     write_server_errors(out)?;
     write_store_errors(out)
 }
@@ -100,6 +101,39 @@ fn write_lints(out: &mut String) -> std::fmt::Result {
     Ok(())
 }
 
+fn write_deploy_refusals(out: &mut String) -> std::fmt::Result {
+    use crate::refusal::Refusal;
+    writeln!(out, "## Deploy refusals (exit code 3)")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "`cargo roda deploy` does not send what a server would accept and then suffer from; `--force`\n\
+         sends it anyway, with the reason as a warning. For example:"
+    )?;
+    writeln!(out)?;
+    let refusals = [
+        Refusal::WrongAbi {
+            server: "http://127.0.0.1:50051".into(),
+            wire: roda_rpc::Wire::Ee2b042,
+            abi: crate::project::Abi::V2,
+            found: "import `ledger.kv_set`, which ABI v1 does not have; use only the imports ABI v1 lists".into(),
+        },
+        Refusal::Unregistered { name: "transfer".into(), server: "http://127.0.0.1:50051".into(), seen: 2 },
+        Refusal::Risk(ledger_core::preflight::RegistrationRisk::Register {
+            status: ledger_core::Status::INVALID_OPERATION,
+            outcome: Some(ledger_core::CallOutcome::OutOfFuel),
+        }),
+        Refusal::Risk(ledger_core::preflight::RegistrationRisk::Register {
+            status: ledger_core::Status::PROHIBITED_HOST_CALL,
+            outcome: None,
+        }),
+    ];
+    for refusal in refusals {
+        writeln!(out, "- {}", crate::error::Error::Refused(refusal.to_string()))?;
+    }
+    writeln!(out)
+}
+
 fn write_server_errors(out: &mut String) -> std::fmt::Result {
     writeln!(out, "## Server errors (exit code 6)")?;
     writeln!(out)?;
@@ -111,10 +145,8 @@ fn write_server_errors(out: &mut String) -> std::fmt::Result {
     writeln!(out)?;
     let status = |method, code, message: &str| RpcError::Status { method, code, message: message.into() };
     let errors = [
-        RpcError::Connect {
-            url: "http://127.0.0.1:50051".into(),
-            message: "transport error: Connection refused (os error 111)".into(),
-        },
+        RpcError::Connect { url: "http://127.0.0.1:50051".into(), failure: ConnectFailure::Refused },
+        RpcError::Connect { url: "https://127.0.0.1:50051".into(), failure: ConnectFailure::NotTls },
         status("RegisterFunction", Code::AlreadyExists, "function `fee_transfer` is already registered"),
         status("UnregisterFunction", Code::NotFound, "function `fee_transfer` is not registered"),
         status("RegisterFunction", Code::InvalidArgument, "module does not export `execute`"),

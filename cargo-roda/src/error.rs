@@ -11,6 +11,9 @@ pub enum Error {
     /// Scaffolding.
     #[error(transparent)]
     Scaffold(#[from] crate::scaffold::ScaffoldError),
+    /// Where the SDK crates come from (exit 2: a flag's value).
+    #[error(transparent)]
+    Sdk(#[from] crate::sdk::SdkError),
     /// The build.
     #[error(transparent)]
     Build(#[from] crate::builder::BuildError),
@@ -87,6 +90,11 @@ pub enum Error {
         /// The local binary's CRC32C.
         local: u32,
     },
+    /// `deploy` would hurt the server, and `--force` was not given (exit 3):
+    /// the module does not fit the server's ABI, its `start` or `register()`
+    /// fails or never finishes, or the name was unregistered there.
+    #[error("not deployed: {0}; --force sends it anyway")]
+    Refused(String),
     /// Arguments that make no sense together (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -123,8 +131,8 @@ impl Error {
             | Error::TokenMissing { .. }
             | Error::Module(_)
             | Error::Io { .. } => ExitCode::Error,
-            Error::Usage(_) => ExitCode::Usage,
-            Error::InvalidModule { .. } | Error::RequestTooLarge { .. } => ExitCode::InvalidModule,
+            Error::Usage(_) | Error::Sdk(_) => ExitCode::Usage,
+            Error::InvalidModule { .. } | Error::RequestTooLarge { .. } | Error::Refused(_) => ExitCode::InvalidModule,
             Error::Build(_) => ExitCode::BuildFailed,
             Error::Rpc(_) | Error::UploadAltered { .. } => ExitCode::RpcFailed,
         }
@@ -135,6 +143,7 @@ impl Error {
         match self {
             Error::Project(_) => "project",
             Error::Scaffold(_) => "scaffold",
+            Error::Sdk(_) => "usage",
             Error::Build(_) => "build",
             Error::Scenario(_) => "scenario",
             Error::Fuzz(_) | Error::NothingToFuzz => "fuzz",
@@ -146,6 +155,7 @@ impl Error {
             Error::Token { .. } | Error::TokenMissing { .. } => "token",
             Error::Module(_) => "module",
             Error::InvalidModule { .. } | Error::RequestTooLarge { .. } => "validation",
+            Error::Refused(_) => "refused",
             Error::UploadAltered { .. } => "rpc",
             Error::Usage(_) => "usage",
             Error::Io { .. } => "io",

@@ -11,6 +11,7 @@
 /// | 4 | the build failed |
 /// | 5 | a test or scenario failed |
 /// | 6 | an RPC to a ledger server failed |
+/// | 7 | a transaction was made and failed (`call`, `deposit`, `accounts open`: its status is not NONE, or not `--expect`ed) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExitCode {
@@ -28,11 +29,13 @@ pub enum ExitCode {
     TestFailed,
     /// 6: an RPC failed.
     RpcFailed,
+    /// 7: the server made the transaction, and it failed.
+    TransactionFailed,
 }
 
 impl ExitCode {
     /// Every code, in numeric order.
-    pub const ALL: [ExitCode; 7] = [
+    pub const ALL: [ExitCode; 8] = [
         ExitCode::Success,
         ExitCode::Error,
         ExitCode::Usage,
@@ -40,6 +43,7 @@ impl ExitCode {
         ExitCode::BuildFailed,
         ExitCode::TestFailed,
         ExitCode::RpcFailed,
+        ExitCode::TransactionFailed,
     ];
 
     /// The process exit status.
@@ -52,6 +56,7 @@ impl ExitCode {
             ExitCode::BuildFailed => 4,
             ExitCode::TestFailed => 5,
             ExitCode::RpcFailed => 6,
+            ExitCode::TransactionFailed => 7,
         }
     }
 
@@ -61,10 +66,13 @@ impl ExitCode {
             ExitCode::Success => "success",
             ExitCode::Error => "any other error (I/O, project file, environment)",
             ExitCode::Usage => "usage error (bad flags or arguments)",
-            ExitCode::InvalidModule => "a module failed validation",
+            ExitCode::InvalidModule => "a module failed validation, or deploy refused to send it (--force sends it)",
             ExitCode::BuildFailed => "the build failed",
             ExitCode::TestFailed => "a test or scenario failed",
             ExitCode::RpcFailed => "an RPC to a ledger server failed",
+            ExitCode::TransactionFailed => {
+                "the server made the transaction and it failed: its status is not NONE (call: or not the --expect'ed one)"
+            }
         }
     }
 

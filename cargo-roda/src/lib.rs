@@ -12,5 +12,7 @@ pub mod error;
 pub mod exit;
 pub mod output;
 pub mod project;
+pub mod refusal;
 pub mod scaffold;
+pub mod sdk;
 pub mod validate;

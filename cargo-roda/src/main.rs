@@ -32,6 +32,7 @@ struct Cli {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     New(commands::new::Args),
+    Init(commands::init::Args),
     Build(commands::build::Args),
     Validate(commands::validate::Args),
     Test(commands::test::Args),
@@ -64,6 +65,7 @@ fn run(cli: Cli) -> ExitCode {
     let format = cli.output;
     match cli.command {
         Command::New(args) => finish(commands::new::exec(args), format),
+        Command::Init(args) => finish(commands::init::exec(args), format),
         Command::Build(args) => finish(commands::build::exec(args), format),
         Command::Validate(args) => finish(commands::validate::exec(args), format),
         Command::Test(args) => finish(commands::test::exec(args), format),

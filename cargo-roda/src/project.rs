@@ -64,6 +64,11 @@ impl Abi {
     pub fn id(self) -> &'static str {
         self.profile().name
     }
+
+    /// The ABI of a profile of the table, if cargo-roda knows it.
+    pub fn from_profile(profile: &ledger_core::abi::Profile) -> Option<Abi> {
+        [Abi::V1, Abi::V2].into_iter().find(|abi| abi.profile().name == profile.name)
+    }
 }
 
 /// The `[function]` table.
@@ -114,18 +119,66 @@ pub struct ProjectFile {
 /// A function project on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {
-    /// The directory holding `Roda.toml`.
+    /// The directory holding `Roda.toml` (or, without one, the crate's
+    /// `Cargo.toml`).
     pub root: PathBuf,
-    /// The parsed file.
+    /// The parsed file, or what stands for it in a crate without one.
     pub file: ProjectFile,
+    /// Where the settings come from.
+    pub origin: Origin,
+}
+
+/// Where a project's settings come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Its `Roda.toml`.
+    RodaToml,
+    /// A Rust `cdylib` crate without a `Roda.toml` (upstream's
+    /// `roda-wasm-abi` examples, say): the name is its library's, the
+    /// language Rust, no server profiles; the ABI, unless a flag names it,
+    /// comes from its dependencies or from the module it builds.
+    Crate {
+        /// The ABI its dependencies tell, and the dependency that tells it
+        /// (`roda-wasm-abi` and `ledger-guest`'s `v2` feature are v2,
+        /// `ledger-guest` without it v1).
+        abi_from: Option<(Abi, &'static str)>,
+    },
 }
 
 /// Why a project could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    /// No `Roda.toml` here or above.
-    #[error("no Roda.toml in {} or any parent directory; run this inside a function project (create one with `cargo roda new NAME`)", .0.display())]
+    /// No `Roda.toml` or function crate here or above.
+    #[error(
+        "no Roda.toml or Cargo.toml in {} or any parent directory; run this inside a function project (create one with `cargo roda new NAME`, or add a Roda.toml to a crate with `cargo roda init`)",
+        .0.display()
+    )]
     NotFound(PathBuf),
+    /// A crate without `Roda.toml` that is not a function.
+    #[error(
+        "{} has no Roda.toml, and its package `{package}` builds no cdylib: a function crate has `[lib] crate-type = [\"cdylib\"]` (or create one with `cargo roda new NAME`)",
+        .manifest.display()
+    )]
+    NotAFunctionCrate {
+        /// The crate's manifest.
+        manifest: PathBuf,
+        /// Its package.
+        package: String,
+    },
+    /// A directory whose `Cargo.toml` is a workspace, not a crate.
+    #[error(
+        "{} is a workspace without a package and there is no Roda.toml: run this in the function's crate, or pass --project DIR",
+        .0.display()
+    )]
+    VirtualWorkspace(PathBuf),
+    /// `cargo metadata` failed on a crate without `Roda.toml`.
+    #[error("no Roda.toml, and cargo cannot read the crate at {}: {message}", .manifest.display())]
+    Metadata {
+        /// The crate's manifest.
+        manifest: PathBuf,
+        /// Cargo's message.
+        message: String,
+    },
     /// The file could not be read.
     #[error("cannot read {}: {source}", .path.display())]
     Read {
@@ -153,17 +206,67 @@ pub enum ProjectError {
 }
 
 impl Project {
-    /// Finds `Roda.toml` in `start` or the nearest parent and loads it.
+    /// Finds `Roda.toml` in `start` or the nearest parent and loads it;
+    /// without one, the Rust `cdylib` crate of the nearest `Cargo.toml`
+    /// (see [`Origin::Crate`]).
     pub fn find(start: &Path) -> Result<Project, ProjectError> {
-        let mut dir = Some(start);
-        while let Some(candidate) = dir {
-            let path = candidate.join(PROJECT_FILE);
-            if path.is_file() {
-                return Project::load(&path);
-            }
-            dir = candidate.parent();
+        if let Some(path) = nearest(start, PROJECT_FILE) {
+            return Project::load(&path);
         }
-        Err(ProjectError::NotFound(start.to_path_buf()))
+        match nearest(start, "Cargo.toml") {
+            Some(manifest) => Project::from_crate(&manifest),
+            None => Err(ProjectError::NotFound(start.to_path_buf())),
+        }
+    }
+
+    /// The function crate of `manifest`, read with `cargo metadata`.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectError`] when cargo cannot read it, it is a virtual
+    /// workspace, builds no `cdylib`, or its library's name is not a valid
+    /// function name.
+    pub fn from_crate(manifest: &Path) -> Result<Project, ProjectError> {
+        let metadata =
+            cargo_metadata::MetadataCommand::new().manifest_path(manifest).no_deps().exec().map_err(|e| {
+                let message = match e {
+                    cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim().to_owned(),
+                    other => other.to_string(),
+                };
+                ProjectError::Metadata { manifest: manifest.into(), message }
+            })?;
+        let manifest = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
+        let package = metadata
+            .packages
+            .iter()
+            .find(|p| p.manifest_path.as_std_path() == manifest)
+            .ok_or_else(|| ProjectError::VirtualWorkspace(manifest.clone()))?;
+        let library =
+            package.targets.iter().find(|t| t.is_kind(cargo_metadata::TargetKind::CDyLib)).ok_or_else(|| {
+                ProjectError::NotAFunctionCrate { manifest: manifest.clone(), package: package.name.to_string() }
+            })?;
+        let abi_from = package.dependencies.iter().find_map(|dependency| match dependency.name.as_str() {
+            "roda-wasm-abi" => Some((Abi::V2, "roda-wasm-abi")),
+            "ledger-guest" if dependency.features.iter().any(|f| f == "v2") => {
+                Some((Abi::V2, "ledger-guest with its v2 feature"))
+            }
+            "ledger-guest" => Some((Abi::V1, "ledger-guest without its v2 feature")),
+            _ => None,
+        });
+        let root = manifest.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let function = FunctionSection {
+            name: library.name.replace('-', "_"),
+            language: Language::Rust,
+            abi: abi_from.map(|(abi, _)| abi),
+        };
+        let mut project = Project {
+            root,
+            file: ProjectFile { function, profiles: BTreeMap::new() },
+            origin: Origin::Crate { abi_from },
+        };
+        let name = project.file.function.name.clone();
+        project.override_name(&name)?;
+        Ok(project)
     }
 
     /// Loads a project file.
@@ -188,12 +291,15 @@ impl Project {
             toml::from_str(text).map_err(|e| ProjectError::Parse { path: path.into(), message: e.to_string() })?;
         let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let name = file.function.name.clone();
-        let mut project = Project { root, file };
+        let mut project = Project { root, file, origin: Origin::RodaToml };
         project.override_name(&name)?;
         Ok(project)
     }
 
-    /// The ABI the function is written for: `Roda.toml`'s `abi`, else v1.
+    /// The ABI the function is written for: `Roda.toml`'s `abi`, else v1
+    /// (a `Roda.toml` from before the key); for a crate without one, what
+    /// its dependencies say, else v1 (commands that build it read the
+    /// module's imports first: see `AbiArgs::resolve`).
     pub fn abi(&self) -> Abi {
         self.file.function.abi.unwrap_or(Abi::V1)
     }
@@ -201,11 +307,20 @@ impl Project {
     /// Replaces the function name (from a flag or `RODA_NAME`), checked with
     /// the ledger's rules.
     pub fn override_name(&mut self, name: &str) -> Result<(), ProjectError> {
+        let file = match self.origin {
+            Origin::RodaToml => PROJECT_FILE,
+            Origin::Crate { .. } => "Cargo.toml",
+        };
         ledger_core::abi::validate_function_name(name).map_err(|err| ProjectError::Parse {
-            path: self.root.join(PROJECT_FILE),
+            path: self.root.join(file),
             message: format!("function name: {err}; {}", err.fix()),
         })?;
         self.file.function.name = name.to_owned();
         Ok(())
     }
+}
+
+/// `name` in `start` or its nearest parent that has one.
+fn nearest(start: &Path, name: &str) -> Option<PathBuf> {
+    start.ancestors().map(|dir| dir.join(name)).find(|path| path.is_file())
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::project::{Abi, Language, PROJECT_FILE};
+use crate::sdk::Sdk;
 
 /// One file of a template: its path in the new project and its text, with
 /// `{{placeholders}}`.
@@ -89,54 +90,6 @@ pub fn artifact_path(language: Language, name: &str) -> String {
     }
 }
 
-/// Where the generated `Cargo.toml` gets `ledger-guest` (and `roda-test`, for
-/// the scenario test) from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GuestDependency {
-    /// A local checkout (`path = "..."`).
-    Path(PathBuf),
-    /// A published release (`version = "..."`).
-    Version(String),
-}
-
-impl GuestDependency {
-    /// The ledger-guest released with this cargo-roda, from the registry.
-    pub fn this_release() -> GuestDependency {
-        GuestDependency::Version(env!("CARGO_PKG_VERSION").into())
-    }
-
-    /// Where roda-test comes from: the same release, or the checkout beside
-    /// a local ledger-guest.
-    fn roda_test(&self) -> GuestDependency {
-        match self {
-            GuestDependency::Path(guest) => GuestDependency::Path(
-                guest.parent().map_or_else(|| PathBuf::from("roda-test"), |p| p.join("roda-test")),
-            ),
-            GuestDependency::Version(version) => GuestDependency::Version(version.clone()),
-        }
-    }
-
-    /// The dependency as a TOML value, with `features` when there are any.
-    fn toml(&self, features: &[&str]) -> String {
-        let features = match features {
-            [] => String::new(),
-            features => {
-                let quoted: Vec<String> = features.iter().map(|f| format!("\"{f}\"")).collect();
-                format!(", features = [{}]", quoted.join(", "))
-            }
-        };
-        match self {
-            GuestDependency::Path(path) => {
-                // A TOML basic string: escape what TOML requires.
-                let path = path.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
-                format!("{{ path = \"{path}\"{features} }}")
-            }
-            GuestDependency::Version(version) if features.is_empty() => format!("\"{version}\""),
-            GuestDependency::Version(version) => format!("{{ version = \"{version}\"{features} }}"),
-        }
-    }
-}
-
 /// What to scaffold.
 #[derive(Debug, Clone)]
 pub struct NewProject {
@@ -146,8 +99,8 @@ pub struct NewProject {
     pub language: Language,
     /// The directory to create; must not exist.
     pub dir: PathBuf,
-    /// Where a Rust project gets `ledger-guest` from.
-    pub guest: GuestDependency,
+    /// Where a Rust project gets `ledger-guest` and `roda-test` from.
+    pub sdk: Sdk,
     /// The host ABI the function is written for.
     pub abi: Abi,
 }
@@ -165,6 +118,9 @@ pub enum ScaffoldError {
     /// The directory is already there.
     #[error("{} already exists; choose another name or `--path`, or remove it first", .0.display())]
     Exists(PathBuf),
+    /// `cargo roda init` where a `Roda.toml` already is.
+    #[error("{} already exists: this is a function project already (edit it, or remove it to start again)", .0.display())]
+    ProjectFileExists(PathBuf),
     /// Writing failed.
     #[error("cannot create {}: {source}", .path.display())]
     Io {
@@ -203,8 +159,8 @@ fn render(text: &str, new: &NewProject) -> String {
         Abi::V1 => &[],
         Abi::V2 => &["v2"],
     };
-    text.replace("{{ledger_guest}}", &new.guest.toml(guest_features))
-        .replace("{{roda_test}}", &new.guest.roda_test().toml(&[]))
+    text.replace("{{ledger_guest}}", &new.sdk.dependency("ledger-guest", guest_features))
+        .replace("{{roda_test}}", &new.sdk.dependency("roda-test", &[]))
         .replace("{{abi}}", new.abi.id())
         .replace("{{abi_profile}}", &new.abi.id().to_uppercase())
         .replace("{{summary}}", summary(new.abi))
@@ -271,6 +227,32 @@ fn write_files(staging: &Path, new: &NewProject) -> Result<Vec<PathBuf>, Scaffol
     Ok(created)
 }
 
+/// `cargo roda init`: writes the `Roda.toml` that `cargo roda new` would
+/// write for `project` into the existing directory `project.dir`, and
+/// nothing else. Returns its path.
+///
+/// # Errors
+///
+/// [`ScaffoldError`] for an invalid name, a `Roda.toml` already there, or
+/// a failed write (nothing half-written stays).
+pub fn init(project: &NewProject) -> Result<PathBuf, ScaffoldError> {
+    ledger_core::abi::validate_function_name(&project.name).map_err(|error| ScaffoldError::Name { error })?;
+    let path = project.dir.join(PROJECT_FILE);
+    if path.exists() {
+        return Err(ScaffoldError::ProjectFileExists(path));
+    }
+    let text = rendered(project, PROJECT_FILE).expect("every template has a Roda.toml");
+    roda_test::fs::write_atomically(&path, text.as_bytes())
+        .map_err(|source| ScaffoldError::Io { path: path.clone(), source })?;
+    Ok(path)
+}
+
+/// The text `cargo roda new` generates at `relative` from the ABI table
+/// (the AssemblyScript bindings, `assembly/ledger.ts`), or `None`.
+pub fn generated(new: &NewProject, relative: &str) -> Option<String> {
+    generated_files(new.language, new.abi).into_iter().find(|(path, _)| *path == relative).map(|(_, text)| text)
+}
+
 /// Files generated from the ABI table rather than copied from a template:
 /// the AssemblyScript bindings.
 fn generated_files(language: Language, abi: Abi) -> Vec<(&'static str, String)> {
@@ -294,7 +276,7 @@ mod tests {
             name: name.into(),
             language,
             dir: PathBuf::from("unused"),
-            guest: GuestDependency::Version("0.1.0".into()),
+            sdk: Sdk::Registry("0.1.0".into()),
             abi: Abi::V1,
         }
     }
@@ -328,13 +310,5 @@ mod tests {
         assert!(lib.contains("`match`: a roda-ledger function"));
         let roda = render(COMMON[0].text, &project);
         assert!(roda.contains("name = \"match\""));
-    }
-
-    #[test]
-    fn guest_dependency_renders_as_toml() {
-        assert_eq!(GuestDependency::Version("0.1.0".into()).toml(&[]), "\"0.1.0\"");
-        assert_eq!(GuestDependency::Path("/a \"b\"".into()).toml(&[]), "{ path = \"/a \\\"b\\\"\" }");
-        assert_eq!(GuestDependency::Path("/g".into()).toml(&["v2"]), "{ path = \"/g\", features = [\"v2\"] }");
-        assert_eq!(GuestDependency::this_release(), GuestDependency::Version(env!("CARGO_PKG_VERSION").into()));
     }
 }

@@ -39,6 +39,9 @@ pub struct FileReport {
     pub path: PathBuf,
     /// The ABI profile it was checked against (`v1`, `v2`).
     pub abi: &'static str,
+    /// Why that profile, when no flag or `Roda.toml` named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abi_source: Option<String>,
     /// Every profile it satisfies (no error), oldest first.
     pub satisfies: Vec<&'static str>,
     /// `true` when there is no error (warnings allowed).
@@ -80,6 +83,7 @@ impl FileReport {
         FileReport {
             path: path.to_path_buf(),
             abi: report.profile.name,
+            abi_source: None,
             satisfies: abi::satisfied_profiles(bytes).iter().map(|p| p.name).collect(),
             valid: report.is_valid(),
             size: report.size,
@@ -101,6 +105,7 @@ impl FileReport {
         let mut report = FileReport {
             path: path.to_path_buf(),
             abi: profile.name,
+            abi_source: None,
             satisfies: Vec::new(),
             valid: false,
             size: 0,
@@ -149,6 +154,9 @@ impl FileReport {
                 self.crc32c
             )
         };
+        if let Some(source) = &self.abi_source {
+            out.push_str(&format!("  ABI {}: {source}\n", self.abi));
+        }
         if !self.imports.is_empty() {
             let imports: Vec<String> = self.imports.iter().map(|i| format!("{} {}", i.name, i.ty)).collect();
             out.push_str(&format!("  imports: {}\n", imports.join(", ")));
@@ -180,7 +188,12 @@ pub fn check_module(
     profile: &'static Profile,
 ) -> Result<(FileReport, Vec<u8>), LoadError> {
     let bytes = load_module(path)?;
-    let mut report = FileReport::new(path, &abi::validate_for(&bytes, profile), &bytes);
+    Ok((check_bytes(path, &bytes, name, profile), bytes))
+}
+
+/// [`check_module`] for a module already read from `path`.
+pub fn check_bytes(path: &Path, bytes: &[u8], name: Option<&str>, profile: &'static Profile) -> FileReport {
+    let mut report = FileReport::new(path, &abi::validate_for(bytes, profile), bytes);
     if let Some(Err(err)) = name.map(abi::validate_function_name) {
         report.add_error(
             "function-name",
@@ -189,5 +202,5 @@ pub fn check_module(
             err.fix(),
         );
     }
-    Ok((report, bytes))
+    report
 }

@@ -149,12 +149,14 @@ fn blocks(text: &str, lang: &str) -> Vec<String> {
 
 /// Every scenario in the guide parses; those of the scenario page pass
 /// (and their fuzz sections hold) against the functions they call: the
-/// WAT fee transfer (v1) and the WAT counter of the WAT page (v2).
+/// WAT fee transfer (v1), the WAT counter of the WAT page and the v2 WAT
+/// template's transfer (v2).
 #[test]
 fn every_scenario_in_the_guide_parses_and_passes() {
     let read = |path: &str| std::fs::read_to_string(repo_root().join(path)).unwrap();
     let fee_transfer = wat::parse_str(read("cargo-roda/templates/wat/function.wat")).unwrap();
     let counter = wat::parse_str(&blocks(&read("docs/wat.md"), "wat")[1]).unwrap();
+    let transfer = wat::parse_str(read("cargo-roda/templates/v2/wat/function.wat")).unwrap();
     let mut ran = 0;
     for page in pages() {
         let text = std::fs::read_to_string(&page).unwrap();
@@ -165,6 +167,9 @@ fn every_scenario_in_the_guide_parses_and_passes() {
                 _ if block.contains("\"fee_transfer\"") => roda_test::Runner::new(fee_transfer.clone(), "fee_transfer"),
                 _ if block.contains("\"counter\"") => {
                     roda_test::Runner::new(counter.clone(), "counter").with_profile(&roda_test::abi::V2)
+                }
+                _ if block.contains("\"transfer\"") => {
+                    roda_test::Runner::new(transfer.clone(), "transfer").with_profile(&roda_test::abi::V2)
                 }
                 _ => continue,
             };
@@ -207,10 +212,9 @@ fn getting_started_runs_as_written() {
         .args(["-euo", "pipefail", "-c", &format!("trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{script}")])
         .current_dir(&work)
         .env("PATH", path)
-        .env("CARGO_TARGET_DIR", support::shared_target_dir())
-        .env("RODA_GUEST_PATH", repo_root().join("ledger-guest"));
+        .env("CARGO_TARGET_DIR", support::shared_target_dir());
     for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("RODA_") && key != "RODA_GUEST_PATH" {
+        if key.to_string_lossy().starts_with("RODA_") {
             command.env_remove(key);
         }
     }

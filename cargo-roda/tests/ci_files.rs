@@ -9,8 +9,12 @@ use std::process::Command;
 
 use support::{repo_root, roda};
 
-/// What the CI files install; the test runs the binary it built instead.
-const INSTALL: &str = "cargo install cargo-roda --locked";
+/// What the CI files install: cargo-roda from its repository (the SDK it
+/// scaffolds against comes from the same commit); the test runs the binary
+/// it built instead.
+fn install() -> String {
+    format!("cargo install --locked --git {} cargo-roda", env!("CARGO_PKG_REPOSITORY"))
+}
 
 /// The shell commands of a GitHub Actions workflow: its `run:` lines.
 fn github_commands(workflow: &str) -> Vec<String> {
@@ -56,7 +60,7 @@ fn the_ci_files_commands_pass_on_a_new_project_and_fail_on_a_broken_scenario() {
         ("github-actions.yml", github_commands(&std::fs::read_to_string(root.join("github-actions.yml")).unwrap())),
         ("gitlab-ci.yml", gitlab_commands(&std::fs::read_to_string(root.join("gitlab-ci.yml")).unwrap())),
     ] {
-        assert_eq!(commands.first().map(String::as_str), Some(INSTALL), "{file}: {commands:?}");
+        assert_eq!(commands.first(), Some(&install()), "{file}: {commands:?}");
         assert_eq!(commands.len(), 3, "{file}: install, build, test: {commands:?}");
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(roda(dir.path(), &["new", "xfer", "--lang", "wat", "--abi", "v2"]).code, 0);

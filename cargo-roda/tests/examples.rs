@@ -8,7 +8,8 @@ mod support;
 
 use std::path::PathBuf;
 
-use cargo_roda::scaffold::{self, GuestDependency, NewProject};
+use cargo_roda::scaffold::{self, NewProject};
+use cargo_roda::sdk::Sdk;
 use support::{repo_root, roda, shared_target_dir};
 
 fn examples() -> Vec<PathBuf> {
@@ -71,7 +72,7 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
             name: project.file.function.name.clone(),
             language: project.file.function.language,
             dir: example.clone(),
-            guest: GuestDependency::this_release(),
+            sdk: Sdk::built_with(),
             abi: project.abi(),
         };
         let rendered = scaffold::rendered(&new, "tests/scenarios.rs").expect("a Rust project's scenario test");
@@ -93,4 +94,28 @@ fn both_fee_transfers_share_their_scenarios() {
         std::fs::read_to_string(repo_root().join("examples").join(dir).join("tests/fee_transfer.toml")).unwrap()
     };
     assert_eq!(read("fee_transfer"), read("fee_transfer_as"));
+}
+
+/// The fee transfers are the v1 templates, rendered: what `cargo roda new`
+/// writes is the example the guide shows, and cannot drift from it.
+#[test]
+fn the_fee_transfers_are_the_v1_templates() {
+    for (dir, language, file) in [
+        ("fee_transfer", cargo_roda::project::Language::Rust, "src/lib.rs"),
+        ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "assembly/index.ts"),
+        ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "assembly/ledger.ts"),
+    ] {
+        let example = repo_root().join("examples").join(dir);
+        let new = NewProject {
+            name: "fee_transfer".into(),
+            language,
+            dir: example.clone(),
+            sdk: Sdk::built_with(),
+            abi: cargo_roda::project::Abi::V1,
+        };
+        let rendered = scaffold::rendered(&new, file)
+            .or_else(|| scaffold::generated(&new, file))
+            .unwrap_or_else(|| panic!("{dir}: no template writes {file}"));
+        assert_eq!(std::fs::read_to_string(example.join(file)).unwrap(), rendered, "{dir}/{file}");
+    }
 }

@@ -98,8 +98,35 @@ fn a_cluster_writes_to_its_leader() {
     assert_ne!(called["user_ref"], 0, "made up, so a resend is deduplicated");
     let given = run(&["call", "counter", "1", "--user-ref", "77", "--output", "json"]).json();
     assert_eq!(given["user_ref"], 77);
-    let again = run(&["call", "counter", "1", "--user-ref", "77", "--output", "json"]).json();
-    assert_eq!(again["status"], "DUPLICATE");
+    let again = run(&["call", "counter", "1", "--user-ref", "77", "--output", "json"]);
+    assert_eq!(again.code, 7, "a failed transaction: {again:?}");
+    assert_eq!(again.json()["status"], "DUPLICATE");
+    assert_eq!(again.json()["duplicate_of"], given["transaction_id"], "{again:?}");
+    let expected = run(&["call", "counter", "1", "--user-ref", "77", "--expect", "DUPLICATE"]);
+    assert_eq!(expected.code, 0, "as --expect'ed: {expected:?}");
+    let first = given["transaction_id"].as_u64().unwrap();
+    assert!(expected.stdout.contains(&format!("a duplicate of transaction {first}")), "{expected:?}");
+    let made_up = run(&["call", "counter", "1"]);
+    assert_eq!(made_up.code, 0, "{made_up:?}");
+    assert!(made_up.stdout.contains("user_ref ") && made_up.stdout.contains("(made up"), "{made_up:?}");
+    assert_eq!(run(&["call", "counter", "1", "--expect", "MAYBE"]).code, 2);
+
+    // Every node answers reads; `list --nodes` shows which lack a binary.
+    for read in [&["list"][..], &["balance", "1"], &["kv", "get", "counter/1"]] {
+        let answered = against(dir.path(), &follower.url, read);
+        assert_eq!(answered.code, 0, "a follower answers {read:?}: {answered:?}");
+    }
+    // (This follower is a dev server of its own, which has replicated nothing.)
+    let missing = against(dir.path(), &follower.url, &["tx", "999"]);
+    assert_eq!(missing.code, 6, "{missing:?}");
+    assert!(missing.stderr.contains("this node has no such transaction"), "{missing:?}");
+    assert!(!missing.stderr.contains("cargo roda list"), "{missing:?}");
+    let listed = run(&["list", "--nodes", "--output", "json"]).json();
+    assert_eq!(listed["nodes"][0]["server"].as_str(), Some(follower.url.as_str()));
+    assert_eq!(listed["nodes"][0]["functions"], serde_json::json!([]));
+    assert_eq!(listed["nodes"][1]["functions"][0]["name"], "counter");
+    let human = run(&["list", "--nodes"]);
+    assert!(human.stdout.contains(&format!("{}: no functions registered", follower.url)), "{human:?}");
 
     // --timeout bounds the search for a leader: a follower alone never becomes one.
     let alone = against(dir.path(), &follower.url, &["accounts", "open", "--timeout", "3"]);

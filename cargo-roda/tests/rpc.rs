@@ -46,7 +46,7 @@ fn new_build_deploy_call_list_unregister() {
     assert_eq!(deployed["crc32c"], format!("{:08x}", ledger_core::crc32c(&wasm)));
 
     let call = against(&project, &url, &["call", "fee_transfer", "101", "202", "999", "10000", "50"]);
-    assert_eq!(call.code, 0, "{call:?}");
+    assert_eq!(call.code, 7, "a transaction that failed: {call:?}");
     assert!(call.stdout.contains("INSUFFICIENT_FUNDS (1)"), "{call:?}");
     assert_eq!(deposit(&url, 101, 20_000, 0), Status::NONE);
     let call = against(
@@ -93,12 +93,21 @@ fn new_build_deploy_call_list_unregister() {
     assert_eq!(missing.code, 6);
     assert!(missing.stderr.contains("NotFound: function `fee_transfer` is not registered"), "{missing:?}");
 
-    // Deploying again warns that the name was unregistered on this server.
-    let redeployed = against(&project, &url, &["deploy", "--output", "json"]);
+    // Deploying again is refused: on a real server (either commit) it
+    // breaks the next restart. --force sends it anyway, saying why not.
+    let refused = against(&project, &url, &["deploy"]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    for says in ["has been unregistered since", "ee2b042 and at e14b146", "--override", "--force"] {
+        assert!(refused.stderr.contains(says), "{says}: {refused:?}");
+    }
+    let redeployed = against(&project, &url, &["deploy", "--force", "--output", "json"]);
     assert_eq!(redeployed.code, 0, "{redeployed:?}");
     let json = redeployed.json();
     assert_eq!(json["version"], 4, "the counter never restarts");
-    assert!(json["warnings"][0].as_str().unwrap().contains("unregistered"), "{json:#}");
+    assert!(
+        json["warnings"][0].as_str().unwrap().starts_with("sent anyway (--force): `fee_transfer` was deployed"),
+        "{json:#}"
+    );
     assert_eq!(server.stop().code(), Some(0), "stops cleanly on SIGTERM");
 }
 
@@ -150,9 +159,18 @@ fn client_errors_are_clear() {
     assert_eq!(run.code, 6, "{run:?}");
     assert!(run.json()["error"]["message"].as_str().unwrap().contains("cargo roda dev"));
     assert_eq!(run.json()["error"]["kind"], "rpc", "an RPC failure is typed, not a bare `error`");
-    let run = against(dir.path(), "not a url", &["list"]);
-    assert_eq!(run.code, 6, "{run:?}");
-    assert!(run.stderr.contains("is not a server URL"), "{run:?}");
+    for (url, says) in [
+        ("127.0.0.1:50051", "`127.0.0.1:50051` has no scheme: write http://127.0.0.1:50051"),
+        ("htp://127.0.0.1:50051", "scheme `htp` is not one a server speaks: use http://127.0.0.1:50051"),
+        ("ftp://127.0.0.1:50051", "scheme `ftp` is not one a server speaks"),
+    ] {
+        let run = against(dir.path(), url, &["list"]);
+        assert_eq!(run.code, 2, "a usage error: {run:?}");
+        assert!(run.stderr.contains(says), "{run:?}");
+    }
+    let message = run_message(&against(dir.path(), &url, &["list", "--retries", "0"]));
+    assert_eq!(message.matches("cannot connect").count(), 1, "said once: {message}");
+    assert!(message.contains("nothing listens there (connection refused)"), "{message}");
     let run = roda(dir.path(), &["list", "--profile", "staging"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("no profile `staging`"), "{run:?}");
@@ -376,4 +394,51 @@ fn sigterm_while_a_function_runs_stops_cleanly() {
     assert_eq!(server.stop().code(), Some(0), "the server stops cleanly");
     let result = call.join().unwrap().expect("the running call was answered before the server stopped");
     assert_eq!(result.status, Status::INVALID_OPERATION);
+}
+
+/// A module of the other wire's ABI, and one whose `register()` or `start`
+/// never finishes, are refused before they are sent; `--force` sends them.
+#[test]
+fn deploy_refuses_what_would_hurt_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let kv = write(
+        "kv.wat",
+        r#"(module (import "ledger" "kv_set" (func (param i32 i32 i32 i32 i64)))
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
+    );
+    let v1_server = DevServer::start(&["--abi", "v1"]);
+    let refused = against(dir.path(), &v1_server.url, &["deploy", &kv, "--name", "kv"]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert!(
+        refused.stderr.contains("speaks the ee2b042 wire (ABI v1), and this module, built for ABI v2, does not fit it"),
+        "{refused:?}"
+    );
+    let forced = against(dir.path(), &v1_server.url, &["deploy", &kv, "--name", "kv", "--force"]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    assert!(forced.stderr.contains("warning: sent anyway (--force)"), "{forced:?}");
+
+    let looping_register = write(
+        "loop.wat",
+        r#"(module (func (export "register") (loop br 0))
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
+    );
+    let v2_server = DevServer::start(&["--abi", "v2"]);
+    let refused = against(dir.path(), &v2_server.url, &["deploy", &looping_register, "--name", "loopreg"]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert!(
+        refused.stderr.contains("`register()` ran out of fuel") && refused.stderr.contains("accepts no write again"),
+        "{refused:?}"
+    );
+    let list = against(dir.path(), &v2_server.url, &["list", "--output", "json"]).json();
+    assert_eq!(list["functions"].as_array().unwrap().len(), 0, "nothing was sent: {list}");
+}
+
+/// The error line of a failed run.
+fn run_message(run: &support::Run) -> String {
+    run.stderr.lines().find(|line| line.starts_with("error: ")).unwrap_or_default().to_owned()
 }

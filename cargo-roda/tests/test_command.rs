@@ -241,9 +241,16 @@ fn fuzzing_finds_and_shrinks_a_zero_sum_bug() {
     let run = roda(&project, &["test", "repro.toml"]);
     assert_eq!(run.code, 0, "the pasted case reproduces ZERO_SUM_VIOLATION: {run:?}");
 
-    // Human output shows the seed to reproduce with.
+    // Human output shows the command that reproduces it: the count and the
+    // seed, and the files and module it was given.
     let run = roda(&project, &["test", "--fuzz", "20000", "--seed", "42"]);
-    assert!(run.stdout.contains("reproduce: cargo roda test --fuzz --seed 42"), "{run:?}");
+    assert!(run.stdout.contains("reproduce: cargo roda test --fuzz 20000 --seed 42\n"), "{run:?}");
+    let wasm = project.join("build/function.wasm");
+    let wasm = wasm.to_str().unwrap();
+    let run =
+        roda(&project, &["test", "tests/f.toml", "--wasm", wasm, "--name", "f", "--fuzz", "20000", "--seed", "42"]);
+    let line = format!("reproduce: cargo roda test tests/f.toml --wasm {wasm} --name f --fuzz 20000 --seed 42\n");
+    assert!(run.stdout.contains(&line), "{line}{run:?}");
 }
 
 #[test]
@@ -271,11 +278,15 @@ fn junit_and_costs() {
     assert_eq!(roda(&project, &["test", "--costs", "costs.json"]).code, 0, "unchanged fuel passes");
 
     // The same function doing extra work: its fuel grows past 10%.
-    let slower = wat.replace("(local $fee i64)", "(local $fee i64) (drop (i64.mul (local.get 5) (local.get 6))) (drop (i64.mul (local.get 5) (local.get 6))) (drop (i64.mul (local.get 5) (local.get 6)))");
+    let slower = wat.replace("(local $total i64)", "(local $total i64) (drop (i64.mul (local.get 5) (local.get 6))) (drop (i64.mul (local.get 5) (local.get 6))) (drop (i64.mul (local.get 5) (local.get 6)))");
     std::fs::write(project.join("function.wat"), slower).unwrap();
     let run = roda(&project, &["test", "--costs", "costs.json", "--junit", "report.xml"]);
     assert_eq!(run.code, 5, "{run:?}");
     assert!(run.stdout.contains("FUEL REGRESSION") && run.stdout.contains("--update-costs"), "{run:?}");
+    assert!(
+        run.stdout.contains("test result: FAILED. 1 scenario(s) passed, 0 failed; 1 fuel regression(s)\n"),
+        "scenarios and regressions are counted apart: {run:?}"
+    );
     assert!(std::fs::read_to_string(project.join("report.xml")).unwrap().contains("<failure"));
     assert_eq!(roda(&project, &["test", "--costs", "costs.json", "--update-costs"]).code, 0);
     assert_eq!(roda(&project, &["test", "--costs", "costs.json"]).code, 0, "the new baseline holds");
@@ -309,7 +320,10 @@ fn scenario_file_errors_name_the_line() {
             "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", expect = \"SOMETIMES\" }]\n",
             "unknown status",
         ),
-        ("version = 1\n[[scenario]]\nname = \"s\"\nbalances = { alice = 5 }\n", "`alice` is not an account id"),
+        (
+            "version = 1\n[[scenario]]\nname = \"s\"\nbalances = { alice = 5 }\n",
+            "`alice` is not an account: use an id or",
+        ),
         (
             "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", params = [1,2,3,4,5,6,7,8,9] }]\n",
             "at most 8",

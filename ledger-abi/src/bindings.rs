@@ -122,6 +122,12 @@ pub fn assemblyscript(profile: &Profile, out: &mut impl Write) -> fmt::Result {
         writeln!(out, "/** {} */", info.meaning)?;
         writeln!(out, "export const {}: i32 = {};", info.name, info.status.code())?;
     }
+    writeln!(out)?;
+    writeln!(out, "// What the SDKs return on a function's behalf: codes of your range, kept for these.")?;
+    for info in Status::SDK {
+        writeln!(out, "/** {} */", info.meaning)?;
+        writeln!(out, "export const {}: i32 = {};", info.name, info.status.code())?;
+    }
     Ok(())
 }
 

@@ -405,8 +405,9 @@ impl Profile {
     }
 
     /// Parses a status as [`status_name`](Profile::status_name) prints it:
-    /// this profile's standard names (any case), `USER(n)`, `RESERVED(n)`
-    /// or a number.
+    /// this profile's standard names (any case), the
+    /// [SDK statuses'](Status::SDK) names, `USER(n)`, `RESERVED(n)` or a
+    /// number.
     ///
     /// ```
     /// use ledger_abi::{Status, V1, V2};
@@ -414,9 +415,10 @@ impl Profile {
     /// assert_eq!(V1.parse_status("CONSTANT_NOT_FOUND"), None);
     /// assert_eq!(V2.parse_status("ACCOUNT_LIMIT_EXCEEDED"), None, "retired in v2");
     /// assert_eq!(V2.parse_status("RESERVED(6)"), Some(Status::from_code(6)));
+    /// assert_eq!(V1.parse_status("negative_amount"), Some(Status::NEGATIVE_AMOUNT));
     /// ```
     pub fn parse_status(&self, text: &str) -> Option<Status> {
-        match self.statuses.iter().find(|info| info.name.eq_ignore_ascii_case(text)) {
+        match self.statuses.iter().chain(Status::SDK).find(|info| info.name.eq_ignore_ascii_case(text)) {
             Some(info) => Some(info.status),
             None => status::parse_code(text),
         }

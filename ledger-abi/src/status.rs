@@ -97,6 +97,20 @@ standard_statuses! {
     CONSTANT_NAME_TOO_LONG = 10, "kv_register_constant of a name over 32 bytes (v2)";
 }
 
+standard_statuses! {
+    /// The statuses the guest SDKs return on a function's behalf: codes of
+    /// the function range (the ledger does not know them, and names them
+    /// `USER(n)`), which scenarios and the AssemblyScript bindings also take
+    /// by name. A function should not use these codes for anything else.
+    SDK;
+    /// An amount parameter was negative: the Rust SDK's
+    /// `ledger_guest::Amount` parameters refuse it before the function runs,
+    /// and the templates in every language return it, instead of letting
+    /// `-5` become the `u64` 18446744073709551611 (which the ledger's
+    /// `amount as i64` turns back into a move the other way).
+    NEGATIVE_AMOUNT = 254, "an amount parameter was negative (the SDK's refusal, a function code)";
+}
+
 /// The first code a function may use for its own statuses.
 const FIRST_USER_CODE: u8 = 128;
 
@@ -171,7 +185,7 @@ impl Status {
 
     /// Parses a name as [`name`](Status::name) prints it (standard names in
     /// any case), a standard name of any profile (v2's [`V2_ADDED`](Status::V2_ADDED)
-    /// too), or a number. [`Profile::parse_status`](crate::Profile::parse_status)
+    /// too), an [SDK status](Status::SDK) name, or a number. [`Profile::parse_status`](crate::Profile::parse_status)
     /// takes one profile's names only.
     ///
     /// ```
@@ -181,9 +195,15 @@ impl Status {
     /// assert_eq!(Status::parse("130"), Some(Status::from_code(130)));
     /// assert_eq!(Status::parse("USER(130)"), Some(Status::from_code(130)));
     /// assert_eq!(Status::parse("300"), None);
+    /// assert_eq!(Status::parse("NEGATIVE_AMOUNT"), Some(Status::NEGATIVE_AMOUNT));
+    /// assert_eq!(Status::NEGATIVE_AMOUNT.to_string(), "USER(254)", "the ledger's name for it");
     /// ```
     pub fn parse(text: &str) -> Option<Status> {
-        let named = Status::STANDARD.iter().chain(Status::V2_ADDED).find(|info| info.name.eq_ignore_ascii_case(text));
+        let named = Status::STANDARD
+            .iter()
+            .chain(Status::V2_ADDED)
+            .chain(Status::SDK)
+            .find(|info| info.name.eq_ignore_ascii_case(text));
         match named {
             Some(info) => Some(info.status),
             None => parse_code(text),

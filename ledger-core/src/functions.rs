@@ -117,6 +117,14 @@ impl<H: Host> Functions<H> {
         Some((&self.runtime, live))
     }
 
+    /// Instantiates function `name` now, unless it has an instance, as a
+    /// server does on its first call: its `start` runs, on a scratch copy
+    /// of `state`. `None` when no function is live under the name.
+    pub(crate) fn instantiate(&mut self, name: &str, state: &H) -> Option<Result<usize, CallOutcome>> {
+        let (runtime, live) = self.for_call(name)?;
+        Some(live.payload.ensure_instance(runtime, state))
+    }
+
     /// Calls function `name` on `state` (the transaction in progress),
     /// setting its failure the server's way. With `check_carried_state`, the
     /// call also runs first on a fresh instance, undone, and a different
@@ -156,7 +164,7 @@ impl<H: Host> Functions<H> {
         state.end_call(&outcome);
         // A module that cannot be instantiated is treated by a server as an
         // unknown function: its transaction carries CRC 0.
-        let ran = !matches!(outcome, CallOutcome::InstantiationFailed(_));
+        let ran = !matches!(outcome, CallOutcome::InstantiationFailed(_) | CallOutcome::StartFailed(_));
         CallReport {
             version: Some(live.version),
             crc32c: if ran { live.crc32c } else { 0 },

@@ -444,6 +444,22 @@ impl Ledger {
         self.functions.install(prepared.0).0
     }
 
+    /// Instantiates function `name` now, as a server does on its first call,
+    /// so that its `start` function runs (on a scratch state: a server makes
+    /// those writes outside any transaction's rules).
+    ///
+    /// # Errors
+    ///
+    /// The outcome when the module cannot be instantiated
+    /// ([`CallOutcome::StartFailed`] when its `start` does not finish), or
+    /// [`CallOutcome::UnknownFunction`].
+    pub fn instantiate_function(&mut self, name: &str) -> Result<(), CallOutcome> {
+        match self.functions.instantiate(name, &self.accounts) {
+            Some(result) => result.map(drop),
+            None => Err(CallOutcome::UnknownFunction),
+        }
+    }
+
     /// The version an unregister of `name` would get, changing nothing.
     ///
     /// # Errors

@@ -31,6 +31,7 @@ pub mod abi;
 mod crc;
 mod functions;
 mod ledger;
+pub mod preflight;
 mod registry;
 mod runtime;
 pub mod v2;

@@ -52,8 +52,9 @@ pub enum RegistryError {
     RegisterFailed {
         /// The status `register()` ended with (8, 10, or 5 for a trap).
         status: u8,
-        /// What stopped it, which the server does not send.
-        detail: String,
+        /// What stopped it when it did not return (a trap, no fuel left),
+        /// which the server does not send.
+        outcome: Option<crate::CallOutcome>,
     },
     /// The name has had every version a server can number (its versions
     /// are `u16`).

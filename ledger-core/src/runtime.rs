@@ -213,8 +213,13 @@ pub enum CallOutcome {
         limit_bytes: usize,
     },
     /// The module could not be linked or instantiated (an import the ledger
-    /// does not provide, a wrong import signature, a trapping `start`).
+    /// does not provide, a wrong import signature, an initial memory over
+    /// the limit).
     InstantiationFailed(String),
+    /// The module's `start` function, run when the module is instantiated,
+    /// did not finish: it trapped, ran out of fuel (on a server, which has
+    /// no limit, it would never finish) or grew memory past the limit.
+    StartFailed(Box<CallOutcome>),
     /// No function is registered under the name.
     UnknownFunction,
 }
@@ -241,6 +246,7 @@ impl std::fmt::Display for CallOutcome {
                 write!(f, "asked for {requested_bytes} bytes of memory, over the limit of {limit_bytes}")
             }
             CallOutcome::InstantiationFailed(why) => write!(f, "could not be instantiated: {why}"),
+            CallOutcome::StartFailed(outcome) => write!(f, "could not be instantiated: its `start` function {outcome}"),
             CallOutcome::UnknownFunction => f.write_str("no function is registered under that name"),
         }
     }
@@ -536,7 +542,7 @@ impl<H: Host> LoadedFunction<H> {
 
     /// Instantiates the module unless an instance is cached; returns the
     /// writes a new instance's `start` made.
-    fn ensure_instance(&mut self, runtime: &Runtime<H>, tx: &H) -> Result<usize, CallOutcome> {
+    pub(crate) fn ensure_instance(&mut self, runtime: &Runtime<H>, tx: &H) -> Result<usize, CallOutcome> {
         if self.cached.is_some() {
             return Ok(0);
         }
@@ -554,11 +560,14 @@ impl<H: Host> LoadedFunction<H> {
         // A `start` function runs here, under the same budget as a call.
         store.set_fuel(runtime.limits.fuel_per_call).map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
         let instance = pre.instantiate(&mut store).map_err(|e| match classify(e) {
-            CallOutcome::Trapped(code) => CallOutcome::InstantiationFailed(format!("`start` trapped: {code}")),
-            CallOutcome::OutOfFuel => CallOutcome::InstantiationFailed("`start` ran out of fuel".into()),
-            CallOutcome::MemoryLimit { requested_bytes, limit_bytes } => CallOutcome::InstantiationFailed(format!(
-                "its initial memory of {requested_bytes} bytes is over the limit of {limit_bytes}"
-            )),
+            CallOutcome::MemoryLimit { requested_bytes, limit_bytes } if self.initial_bytes > limit_bytes => {
+                CallOutcome::InstantiationFailed(format!(
+                    "its initial memory of {requested_bytes} bytes is over the limit of {limit_bytes}"
+                ))
+            }
+            outcome @ (CallOutcome::Trapped(_) | CallOutcome::OutOfFuel | CallOutcome::MemoryLimit { .. }) => {
+                CallOutcome::StartFailed(Box::new(outcome))
+            }
             other => other,
         })?;
         let execute = instance

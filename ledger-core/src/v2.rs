@@ -364,7 +364,7 @@ pub struct Registration {
     /// The module could not be instantiated, so `register()` did not run
     /// and every call will fail with status 5; a server registers such a
     /// module all the same.
-    pub not_instantiable: Option<String>,
+    pub not_instantiable: Option<CallOutcome>,
 }
 
 /// An in-process ledger of ABI v2 (upstream e14b146), plus the fuel, memory
@@ -460,15 +460,17 @@ impl Ledger {
                 };
                 (Some(report), None)
             }
-            Err(outcome) => (None, Some(outcome.to_string())),
+            Err(outcome) => (None, Some(outcome)),
         };
         let status = self.state.settle();
         let function = FunctionInfo { name: name.to_owned(), version: registered.version, crc32c: registered.crc32c };
-        let detail = call.as_ref().map(|report| report.outcome.to_string()).unwrap_or_default();
+        // What stopped `register()` when it did not return.
+        let stopped =
+            call.as_ref().map(|report| &report.outcome).filter(|o| !matches!(o, CallOutcome::Returned(_))).cloned();
         let transaction = self.finish(tx_id, 0, status, tags::FUNCTION_REGISTRATION, Some(function), call);
         if !status.is_success() {
             self.functions.revert_install(name, previous, last_version);
-            return Err(RegistryError::RegisterFailed { status: status.code(), detail });
+            return Err(RegistryError::RegisterFailed { status: status.code(), outcome: stopped });
         }
         Ok(Registration { registered, transaction, not_instantiable })
     }

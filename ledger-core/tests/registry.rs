@@ -210,8 +210,12 @@ fn trapping_start_registers_and_calls_fail_with_5() {
     ledger.register_function("f", &wasm, IfRegistered::Refuse).unwrap();
     let receipt = call(&mut ledger, "f", &[]);
     assert_eq!(receipt.status, Status::INVALID_OPERATION);
-    let CallOutcome::InstantiationFailed(why) = receipt.call.unwrap().outcome else { panic!() };
-    assert!(why.contains("start"), "{why}");
+    let outcome = receipt.call.unwrap().outcome;
+    assert!(
+        matches!(&outcome, CallOutcome::StartFailed(inner) if matches!(**inner, CallOutcome::Trapped(_))),
+        "{outcome:?}"
+    );
+    assert!(outcome.to_string().contains("its `start` function trapped"), "{outcome}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ pub const MAX_PARAMS: usize = ledger_abi::PARAM_COUNT;
 
 /// Parameter types the macro converts from an `i64` slot, by the last path
 /// segment. The conversion itself is `ledger_guest::__private::FromParam`.
-pub const PARAM_TYPES: &[&str] = &["i64", "u64", "AccountId", "bool", "i32", "u32"];
+pub const PARAM_TYPES: &[&str] = &["i64", "u64", "AccountId", "Amount", "bool", "i32", "u32"];
 
 /// A function `#[execute]` can wrap.
 pub struct Function {

@@ -5,18 +5,20 @@
 //! [`get_balance`], and reports a [`Status`]:
 //!
 //! ```
-//! use ledger_guest::{AccountId, Status, credit, debit, execute, get_balance};
+//! use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
 //!
 //! /// Transfer `amount` from `sender` to `receiver`, taking a `fee_bps` fee.
 //! #[execute]
-//! fn fee_transfer(sender: AccountId, receiver: AccountId, fee_account: AccountId, amount: u64, fee_bps: u64) -> Result<(), Status> {
-//!     let fee = amount * fee_bps / 10_000;
-//!     if get_balance(sender) < (amount + fee) as i64 {
+//! fn fee_transfer(sender: AccountId, receiver: AccountId, fee_account: AccountId, amount: Amount, fee_bps: u32) -> Result<(), Status> {
+//!     // No balance holds more than an Amount can: a larger fee or total cannot be paid.
+//!     let fee = amount.fraction(fee_bps, 10_000).ok_or(Status::INSUFFICIENT_FUNDS)?;
+//!     let total = amount.checked_add(fee).ok_or(Status::INSUFFICIENT_FUNDS)?;
+//!     if get_balance(sender) < total.signed() {
 //!         return Err(Status::INSUFFICIENT_FUNDS);
 //!     }
-//!     credit(sender, amount + fee);
-//!     debit(receiver, amount);
-//!     debit(fee_account, fee);
+//!     credit(sender, total.get());
+//!     debit(receiver, amount.get());
+//!     debit(fee_account, fee.get());
 //!     Ok(())
 //! }
 //!
@@ -27,10 +29,14 @@
 //! let (sender, receiver, fees) = (AccountId::new(101), AccountId::new(202), AccountId::new(999));
 //! let mut ledger = MockLedger::new();
 //! ledger.set_balance(sender, 20_000);
-//! let status = ledger.execute(|| fee_transfer(sender, receiver, fees, 10_000, 50));
+//! let status = ledger.execute(|| fee_transfer(sender, receiver, fees, Amount::new(10_000).unwrap(), 50));
 //! assert_eq!(status, Status::NONE);
 //! assert_eq!(ledger.balance(receiver), 10_000);
 //! assert_eq!(ledger.balance(fees), 50);
+//! // A negative amount never reaches the function: the entry point refuses it.
+//! let slots = [101, 202, 999, -5, 50];
+//! assert_eq!(ledger.call(execute_slots, &slots), Status::NEGATIVE_AMOUNT);
+//! assert_eq!(ledger.balance(receiver), 10_000);
 //! # }
 //! ```
 //!
@@ -45,6 +51,7 @@
 extern crate std;
 
 mod account;
+mod amount;
 mod host;
 #[cfg(not(target_arch = "wasm32"))]
 mod slot;
@@ -55,6 +62,7 @@ pub mod testing;
 pub mod v2;
 
 pub use account::AccountId;
+pub use amount::Amount;
 pub use host::{credit, debit, get_balance, transfer};
 pub use status::{IntoStatus, Status};
 
@@ -89,7 +97,8 @@ pub use status::{IntoStatus, Status};
 /// | type | from the `i64` slot |
 /// |---|---|
 /// | `i64` | as is |
-/// | `u64`, [`AccountId`] | the same 64 bits (`-1` is `u64::MAX`) |
+/// | [`Amount`] | the value if it is not negative; otherwise the call fails with [`Status::NEGATIVE_AMOUNT`] before your code runs |
+/// | `u64`, [`AccountId`] | the same 64 bits (`-1` is `u64::MAX`): never take an amount as a `u64` |
 /// | `bool` | `0` is `false`, anything else `true` |
 /// | `i32`, `u32` | the value if it fits; otherwise the call fails with [`Status::INVALID_OPERATION`] before your code runs |
 ///
@@ -106,7 +115,7 @@ pub use ledger_guest_macros::execute;
 /// Implementation details of `#[execute]`. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    use crate::{AccountId, Status};
+    use crate::{AccountId, Amount, Status};
 
     /// Converts an `i64` slot of `execute` to a parameter type.
     pub trait FromParam: Sized {
@@ -132,6 +141,13 @@ pub mod __private {
         #[inline(always)]
         fn from_param(slot: i64) -> Result<Self, Status> {
             Ok(AccountId::new(slot as u64))
+        }
+    }
+
+    impl FromParam for Amount {
+        #[inline(always)]
+        fn from_param(slot: i64) -> Result<Self, Status> {
+            Amount::from_slot(slot)
         }
     }
 

@@ -79,7 +79,7 @@ pub(crate) fn is_loopback_host(host: &str) -> bool {
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
     /// The URL is not one a channel can use.
-    #[error("`{url}` is not a server URL ({reason}); use http://host:port or https://host:port")]
+    #[error("{reason}")]
     InvalidUrl {
         /// The URL given.
         url: String,
@@ -98,15 +98,15 @@ pub enum RpcError {
     #[error("TLS setup failed: {0}")]
     Tls(String),
     /// No connection.
-    #[error("cannot connect to {url}: {message}; is a server running there? Start a local one with `cargo roda dev`")]
+    #[error("cannot connect to {url}: {failure}")]
     Connect {
         /// The endpoint.
         url: String,
-        /// Why, with every cause.
-        message: String,
+        /// Why.
+        failure: ConnectFailure,
     },
     /// The server answered with an error status.
-    #[error("{method} failed with {code:?}: {message}{}", hint(*.code, .message))]
+    #[error("{method} failed with {code:?}: {message}{}", hint(.method, *.code, .message))]
     Status {
         /// The method.
         method: &'static str,
@@ -171,6 +171,84 @@ pub enum RpcError {
     },
 }
 
+/// Why a connection could not be made, as far as it can be told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectFailure {
+    /// Nothing listens at the address.
+    #[error(
+        "nothing listens there (connection refused); start a local server with `cargo roda dev`, or check the host and port"
+    )]
+    Refused,
+    /// An `https://` URL, and the server answered in plain text.
+    #[error("the server does not speak TLS; use http:// for it (https:// is for servers started with a certificate)")]
+    NotTls,
+    /// Anything else, with its causes (each once).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ConnectFailure {
+    /// Tells what stopped a connection from its chain of causes: typed
+    /// causes (an I/O error's kind, a TLS error) are recognised by
+    /// downcasting, never by their text.
+    pub fn of(error: &(dyn std::error::Error + 'static)) -> ConnectFailure {
+        let mut cause = Some(error);
+        while let Some(current) = cause {
+            if let Some(io) = current.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                    return ConnectFailure::Refused;
+                }
+                if io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()).is_some_and(is_not_tls) {
+                    return ConnectFailure::NotTls;
+                }
+            }
+            if current.downcast_ref::<rustls::Error>().is_some_and(is_not_tls) {
+                return ConnectFailure::NotTls;
+            }
+            cause = current.source();
+        }
+        ConnectFailure::Other(error_chain(error))
+    }
+}
+
+/// A TLS record a plain-text peer sent: not TLS at all.
+fn is_not_tls(error: &rustls::Error) -> bool {
+    matches!(error, rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType))
+}
+
+/// Checks that `url` is one a client connects to: `http://` or `https://`,
+/// a host and a port.
+///
+/// ```
+/// use roda_rpc::client::check_server_url;
+///
+/// assert!(check_server_url("http://127.0.0.1:50051").is_ok());
+/// assert!(check_server_url("127.0.0.1:50051").unwrap_err().contains("write http://127.0.0.1:50051"));
+/// assert!(check_server_url("htp://ledger:50051").unwrap_err().contains("scheme `htp`"));
+/// ```
+///
+/// # Errors
+///
+/// What is wrong and the fix, in words.
+pub fn check_server_url(url: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!("`{url}` has no scheme: write http://{url} (or https://{url} for a server with TLS)"));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "`{url}`: scheme `{scheme}` is not one a server speaks: use http://{rest} or https://{rest}"
+        ));
+    }
+    let uri: tonic::codegen::http::Uri = url.parse().map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    match (uri.host(), uri.port_u16()) {
+        (Some(host), Some(_)) if !host.is_empty() => Ok(()),
+        (Some(host), None) if !host.is_empty() => Err(format!(
+            "`{url}` has no port: a roda-ledger server listens on 50051 by default, e.g. {scheme}://{host}:50051"
+        )),
+        _ => Err(format!("`{url}` has no host: write {scheme}://HOST:PORT")),
+    }
+}
+
 impl RpcError {
     /// The gRPC code, for errors the server returned.
     pub fn code(&self) -> Option<Code> {
@@ -191,8 +269,11 @@ impl RpcError {
     }
 }
 
-fn hint(code: Code, message: &str) -> &'static str {
+fn hint(method: &str, code: Code, message: &str) -> &'static str {
     match code {
+        Code::NotFound if method.starts_with("GetTransaction") => {
+            "; this node has no such transaction: ids rise by one per transaction, and a follower holds only what it has replicated so far"
+        }
         Code::FailedPrecondition if message.contains("not a leader") => {
             "; this node follows: name every node of the cluster (--server URL,URL,... or `servers` in the profile) and writes go to the leader"
         }
@@ -203,7 +284,7 @@ fn hint(code: Code, message: &str) -> &'static str {
             "; a linked account's balance shows under its parent's (`cargo roda balance PARENT`)"
         }
         Code::AlreadyExists => "; pass --override to replace it (its version goes up by one)",
-        Code::NotFound => "; `cargo roda list` shows what is registered",
+        Code::NotFound if method.contains("Function") => "; `cargo roda list` shows what is registered",
         Code::InvalidArgument => "; `cargo roda validate` explains what the server refused",
         Code::OutOfRange => "; the module is over the server's 4 MiB message limit",
         Code::Unauthenticated | Code::PermissionDenied => {
@@ -315,6 +396,15 @@ pub struct CommittedTransaction {
 }
 
 impl CommittedTransaction {
+    /// The transaction this one duplicates (a DUPLICATE links to the first
+    /// transaction with its `user_ref`).
+    pub fn duplicate_of(&self) -> Option<u64> {
+        self.records.iter().find_map(|record| match record {
+            WalRecord::Link { to_tx_id, kind: "duplicate" } => Some(*to_tx_id),
+            _ => None,
+        })
+    }
+
     /// The credits and debits, in order.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.records.iter().filter_map(|record| match record {
@@ -465,8 +555,9 @@ impl Client {
     /// (a missing token).
     pub async fn connect(endpoint: &Endpoint) -> Result<Client, RpcError> {
         let invalid_url = |reason: String| RpcError::InvalidUrl { url: endpoint.url.clone(), reason };
+        check_server_url(&endpoint.url).map_err(&invalid_url)?;
         let mut channel = Channel::from_shared(endpoint.url.clone())
-            .map_err(|e| invalid_url(e.to_string()))?
+            .map_err(|e| invalid_url(format!("`{}` is not a server URL: {e}", endpoint.url)))?
             .timeout(endpoint.timeout)
             .connect_timeout(endpoint.timeout);
         if endpoint.url.starts_with("https://") {
@@ -483,13 +574,15 @@ impl Client {
                 channel
                     .connect()
                     .await
-                    .map_err(|e| RpcError::Connect { url: endpoint.url.clone(), message: error_chain(&e) })
+                    .map_err(|e| RpcError::Connect { url: endpoint.url.clone(), failure: ConnectFailure::of(&e) })
             }
         })
         .await?;
         let token = match &endpoint.token {
             // A `Token` holds printable ASCII only, which a header carries.
-            Some(token) => Some(token.header_value().parse().map_err(|_| invalid_url("unusable token".into()))?),
+            Some(token) => Some(
+                token.header_value().parse().map_err(|_| invalid_url("the token cannot be sent as a header".into()))?,
+            ),
             None => None,
         };
         let auth = Auth(token);
@@ -974,12 +1067,18 @@ fn entry(
 }
 
 /// An error and its causes, `: `-separated.
+/// An error and its causes, `: `-joined; a cause that only repeats what is
+/// already said (libraries often print their source within their own text)
+/// is left out.
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let said = cause.to_string();
+        if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
         source = cause.source();
     }
     text

@@ -74,12 +74,7 @@ pub fn is_not_leader(error: &RpcError) -> bool {
 /// was sent twice; the DUPLICATE itself when it links to none (an ee2b042
 /// server returns no transaction).
 async fn first_of(leader: &Client, duplicate: CallResult) -> Result<CallResult, RpcError> {
-    let first = duplicate.transaction.as_ref().and_then(|t| {
-        t.records.iter().find_map(|record| match record {
-            crate::client::WalRecord::Link { to_tx_id, .. } => Some(*to_tx_id),
-            _ => None,
-        })
-    });
+    let first = duplicate.transaction.as_ref().and_then(crate::client::CommittedTransaction::duplicate_of);
     let Some(first) = first else { return Ok(duplicate) };
     let transaction = leader.transaction(first).await?;
     Ok(CallResult { tx_id: first, status: transaction.status, term: duplicate.term, transaction: Some(transaction) })
@@ -190,6 +185,34 @@ impl Cluster {
     /// [`RpcError::NoLeader`] when no node leads.
     pub async fn client(&self) -> Result<Client, RpcError> {
         self.leader().await
+    }
+
+    /// A connection for reads, which every node answers (a follower
+    /// refuses writes only): the leader when it is known, else the first
+    /// node that can be reached. Nothing waits for an election.
+    ///
+    /// # Errors
+    ///
+    /// The last node's error when none can be reached.
+    pub async fn reader(&self) -> Result<Client, RpcError> {
+        let mut guard = self.nodes.lock().await;
+        let (nodes, leader) = &mut *guard;
+        if let Some(client) = leader.and_then(|i| nodes[i].client.clone()) {
+            return Ok(client);
+        }
+        let mut last_error = RpcError::NoNodes;
+        for node in nodes.iter_mut() {
+            if node.client.is_none() {
+                match Client::connect(&node.endpoint).await {
+                    Ok(client) => node.client = Some(client),
+                    Err(error) => last_error = error,
+                }
+            }
+            if let Some(client) = &node.client {
+                return Ok(client.clone());
+            }
+        }
+        Err(last_error)
     }
 
     /// Submits an operation to the leader and waits for it. Sent again to

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ledger_core::{Operation, Status};
 use roda_rpc::Code;
-use roda_rpc::client::{Client, Endpoint, RpcError, WaitLevel};
+use roda_rpc::client::{Client, ConnectFailure, Endpoint, RpcError, WaitLevel};
 use roda_rpc::dev::{self, DevConfig, ServerTls};
 use roda_rpc::token::Token;
 
@@ -137,7 +137,40 @@ fn dropping_the_handle_stops_the_server() {
     drop(server);
     runtime().block_on(async {
         let err = Client::connect(&Endpoint { retries: 0, ..endpoint(url) }).await.err().expect("nothing listens");
-        assert!(matches!(err, RpcError::Connect { .. }), "{err:?}");
+        assert!(matches!(err, RpcError::Connect { failure: ConnectFailure::Refused, .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("nothing listens there") && text.contains("cargo roda dev"), "{text}");
+    });
+}
+
+/// `https://` to a server that speaks plain text: said as such, not as a
+/// "corrupt message" twice.
+#[test]
+fn https_to_a_plain_text_server_says_it_does_not_speak_tls() {
+    let server = dev::start(DevConfig::default()).unwrap();
+    let url = server.url().replace("http://", "https://");
+    runtime().block_on(async {
+        let err = Client::connect(&Endpoint { retries: 0, ..endpoint(url.clone()) }).await.err().expect("no TLS");
+        assert!(matches!(err, RpcError::Connect { failure: ConnectFailure::NotTls, .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("cannot connect to {url}: the server does not speak TLS; use http:// for it (https:// is for servers started with a certificate)")
+        );
+    });
+}
+
+#[test]
+fn a_url_without_a_scheme_or_port_is_refused_before_connecting() {
+    runtime().block_on(async {
+        for (url, says) in [
+            ("127.0.0.1:50051", "has no scheme: write http://127.0.0.1:50051"),
+            ("ftp://127.0.0.1:50051", "scheme `ftp` is not one a server speaks"),
+            ("http://127.0.0.1", "has no port"),
+        ] {
+            let err = Client::connect(&endpoint(url.to_owned())).await.err().expect("refused");
+            assert!(matches!(err, RpcError::InvalidUrl { .. }), "{url}: {err:?}");
+            assert!(err.to_string().contains(says), "{url}: {err}");
+        }
     });
 }
 

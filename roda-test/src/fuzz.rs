@@ -183,7 +183,12 @@ fn slot_strategy(slot: &Slot) -> BoxedStrategy<i64> {
             let ids: Vec<i64> = accounts.as_slice().iter().map(|&a| a as i64).collect();
             proptest::sample::select(ids).boxed()
         }
-        Slot::Range(range) => (range.low()..=range.high()).boxed(),
+        Slot::Range { range, exact: true } => (range.low()..=range.high()).boxed(),
+        Slot::Range { range, exact: false } => {
+            // One draw in four is an edge value: a range of amounts from 0
+            // would otherwise never try a negative one.
+            prop_oneof![3 => range.low()..=range.high(), 1 => proptest::sample::select(slot.edges())].boxed()
+        }
         Slot::Value(value) => Just(*value).boxed(),
     }
 }
@@ -258,7 +263,7 @@ impl Runner {
                 let (status, result) = run_case(&params, &balances);
                 let reason = result.err().unwrap_or(Violation::NotReproduced);
                 let balances: BTreeMap<u64, i64> = balance_accounts.iter().copied().zip(balances).collect();
-                let scenario = paste(&scenario.name, options.seed, &name, &params, &balances, status, &reason);
+                let scenario = paste(scenario, options.seed, &name, &params, &balances, status, &reason);
                 Some(FuzzFailure { reason, params, balances, status, scenario })
             }
             Err(TestError::Abort(why)) => {
@@ -275,26 +280,56 @@ impl Runner {
     }
 }
 
-/// The failing case as a scenario to paste into a scenario file.
+/// The failing case as a scenario to paste into the same scenario file:
+/// the scenario's starting state (its `open` accounts, balances, flags and
+/// KV) with the drawn balances over it, and the call.
 fn paste(
-    scenario: &str,
+    scenario: &Scenario,
     seed: u64,
     call: &str,
     params: &[i64],
-    balances: &BTreeMap<u64, i64>,
+    drawn: &BTreeMap<u64, i64>,
     status: Status,
     reason: &Violation,
 ) -> String {
-    let params: Vec<String> = params.iter().map(i64::to_string).collect();
-    let balances: Vec<String> = balances.iter().map(|(a, b)| format!("{a} = {b}")).collect();
     // TOML strings, quoted and escaped.
-    let name = toml::Value::String(format!("{scenario}: fuzz case (seed {seed})"));
-    let call = toml::Value::String(call.to_owned());
+    let string = |text: &str| toml::Value::String(text.to_owned()).to_string();
+    // An account as the scenario names it.
+    let account = |id: u64| match scenario.open.get((id as usize).wrapping_sub(1)) {
+        Some(name) if id > 0 => name.clone(),
+        _ => id.to_string(),
+    };
+    let mut balances = scenario.balances.clone();
+    balances.extend(drawn);
+    let balances: Vec<String> = balances.iter().map(|(id, b)| format!("{} = {b}", account(*id))).collect();
+    let params: Vec<String> = params.iter().map(i64::to_string).collect();
+    let name = string(&format!("{}: fuzz case (seed {seed})", scenario.name));
     // The reason goes in a TOML comment: one line.
     let reason = reason.to_string().replace(['\n', '\r'], " ");
-    format!(
-        "[[scenario]]\nname = {name}\n# {reason}\nbalances = {{ {} }}\nsteps = [\n  {{ call = {call}, params = [{}], expect = \"{status}\" }},\n]\n",
-        balances.join(", "),
-        params.join(", "),
-    )
+    let mut out = format!("[[scenario]]\nname = {name}\n# {reason}\n");
+    if !scenario.open.is_empty() {
+        let open: Vec<String> = scenario.open.iter().map(|n| string(n)).collect();
+        out.push_str(&format!("open = [{}]\n", open.join(", ")));
+    }
+    out.push_str(&format!("balances = {{ {} }}\n", balances.join(", ")));
+    if !scenario.flags.is_empty() {
+        let mut by_account: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        for ((id, lane), value) in &scenario.flags {
+            by_account.entry(*id).or_default().push(format!("{lane} = {value}"));
+        }
+        let flags: Vec<String> =
+            by_account.iter().map(|(id, lanes)| format!("{} = {{ {} }}", account(*id), lanes.join(", "))).collect();
+        out.push_str(&format!("flags = {{ {} }}\n", flags.join(", ")));
+    }
+    if !scenario.kv.is_empty() {
+        let kv: Vec<String> =
+            scenario.kv.iter().map(|(key, value)| format!("{} = {value}", string(&key.to_string()))).collect();
+        out.push_str(&format!("kv = {{ {} }}\n", kv.join(", ")));
+    }
+    out.push_str(&format!(
+        "steps = [\n  {{ call = {}, params = [{}], expect = \"{status}\" }},\n]\n",
+        string(call),
+        params.join(", ")
+    ));
+    out
 }

@@ -426,10 +426,59 @@ pub struct FuzzSpec {
 pub enum Slot {
     /// One of these account ids.
     Accounts(AccountSet),
-    /// An integer in the range.
-    Range(InclusiveRange),
+    /// An integer in the range, mixed with the edge values a function must
+    /// survive (0, ±1, the range's ends and their neighbours, negative
+    /// numbers, `i64::MIN` and `i64::MAX`: see [`Slot::edges`]) unless
+    /// `exact` says the range is all the slot may take.
+    Range {
+        /// The range.
+        range: InclusiveRange,
+        /// Only values inside the range (`exact = true`).
+        exact: bool,
+    },
     /// Always this value.
     Value(i64),
+}
+
+impl Slot {
+    /// The values outside its random draws that a `range` slot also tries,
+    /// unless it is `exact`: 0, ±1, -2, the range's ends and their
+    /// neighbours, 2^31 and 2^32 (the ends of KV key components and `u32`),
+    /// `i64::MIN`, `i64::MIN + 1` and `i64::MAX`. A negative amount read as a
+    /// `u64`, or a sum that overflows, is found here.
+    ///
+    /// ```
+    /// use roda_test::model::{InclusiveRange, Slot};
+    ///
+    /// let range = InclusiveRange::new(0, 100).unwrap();
+    /// let edges = Slot::Range { range, exact: false }.edges();
+    /// assert!(edges.contains(&-1) && edges.contains(&101) && edges.contains(&i64::MIN));
+    /// assert!(Slot::Range { range, exact: true }.edges().is_empty());
+    /// ```
+    pub fn edges(&self) -> Vec<i64> {
+        let Slot::Range { range, exact: false } = self else { return Vec::new() };
+        let (low, high) = (range.low(), range.high());
+        let mut edges = vec![
+            0,
+            1,
+            -1,
+            -2,
+            low,
+            low.saturating_sub(1),
+            low.saturating_add(1),
+            high,
+            high.saturating_sub(1),
+            high.saturating_add(1),
+            1 << 31,
+            1 << 32,
+            i64::MIN,
+            i64::MIN + 1,
+            i64::MAX,
+        ];
+        edges.sort_unstable();
+        edges.dedup();
+        edges
+    }
 }
 
 /// Random starting balances: each account gets a value from the range.

@@ -101,7 +101,14 @@ pub enum Problem {
     /// A key of format version 2 in a version 1 file.
     Version2Key(&'static str),
     /// An account name no `open` list declares.
-    UnknownAccount(String),
+    UnknownAccount {
+        /// The name.
+        name: String,
+        /// The names the scenario opens.
+        open: Vec<String>,
+    },
+    /// A number written as a string (`"40"`) where a parameter goes.
+    QuotedNumber(String),
     /// An `open` name that is not a name, or is declared twice.
     BadAccountName(String),
     /// A flag lane over 7, or not a number.
@@ -124,12 +131,15 @@ pub enum Problem {
     },
     /// A status that is neither a known name nor a number 0..=255.
     UnknownStatus(String),
-    /// A balance key that is not an account id.
+    /// A balance key that is not an account id, nor a name the scenario
+    /// opens.
     NotAnAccount {
         /// The scenario, when the key is in its starting balances.
         scenario: Option<String>,
         /// The key.
         key: String,
+        /// The names the scenario opens.
+        open: Vec<String>,
     },
     /// A fuzz table with more than eight parameter slots.
     TooManyFuzzParams {
@@ -150,6 +160,24 @@ pub enum Problem {
         /// The scenario.
         scenario: String,
     },
+    /// A fuzz parameter slot with none, or more than one, of `accounts`,
+    /// `range` and `value`, or `exact` without `range`.
+    FuzzSlotKind {
+        /// The scenario.
+        scenario: String,
+        /// The slot's position in `params`, from 0.
+        slot: usize,
+    },
+}
+
+/// "a name from the scenario's `open` list (alice, bob)", or how to
+/// declare one when it opens none.
+fn names_opened(open: &[String]) -> String {
+    match open {
+        [] => "a name the scenario opens: `open = [\"alice\", \"bob\"]` names accounts 1, 2, ... (format version 2)"
+            .into(),
+        names => format!("a name from the scenario's `open` list ({})", names.join(", ")),
+    }
 }
 
 const STATUS_HELP: &str = "use a name (NONE, INSUFFICIENT_FUNDS, ..., DUPLICATE, USER(130)) or a number 0..=255";
@@ -163,8 +191,11 @@ impl fmt::Display for Problem {
             Problem::Version2Key(key) => {
                 write!(f, "`{key}` is format version 2 (ABI v2): write `version = 2` at the top of the file")
             }
-            Problem::UnknownAccount(name) => {
-                write!(f, "`{name}` is not an account: use an id or a name from the scenario's `open` list")
+            Problem::UnknownAccount { name, open } => {
+                write!(f, "`{name}` is not an account: use an id or {}", names_opened(open))
+            }
+            Problem::QuotedNumber(text) => {
+                write!(f, "\"{text}\" is a string, not a number: write numbers without quotes (names go in quotes)")
             }
             Problem::BadAccountName(name) => write!(
                 f,
@@ -180,11 +211,14 @@ impl fmt::Display for Problem {
             Problem::InScenario { scenario, problem } => write!(f, "scenario `{scenario}`: {problem}"),
             Problem::ParamsWithoutCall => f.write_str("`params` goes with `call`"),
             Problem::UnknownStatus(written) => write!(f, "unknown status {written}: {STATUS_HELP}"),
-            Problem::NotAnAccount { scenario, key } => {
+            Problem::NotAnAccount { scenario, key, open } => {
                 if let Some(scenario) = scenario {
                     write!(f, "scenario `{scenario}`: ")?;
                 }
-                write!(f, "`{key}` is not an account id (an unsigned integer)")
+                match key.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
+                    true => write!(f, "`{key}` is not an account id (an unsigned integer)"),
+                    false => write!(f, "`{key}` is not an account: use an id or {}", names_opened(open)),
+                }
             }
             Problem::TooManyFuzzParams { scenario, count } => {
                 write!(f, "scenario `{scenario}`: fuzz has {count} params; at most 8")
@@ -195,6 +229,10 @@ impl fmt::Display for Problem {
             Problem::EmptyFuzzDomain { scenario } => {
                 write!(f, "scenario `{scenario}`: every fuzz range needs low <= high and every account set an account")
             }
+            Problem::FuzzSlotKind { scenario, slot } => write!(
+                f,
+                "scenario `{scenario}`: fuzz params[{slot}] needs exactly one of `accounts = [...]`, `range = [low, high]` (with `exact = true` to try no value outside it) or `value = N`"
+            ),
         }
     }
 }
@@ -280,18 +318,23 @@ struct RawStep {
 /// Flag lanes by account, then lane: `{ alice = { 1 = 1 } }`.
 type RawFlags = BTreeMap<String, BTreeMap<String, u8>>;
 
+/// A fuzz parameter slot: exactly one of `accounts`, `range` (with
+/// `exact`) or `value`. A struct rather than an untagged enum, so that a
+/// mistake gets a message naming the key instead of serde's "did not match
+/// any variant".
 #[derive(Debug, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
-enum RawSlot {
-    Accounts { accounts: Vec<u64> },
-    Range { range: [i64; 2] },
-    Value { value: i64 },
+#[serde(deny_unknown_fields)]
+struct RawSlot {
+    accounts: Option<Vec<RawAccount>>,
+    range: Option<[i64; 2]>,
+    exact: Option<bool>,
+    value: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFuzzBalances {
-    accounts: Vec<u64>,
+    accounts: Vec<RawAccount>,
     range: [i64; 2],
 }
 
@@ -303,7 +346,7 @@ struct RawFuzz {
     balances: Option<RawFuzzBalances>,
     allowed: Option<Vec<RawStatus>>,
     #[serde(default)]
-    never_negative: Vec<u64>,
+    never_negative: Vec<RawAccount>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -363,8 +406,17 @@ type Names = BTreeMap<String, u64>;
 fn account(names: &Names, raw: &RawAccount) -> Result<u64, Problem> {
     match raw {
         RawAccount::Id(id) => Ok(*id),
-        RawAccount::Name(name) => names.get(name).copied().ok_or_else(|| Problem::UnknownAccount(name.clone())),
+        RawAccount::Name(name) => {
+            names.get(name).copied().ok_or_else(|| Problem::UnknownAccount { name: name.clone(), open: opened(names) })
+        }
     }
+}
+
+/// The names a scenario opens, in id order.
+fn opened(names: &Names) -> Vec<String> {
+    let mut opened: Vec<(&u64, &String)> = names.iter().map(|(name, id)| (id, name)).collect();
+    opened.sort();
+    opened.into_iter().map(|(_, name)| name.clone()).collect()
 }
 
 /// A table key naming an account: an id or a name.
@@ -473,12 +525,13 @@ impl Checker<'_> {
                 return Err(in_scenario(Problem::BadAccountName(account_name.clone())));
             }
         }
-        let balances = balances(&names, raw.balances)
-            .map_err(|key| invalid(Problem::NotAnAccount { scenario: Some(name.clone()), key }))?;
+        let balances = balances(&names, raw.balances).map_err(|key| {
+            invalid(Problem::NotAnAccount { scenario: Some(name.clone()), key, open: raw.open.clone() })
+        })?;
         let flags = flags(&names, raw.flags).map_err(&in_scenario)?;
         let kv = kv(&names, raw.kv).map_err(&in_scenario)?;
         let steps = raw.steps.into_iter().map(|s| self.step(&names, s)).collect::<Result<_, _>>()?;
-        let fuzz = raw.fuzz.map(|f| self.fuzz(&span, &name, f)).transpose()?;
+        let fuzz = raw.fuzz.map(|f| self.fuzz(&span, &names, &name, f)).transpose()?;
         Ok(Scenario { line: position(self.text, span.start).0, name, open: raw.open, balances, flags, kv, steps, fuzz })
     }
 
@@ -486,6 +539,13 @@ impl Checker<'_> {
         let span = raw.span();
         let raw = raw.into_inner();
         let invalid = |problem| self.invalid(&span, problem);
+        let quoted = raw.params.iter().find_map(|p| match p {
+            RawParam::Name(text) if text.parse::<i64>().is_ok() => Some(text.clone()),
+            _ => None,
+        });
+        if let Some(text) = quoted {
+            return Err(invalid(Problem::QuotedNumber(text)));
+        }
         for (present, key) in [
             (raw.open.is_some(), "open"),
             (raw.flags.is_some(), "flags"),
@@ -526,7 +586,7 @@ impl Checker<'_> {
             None => Status::NONE,
         };
         let balances = balances(names, raw.balances.unwrap_or_default())
-            .map_err(|key| invalid(Problem::NotAnAccount { scenario: None, key }))?;
+            .map_err(|key| invalid(Problem::NotAnAccount { scenario: None, key, open: opened(names) }))?;
         let entries = match raw.entries {
             Some(entries) => Some(
                 entries
@@ -566,27 +626,43 @@ impl Checker<'_> {
         })
     }
 
-    fn fuzz(&self, span: &Range<usize>, scenario: &str, raw: RawFuzz) -> Result<FuzzSpec, ScenarioError> {
+    fn fuzz(
+        &self,
+        span: &Range<usize>,
+        names: &Names,
+        scenario: &str,
+        raw: RawFuzz,
+    ) -> Result<FuzzSpec, ScenarioError> {
         let invalid = |problem| self.invalid(span, problem);
+        let in_scenario =
+            |problem: Problem| invalid(Problem::InScenario { scenario: scenario.into(), problem: Box::new(problem) });
         let empty = || invalid(Problem::EmptyFuzzDomain { scenario: scenario.into() });
+        let accounts = |raw: &[RawAccount]| -> Result<Vec<u64>, ScenarioError> {
+            raw.iter().map(|a| account(names, a).map_err(&in_scenario)).collect()
+        };
         let count = raw.params.len();
-        let slots = raw
-            .params
-            .into_iter()
-            .map(|slot| match slot {
-                RawSlot::Accounts { accounts } => AccountSet::new(accounts).map(Slot::Accounts).ok_or_else(empty),
-                RawSlot::Range { range: [low, high] } => {
-                    InclusiveRange::new(low, high).map(Slot::Range).ok_or_else(empty)
+        let mut slots = Vec::with_capacity(count);
+        for (index, slot) in raw.params.into_iter().enumerate() {
+            let wrong_kind = || invalid(Problem::FuzzSlotKind { scenario: scenario.into(), slot: index });
+            slots.push(match slot {
+                RawSlot { accounts: Some(list), range: None, exact: None, value: None } => {
+                    AccountSet::new(accounts(&list)?).map(Slot::Accounts).ok_or_else(empty)?
                 }
-                RawSlot::Value { value } => Ok(Slot::Value(value)),
-            })
-            .collect::<Result<Vec<_>, _>>();
-        let params = Params::new(slots?)
-            .map_err(|_| invalid(Problem::TooManyFuzzParams { scenario: scenario.into(), count }))?;
+                RawSlot { accounts: None, range: Some([low, high]), exact, value: None } => Slot::Range {
+                    range: InclusiveRange::new(low, high).ok_or_else(empty)?,
+                    exact: exact.unwrap_or(false),
+                },
+                RawSlot { accounts: None, range: None, exact: None, value: Some(value) } => Slot::Value(value),
+                _ => return Err(wrong_kind()),
+            });
+        }
+        let params =
+            Params::new(slots).map_err(|_| invalid(Problem::TooManyFuzzParams { scenario: scenario.into(), count }))?;
         let balances = match raw.balances {
-            Some(RawFuzzBalances { accounts, range: [low, high] }) => {
-                Some(FuzzBalances { accounts, range: InclusiveRange::new(low, high).ok_or_else(empty)? })
-            }
+            Some(RawFuzzBalances { accounts: list, range: [low, high] }) => Some(FuzzBalances {
+                accounts: accounts(&list)?,
+                range: InclusiveRange::new(low, high).ok_or_else(empty)?,
+            }),
             None => None,
         };
         let allowed = match raw.allowed {
@@ -602,7 +678,7 @@ impl Checker<'_> {
             ),
             None => None,
         };
-        Ok(FuzzSpec { call: raw.call, params, balances, allowed, never_negative: raw.never_negative })
+        Ok(FuzzSpec { call: raw.call, params, balances, allowed, never_negative: accounts(&raw.never_negative)? })
     }
 }
 

@@ -97,6 +97,7 @@ impl Runner {
     pub fn run(&self, file: &ScenarioFile, scenario: &Scenario) -> ScenarioReport {
         let mut report = ScenarioReport {
             name: scenario.name.clone(),
+            open: scenario.open.clone(),
             fuel_budget: self.fuel_per_call(),
             steps: Vec::new(),
             error: None,
@@ -302,11 +303,17 @@ pub enum SetupError {
 
 /// What stopped a v2 `register()`, which the server's message leaves out.
 fn register_detail(error: &RegistryError) -> String {
-    match error {
-        RegistryError::RegisterFailed { detail, .. } if !detail.is_empty() => {
-            format!(" (register() {detail}; inside register() only kv_register_constant may be called)")
+    let RegistryError::RegisterFailed { status, outcome } = error else { return String::new() };
+    let why = match Status::from_code(*status) {
+        Status::PROHIBITED_HOST_CALL => {
+            "register() called a verb the register phase refuses (inside register() only kv_register_constant may be called)"
         }
-        _ => String::new(),
+        Status::CONSTANT_NAME_TOO_LONG => "register() registered a constant name over 32 bytes",
+        _ => "register() did not finish",
+    };
+    match outcome {
+        Some(outcome) => format!(" ({why}; it then {outcome})"),
+        None => format!(" ({why})"),
     }
 }
 
@@ -418,6 +425,9 @@ pub struct StepReport {
 pub struct ScenarioReport {
     /// The scenario's name.
     pub name: String,
+    /// The accounts it opened by name (ids from 1), to name them in reports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub open: Vec<String>,
     /// The fuel each call had.
     pub fuel_budget: u64,
     /// The steps that ran.
@@ -472,13 +482,18 @@ impl fmt::Display for ScenarioReport {
             }
         }
         if let Some(step) = self.failed_step() {
-            write_mismatches(f, step)?;
+            write_mismatches(f, step, &self.open)?;
         }
         Ok(())
     }
 }
 
-fn write_mismatches(f: &mut fmt::Formatter<'_>, step: &StepReport) -> fmt::Result {
+fn write_mismatches(f: &mut fmt::Formatter<'_>, step: &StepReport, open: &[String]) -> fmt::Result {
+    // An account as the scenario knows it: `2 (bob)` for an opened name.
+    let account = |id: u64| match id.checked_sub(1).and_then(|i| open.get(i as usize)) {
+        Some(name) => format!("{id} ({name})"),
+        None => id.to_string(),
+    };
     writeln!(f, "       step {}: expectations not met", step.step)?;
     let mut table_started = false;
     for mismatch in &step.mismatches {
@@ -489,18 +504,18 @@ fn write_mismatches(f: &mut fmt::Formatter<'_>, step: &StepReport) -> fmt::Resul
                 expected.code(),
                 actual.code()
             )?,
-            Mismatch::Balance { account, expected, actual } => {
+            Mismatch::Balance { account: id, expected, actual } => {
                 if !std::mem::replace(&mut table_started, true) {
                     writeln!(f, "         {:>12} {:>20} {:>20}", "account", "expected", "actual")?;
                 }
-                writeln!(f, "         {account:>12} {expected:>20} {actual:>20}")?;
+                writeln!(f, "         {:>12} {expected:>20} {actual:>20}", account(*id))?;
             }
             Mismatch::Entries { expected, actual } => {
                 writeln!(f, "         expected entries: [{}]", join(expected))?;
                 writeln!(f, "         actual entries:   [{}]", join(actual))?;
             }
-            Mismatch::Flag { account, lane, expected, actual } => {
-                writeln!(f, "         account {account} lane {lane}: expected {expected}, got {actual}")?
+            Mismatch::Flag { account: id, lane, expected, actual } => {
+                writeln!(f, "         account {} lane {lane}: expected {expected}, got {actual}", account(*id))?
             }
             Mismatch::Kv { key, expected, actual } => {
                 writeln!(f, "         kv {key}: expected {expected}, got {actual}")?
@@ -508,12 +523,16 @@ fn write_mismatches(f: &mut fmt::Formatter<'_>, step: &StepReport) -> fmt::Resul
             Mismatch::UnknownConstant { key, name } => {
                 writeln!(f, "         kv {key}: no constant is named `{name}` (define it in register())")?
             }
-            Mismatch::Link { parent, link_type, expected, actual } => match actual {
-                Some(actual) => {
-                    writeln!(f, "         link {parent} type {link_type}: expected account {expected}, got {actual}")?
+            Mismatch::Link { parent, link_type, expected, actual } => {
+                let parent = account(*parent);
+                match actual {
+                    Some(actual) => writeln!(
+                        f,
+                        "         link {parent} type {link_type}: expected account {expected}, got {actual}"
+                    )?,
+                    None => writeln!(f, "         link {parent} type {link_type}: expected account {expected}, none")?,
                 }
-                None => writeln!(f, "         link {parent} type {link_type}: expected account {expected}, none")?,
-            },
+            }
             Mismatch::Records { expected, actual } => {
                 writeln!(f, "         expected records: [{}]", expected.join(", "))?;
                 writeln!(f, "         actual records:   [{}]", actual.join(", "))?;

@@ -49,6 +49,24 @@ fn a_correct_function_passes() {
     assert!(report.executions >= 3000);
 }
 
+/// A transfer that takes its amount as a `u64`: `-5` moves 5 the other
+/// way. Its fuzz range starts at 0, as authors' ranges do; the edge values
+/// mixed into every range find the hole, unless the range is `exact`.
+#[test]
+fn edge_values_find_a_negative_amount_outside_the_range() {
+    let body = "(call $credit (local.get 0) (local.get 2)) (call $debit (local.get 1) (local.get 2)) i32.const 0";
+    let wasm = support::function("", body);
+    let section = |exact: &str| {
+        format!(
+            "version = 1\n[[scenario]]\nname = \"s\"\n[scenario.fuzz]\nparams = [{{ accounts = [1] }}, {{ accounts = [2] }}, {{ range = [0, 100]{exact} }}]\nbalances = {{ accounts = [1], range = [0, 100] }}\nnever_negative = [2]\n"
+        )
+    };
+    let failure = fuzz(wasm.clone(), &section(""), 2000, 5).failure.expect("an edge value finds it");
+    assert!(failure.params[2] < 0, "a negative amount: {failure:?}");
+    assert!(failure.scenario.contains(&format!("params = [1, 2, {}]", failure.params[2])), "{}", failure.scenario);
+    assert_eq!(fuzz(wasm, &section(", exact = true"), 2000, 5).failure, None, "inside the range it is fine");
+}
+
 /// Without an `allowed` list, a status the ledger imposed (here 6, for an
 /// account out of range) is still a failure.
 #[test]

@@ -62,7 +62,7 @@ fn every_step_kind_and_expectation_is_typed() {
     let fuzz = scenario.fuzz.as_ref().unwrap();
     assert_eq!(fuzz.call, None);
     assert!(matches!(fuzz.params.as_slice()[0], Slot::Accounts(ref set) if set.as_slice() == [101, 202]));
-    assert_eq!(fuzz.params.as_slice()[1], Slot::Range(InclusiveRange::new(0, 100).unwrap()));
+    assert_eq!(fuzz.params.as_slice()[1], Slot::Range { range: InclusiveRange::new(0, 100).unwrap(), exact: false });
     assert_eq!(fuzz.params.as_slice()[2], Slot::Value(999));
     assert_eq!(fuzz.allowed, Some(vec![Status::NONE, Status::from_code(130)]));
     assert_eq!(fuzz.never_negative, [999]);
@@ -131,10 +131,44 @@ fn statuses_are_names_or_numbers_up_to_255() {
 #[test]
 fn balance_keys_are_account_ids() {
     let text = "version = 1\n[[scenario]]\nname = \"s\"\nbalances = { alice = 5 }\n";
-    assert_eq!(invalid(text), (2, Problem::NotAnAccount { scenario: Some("s".into()), key: "alice".into() }));
-    assert!(refuse(text).to_string().contains("`alice` is not an account id"));
+    let not_an_account = |scenario: Option<&str>, key: &str, open: &[&str]| Problem::NotAnAccount {
+        scenario: scenario.map(str::to_owned),
+        key: key.into(),
+        open: open.iter().map(|n| n.to_string()).collect(),
+    };
+    assert_eq!(invalid(text), (2, not_an_account(Some("s"), "alice", &[])));
+    assert!(
+        refuse(text).to_string().contains("`alice` is not an account: use an id or a name the scenario opens: `open")
+    );
     let text = "version = 1\n[[scenario]]\nname = \"s\"\nsteps = [{ call = \"f\", balances = { -1 = 5 } }]\n";
-    assert_eq!(invalid(text), (4, Problem::NotAnAccount { scenario: None, key: "-1".into() }));
+    assert_eq!(invalid(text), (4, not_an_account(None, "-1", &[])));
+    assert!(refuse(text).to_string().contains("`-1` is not an account id (an unsigned integer)"));
+    // A name the `open` list lacks: the list is named.
+    let text = "version = 2\n[[scenario]]\nname = \"s\"\nopen = [\"alice\", \"bob\"]\nbalances = { carol = 5 }\n";
+    assert!(
+        refuse(text)
+            .to_string()
+            .contains("`carol` is not an account: use an id or a name from the scenario's `open` list (alice, bob)"),
+        "{}",
+        refuse(text)
+    );
+    let text = "version = 2\n[[scenario]]\nname = \"s\"\nopen = [\"alice\"]\nsteps = [{ call = \"f\", params = [\"carol\"] }]\n";
+    assert!(
+        refuse(text)
+            .to_string()
+            .contains("`carol` is not an account: use an id or a name from the scenario's `open` list (alice)")
+    );
+}
+
+#[test]
+fn a_quoted_number_is_not_a_name() {
+    for version in [1, 2] {
+        let text = format!(
+            "version = {version}\n[[scenario]]\nname = \"s\"\nsteps = [{{ call = \"f\", params = [1, \"40\"] }}]\n"
+        );
+        assert_eq!(invalid(&text), (4, Problem::QuotedNumber("40".into())));
+        assert!(refuse(&text).to_string().contains("\"40\" is a string, not a number: write numbers without quotes"));
+    }
 }
 
 #[test]
@@ -152,6 +186,40 @@ fn fuzz_tables_are_checked() {
         fuzz("params = []\nallowed = [\"MAYBE\"]").1,
         Problem::UnknownAllowedStatus { scenario: "s".into(), written: "`MAYBE`".into() }
     );
+    let wrong_kind = |slot| Problem::FuzzSlotKind { scenario: "s".into(), slot };
+    assert_eq!(fuzz("params = [{ value = 1 }, { range = [0, 1], value = 1 }]").1, wrong_kind(1));
+    assert_eq!(fuzz("params = [{ exact = true }]").1, wrong_kind(0));
+    assert_eq!(fuzz("params = [{ value = 1, exact = true }]").1, wrong_kind(0));
+    let message = fuzz("params = [{}]").1.to_string();
+    assert!(message.contains("needs exactly one of `accounts = [...]`, `range = [low, high]`"), "{message}");
+    // A name in a version 1 file, which opens no accounts.
+    let unknown = fuzz("params = [{ accounts = [\"alice\"] }]").1;
+    assert!(unknown.to_string().contains("`alice` is not an account"), "{unknown}");
+}
+
+/// Fuzz sections take account names wherever an id goes, and a range can
+/// be `exact`.
+#[test]
+fn fuzz_tables_take_account_names() {
+    let text = r#"version = 2
+[[scenario]]
+name = "s"
+open = ["alice", "bob"]
+[scenario.fuzz]
+params = [{ accounts = ["alice", "bob", 50] }, { range = [0, 10], exact = true }]
+balances = { accounts = ["alice"], range = [0, 5] }
+never_negative = ["alice", "bob"]
+allowed = ["NONE", "NEGATIVE_AMOUNT"]
+"#;
+    let file = ScenarioFile::from_str(text, "t.toml").unwrap();
+    let fuzz = file.scenarios[0].fuzz.as_ref().unwrap();
+    assert!(matches!(fuzz.params.as_slice()[0], Slot::Accounts(ref set) if set.as_slice() == [1, 2, 50]));
+    assert_eq!(fuzz.params.as_slice()[1], Slot::Range { range: InclusiveRange::new(0, 10).unwrap(), exact: true });
+    assert_eq!(fuzz.balances.as_ref().unwrap().accounts, [1]);
+    assert_eq!(fuzz.never_negative, [1, 2]);
+    assert_eq!(fuzz.allowed, Some(vec![Status::NONE, Status::NEGATIVE_AMOUNT]));
+    let unknown = invalid(&text.replace("never_negative = [\"alice\", \"bob\"]", "never_negative = [\"carol\"]"));
+    assert!(unknown.1.to_string().contains("`carol` is not an account"), "{}", unknown.1);
 }
 
 #[test]

@@ -68,7 +68,7 @@ steps = [
     assert_eq!(*expected, [EntryValue { account: 101, amount: 1, kind: EntryKind::Credit, balance: None }]);
     assert_eq!(actual[0], EntryValue { account: 101, amount: 50, kind: EntryKind::Credit, balance: Some(0) });
     let text = report.to_string();
-    assert!(text.starts_with("  FAIL wrong expectations (2 step(s), 52 fuel)\n"), "{text}");
+    assert!(text.starts_with("  FAIL wrong expectations (2 step(s), 92 fuel)\n"), "{text}");
     assert!(text.contains("expected status INSUFFICIENT_FUNDS (1), got NONE (0)"), "{text}");
     assert!(
         text.contains("expected entries: [credit 101 1]\n         actual entries:   [credit 101 50 (balance 0), "),

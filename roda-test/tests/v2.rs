@@ -112,8 +112,8 @@ steps = [
     for line in [
         "kv counter/1/0/0: expected 3, got 0",
         "kv nope/1/0/0: no constant is named `nope`",
-        "account 1 lane 1: expected 4, got 0",
-        "link 1 type 2: expected account 9, none",
+        "account 1 (alice) lane 1: expected 4, got 0",
+        "link 1 (alice) type 2: expected account 9, none",
         "expected records: [debit 0 1]",
         "actual records:   [credit 1 0 (balance 0), open 2 x1 (flags 0x2), link 1 type 1 -> 2, debit 2 0 (balance 0)]",
     ] {
@@ -277,8 +277,38 @@ fn a_register_that_does_data_work_is_refused_with_what_it_did() {
     let report = Runner::new(wasm, "f").with_profile(&V2).run_file(&file(PASSING));
     let error = report.scenarios[0].error.as_ref().expect("refused").to_string();
     assert!(
-        error.starts_with("registering `f`: function registration failed: FailReason(8) (register() trapped:"),
+        error.starts_with("registering `f`: function registration failed: FailReason(8) (register() called a verb the register phase refuses"),
         "{error}"
     );
-    assert!(error.contains("only kv_register_constant may be called"), "{error}");
+    assert!(error.contains("only kv_register_constant may be called); it then trapped"), "{error}");
+}
+
+/// The shrunk case of a version 2 file carries the scenario's `open` list,
+/// flags and KV, so pasted into the file it opens the same accounts and
+/// reproduces the failure.
+#[test]
+fn a_v2_fuzz_case_pastes_with_its_open_accounts_and_state() {
+    let text = r#"version = 2
+[[scenario]]
+name = "counter"
+open = ["alice", "bob"]
+flags = { bob = { 2 = 9 } }
+kv = { "counter/bob" = 41 }
+[scenario.fuzz]
+params = [{ value = 0 }, { accounts = ["alice", "bob"] }, { value = 0 }, { range = [0, 10] }]
+balances = { accounts = ["alice"], range = [0, 5] }
+never_negative = ["alice"]
+"#;
+    let parsed = file(text);
+    let report = runner().fuzz(&parsed, &parsed.scenarios[0], FuzzOptions { cases: 500, seed: 3 }).unwrap();
+    let failure = report.failure.expect("alice is overdrawn");
+    assert!(matches!(failure.reason, Violation::Negative { account: 1, .. }), "{failure:?}");
+    for line in ["open = [\"alice\", \"bob\"]", "flags = { bob = { 2 = 9 } }", "kv = { \"counter/2/0/0\" = 41 }"] {
+        assert!(failure.scenario.contains(line), "{line} in:\n{}", failure.scenario);
+    }
+    assert!(failure.scenario.contains("balances = { alice = "), "{}", failure.scenario);
+    let pasted = file(&format!("version = 2\n{}", failure.scenario));
+    let replay = runner().run_file(&pasted);
+    assert!(replay.passed(), "{replay}");
+    assert_eq!(replay.scenarios[0].steps[0].status, failure.status);
 }

@@ -1,6 +1,7 @@
 //! `cargo roda accounts`.
 
 use cargo_roda::error::Error;
+use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
 use ledger_core::v2::Operation;
 use roda_rpc::client::WalRecord;
@@ -71,6 +72,11 @@ impl Outcome for Opened {
             ),
             None => format!("opened nothing: transaction {}: {}\n", self.transaction_id, self.status),
         }
+    }
+
+    fn exit_code(&self) -> ExitCode {
+        // The RPC worked; whether the transaction did is the exit code.
+        if self.status_code == 0 { ExitCode::Success } else { ExitCode::TransactionFailed }
     }
 }
 

@@ -79,7 +79,7 @@ fn status_name(flags: u64) -> &'static str {
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Balances, Error> {
     block_on(async {
-        let client = args.endpoint.connect_here().await?.client().await?;
+        let client = args.endpoint.connect_here().await?.reader().await?;
         let balances = match client.wire() {
             Wire::Ee2b042 => {
                 let values = client.balances(&args.accounts).await?;

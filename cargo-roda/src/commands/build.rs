@@ -66,9 +66,10 @@ pub fn exec(args: Args) -> Result<Built, Error> {
     let profile = if args.debug { BuildProfile::Debug } else { BuildProfile::Release };
     let function = &project.file.function;
     let wasm = super::build_project(&project, profile)?;
-    let abi = args.abi.resolve(Some(&project));
-    let report = validate::validate_file(&wasm, Some(&function.name), abi.profile())
-        .map_err(|source| BuildError::Unreadable { path: wasm.clone(), source })?;
+    let bytes = validate::load_module(&wasm).map_err(|source| BuildError::Unreadable { path: wasm.clone(), source })?;
+    let abi = args.abi.resolve(Some(&project), Some(&bytes));
+    let mut report = validate::check_bytes(&wasm, &bytes, Some(&function.name), abi.abi.profile());
+    report.abi_source = abi.source;
     Ok(Built {
         name: function.name.clone(),
         language: function.language,

@@ -44,7 +44,7 @@ pub struct Args {
     /// The function's name.
     pub name: String,
     /// Up to 8 integer parameters (i64); missing ones are 0.
-    #[arg(allow_negative_numbers = true, value_name = "PARAM")]
+    #[arg(allow_negative_numbers = true, value_name = "PARAM", value_parser = parse_param)]
     pub params: Vec<i64>,
     /// Deduplication key: a second transaction with the same non-zero key
     /// gets DUPLICATE. Given several servers (a cluster), a call without one
@@ -60,6 +60,11 @@ pub struct Args {
     /// Also print the committed entries.
     #[arg(long)]
     pub show_entries: bool,
+    /// The status the transaction should end with (a name, `USER(n)` or a
+    /// number): exit 0 when it does, 7 when not. Without it, any status but
+    /// NONE exits with 7.
+    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+    pub expect: Option<Status>,
     #[command(flatten)]
     pub endpoint: EndpointArgs,
 }
@@ -81,6 +86,8 @@ pub struct Called {
     wire: roda_rpc::Wire,
     transaction_id: u64,
     user_ref: u64,
+    /// Whether the user_ref was made up here (for a cluster).
+    user_ref_made_up: bool,
     /// The leader's term (0 from an ee2b042 server).
     term: u64,
     status: String,
@@ -90,6 +97,13 @@ pub struct Called {
     /// not registered there.
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// A DUPLICATE's first transaction with the same user_ref (HEAD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate_of: Option<u64>,
+    /// The status asked for with `--expect` (default NONE).
+    expected: String,
+    #[serde(skip)]
+    expect: Status,
 }
 
 impl Outcome for Called {
@@ -98,7 +112,20 @@ impl Outcome for Called {
     }
 
     fn human(&self) -> String {
-        let mut out = format!("transaction {}: {} ({})\n", self.transaction_id, self.status, self.status_code);
+        let mut out = format!("transaction {}: {} ({})", self.transaction_id, self.status, self.status_code);
+        if let Some(first) = self.duplicate_of {
+            out.push_str(&format!(
+                ", a duplicate of transaction {first} (the user_ref {} was used there)",
+                self.user_ref
+            ));
+        }
+        out.push('\n');
+        if self.user_ref_made_up {
+            out.push_str(&format!(
+                "user_ref {} (made up, so that a send to a leader that went away could be repeated safely; to repeat this call, pass --user-ref {})\n",
+                self.user_ref, self.user_ref
+            ));
+        }
         if let Some(note) = &self.note {
             out.push_str(&format!("note: {note}\n"));
         }
@@ -109,8 +136,8 @@ impl Outcome for Called {
     }
 
     fn exit_code(&self) -> ExitCode {
-        // The RPC worked; the transaction's status is the result, not an error.
-        ExitCode::Success
+        // The RPC worked; whether the transaction did is the exit code.
+        if self.status_code == self.expect.code() { ExitCode::Success } else { ExitCode::TransactionFailed }
     }
 }
 
@@ -169,17 +196,42 @@ pub fn exec(args: Args) -> Result<Called, Error> {
             .collect()
     });
     let status: Status = result.status;
+    let duplicate_of = result.transaction.as_ref().and_then(roda_rpc::client::CommittedTransaction::duplicate_of);
+    let expect = args.expect.unwrap_or(Status::NONE);
     Ok(Called {
         name: args.name,
         server,
         wire,
         transaction_id: result.tx_id,
         user_ref,
+        user_ref_made_up: user_ref != args.user_ref,
         term: result.term,
         status: status.to_string(),
         status_code: status.code(),
         entries,
         note,
+        duplicate_of,
+        expected: expect.to_string(),
+        expect,
+    })
+}
+
+/// A parameter: an `i64`. Account names are a scenario file's (its `open`
+/// list); a server knows only ids.
+fn parse_param(text: &str) -> Result<i64, String> {
+    text.parse().map_err(|_| match text.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
+        true => format!("`{text}` is out of range: a parameter is an i64 ({} to {})", i64::MIN, i64::MAX),
+        false => format!(
+            "`{text}` is not an integer: account names exist in scenario files only (their `open` list); on a server, give the account's id (`cargo roda accounts open` prints the ids it opens)"
+        ),
+    })
+}
+
+/// A status as `--expect` takes it: a name of any profile, `USER(n)` or a
+/// number.
+fn parse_status(text: &str) -> Result<Status, String> {
+    Status::parse(text).ok_or_else(|| {
+        format!("`{text}` is not a status: use a name (NONE, INSUFFICIENT_FUNDS, DUPLICATE, ...), USER(n) or a number 0..=255")
     })
 }
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use cargo_roda::builder;
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
+use cargo_roda::project::Abi;
+use cargo_roda::refusal::{Refusal, server_abi};
 use serde::Serialize;
 
 use super::{CheckedModule, EndpointArgs, ProjectArgs, block_on, checked_module};
@@ -26,6 +28,12 @@ pub struct Args {
     /// Deploy this module instead of building the project.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Send it even when it would hurt the server: a module of another ABI
+    /// than the server's, a name unregistered since it was deployed there
+    /// (a restart of the server then fails), or a `start` or `register()`
+    /// that traps or never finishes in the simulator.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub abi: super::AbiArgs,
 }
@@ -88,7 +96,7 @@ fn save_history(root: &Path, history: &History) {
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Deployed, Error> {
     // Refused locally, before anything is sent: invalid modules, oversize ones.
-    let CheckedModule { project, name, bytes: binary, .. } = checked_module(
+    let CheckedModule { project, name, bytes: binary, abi } = checked_module(
         &args.project,
         args.file.as_deref(),
         false,
@@ -109,12 +117,27 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
         let leader = cluster.client().await?;
         let server = leader.url().to_owned();
         let mut warnings = Vec::new();
+        let refuse = |refusal: Refusal| match args.force {
+            true => Ok(format!("sent anyway (--force): {refusal}")),
+            false => Err(Error::Refused(refusal.to_string())),
+        };
+        let server_abi = server_abi(leader.wire());
+        let fits = ledger_core::abi::validate_for(&binary, server_abi.profile());
+        if let Some(error) = fits.errors().next() {
+            let found = format!("{}; {}", error.found, error.fix);
+            warnings.push(refuse(Refusal::WrongAbi { server: server.clone(), wire: leader.wire(), abi, found })?);
+        } else if (abi, server_abi) == (Abi::V1, Abi::V2) {
+            warnings.push(format!(
+                "`{name}` is written for ABI v1 and {server} runs ABI v2 (e14b146): there, accounts must be opened (`cargo roda accounts open`) before a call moves money in or out of them, else the call fails with ACCOUNT_NOT_FOUND"
+            ));
+        }
         let seen = history.get(&server).and_then(|h| h.get(&name)).copied();
         let live = leader.list().await?;
         if let (Some(seen), false) = (seen, live.iter().any(|f| f.name == name)) {
-            warnings.push(format!(
-                "`{name}` was deployed here before (v{seen}) and has been unregistered since: a roda-ledger server at ee2b042 restarts its version counter at 1 after an unregister, overwrites functions/{name}_v1.wasm, and then refuses to restart with a CRC mismatch. Consider deploying under a new name."
-            ));
+            warnings.push(refuse(Refusal::Unregistered { name: name.clone(), server: server.clone(), seen })?);
+        }
+        if let Err(risk) = ledger_core::preflight::preflight(server_abi.profile(), &name, &binary, Default::default()) {
+            warnings.push(refuse(Refusal::Risk(risk))?);
         }
         let registered = cluster.register(&name, &binary, args.override_existing).await?;
         let nodes = match several {

@@ -1,6 +1,7 @@
 //! `cargo roda deposit`.
 
 use cargo_roda::error::Error;
+use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
 use ledger_core::v2::Operation;
 use serde::Serialize;
@@ -43,6 +44,11 @@ impl Outcome for Deposited {
 
     fn human(&self) -> String {
         format!("transaction {}: {} ({})\n", self.transaction_id, self.status, self.status_code)
+    }
+
+    fn exit_code(&self) -> ExitCode {
+        // The RPC worked; whether the transaction did is the exit code.
+        if self.status_code == 0 { ExitCode::Success } else { ExitCode::TransactionFailed }
     }
 }
 

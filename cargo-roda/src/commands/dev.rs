@@ -126,7 +126,7 @@ impl StopSignals {
 /// else v1: ee2b042's wire for v1, HEAD's (e14b146) for v2.
 pub fn exec(args: Args) -> Result<Stopped, Error> {
     let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
-    let abi = args.abi.resolve(project.as_ref());
+    let abi = args.abi.resolve(project.as_ref(), None).abi;
     let wire = match abi {
         cargo_roda::project::Abi::V1 => roda_rpc::Wire::Ee2b042,
         cargo_roda::project::Abi::V2 => roda_rpc::Wire::Head,

@@ -91,7 +91,7 @@ pub fn exec(args: Args) -> Result<Read, Error> {
         false => padded(&args.key)?,
     };
     block_on(async {
-        let client = args.endpoint.connect_here().await?.client().await?;
+        let client = args.endpoint.connect_here().await?.reader().await?;
         let value = client.kv_get(&key).await?;
         Ok(Read { server: client.url().to_owned(), key, found: value.is_some(), value })
     })?

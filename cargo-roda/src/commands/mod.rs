@@ -7,6 +7,7 @@ pub mod call;
 pub mod deploy;
 pub mod deposit;
 pub mod dev;
+pub mod init;
 pub mod kv;
 pub mod list;
 pub mod new;
@@ -51,15 +52,50 @@ impl ProjectArgs {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AbiArgs {
     /// The host ABI: v1 (roda-ledger ee2b042, the seed's) or v2 (roda-ledger
-    /// e14b146). Default: Roda.toml's `[function] abi`, else v1.
+    /// e14b146). Default: Roda.toml's `[function] abi`; without a Roda.toml,
+    /// what the crate's dependencies or the module's imports say; else v1.
     #[arg(long, value_enum, env = "RODA_ABI")]
     pub abi: Option<cargo_roda::project::Abi>,
 }
 
+/// The ABI a command checks or runs a module for, and how it was chosen
+/// when no flag or `Roda.toml` said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedAbi {
+    /// The ABI.
+    pub abi: cargo_roda::project::Abi,
+    /// Where it came from, for a module without a `Roda.toml` to say it.
+    pub source: Option<String>,
+}
+
 impl AbiArgs {
-    /// The flag, else the project's `abi`, else v1.
-    pub fn resolve(&self, project: Option<&cargo_roda::project::Project>) -> cargo_roda::project::Abi {
-        self.abi.or_else(|| project.map(cargo_roda::project::Project::abi)).unwrap_or(cargo_roda::project::Abi::V1)
+    /// The flag; else the project's `Roda.toml`; else (a crate without one,
+    /// or a file outside any project) what the crate's dependencies say,
+    /// then what the module's imports say; else v1.
+    pub fn resolve(&self, project: Option<&cargo_roda::project::Project>, module: Option<&[u8]>) -> ResolvedAbi {
+        use cargo_roda::project::{Abi, Origin};
+        let chosen = |abi, source: Option<String>| ResolvedAbi { abi, source };
+        if let Some(abi) = self.abi {
+            return chosen(abi, None);
+        }
+        let abi_from = match project.map(|p| (&p.origin, p.abi())) {
+            Some((Origin::RodaToml, abi)) => return chosen(abi, None),
+            Some((Origin::Crate { abi_from }, _)) => *abi_from,
+            None => None,
+        };
+        let nothing_says = if project.is_some() { "no Roda.toml" } else { "outside a project" };
+        let why = |why: String| Some(format!("{why} ({nothing_says})"));
+        if let Some((abi, dependency)) = abi_from {
+            return chosen(abi, why(format!("the crate depends on {dependency}")));
+        }
+        let inferred = module.and_then(ledger_core::abi::inferred_profile);
+        match inferred.and_then(Abi::from_profile) {
+            Some(abi) => chosen(abi, why("the module's imports say so".into())),
+            None if module.is_some_and(|m| !ledger_core::abi::satisfied_profiles(m).is_empty()) => {
+                chosen(Abi::V1, why("the module's imports fit v1 and v2 alike; --abi v2 checks it for e14b146".into()))
+            }
+            None => chosen(Abi::V1, None),
+        }
     }
 }
 
@@ -104,7 +140,7 @@ pub fn build_project(
         cargo_roda::builder::BuildProfile::Debug => "debug",
     };
     eprintln!("    Building {} ({}, {profile_name})", function.name, function.language.id());
-    if function.abi.is_none() {
+    if function.abi.is_none() && project.origin == cargo_roda::project::Origin::RodaToml {
         eprintln!(
             "note: Roda.toml's [function] has no `abi`, so the function is ABI v1 (roda-ledger ee2b042); add `abi = \"v1\"` to say so, or `abi = \"v2\"` to write it for e14b146's ABI"
         );
@@ -158,8 +194,13 @@ pub fn checked_module(
         }
         (None, None) => unreachable!("a missing project returned above"),
     };
-    let abi = abi.resolve(project.as_ref());
-    let (report, bytes) = cargo_roda::validate::check_module(&path, Some(&name), abi.profile())?;
+    let bytes = roda_test::fs::load_module(&path)?;
+    let resolved = abi.resolve(project.as_ref(), Some(&bytes));
+    if let Some(source) = &resolved.source {
+        eprintln!("note: ABI {}: {source}; `cargo roda init` writes a Roda.toml that says so", resolved.abi.id());
+    }
+    let abi = resolved.abi;
+    let report = cargo_roda::validate::check_bytes(&path, &bytes, Some(&name), abi.profile());
     if !report.valid {
         return Err(Error::InvalidModule { report: report.human().trim_end().to_owned(), refusal: refusal.to_owned() });
     }
@@ -239,6 +280,9 @@ impl EndpointArgs {
         if urls.is_empty() {
             let name = named_in.map_or_else(String::new, |(_, name)| name);
             return Err(ProjectError::EmptyProfile(name).into());
+        }
+        for url in &urls {
+            roda_rpc::client::check_server_url(url).map_err(Error::Usage)?;
         }
         let token = match &self.token_file {
             Some(path) => {

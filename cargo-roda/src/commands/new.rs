@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
 use cargo_roda::project::{Abi, Language};
-use cargo_roda::scaffold::{self, GuestDependency, NewProject};
+use cargo_roda::scaffold::{self, NewProject};
+use cargo_roda::sdk::Sdk;
 use serde::Serialize;
 
 /// Create a function project.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  cargo roda new fee_transfer\n  cargo roda new transfer --abi v2 --lang assemblyscript\n  cargo roda new fee_transfer --lang assemblyscript --path functions/fee\n  cargo roda new fee_transfer --guest-version 0.1"
+    after_help = "Examples:\n  cargo roda new fee_transfer\n  cargo roda new transfer --abi v2 --lang assemblyscript\n  cargo roda new fee_transfer --lang assemblyscript --path functions/fee\n  cargo roda new fee_transfer --guest-path ../cargo-roda"
 )]
 pub struct Args {
     /// The function's name, as it will be registered (ASCII letters, digits
@@ -28,13 +29,16 @@ pub struct Args {
     /// The directory to create (default: ./NAME). It must not exist.
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
-    /// Rust: take ledger-guest from this local checkout, and roda-test from
-    /// beside it (for developing the SDK itself), instead of the published
-    /// releases.
+    /// Rust: take ledger-guest and roda-test from this cargo-roda checkout
+    /// (the directory holding ledger-guest/ and roda-test/, or ledger-guest/
+    /// itself). A relative path stays relative, from the new project.
+    /// Default: where this cargo-roda's own SDK came from (the checkout it
+    /// was built in, the git URL and commit it was installed from, or the
+    /// registry release of its version), said when the project is created.
     #[arg(long, value_name = "DIR", env = "RODA_GUEST_PATH", hide_env_values = true, conflicts_with = "guest_version")]
     pub guest_path: Option<PathBuf>,
-    /// Rust: take this published version of ledger-guest (default: the one
-    /// released with this cargo-roda).
+    /// Rust: take this registry (crates.io) version of ledger-guest and
+    /// roda-test.
     #[arg(long, value_name = "VERSION")]
     pub guest_version: Option<String>,
 }
@@ -47,6 +51,9 @@ pub struct Created {
     abi: Abi,
     path: PathBuf,
     files: Vec<PathBuf>,
+    /// Rust: where ledger-guest and roda-test come from, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sdk: Option<String>,
 }
 
 impl Outcome for Created {
@@ -65,6 +72,9 @@ impl Outcome for Created {
         for file in &self.files {
             out.push_str(&format!("  {}\n", file.display()));
         }
+        if let Some(sdk) = &self.sdk {
+            out.push_str(&format!("ledger-guest and roda-test from {sdk}\n"));
+        }
         out.push_str(&format!("Next: cd {} && cargo roda build\n", self.path.display()));
         out
     }
@@ -72,13 +82,15 @@ impl Outcome for Created {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Created, Error> {
-    let guest = match (args.guest_path, args.guest_version) {
-        (Some(path), _) => GuestDependency::Path(std::path::absolute(&path).unwrap_or(path)),
-        (None, Some(version)) => GuestDependency::Version(version),
-        (None, None) => GuestDependency::this_release(),
-    };
     let dir = args.path.unwrap_or_else(|| PathBuf::from(&args.name));
-    let new = NewProject { name: args.name, language: args.lang, dir, guest, abi: args.abi };
+    let rust = args.lang == Language::Rust;
+    let sdk = match (args.guest_path, args.guest_version) {
+        (Some(path), _) if rust => Sdk::checkout(&path, &dir)?,
+        (None, Some(version)) => Sdk::Registry(version),
+        _ => Sdk::built_with(),
+    };
+    let new = NewProject { name: args.name, language: args.lang, dir, sdk, abi: args.abi };
     let files = scaffold::scaffold(&new)?;
-    Ok(Created { name: new.name, language: new.language, abi: new.abi, path: new.dir, files })
+    let sdk = rust.then(|| new.sdk.describe());
+    Ok(Created { name: new.name, language: new.language, abi: new.abi, path: new.dir, files, sdk })
 }

@@ -5,11 +5,15 @@ use std::path::{Path, PathBuf};
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
+use cargo_roda::project::{Origin, Project};
 use roda_test::junit;
 use roda_test::{Costs, FileReport, FuzzOptions, FuzzReport, Regression, Runner, ScenarioFile};
 use serde::Serialize;
 
 use super::{ProjectArgs, checked_module};
+
+/// `--fuzz` without N: the count docs/scenarios.md states.
+const DEFAULT_FUZZ_CASES: &str = "10000";
 
 /// Run scenarios against the built .wasm in a local ledger, fuzz invariants,
 /// and check fuel costs.
@@ -26,8 +30,9 @@ pub struct Args {
     /// Test this module instead of building the project.
     #[arg(long, value_name = "FILE")]
     pub wasm: Option<PathBuf>,
-    /// Also fuzz each scenario's `[scenario.fuzz]` call this many times.
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "100000")]
+    /// Also fuzz each scenario's `[scenario.fuzz]` call N times (10000 when
+    /// N is left out).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = DEFAULT_FUZZ_CASES)]
     pub fuzz: Option<u32>,
     /// The fuzzing seed (default: random, and printed).
     #[arg(long, requires = "fuzz")]
@@ -69,6 +74,9 @@ pub struct Tested {
     costs: Option<CostsReport>,
     passed: usize,
     failed: usize,
+    /// The command that runs the same fuzzing again (with the seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reproduce: Option<String>,
 }
 
 impl Outcome for Tested {
@@ -82,13 +90,24 @@ impl Outcome for Tested {
             out.push_str(&file.to_string());
         }
         for fuzz in &self.fuzz {
-            render_fuzz(&mut out, fuzz);
+            render_fuzz(&mut out, fuzz, self.reproduce.as_deref().unwrap_or_default());
         }
         if let Some(costs) = &self.costs {
             render_costs(&mut out, costs);
         }
         let verdict = if self.failed == 0 { "ok" } else { "FAILED" };
-        out.push_str(&format!("test result: {verdict}. {} passed; {} failed\n", self.passed, self.failed));
+        let scenarios: Vec<&roda_test::ScenarioReport> = self.files.iter().flat_map(|f| &f.scenarios).collect();
+        let scenarios_failed = scenarios.iter().filter(|s| !s.passed()).count();
+        let mut parts =
+            vec![format!("{} scenario(s) passed, {scenarios_failed} failed", scenarios.len() - scenarios_failed)];
+        if !self.fuzz.is_empty() {
+            let fuzz_failed = self.fuzz.iter().filter(|f| f.failure.is_some()).count();
+            parts.push(format!("{} fuzzed, {fuzz_failed} failed", self.fuzz.len()));
+        }
+        if let Some(costs) = &self.costs {
+            parts.push(format!("{} fuel regression(s)", costs.regressions.len()));
+        }
+        out.push_str(&format!("test result: {verdict}. {}\n", parts.join("; ")));
         out
     }
 
@@ -97,7 +116,7 @@ impl Outcome for Tested {
     }
 }
 
-fn render_fuzz(out: &mut String, fuzz: &FuzzReport) {
+fn render_fuzz(out: &mut String, fuzz: &FuzzReport, reproduce: &str) {
     out.push_str(&format!(
         "fuzz {}: {} executions in {:.2}s ({:.0}/s), seed {}\n",
         fuzz.scenario,
@@ -108,8 +127,8 @@ fn render_fuzz(out: &mut String, fuzz: &FuzzReport) {
     ));
     if let Some(failure) = &fuzz.failure {
         out.push_str(&format!(
-            "  FAILED: {}\n  minimal case, ready to paste into a scenario file:\n\n{}\n  reproduce: cargo roda test --fuzz --seed {}\n",
-            failure.reason, failure.scenario, fuzz.seed
+            "  FAILED: {}\n  minimal case, ready to paste into the scenario file:\n\n{}\n  reproduce: {reproduce}\n",
+            failure.reason, failure.scenario
         ));
     }
 }
@@ -126,12 +145,26 @@ fn render_costs(out: &mut String, costs: &CostsReport) {
     }
 }
 
-/// The files named, else the project's `tests/*.toml`, loaded.
-fn scenario_files(args: &Args, root: Option<&Path>) -> Result<Vec<ScenarioFile>, Error> {
-    if args.scenarios.is_empty() {
-        return Ok(ScenarioFile::from_dir(root.unwrap_or(Path::new(".")).join("tests"))?);
+/// The files named, else the project's `tests/*.toml`, loaded. A crate
+/// without a Roda.toml and without scenarios (one made elsewhere) has
+/// nothing to run, which is said; a Roda.toml project without any is an
+/// error.
+fn scenario_files(args: &Args, project: Option<&Project>) -> Result<Vec<ScenarioFile>, Error> {
+    if !args.scenarios.is_empty() {
+        return Ok(args.scenarios.iter().map(ScenarioFile::from_path).collect::<Result<_, _>>()?);
     }
-    Ok(args.scenarios.iter().map(ScenarioFile::from_path).collect::<Result<_, _>>()?)
+    let dir = project.map_or(Path::new("."), |p| p.root.as_path()).join("tests");
+    let foreign_crate = project.is_some_and(|p| matches!(p.origin, Origin::Crate { .. }));
+    match ScenarioFile::from_dir(&dir) {
+        Err(roda_test::ScenarioError::NoFiles { .. } | roda_test::ScenarioError::ListDir { .. }) if foreign_crate => {
+            eprintln!(
+                "warning: no scenario files in {}: only the build and validation ran; write one (`cargo roda new NAME` shows the format, and docs/scenarios.md)",
+                dir.display()
+            );
+            Ok(Vec::new())
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Fuzzes every scenario with a `[scenario.fuzz]` table.
@@ -178,14 +211,16 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         "the module fails validation; fix it before testing",
         &args.abi,
     )?;
-    let files = scenario_files(&args, module.project.as_ref().map(|p| p.root.as_path()))?;
+    let files = scenario_files(&args, module.project.as_ref())?;
     let runner =
         Runner::new(module.bytes, module.name).with_limits(args.limits.limits()).with_profile(module.abi.profile());
     let reports: Vec<FileReport> = files.iter().map(|file| runner.run_file(file)).collect();
+    let seed = args.seed.unwrap_or_else(clock_seed);
     let fuzzed = match args.fuzz {
-        Some(cases) => fuzz_all(&runner, &files, FuzzOptions { cases, seed: args.seed.unwrap_or_else(clock_seed) })?,
+        Some(cases) => fuzz_all(&runner, &files, FuzzOptions { cases, seed })?,
         None => Vec::new(),
     };
+    let reproduce = args.fuzz.map(|cases| reproduce(&args, cases, seed));
     let costs = match &args.costs {
         Some(path) => {
             let costs_dir = path.parent().unwrap_or(Path::new("."));
@@ -209,5 +244,41 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         costs,
         passed: junit.passed(),
         failed: junit.failed(),
+        reproduce,
     })
+}
+
+/// The command line that fuzzes the same files, module and function with
+/// the same count and seed, so that it finds the same case.
+fn reproduce(args: &Args, cases: u32, seed: u64) -> String {
+    let mut line = String::from("cargo roda test");
+    for path in &args.scenarios {
+        line.push(' ');
+        line.push_str(&shell_word(&path.display().to_string()));
+    }
+    let flags = [
+        ("--wasm", args.wasm.as_ref().map(|p| p.display().to_string())),
+        ("--name", args.project.name.clone()),
+        ("--project", args.project.project.as_ref().map(|p| p.display().to_string())),
+        ("--abi", args.abi.abi.map(|abi| abi.id().to_owned())),
+    ];
+    for (flag, value) in flags {
+        if let Some(value) = value {
+            line.push_str(&format!(" {flag} {}", shell_word(&value)));
+        }
+    }
+    if args.limits.fuel != ledger_core::DEFAULT_FUEL_PER_CALL {
+        line.push_str(&format!(" --fuel {}", args.limits.fuel));
+    }
+    line.push_str(&format!(" --fuzz {cases} --seed {seed}"));
+    line
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b)) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }

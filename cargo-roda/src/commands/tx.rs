@@ -80,7 +80,7 @@ impl Outcome for Shown {
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Shown, Error> {
     block_on(async {
-        let client = args.endpoint.connect_here().await?.client().await?;
+        let client = args.endpoint.connect_here().await?.reader().await?;
         let transaction = client.transaction(args.id).await?;
         Ok(Shown {
             server: client.url().to_owned(),

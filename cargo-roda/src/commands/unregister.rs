@@ -29,7 +29,11 @@ impl Outcome for Unregistered {
     }
 
     fn human(&self) -> String {
-        format!("Unregistered {} (marker v{})\n", self.name, self.version)
+        let name = &self.name;
+        format!(
+            "Unregistered `{name}`: calls of it now fail with status 5 (INVALID_OPERATION); the server recorded the removal as version {} (an empty binary).\nnote: do not register `{name}` again on this server with other bytes: a roda-ledger server (ee2b042 or e14b146) would then fail its next restart; to replace a function, `cargo roda deploy --override` instead\n",
+            self.version
+        )
     }
 }
 

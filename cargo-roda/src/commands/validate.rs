@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
-use cargo_roda::validate::{FileReport, validate_file};
+use cargo_roda::validate::{FileReport, check_bytes, load_module};
 use serde::Serialize;
 
 /// Check modules against the ledger's ABI, as CI does before registration;
@@ -64,15 +64,20 @@ impl Outcome for Validated {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Validated, Error> {
-    // Inside a project, its `abi` is the default.
+    // Inside a project, its `abi` is the default; outside, each module's
+    // imports say.
     let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
-    let profile = args.abi.resolve(project.as_ref()).profile();
     let files = args
         .files
         .iter()
-        .map(|path| {
-            validate_file(path, args.name.as_deref(), profile)
-                .unwrap_or_else(|e| FileReport::unreadable(path, profile, &e))
+        .map(|path| match load_module(path) {
+            Ok(bytes) => {
+                let abi = args.abi.resolve(project.as_ref(), Some(&bytes));
+                let mut report = check_bytes(path, &bytes, args.name.as_deref(), abi.abi.profile());
+                report.abi_source = abi.source;
+                report
+            }
+            Err(e) => FileReport::unreadable(path, args.abi.resolve(project.as_ref(), None).abi.profile(), &e),
         })
         .collect();
     Ok(Validated { files, deny_warnings: args.deny_warnings })

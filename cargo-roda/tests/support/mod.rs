@@ -40,10 +40,9 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
             command.env_remove(key);
         }
     }
+    // Scaffolded Rust projects depend on this checkout's SDK crates: the
+    // binary records the checkout it was built in.
     command.env("CARGO_TARGET_DIR", shared_target_dir());
-    // Scaffolded Rust projects build against this checkout's ledger-guest,
-    // which is not on the registry.
-    command.env("RODA_GUEST_PATH", repo_root().join("ledger-guest"));
     command
 }
 

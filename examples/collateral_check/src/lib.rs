@@ -3,7 +3,7 @@
 //! conditional logic).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
 
 /// The collateral does not cover the loan at the required ratio.
 pub const UNDERCOLLATERALIZED: Status = Status::user(140);
@@ -17,19 +17,19 @@ pub fn collateral_check(
     lender: AccountId,
     borrower: AccountId,
     collateral: AccountId,
-    amount: u64,
+    amount: Amount,
     ratio_pct: u64,
 ) -> Result<(), Status> {
-    let required = u128::from(amount) * u128::from(ratio_pct) / 100;
+    let required = u128::from(amount.get()) * u128::from(ratio_pct) / 100;
     let held = get_balance(collateral).max(0) as u128;
     if held < required {
         return Err(UNDERCOLLATERALIZED);
     }
-    if get_balance(lender) < amount as i64 {
+    if get_balance(lender) < amount.signed() {
         return Err(LENDER_SHORT);
     }
-    credit(lender, amount);
-    debit(borrower, amount);
+    credit(lender, amount.get());
+    debit(borrower, amount.get());
     Ok(())
 }
 
@@ -47,7 +47,10 @@ mod tests {
         let mut ledger = MockLedger::new();
         ledger.set_balance(LENDER, 1_000);
         ledger.set_balance(COLLATERAL, 150);
-        assert_eq!(ledger.execute(|| collateral_check(LENDER, BORROWER, COLLATERAL, 100, 150)), Status::NONE);
+        assert_eq!(
+            ledger.execute(|| collateral_check(LENDER, BORROWER, COLLATERAL, Amount::new(100).unwrap(), 150)),
+            Status::NONE
+        );
         assert_eq!((ledger.balance(LENDER), ledger.balance(BORROWER)), (900, 100));
     }
 
@@ -56,9 +59,17 @@ mod tests {
         let mut ledger = MockLedger::new();
         ledger.set_balance(LENDER, 1_000);
         ledger.set_balance(COLLATERAL, 149);
-        let status = ledger.execute(|| collateral_check(LENDER, BORROWER, COLLATERAL, 100, 150));
+        let status = ledger.execute(|| collateral_check(LENDER, BORROWER, COLLATERAL, Amount::new(100).unwrap(), 150));
         assert_eq!(status, UNDERCOLLATERALIZED);
         assert!(status.is_user_defined());
+        assert!(ledger.entries().is_empty());
+    }
+
+    #[test]
+    fn a_negative_amount_moves_nothing() {
+        let mut ledger = MockLedger::new();
+        ledger.set_balance(COLLATERAL, 1_000);
+        assert_eq!(ledger.call(execute_slots, &[10, 20, 21, -5, 150]), Status::NEGATIVE_AMOUNT);
         assert!(ledger.entries().is_empty());
     }
 }

@@ -33,3 +33,7 @@ export const INVALID_OPERATION: i32 = 5;
 export const ACCOUNT_LIMIT_EXCEEDED: i32 = 6;
 /** a user_ref already used by an earlier transaction */
 export const DUPLICATE: i32 = 7;
+
+// What the SDKs return on a function's behalf: codes of your range, kept for these.
+/** an amount parameter was negative (the SDK's refusal, a function code) */
+export const NEGATIVE_AMOUNT: i32 = 254;

@@ -3,7 +3,7 @@
 //! same transaction (one of the seed's accounting templates).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
 
 /// The points pool cannot cover the points earned.
 pub const POOL_EMPTY: Status = Status::user(170);
@@ -16,20 +16,24 @@ pub fn loyalty_accrual(
     merchant: AccountId,
     pool: AccountId,
     points: AccountId,
-    amount: u64,
+    amount: Amount,
     points_per_100: u64,
 ) -> Result<(), Status> {
-    if get_balance(customer) < amount as i64 {
+    if get_balance(customer) < amount.signed() {
         return Err(Status::INSUFFICIENT_FUNDS);
     }
-    let earned = (u128::from(amount) * u128::from(points_per_100) / 100).min(u128::from(u64::MAX)) as u64;
-    if get_balance(pool) < earned as i64 {
+    // More points than any pool can hold (over i64::MAX) are not there.
+    let earned = u64::try_from(u128::from(amount.get()) * u128::from(points_per_100) / 100)
+        .ok()
+        .and_then(Amount::new)
+        .ok_or(POOL_EMPTY)?;
+    if get_balance(pool) < earned.signed() {
         return Err(POOL_EMPTY);
     }
-    credit(customer, amount);
-    debit(merchant, amount);
-    credit(pool, earned);
-    debit(points, earned);
+    credit(customer, amount.get());
+    debit(merchant, amount.get());
+    credit(pool, earned.get());
+    debit(points, earned.get());
     Ok(())
 }
 
@@ -48,7 +52,10 @@ mod tests {
         let mut ledger = MockLedger::new();
         ledger.set_balance(CUSTOMER, 500);
         ledger.set_balance(POOL, 1_000);
-        assert_eq!(ledger.execute(|| loyalty_accrual(CUSTOMER, MERCHANT, POOL, POINTS, 250, 10)), Status::NONE);
+        assert_eq!(
+            ledger.execute(|| loyalty_accrual(CUSTOMER, MERCHANT, POOL, POINTS, Amount::new(250).unwrap(), 10)),
+            Status::NONE
+        );
         assert_eq!((ledger.balance(MERCHANT), ledger.balance(POINTS), ledger.balance(POOL)), (250, 25, 975));
     }
 
@@ -56,7 +63,18 @@ mod tests {
     fn an_empty_pool_declines_the_purchase() {
         let mut ledger = MockLedger::new();
         ledger.set_balance(CUSTOMER, 500);
-        assert_eq!(ledger.execute(|| loyalty_accrual(CUSTOMER, MERCHANT, POOL, POINTS, 250, 10)), POOL_EMPTY);
+        assert_eq!(
+            ledger.execute(|| loyalty_accrual(CUSTOMER, MERCHANT, POOL, POINTS, Amount::new(250).unwrap(), 10)),
+            POOL_EMPTY
+        );
+        assert!(ledger.entries().is_empty());
+    }
+
+    #[test]
+    fn a_negative_amount_moves_nothing() {
+        let mut ledger = MockLedger::new();
+        ledger.set_balance(CUSTOMER, 1_000);
+        assert_eq!(ledger.call(execute_slots, &[1, 2, 3, 4, -5, 10]), Status::NEGATIVE_AMOUNT);
         assert!(ledger.entries().is_empty());
     }
 }

@@ -3,7 +3,7 @@
 //! policy: credits and debits never fail, so the function checks).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
 
 /// The transfer would take the sender past its overdraft limit.
 pub const OVERDRAFT_LIMIT: Status = Status::user(150);
@@ -11,13 +11,13 @@ pub const OVERDRAFT_LIMIT: Status = Status::user(150);
 /// Moves `amount` from `from` to `to` unless `from` would end below
 /// `-limit`.
 #[execute]
-pub fn overdraft_policy(from: AccountId, to: AccountId, amount: u64, limit: u64) -> Result<(), Status> {
-    let after = i128::from(get_balance(from)) - i128::from(amount);
-    if after < -i128::from(limit) {
+pub fn overdraft_policy(from: AccountId, to: AccountId, amount: Amount, limit: Amount) -> Result<(), Status> {
+    let after = i128::from(get_balance(from)) - i128::from(amount.signed());
+    if after < -i128::from(limit.signed()) {
         return Err(OVERDRAFT_LIMIT);
     }
-    credit(from, amount);
-    debit(to, amount);
+    credit(from, amount.get());
+    debit(to, amount.get());
     Ok(())
 }
 
@@ -33,9 +33,23 @@ mod tests {
     fn goes_below_zero_down_to_the_limit_and_no_further() {
         let mut ledger = MockLedger::new();
         ledger.set_balance(FROM, 100);
-        assert_eq!(ledger.execute(|| overdraft_policy(FROM, TO, 150, 50)), Status::NONE);
+        assert_eq!(
+            ledger.execute(|| overdraft_policy(FROM, TO, Amount::new(150).unwrap(), Amount::new(50).unwrap())),
+            Status::NONE
+        );
         assert_eq!(ledger.balance(FROM), -50);
-        assert_eq!(ledger.execute(|| overdraft_policy(FROM, TO, 1, 50)), OVERDRAFT_LIMIT);
+        assert_eq!(
+            ledger.execute(|| overdraft_policy(FROM, TO, Amount::new(1).unwrap(), Amount::new(50).unwrap())),
+            OVERDRAFT_LIMIT
+        );
         assert_eq!(ledger.balance(FROM), -50);
+    }
+
+    #[test]
+    fn a_negative_amount_moves_nothing() {
+        let mut ledger = MockLedger::new();
+        ledger.set_balance(FROM, 100);
+        assert_eq!(ledger.call(execute_slots, &[2, 1, -5, 0]), Status::NEGATIVE_AMOUNT);
+        assert!(ledger.entries().is_empty());
     }
 }

@@ -3,7 +3,7 @@
 //! accounting templates, shared by every submitter).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
 
 /// The rate is over 100% (10,000 basis points).
 pub const RATE_TOO_HIGH: Status = Status::user(160);
@@ -15,19 +15,20 @@ pub fn tax_withholding(
     payer: AccountId,
     payee: AccountId,
     authority: AccountId,
-    gross: u64,
+    gross: Amount,
     rate_bps: u64,
 ) -> Result<(), Status> {
     if rate_bps > 10_000 {
         return Err(RATE_TOO_HIGH);
     }
-    if get_balance(payer) < gross as i64 {
+    if get_balance(payer) < gross.signed() {
         return Err(Status::INSUFFICIENT_FUNDS);
     }
-    let tax = (u128::from(gross) * u128::from(rate_bps)).div_ceil(10_000) as u64;
-    credit(payer, gross);
+    // Rounded up: at most the gross for a rate of at most 100%.
+    let tax = (u128::from(gross.get()) * u128::from(rate_bps)).div_ceil(10_000) as u64;
+    credit(payer, gross.get());
     debit(authority, tax);
-    debit(payee, gross - tax);
+    debit(payee, gross.get() - tax);
     Ok(())
 }
 
@@ -44,7 +45,10 @@ mod tests {
     fn withholds_rounding_up() {
         let mut ledger = MockLedger::new();
         ledger.set_balance(PAYER, 1_000);
-        assert_eq!(ledger.execute(|| tax_withholding(PAYER, PAYEE, AUTHORITY, 999, 2_000)), Status::NONE);
+        assert_eq!(
+            ledger.execute(|| tax_withholding(PAYER, PAYEE, AUTHORITY, Amount::new(999).unwrap(), 2_000)),
+            Status::NONE
+        );
         assert_eq!((ledger.balance(PAYEE), ledger.balance(AUTHORITY)), (799, 200));
     }
 
@@ -52,6 +56,17 @@ mod tests {
     fn refuses_a_rate_over_100_percent() {
         let mut ledger = MockLedger::new();
         ledger.set_balance(PAYER, 1_000);
-        assert_eq!(ledger.execute(|| tax_withholding(PAYER, PAYEE, AUTHORITY, 1, 10_001)), RATE_TOO_HIGH);
+        assert_eq!(
+            ledger.execute(|| tax_withholding(PAYER, PAYEE, AUTHORITY, Amount::new(1).unwrap(), 10_001)),
+            RATE_TOO_HIGH
+        );
+    }
+
+    #[test]
+    fn a_negative_amount_moves_nothing() {
+        let mut ledger = MockLedger::new();
+        ledger.set_balance(PAYER, 1_000);
+        assert_eq!(ledger.call(execute_slots, &[1, 2, 9, -5, 2000]), Status::NEGATIVE_AMOUNT);
+        assert!(ledger.entries().is_empty());
     }
 }

@@ -30,6 +30,11 @@ pub fn count(account: AccountId, by: i64) -> Result<(), Status> {
     if get_flag(account, Lane::STATUS) != OPEN {
         return Err(Status::ACCOUNT_NOT_FOUND);
     }
+    if by == 0 {
+        // Nothing to count: a write of the same value would still be
+        // recorded (and replicated) by the ledger.
+        return Ok(());
+    }
     let key = key([constant(c"calls"), KeyPart::account(account)?]);
     let next = kv_get(key).checked_add(by).ok_or(COUNTER_OVERFLOW)?;
     kv_set(key, next);

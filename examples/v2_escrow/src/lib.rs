@@ -14,7 +14,7 @@
 #![cfg_attr(not(test), no_std)]
 
 use ledger_guest::v2::{
-    AccountId, Lane, LinkType, Status, execute, get_balance, has_flag, linked_account, set_flag, transfer,
+    AccountId, Amount, Lane, LinkType, Status, execute, get_balance, has_flag, linked_account, set_flag, transfer,
 };
 
 /// Lane 1: 1 while the account is frozen.
@@ -35,16 +35,16 @@ fn frozen(account: AccountId) -> bool {
 
 /// One escrow operation (see the crate's docs).
 #[execute]
-pub fn escrow(op: u32, buyer: AccountId, seller: AccountId, amount: u64) -> Result<(), Status> {
+pub fn escrow(op: u32, buyer: AccountId, seller: AccountId, amount: Amount) -> Result<(), Status> {
     match op {
         0 => {
             if frozen(buyer) {
                 return Err(BUYER_FROZEN);
             }
-            if get_balance(buyer) < amount as i64 {
+            if get_balance(buyer) < amount.signed() {
                 return Err(Status::INSUFFICIENT_FUNDS);
             }
-            transfer(buyer, linked_account(buyer, ESCROW), amount);
+            transfer(buyer, linked_account(buyer, ESCROW), amount.get());
         }
         1 | 2 => {
             let to = if op == 1 { seller } else { buyer };
@@ -52,12 +52,12 @@ pub fn escrow(op: u32, buyer: AccountId, seller: AccountId, amount: u64) -> Resu
                 return Err(if op == 1 { SELLER_FROZEN } else { BUYER_FROZEN });
             }
             let held = linked_account(buyer, ESCROW);
-            if get_balance(held) < amount as i64 {
+            if get_balance(held) < amount.signed() {
                 return Err(ESCROW_SHORT);
             }
-            transfer(held, to, amount);
+            transfer(held, to, amount.get());
         }
-        3 if amount <= 1 => set_flag(buyer, FROZEN, amount as u8),
+        3 if amount.get() <= 1 => set_flag(buyer, FROZEN, amount.get() as u8),
         _ => return Err(Status::INVALID_OPERATION),
     }
     Ok(())
@@ -79,25 +79,29 @@ mod tests {
     #[test]
     fn hold_then_release_pays_the_seller_through_a_programmed_account() {
         let (mut ledger, buyer, seller) = ledger();
-        assert_eq!(ledger.execute(|| escrow(0, buyer, seller, 60)), Status::NONE);
+        assert_eq!(ledger.execute(|| escrow(0, buyer, seller, Amount::new(60).unwrap())), Status::NONE);
         let held = ledger.linked(buyer, ESCROW).expect("created by the hold");
         assert_eq!(ledger.account_status(held), AccountStatus::Programmed);
         assert_eq!((ledger.balance(buyer), ledger.balance(held)), (40, 60));
-        assert_eq!(ledger.execute(|| escrow(1, buyer, seller, 60)), Status::NONE);
+        assert_eq!(ledger.execute(|| escrow(1, buyer, seller, Amount::new(60).unwrap())), Status::NONE);
         assert_eq!((ledger.balance(held), ledger.balance(seller)), (0, 60));
     }
 
     #[test]
     fn frozen_accounts_and_short_escrows_move_nothing() {
         let (mut ledger, buyer, seller) = ledger();
-        assert_eq!(ledger.execute(|| escrow(0, buyer, seller, 50)), Status::NONE);
-        assert_eq!(ledger.execute(|| escrow(1, buyer, seller, 51)), ESCROW_SHORT);
-        assert_eq!(ledger.execute(|| escrow(3, seller, seller, 1)), Status::NONE);
-        assert_eq!(ledger.execute(|| escrow(1, buyer, seller, 10)), SELLER_FROZEN);
-        assert_eq!(ledger.execute(|| escrow(2, buyer, seller, 10)), Status::NONE, "a refund still works");
-        assert_eq!(ledger.execute(|| escrow(3, buyer, seller, 1)), Status::NONE);
-        assert_eq!(ledger.execute(|| escrow(0, buyer, seller, 1)), BUYER_FROZEN);
-        assert_eq!(ledger.execute(|| escrow(3, buyer, seller, 2)), Status::INVALID_OPERATION);
+        assert_eq!(ledger.execute(|| escrow(0, buyer, seller, Amount::new(50).unwrap())), Status::NONE);
+        assert_eq!(ledger.execute(|| escrow(1, buyer, seller, Amount::new(51).unwrap())), ESCROW_SHORT);
+        assert_eq!(ledger.execute(|| escrow(3, seller, seller, Amount::new(1).unwrap())), Status::NONE);
+        assert_eq!(ledger.execute(|| escrow(1, buyer, seller, Amount::new(10).unwrap())), SELLER_FROZEN);
+        assert_eq!(
+            ledger.execute(|| escrow(2, buyer, seller, Amount::new(10).unwrap())),
+            Status::NONE,
+            "a refund still works"
+        );
+        assert_eq!(ledger.execute(|| escrow(3, buyer, seller, Amount::new(1).unwrap())), Status::NONE);
+        assert_eq!(ledger.execute(|| escrow(0, buyer, seller, Amount::new(1).unwrap())), BUYER_FROZEN);
+        assert_eq!(ledger.execute(|| escrow(3, buyer, seller, Amount::new(2).unwrap())), Status::INVALID_OPERATION);
         assert_eq!((ledger.balance(buyer), ledger.balance(seller)), (60, 0));
     }
 }

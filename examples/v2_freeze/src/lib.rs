@@ -10,7 +10,7 @@
 //! | 2 unfreeze | sets it to 0 | 2 not open |
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::v2::{AccountId, Lane, Status, execute, get_balance, has_flag, set_flag, transfer};
+use ledger_guest::v2::{AccountId, Amount, Lane, Status, execute, get_balance, has_flag, set_flag, transfer};
 
 /// Lane 1 of an account's flags: 1 while the account is frozen.
 pub const FROZEN: Lane = Lane::new(1);
@@ -35,7 +35,7 @@ fn set_frozen(account: AccountId, frozen: bool) -> Result<(), Status> {
 
 /// One operation (see the crate's docs).
 #[execute]
-pub fn freeze(op: u32, account: AccountId, to: AccountId, amount: u64) -> Result<(), Status> {
+pub fn freeze(op: u32, account: AccountId, to: AccountId, amount: Amount) -> Result<(), Status> {
     match op {
         0 => {
             if has_flag(account, FROZEN, 1) {
@@ -44,10 +44,10 @@ pub fn freeze(op: u32, account: AccountId, to: AccountId, amount: u64) -> Result
             if has_flag(to, FROZEN, 1) {
                 return Err(RECEIVER_FROZEN);
             }
-            if get_balance(account) < amount as i64 {
+            if get_balance(account) < amount.signed() {
                 return Err(Status::INSUFFICIENT_FUNDS);
             }
-            transfer(account, to, amount);
+            transfer(account, to, amount.get());
             Ok(())
         }
         1 => set_frozen(account, true),
@@ -72,17 +72,20 @@ mod tests {
     #[test]
     fn a_frozen_account_neither_sends_nor_receives() {
         let (mut ledger, alice, bob) = ledger();
-        assert_eq!(ledger.execute(|| freeze(1, bob, bob, 0)), Status::NONE);
-        assert_eq!(ledger.execute(|| freeze(0, alice, bob, 10)), RECEIVER_FROZEN);
-        assert_eq!(ledger.execute(|| freeze(0, bob, alice, 0)), SENDER_FROZEN);
-        assert_eq!(ledger.execute(|| freeze(2, bob, bob, 0)), Status::NONE);
-        assert_eq!(ledger.execute(|| freeze(0, alice, bob, 10)), Status::NONE);
+        assert_eq!(ledger.execute(|| freeze(1, bob, bob, Amount::new(0).unwrap())), Status::NONE);
+        assert_eq!(ledger.execute(|| freeze(0, alice, bob, Amount::new(10).unwrap())), RECEIVER_FROZEN);
+        assert_eq!(ledger.execute(|| freeze(0, bob, alice, Amount::new(0).unwrap())), SENDER_FROZEN);
+        assert_eq!(ledger.execute(|| freeze(2, bob, bob, Amount::new(0).unwrap())), Status::NONE);
+        assert_eq!(ledger.execute(|| freeze(0, alice, bob, Amount::new(10).unwrap())), Status::NONE);
         assert_eq!((ledger.balance(alice), ledger.balance(bob)), (90, 10));
     }
 
     #[test]
     fn only_open_accounts_are_frozen() {
         let (mut ledger, _, _) = ledger();
-        assert_eq!(ledger.execute(|| freeze(1, AccountId::new(50), AccountId::new(50), 0)), Status::ACCOUNT_NOT_FOUND);
+        assert_eq!(
+            ledger.execute(|| freeze(1, AccountId::new(50), AccountId::new(50), Amount::new(0).unwrap())),
+            Status::ACCOUNT_NOT_FOUND
+        );
     }
 }

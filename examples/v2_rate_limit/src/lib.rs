@@ -5,8 +5,8 @@
 #![cfg_attr(not(test), no_std)]
 
 use ledger_guest::v2::{
-    AccountId, KeyPart, Status, constant, execute, get_balance, key, kv_get, kv_set, register, register_constant,
-    transfer,
+    AccountId, Amount, KeyPart, Status, constant, execute, get_balance, key, kv_get, kv_set, register,
+    register_constant, transfer,
 };
 
 /// The transfer would take the sender past its daily limit.
@@ -21,20 +21,20 @@ pub fn define_constants() {
 /// Moves `amount` from `from` to `to` unless `from`'s transfers on `day`
 /// would pass `daily_limit`; counts it under `spent/<from>/<day>/0`.
 #[execute]
-pub fn rate_limit(from: AccountId, to: AccountId, amount: u64, day: u64, daily_limit: u64) -> Result<(), Status> {
+pub fn rate_limit(from: AccountId, to: AccountId, amount: Amount, day: u64, daily_limit: u64) -> Result<(), Status> {
     let spent = key([constant(c"spent"), KeyPart::account(from)?, KeyPart::int(day)?]);
-    if amount == 0 {
+    if amount == Amount::ZERO {
         // Nothing to move or count (a write of the same total would still be recorded).
         return Ok(());
     }
-    let total = (kv_get(spent) as u64).saturating_add(amount);
+    let total = (kv_get(spent) as u64).saturating_add(amount.get());
     if total > daily_limit {
         return Err(OVER_DAILY_LIMIT);
     }
-    if get_balance(from) < amount as i64 {
+    if get_balance(from) < amount.signed() {
         return Err(Status::INSUFFICIENT_FUNDS);
     }
-    transfer(from, to, amount);
+    transfer(from, to, amount.get());
     kv_set(spent, total as i64);
     Ok(())
 }
@@ -56,17 +56,20 @@ mod tests {
     #[test]
     fn a_day_is_limited_and_the_next_day_starts_again() {
         let (mut ledger, alice, bob) = ledger();
-        assert_eq!(ledger.execute(|| rate_limit(alice, bob, 60, 20_000, 100)), Status::NONE);
-        assert_eq!(ledger.execute(|| rate_limit(alice, bob, 41, 20_000, 100)), OVER_DAILY_LIMIT);
-        assert_eq!(ledger.execute(|| rate_limit(alice, bob, 40, 20_000, 100)), Status::NONE);
-        assert_eq!(ledger.execute(|| rate_limit(alice, bob, 100, 20_001, 100)), Status::NONE);
+        assert_eq!(ledger.execute(|| rate_limit(alice, bob, Amount::new(60).unwrap(), 20_000, 100)), Status::NONE);
+        assert_eq!(ledger.execute(|| rate_limit(alice, bob, Amount::new(41).unwrap(), 20_000, 100)), OVER_DAILY_LIMIT);
+        assert_eq!(ledger.execute(|| rate_limit(alice, bob, Amount::new(40).unwrap(), 20_000, 100)), Status::NONE);
+        assert_eq!(ledger.execute(|| rate_limit(alice, bob, Amount::new(100).unwrap(), 20_001, 100)), Status::NONE);
         assert_eq!(ledger.balance(bob), 200);
     }
 
     #[test]
     fn a_day_a_key_cannot_hold_fails_the_transfer() {
         let (mut ledger, alice, bob) = ledger();
-        assert_eq!(ledger.execute(|| rate_limit(alice, bob, 1, 1 << 31, 100)), Status::INVALID_OPERATION);
+        assert_eq!(
+            ledger.execute(|| rate_limit(alice, bob, Amount::new(1).unwrap(), 1 << 31, 100)),
+            Status::INVALID_OPERATION
+        );
         assert_eq!(ledger.balance(bob), 0);
     }
 }

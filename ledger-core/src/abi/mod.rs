@@ -28,8 +28,8 @@ pub use ledger_abi::{
 pub use name::{NameError, validate_function_name};
 pub use reference::reference_markdown;
 pub use validate::{
-    ExportInfo, FEATURES, ImportInfo, Rule, SERVER_FEATURES, Severity, ValidationReport, Violation, satisfied_profiles,
-    validate, validate_for,
+    ExportInfo, FEATURES, ImportInfo, Rule, SERVER_FEATURES, Severity, ValidationReport, Violation, inferred_profile,
+    satisfied_profiles, validate, validate_for,
 };
 
 /// The import module of the v1 host functions ([`V1`]'s `host_module`).

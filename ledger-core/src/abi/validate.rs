@@ -312,6 +312,42 @@ pub fn satisfied_profiles(bytes: &[u8]) -> Vec<&'static Profile> {
     PROFILES.iter().filter(|profile| validate_for(bytes, profile).is_valid()).collect()
 }
 
+/// The profile a binary is written for, read from the binary alone: the
+/// one profile it satisfies; or, when it satisfies none, the oldest whose
+/// host module offers every host import it declares and that knows every
+/// optional export (`register`) it makes. `None` when several profiles accept it
+/// (a module using only what both have works on either), or none fits.
+///
+/// ```
+/// use ledger_core::abi::{V2, inferred_profile};
+///
+/// let kv = wat::parse_str(r#"(module
+///   (import "ledger" "kv_set" (func (param i32 i32 i32 i32 i64)))
+///   (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#).unwrap();
+/// assert_eq!(inferred_profile(&kv).map(|p| p.name), Some(V2.name));
+/// let plain = wat::parse_str(r#"(module
+///   (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#).unwrap();
+/// assert_eq!(inferred_profile(&plain), None, "v1 and v2 both accept it");
+/// ```
+pub fn inferred_profile(bytes: &[u8]) -> Option<&'static Profile> {
+    match satisfied_profiles(bytes).as_slice() {
+        [only] => return Some(only),
+        [_, _, ..] => return None,
+        [] => {}
+    }
+    let report = validate_for(bytes, &V1);
+    PROFILES.iter().find(|profile| {
+        let imports_fit = report.imports.iter().all(|import| {
+            import.module == profile.host_module && profile.host_imports.iter().any(|h| h.name == import.name)
+        });
+        let optional = |p: &Profile, name: &str| p.optional_exports.iter().any(|o| o.name == name);
+        let exports_fit = report.exports.iter().all(|export| {
+            optional(profile, &export.name) || !PROFILES.iter().any(|other| optional(other, &export.name))
+        });
+        imports_fit && exports_fit && !report.imports.is_empty()
+    })
+}
+
 /// The profile a pass checks against; [`V1`] by default.
 struct ProfileRef(&'static Profile);
 
@@ -483,6 +519,20 @@ impl Pass {
                 "a WebAssembly module starting with `\\0asm`",
                 "point at the compiled .wasm; rebuild it with `cargo roda build`",
                 None,
+            );
+            return;
+        }
+        if !bytes.starts_with(b"\0asm") {
+            let head = &bytes[..bytes.len().min(8)];
+            let text: String =
+                head.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
+            let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+            self.push(
+                Rule::Malformed,
+                format!("not a WebAssembly module: it starts with `{text}` ({})", hex.join(" ")),
+                "a WebAssembly module, which starts with `\\0asm` (00 61 73 6d)",
+                "point at the compiled .wasm (`cargo roda build` prints its path), not a source or text file; a .wat file is taken as text by its extension",
+                Some(0),
             );
             return;
         }

@@ -42,7 +42,7 @@
 
 use core::ffi::CStr;
 
-pub use crate::{AccountId, IntoStatus, Status, execute};
+pub use crate::{AccountId, Amount, IntoStatus, Status, execute};
 pub use ledger_abi::v2::CONSTANT_BIT;
 
 /// Turns a plain Rust function into v2's `register` export, which the

@@ -1,8 +1,9 @@
 ;; A roda-ledger function for ABI v2 (roda-ledger e14b146), by hand.
 ;;
 ;; Transfer `amount` (param 2) from `sender` (param 0) to `receiver`
-;; (param 1) unless the sender is frozen (flag lane 1 is 1: status 200) or
-;; cannot pay (status 1), and count the sender's transfers in KV under the
+;; (param 1) unless the amount is negative (status 254, NEGATIVE_AMOUNT),
+;; the sender is frozen (flag lane 1 is 1: status 200) or cannot pay
+;; (status 1), and count the sender's transfers in KV under the
 ;; constant `transfers` (key transfers/<sender>/0/0).
 (module
   (import "ledger" "credit" (func $credit (param i64 i64)))
@@ -21,6 +22,10 @@
     (call $kv_register_constant (i32.const 16)))
   (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
     (local $transfers i32)
+    ;; The ledger takes amounts as i64: a negative one moves value the
+    ;; other way.
+    (if (i64.lt_s (local.get 2) (i64.const 0))
+      (then (return (i32.const 254))))
     (if (call $has_flag (local.get 0) (i32.const 1) (i32.const 1))
       (then (return (i32.const 200))))
     (if (i64.lt_s (call $get_balance (local.get 0)) (local.get 2))

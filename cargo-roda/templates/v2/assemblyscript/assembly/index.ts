@@ -1,6 +1,6 @@
 import {
   credit, debit, get_balance, has_flag, kv_get, kv_set, kv_get_constant, kv_register_constant,
-  INSUFFICIENT_FUNDS, INVALID_OPERATION, NONE,
+  INSUFFICIENT_FUNDS, INVALID_OPERATION, NEGATIVE_AMOUNT, NONE,
 } from "./ledger";
 
 // Lane 1 of an account's flags: 1 while the account is frozen.
@@ -19,12 +19,17 @@ export function register(): void {
   kv_register_constant(<u32>TRANSFERS);
 }
 
-// Transfer `amount` from `sender` to `receiver`, unless `sender` is frozen
-// or cannot pay; count the sender's transfers in KV (`transfers/<sender>`).
+// Transfer `amount` from `sender` to `receiver`, unless it is negative,
+// `sender` is frozen or cannot pay; count the sender's transfers in KV (`transfers/<sender>`).
 export function execute(
   sender: i64, receiver: i64, amount: i64, _p3: i64,
   _p4: i64, _p5: i64, _p6: i64, _p7: i64,
 ): i32 {
+  // A negative amount would move value the other way (the ledger takes
+  // amounts as i64): refuse it.
+  if (amount < 0) {
+    return NEGATIVE_AMOUNT;
+  }
   if (has_flag(<u64>sender, FROZEN_LANE, 1) != 0) {
     return ACCOUNT_FROZEN;
   }
