@@ -280,9 +280,23 @@ pub struct OptionalExport {
     pub doc: &'static str,
 }
 
+/// Which profile a [`Profile`] is: what code that must treat every
+/// profile matches on, with no wildcard arm, so that a profile added here
+/// is a compile error wherever it needs handling (ledger-core maps it to an
+/// engine, ledger-guest and the CLI to their types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProfileId {
+    /// [`V1`], upstream ee2b042.
+    V1,
+    /// [`V2`], upstream e14b146.
+    V2,
+}
+
 /// One host ABI, as one version of the roda-ledger server runs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile {
+    /// Which profile it is.
+    pub id: ProfileId,
     /// Short name, as `Roda.toml` and `--abi` spell it (`v1`).
     pub name: &'static str,
     /// The upstream roda-ledger commit whose server this profile describes.
@@ -622,6 +636,7 @@ const EXECUTE: EntryPoint = EntryPoint {
 
 /// The seed's profile (upstream ee2b042).
 pub const V1: Profile = Profile {
+    id: ProfileId::V1,
     name: "v1",
     upstream_commit: "ee2b042",
     host_module: v1::HOST_MODULE,
@@ -641,6 +656,7 @@ pub const V1: Profile = Profile {
 
 /// Upstream's current server (e14b146).
 pub const V2: Profile = Profile {
+    id: ProfileId::V2,
     name: "v2",
     upstream_commit: "e14b146",
     host_module: v2::HOST_MODULE,

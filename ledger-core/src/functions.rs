@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::abi::{self, PARAM_COUNT, Profile};
 use crate::crc32c;
-use crate::ledger::{CallReport, CarriedState, IfRegistered, SetupError};
+use crate::engine::{CallReport, CarriedState, IfRegistered, SetupError};
 use crate::registry::{BinaryError, FunctionInfo, Live, Prepared, Registered, Registry, RegistryError};
 use crate::runtime::{CallOutcome, Host, Limits, LoadedFunction, RawCall, Runtime};
 

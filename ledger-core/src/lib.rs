@@ -29,17 +29,19 @@
 
 pub mod abi;
 mod crc;
+mod engine;
 mod functions;
-mod ledger;
 pub mod preflight;
 mod registry;
 mod runtime;
+pub mod v1;
 pub mod v2;
 
 pub use crc::crc32c;
-pub use ledger::{
-    CallReport, CarriedState, CompiledFunction, Compiler, DEFAULT_DEDUP_WINDOW, DEFAULT_MAX_HISTORY, IfRegistered,
-    Ledger, LedgerConfig, MAX_ACCOUNTS_LIMIT, Operation, PreparedFunction, RestoreError, SetupError, Transaction, tags,
+pub use engine::{
+    AnyOperation, CallReport, CarriedState, CompiledFunction, Compiler, DEFAULT_DEDUP_WINDOW, DEFAULT_MAX_HISTORY,
+    Engine, ForEngine, IfRegistered, Installed, LedgerConfig, PreparedFunction, Processed, RestoreError, SetupError,
+    for_profile, tags,
 };
 pub use ledger_abi::{
     Accounts, DEFAULT_MAX_ACCOUNTS, Entry, EntryKind, MAX_ENTRIES_PER_TX, SYSTEM_ACCOUNT, Status, StatusInfo,
@@ -50,3 +52,6 @@ pub use runtime::{
     CallOutcome, DEFAULT_FUEL_PER_CALL, DEFAULT_MAX_CACHED_BYTES, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_STACK_BYTES,
     HostImportTrap, Interrupter, Limits, TrapCode,
 };
+/// ABI v1's ledger and its types, also at the crate's root: the seed's
+/// profile, which most of this crate's examples use.
+pub use v1::{Ledger, LogRecord, MAX_ACCOUNTS_LIMIT, Operation, Transaction};

@@ -15,8 +15,10 @@ use ledger_abi::Accounts;
 use crate::abi::{self, PARAM_COUNT};
 
 /// The ledger state host imports act on, one per ABI profile: v1's
-/// [`Accounts`], v2's [`ledger_abi::v2::State`].
-pub(crate) trait Host: Sized + Send + 'static {
+/// [`Accounts`], v2's [`ledger_abi::v2::State`]. Public only so that the
+/// [`Engine`](crate::Engine) trait can name it; the module is private, so
+/// no other crate can name or implement it.
+pub trait Host: Sized + Send + 'static {
     /// The profile whose imports [`link`](Host::link) defines.
     const PROFILE: &'static abi::Profile;
     /// Defines every host import of the profile.
@@ -275,8 +277,9 @@ pub struct HostImportTrap {
 type Pool = std::sync::Arc<std::sync::atomic::AtomicUsize>;
 
 /// What a [`Store`] carries: the ledger state the host calls act on, and
-/// the memory accounting.
-pub(crate) struct StoreData<H> {
+/// the memory accounting. (Public only as a part of [`Host`], which is
+/// sealed: outside this crate neither can be named.)
+pub struct StoreData<H> {
     pub(crate) host: H,
     limits: Limits,
     /// Bytes this instance holds in memories and tables.

@@ -49,8 +49,11 @@ use ledger_abi::{Entry, Status, param_slots};
 use wasmtime::{Caller, Extern, Linker};
 
 use crate::abi;
+use crate::engine::{
+    CallReport, CompiledFunction, Compiler, DedupWindow, Engine, History, IfRegistered, Installed, LedgerConfig,
+    PreparedFunction, Processed, RestoreError, SetupError, operations, tags,
+};
 use crate::functions::Functions;
-use crate::ledger::{CallReport, DedupWindow, History, IfRegistered, LedgerConfig, SetupError, tags};
 use crate::registry::{FunctionInfo, Registered, RegistryError};
 use crate::runtime::{self, CallOutcome, Host, Interrupter, RawCall, StoreData};
 
@@ -218,94 +221,65 @@ mod host {
     }
 }
 
-/// An operation a v2 server sequences.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
-pub enum Operation {
-    /// Adds `amount` to an OPEN `account`, taken from the system account.
-    Deposit {
-        /// Account credited with the amount (its balance rises).
-        account: u64,
-        /// Amount.
-        amount: u64,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
-    /// Takes `amount` from an OPEN `account`; status 1 if its balance is
-    /// lower.
-    Withdrawal {
-        /// Account whose balance falls.
-        account: u64,
-        /// Amount.
-        amount: u64,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
-    /// Moves `amount` between two OPEN accounts; status 1 if `from` has
-    /// less; `from == to` is a no-op that commits.
-    Transfer {
-        /// Source account.
-        from: u64,
-        /// Destination account.
-        to: u64,
-        /// Amount.
-        amount: u64,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
-    /// Opens `count` accounts (0 opens one) with contiguous ids from the
-    /// next free one.
-    OpenAccount {
-        /// How many.
-        count: u32,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
-    /// Calls a registered function.
-    Function {
-        /// Registered name.
-        name: String,
-        /// Up to 8 parameters; fewer are zero-padded, more are dropped.
-        params: Vec<i64>,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
+operations! {
+    /// An operation a v2 server sequences: v1's, with their v2 meaning
+    /// (built-in operations need OPEN accounts), and OpenAccount.
+    pub enum Operation {
+        /// Opens `count` accounts (0 opens one) with contiguous ids from the
+        /// next free one.
+        OpenAccount {
+            /// How many.
+            count: u32,
+            /// Deduplication key; 0 never deduplicates.
+            user_ref: u64,
+        },
+    }
 }
 
-impl From<&crate::Operation> for Operation {
-    /// A v1 operation as v2 has it: the same four, with v2's meaning (built-in
-    /// operations need OPEN accounts).
-    fn from(operation: &crate::Operation) -> Operation {
-        match operation.clone() {
-            crate::Operation::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
-            crate::Operation::Withdrawal { account, amount, user_ref } => {
-                Operation::Withdrawal { account, amount, user_ref }
-            }
-            crate::Operation::Transfer { from, to, amount, user_ref } => {
-                Operation::Transfer { from, to, amount, user_ref }
-            }
-            crate::Operation::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
+impl From<crate::v1::Operation> for Operation {
+    /// A v1 operation as v2 has it: the same, with v2's meaning.
+    fn from(operation: crate::v1::Operation) -> Operation {
+        use crate::v1::Operation as V1;
+        match operation {
+            V1::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
+            V1::Withdrawal { account, amount, user_ref } => Operation::Withdrawal { account, amount, user_ref },
+            V1::Transfer { from, to, amount, user_ref } => Operation::Transfer { from, to, amount, user_ref },
+            V1::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
         }
     }
 }
 
+impl From<&crate::v1::Operation> for Operation {
+    fn from(operation: &crate::v1::Operation) -> Operation {
+        Operation::from(operation.clone())
+    }
+}
+
 impl From<&Operation> for Operation {
+    /// A copy: what callers that take any operation by `Into` accept.
     fn from(operation: &Operation) -> Operation {
         operation.clone()
     }
 }
 
-impl Operation {
-    /// The operation's deduplication key.
-    pub fn user_ref(&self) -> u64 {
-        match self {
-            Operation::Deposit { user_ref, .. }
-            | Operation::Withdrawal { user_ref, .. }
-            | Operation::Transfer { user_ref, .. }
-            | Operation::OpenAccount { user_ref, .. }
-            | Operation::Function { user_ref, .. } => *user_ref,
-        }
+/// A v2 operation that v1 does not have, refused in a conversion to v1.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is not an operation of ABI v1 (an ee2b042 server has none)")]
+pub struct NotInV1(pub &'static str);
+
+impl TryFrom<Operation> for crate::v1::Operation {
+    type Error = NotInV1;
+
+    /// A v2 operation as v1 has it: every one but OpenAccount.
+    fn try_from(operation: Operation) -> Result<crate::v1::Operation, NotInV1> {
+        use crate::v1::Operation as V1;
+        Ok(match operation {
+            Operation::Deposit { account, amount, user_ref } => V1::Deposit { account, amount, user_ref },
+            Operation::Withdrawal { account, amount, user_ref } => V1::Withdrawal { account, amount, user_ref },
+            Operation::Transfer { from, to, amount, user_ref } => V1::Transfer { from, to, amount, user_ref },
+            Operation::Function { name, params, user_ref } => V1::Function { name, params, user_ref },
+            Operation::OpenAccount { .. } => return Err(NotInV1("OpenAccount")),
+        })
     }
 }
 
@@ -343,13 +317,83 @@ pub struct Transaction {
     pub hazards: Hazards,
 }
 
-impl Transaction {
-    /// The committed credits and debits, in call order.
-    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+impl Processed for Transaction {
+    type Record = Record;
+
+    fn tx_id(&self) -> u64 {
+        self.tx_id
+    }
+
+    fn status(&self) -> Status {
+        self.status
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.records.iter().filter_map(|record| match record {
             Record::Entry(entry) => Some(entry),
             _ => None,
         })
+    }
+
+    fn call(&self) -> Option<&CallReport<Record>> {
+        self.call.as_ref()
+    }
+}
+
+/// What a v2 log keeps: transactions, registrations and unregisters among
+/// them (tag `FNREG`, the function's binary beside the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
+pub enum LogRecord {
+    /// A processed transaction and its effects.
+    Transaction {
+        /// The operation, for audit; none for a registration.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        op: Option<Operation>,
+        /// What it did.
+        record: Box<Transaction>,
+    },
+}
+
+/// A committed record in the form scenarios and reports write it:
+/// `debit 1 5 (balance 5)`, `credit 0 5 (balance -5)`, `open 4 x1 (flags
+/// 0x2)`, `link 1 type 1 -> 4`, `flags 1: 0x1 -> 0x70001`, `kv
+/// counter/1/0/0 = 1` (a constant by its name when `constant_name` knows
+/// it, else `constant[id]` as a server's log shows it), `constant 1
+/// counter`.
+///
+/// ```
+/// use ledger_core::v2::{CONSTANT_BIT, Record, record_text};
+///
+/// let names = |id| (id == 1).then(|| "counter".to_string());
+/// assert_eq!(record_text(&Record::Kv { key: [1 | CONSTANT_BIT, 7, 0, 0], value: 2 }, names), "kv counter/7/0/0 = 2");
+/// assert_eq!(record_text(&Record::Kv { key: [2 | CONSTANT_BIT, 7, 0, 0], value: 2 }, names), "kv constant[2]/7/0/0 = 2");
+/// ```
+pub fn record_text(record: &Record, constant_name: impl Fn(u32) -> Option<String>) -> String {
+    match record {
+        Record::Entry(entry) => {
+            let kind = match entry.kind {
+                ledger_abi::EntryKind::Credit => "credit",
+                ledger_abi::EntryKind::Debit => "debit",
+            };
+            format!("{kind} {} {} (balance {})", entry.account_id, entry.amount, entry.computed_balance)
+        }
+        Record::AccountOpened { begin, count, flags } => format!("open {begin} x{count} (flags {flags:#x})"),
+        Record::AccountLinked { parent, link_type, child } => format!("link {parent} type {link_type} -> {child}"),
+        Record::FlagsUpdated { account_id, prev, new } => format!("flags {account_id}: {prev:#x} -> {new:#x}"),
+        Record::Kv { key, value } => {
+            let parts: Vec<String> = key
+                .iter()
+                .map(|&part| match part & CONSTANT_BIT {
+                    0 => part.to_string(),
+                    _ => constant_name(part & !CONSTANT_BIT)
+                        .unwrap_or_else(|| format!("constant[{}]", part & !CONSTANT_BIT)),
+                })
+                .collect();
+            format!("kv {} = {value}", parts.join("/"))
+        }
+        Record::KvConstant { id, name } => format!("constant {id} {}", String::from_utf8_lossy(name)),
     }
 }
 
@@ -365,6 +409,15 @@ pub struct Registration {
     /// and every call will fail with status 5; a server registers such a
     /// module all the same.
     pub not_instantiable: Option<CallOutcome>,
+}
+
+/// A registration whose `register()` failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedRegistration {
+    /// [`RegistryError::RegisterFailed`], with what stopped it.
+    pub error: RegistryError,
+    /// Its transaction, failed: a server logs it, and its id is taken.
+    pub transaction: Box<Transaction>,
 }
 
 /// An in-process ledger of ABI v2 (upstream e14b146), plus the fuel, memory
@@ -440,11 +493,74 @@ impl Ledger {
         binary: &[u8],
         if_registered: IfRegistered,
     ) -> Result<Registration, RegistryError> {
-        let prepared = self.functions.prepare(name, binary, if_registered)?;
-        let last_version = self.functions.last_version(name);
-        let (registered, previous) = self.functions.install(prepared);
+        let prepared = self.prepare_function(name, binary, if_registered)?;
+        self.install_function(prepared).map_err(|failed| failed.error)
+    }
+
+    /// Every check and the compilation of
+    /// [`register_function`](Ledger::register_function), changing nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
+    pub fn prepare_function(
+        &self,
+        name: &str,
+        binary: &[u8],
+        if_registered: IfRegistered,
+    ) -> Result<PreparedFunction<State>, RegistryError> {
+        Ok(PreparedFunction(self.functions.prepare(name, binary, if_registered)?))
+    }
+
+    /// A handle that compiles functions for this ledger on any thread.
+    pub fn compiler(&self) -> Compiler<State> {
+        Compiler(self.functions.runtime.clone())
+    }
+
+    /// Refuses a registration under a live name without compiling anything
+    /// (see [`Engine::refuse_taken_name`]).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::InvalidName`] or [`RegistryError::AlreadyExists`].
+    pub fn refuse_taken_name(
+        &self,
+        name: &str,
+        binary: &[u8],
+        if_registered: IfRegistered,
+    ) -> Result<(), RegistryError> {
+        self.functions.refuse_taken_name(name, binary, if_registered)
+    }
+
+    /// The registration checks of a binary this ledger's [`Compiler`]
+    /// compiled.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
+    pub fn prepare_compiled(
+        &self,
+        name: &str,
+        compiled: CompiledFunction<State>,
+        if_registered: IfRegistered,
+    ) -> Result<PreparedFunction<State>, RegistryError> {
+        let CompiledFunction { crc32c, loaded } = compiled;
+        Ok(PreparedFunction(self.functions.prepare_compiled(name, crc32c, loaded, if_registered)?))
+    }
+
+    /// Installs a prepared function in a transaction (tag `FNREG`) that
+    /// runs its `register()`.
+    ///
+    /// # Errors
+    ///
+    /// [`FailedRegistration`] when `register()` failed: the previous
+    /// version stays live, and the transaction took an id.
+    pub fn install_function(&mut self, prepared: PreparedFunction<State>) -> Result<Registration, FailedRegistration> {
+        let name = prepared.name().to_owned();
+        let last_version = self.functions.last_version(&name);
+        let (registered, previous) = self.functions.install(prepared.0);
         let tx_id = self.begin(CallPhase::Register);
-        let (runtime, live) = self.functions.for_call(name).expect("installed above");
+        let (runtime, live) = self.functions.for_call(&name).expect("installed above");
         let (call, not_instantiable) = match live.payload.call_register(runtime, &mut self.state) {
             Ok(None) => (None, None),
             Ok(Some(RawCall { outcome, fuel_used, start_moves })) => {
@@ -463,14 +579,15 @@ impl Ledger {
             Err(outcome) => (None, Some(outcome)),
         };
         let status = self.state.settle();
-        let function = FunctionInfo { name: name.to_owned(), version: registered.version, crc32c: registered.crc32c };
+        let function = FunctionInfo { name: name.clone(), version: registered.version, crc32c: registered.crc32c };
         // What stopped `register()` when it did not return.
         let stopped =
             call.as_ref().map(|report| &report.outcome).filter(|o| !matches!(o, CallOutcome::Returned(_))).cloned();
         let transaction = self.finish(tx_id, 0, status, tags::FUNCTION_REGISTRATION, Some(function), call);
         if !status.is_success() {
-            self.functions.revert_install(name, previous, last_version);
-            return Err(RegistryError::RegisterFailed { status: status.code(), outcome: stopped });
+            self.functions.revert_install(&name, previous, last_version);
+            let error = RegistryError::RegisterFailed { status: status.code(), outcome: stopped };
+            return Err(FailedRegistration { error, transaction: Box::new(transaction) });
         }
         Ok(Registration { registered, transaction, not_instantiable })
     }
@@ -688,29 +805,6 @@ impl Ledger {
     }
 }
 
-/// Why a recorded v2 transaction cannot be restored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RestoreError {
-    /// It is not the next transaction.
-    #[error("transaction {found} cannot be restored next: the ledger expects transaction {expected}")]
-    OutOfOrder {
-        /// The id the ledger expects.
-        expected: u64,
-        /// The id of the record.
-        found: u64,
-    },
-    /// A registration came without its binary.
-    #[error("the registration of `{0}` comes without its binary")]
-    MissingBinary(String),
-    /// A registration came with a binary whose CRC is not the recorded one.
-    #[error("the binary given for `{0}` is not the one its registration recorded (CRC32C differs)")]
-    WrongBinary(String),
-    /// The registry refused a registration or unregister the log recorded.
-    #[error("{0}")]
-    Registry(String),
-}
-
 fn check_version(function: &FunctionInfo, version: u32) -> Result<(), RestoreError> {
     match version == function.version {
         true => Ok(()),
@@ -718,6 +812,150 @@ fn check_version(function: &FunctionInfo, version: u32) -> Result<(), RestoreErr
             "`{}` restores as version {version}, the log says version {}",
             function.name, function.version
         ))),
+    }
+}
+
+impl Engine for Ledger {
+    const PROFILE: &'static abi::Profile = &abi::V2;
+    type Host = State;
+    type Operation = Operation;
+    type Transaction = Transaction;
+    type LogRecord = LogRecord;
+    type State = State;
+
+    fn new(config: LedgerConfig) -> Result<Self, SetupError> {
+        Ledger::new(config)
+    }
+
+    fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
+    fn interrupter(&self) -> Interrupter {
+        Ledger::interrupter(self)
+    }
+
+    fn compiler(&self) -> Compiler<State> {
+        Ledger::compiler(self)
+    }
+
+    fn refuse_taken_name(&self, name: &str, binary: &[u8], if_registered: IfRegistered) -> Result<(), RegistryError> {
+        Ledger::refuse_taken_name(self, name, binary, if_registered)
+    }
+
+    fn prepare_compiled(
+        &self,
+        name: &str,
+        compiled: CompiledFunction<State>,
+        if_registered: IfRegistered,
+    ) -> Result<PreparedFunction<State>, RegistryError> {
+        Ledger::prepare_compiled(self, name, compiled, if_registered)
+    }
+
+    fn install(&mut self, prepared: PreparedFunction<State>) -> Installed<LogRecord> {
+        let (outcome, transaction) = match self.install_function(prepared) {
+            Ok(Registration { registered, transaction, .. }) => (Ok(registered), Box::new(transaction)),
+            Err(FailedRegistration { error, transaction }) => (Err(error), transaction),
+        };
+        Installed { outcome, record: LogRecord::Transaction { op: None, record: transaction } }
+    }
+
+    fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
+        self.functions.check_unregister(name)
+    }
+
+    fn unregister(&mut self, name: &str) -> Result<(u32, LogRecord), RegistryError> {
+        let transaction = self.unregister_function(name)?;
+        let version = transaction.function.as_ref().map_or(0, |f| f.version);
+        Ok((version, LogRecord::Transaction { op: None, record: Box::new(transaction) }))
+    }
+
+    fn list_functions(&self) -> Vec<FunctionInfo> {
+        Ledger::list_functions(self)
+    }
+
+    fn submit(&mut self, operation: &Operation) -> Transaction {
+        Ledger::submit(self, operation)
+    }
+
+    fn log_record(op: Option<Operation>, transaction: &Transaction) -> LogRecord {
+        LogRecord::Transaction { op, record: Box::new(transaction.clone()) }
+    }
+
+    fn binary_needed(record: &LogRecord) -> Option<&FunctionInfo> {
+        let LogRecord::Transaction { record, .. } = record;
+        record.function.as_ref().filter(|f| f.crc32c != 0 && record.status.is_success())
+    }
+
+    fn restore(&mut self, record: &LogRecord, binary: Option<&[u8]>) -> Result<(), RestoreError> {
+        let LogRecord::Transaction { record, .. } = record;
+        Ledger::restore(self, record, binary)
+    }
+
+    fn next_tx_id(&self) -> u64 {
+        Ledger::next_tx_id(self)
+    }
+
+    fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
+        Ledger::transaction(self, tx_id)
+    }
+
+    fn balance(&self, account_id: u64) -> i64 {
+        Ledger::balance(self, account_id)
+    }
+
+    fn flag(&self, account_id: u64, lane: u8) -> u8 {
+        self.state.flag(account_id, lane)
+    }
+
+    fn kv(&self, key: [u32; 4]) -> i64 {
+        Ledger::kv(self, key)
+    }
+
+    fn linked(&self, parent: u64, link_type: u16) -> Option<u64> {
+        self.state.linked_accounts(parent).find(|(other, _)| *other == link_type).map(|(_, child)| child)
+    }
+
+    fn constant(&self, name: &[u8]) -> Option<u32> {
+        Ledger::constant(self, name)
+    }
+
+    fn seed_balance(&mut self, account_id: u64, balance: i64) {
+        Ledger::seed_balance(self, account_id, balance);
+    }
+
+    fn seed_flag(&mut self, account_id: u64, lane: u8, value: u8) {
+        Ledger::seed_flag(self, account_id, lane, value);
+    }
+
+    fn seed_kv(&mut self, key: [u32; 4], value: i64) {
+        Ledger::seed_kv(self, key, value);
+    }
+
+    fn state(&self) -> State {
+        self.state.clone()
+    }
+
+    fn set_state(&mut self, state: &State) {
+        self.state.clone_from(state);
+    }
+
+    fn record_texts(&self, transaction: &Transaction) -> Vec<String> {
+        let constant_name = |id| {
+            self.state
+                .constants()
+                .find(|(_, other)| *other == id)
+                .map(|(name, _)| String::from_utf8_lossy(name).into_owned())
+        };
+        transaction.records.iter().map(|record| record_text(record, constant_name)).collect()
+    }
+
+    fn hazards(transaction: &Transaction) -> Hazards {
+        transaction.hazards
+    }
+
+    fn cached_instance_bytes(&self) -> usize {
+        Ledger::cached_instance_bytes(self)
     }
 }
 

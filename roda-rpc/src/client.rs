@@ -798,9 +798,11 @@ impl Client {
         if wait == WaitLevel::ClusterCommit {
             self.require_head("waiting for a cluster commit")?;
         }
-        let operation = match crate::v1_operation(op) {
-            Some(operation) => operation_to_proto(&operation),
-            None => return Err(RpcError::NotOnWire { what: "OpenAccount", url: self.url.clone(), wire: self.wire }),
+        let operation = match ledger_core::Operation::try_from(op) {
+            Ok(operation) => operation_to_proto(&operation),
+            Err(ledger_core::v2::NotInV1(what)) => {
+                return Err(RpcError::NotOnWire { what, url: self.url.clone(), wire: self.wire });
+            }
         };
         let request = proto::SubmitAndWaitRequest { operation: Some(operation), wait_level: wait.to_proto() as i32 };
         let response = self

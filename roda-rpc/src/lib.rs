@@ -110,18 +110,6 @@ fn operation_from_proto(op: proto::submit_and_wait_request::Operation) -> Operat
     }
 }
 
-/// A v2 operation as a v1 one; `None` for what v1 has not (OpenAccount).
-fn v1_operation(op: ledger_core::v2::Operation) -> Option<Operation> {
-    use ledger_core::v2::Operation as V2;
-    Some(match op {
-        V2::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
-        V2::Withdrawal { account, amount, user_ref } => Operation::Withdrawal { account, amount, user_ref },
-        V2::Transfer { from, to, amount, user_ref } => Operation::Transfer { from, to, amount, user_ref },
-        V2::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
-        V2::OpenAccount { .. } => return None,
-    })
-}
-
 /// A ledger-core operation as the proto one.
 fn operation_to_proto(op: &Operation) -> proto::submit_and_wait_request::Operation {
     use proto::submit_and_wait_request::Operation as P;

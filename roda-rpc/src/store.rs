@@ -24,71 +24,15 @@ use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation, Transaction};
+use ledger_core::{Engine, Ledger, LedgerConfig, RestoreError};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
-/// One log record: `O` and `T` are the profile's operation and transaction
-/// ([`ledger_core::Operation`] and [`ledger_core::Transaction`] for v1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Record<O = Operation, T = Transaction> {
-    /// A v1 registration or override.
-    Register {
-        /// Name.
-        name: String,
-        /// Version.
-        version: u32,
-        /// CRC32C of `functions/{name}_v{version}.wasm`.
-        crc32c: u32,
-    },
-    /// A v1 unregister (the 0-byte marker file).
-    Unregister {
-        /// Name.
-        name: String,
-        /// The marker's version.
-        version: u32,
-    },
-    /// A processed transaction and its effects. In v2 registrations and
-    /// unregisters are transactions too, with no operation.
-    Transaction {
-        /// The operation, for audit.
-        #[serde(default = "Option::default", skip_serializing_if = "Option::is_none")]
-        op: Option<O>,
-        /// What it did.
-        record: Box<T>,
-    },
-}
+/// An engine whose log records a data directory can hold: every engine,
+/// with ledger-core's `serde` feature (which this crate turns on).
+pub trait Durable: Engine<LogRecord: Serialize + DeserializeOwned> {}
 
-/// A ledger a data directory can hold: how each log record is brought back.
-pub trait Durable: Sized {
-    /// The operation a log record names.
-    type Operation: Serialize + DeserializeOwned;
-    /// The transaction a log record holds.
-    type Transaction: Serialize + DeserializeOwned;
-    /// The ABI profile, as the data directory's `abi` file names it.
-    const ABI: &'static str;
-
-    /// An empty ledger.
-    ///
-    /// # Errors
-    ///
-    /// [`ledger_core::SetupError`] when wasmtime refuses the limits.
-    fn empty(config: LedgerConfig) -> Result<Self, ledger_core::SetupError>;
-
-    /// Brings back one record; `dir` holds the binaries.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when a binary is missing or changed, or the replay
-    /// diverges from what the log says.
-    fn restore(
-        &mut self,
-        dir: &Path,
-        record: Record<Self::Operation, Self::Transaction>,
-        recovery: &mut Recovery,
-    ) -> Result<(), StoreError>;
-}
+impl<E: Engine<LogRecord: Serialize + DeserializeOwned>> Durable for E {}
 
 /// Why the data directory cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -220,15 +164,16 @@ impl std::fmt::Display for DroppedTail {
     }
 }
 
-/// An open data directory of a `L` ledger.
-pub struct Store<L = Ledger> {
+/// An open data directory of an `E` ledger: its log holds `E`'s
+/// [`LogRecord`](Engine::LogRecord)s.
+pub struct Store<E = Ledger> {
     dir: PathBuf,
     log: File,
     /// The log's length: every byte before it is an intact frame.
     len: u64,
     /// Held for as long as the store is open; closing it unlocks.
     _lock: File,
-    ledger: PhantomData<fn() -> L>,
+    ledger: PhantomData<fn() -> E>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -256,7 +201,7 @@ pub fn function_path(dir: &Path, name: &str, version: u32) -> PathBuf {
     dir.join("functions").join(format!("{file}_v{version}.wasm"))
 }
 
-impl<L: Durable> Store<L> {
+impl<E: Durable> Store<E> {
     /// Opens (or creates) a data directory, locks it, and replays its log
     /// into a new ledger.
     ///
@@ -267,7 +212,7 @@ impl<L: Durable> Store<L> {
     /// other variants for damage before the log's last intact record, a
     /// missing or changed binary, a replay that diverges, or (v1) an account
     /// beyond `config.max_accounts`.
-    pub fn open(dir: &Path, config: LedgerConfig) -> Result<(Store<L>, L, Recovery), StoreError> {
+    pub fn open(dir: &Path, config: LedgerConfig) -> Result<(Store<E>, E, Recovery), StoreError> {
         std::fs::create_dir_all(dir.join("functions")).map_err(io(dir))?;
         let lock_path = dir.join(LOCK_FILE);
         let lock =
@@ -279,10 +224,10 @@ impl<L: Durable> Store<L> {
         }
         let log_path = dir.join(LOG_FILE);
         let mut log = OpenOptions::new().create(true).read(true).append(true).open(&log_path).map_err(io(&log_path))?;
-        check_abi(dir, L::ABI, log.metadata().map_err(io(&log_path))?.len())?;
+        check_abi(dir, E::PROFILE.name, log.metadata().map_err(io(&log_path))?.len())?;
         // A new log file must survive a crash too: sync its directory entry.
         File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
-        let mut ledger = L::empty(config)?;
+        let mut ledger = E::new(config)?;
         let mut recovery = Recovery::default();
         let mut reader = BufReader::new(&mut log);
         let mut at = 0u64;
@@ -290,12 +235,21 @@ impl<L: Durable> Store<L> {
             match read_frame(&mut reader).map_err(io(&log_path))? {
                 Frame::End => break,
                 Frame::Record(payload) => {
-                    let record = serde_json::from_slice(&payload).map_err(|e| StoreError::Corrupt {
+                    let record: E::LogRecord = serde_json::from_slice(&payload).map_err(|e| StoreError::Corrupt {
                         path: log_path.clone(),
                         offset: at,
                         why: e.to_string(),
                     })?;
-                    ledger.restore(dir, record, &mut recovery)?;
+                    let binary = match E::binary_needed(&record) {
+                        Some(f) => Some(recorded_binary(dir, &f.name, f.version, f.crc32c, &mut recovery)?),
+                        None => None,
+                    };
+                    ledger.restore(&record, binary.as_deref()).map_err(|error| match error {
+                        RestoreError::AccountOutOfRange { account, max_accounts } => {
+                            StoreError::AccountOutOfRange { account, max_accounts }
+                        }
+                        other => StoreError::Diverged(other.to_string()),
+                    })?;
                     recovery.records += 1;
                     at += (HEADER + payload.len()) as u64;
                 }
@@ -348,7 +302,7 @@ impl<L: Durable> Store<L> {
     ///
     /// [`StoreError::DiskFull`] when the disk is full, [`StoreError::Io`]
     /// for other write errors.
-    pub fn append(&mut self, record: &Record<L::Operation, L::Transaction>) -> Result<(), StoreError> {
+    pub fn append(&mut self, record: &E::LogRecord) -> Result<(), StoreError> {
         let payload = serde_json::to_vec(record).expect("records serialise");
         let len = (payload.len() as u32).to_le_bytes();
         let mut frame = Vec::with_capacity(payload.len() + HEADER);
@@ -529,78 +483,4 @@ fn recorded_binary(
         return Err(StoreError::CrcMismatch { name: name.to_owned(), version, path, expected: crc32c, found });
     }
     Ok(bytes)
-}
-
-impl Durable for Ledger {
-    type Operation = Operation;
-    type Transaction = Transaction;
-    const ABI: &'static str = "v1";
-
-    fn empty(config: LedgerConfig) -> Result<Self, ledger_core::SetupError> {
-        Ledger::new(config)
-    }
-
-    fn restore(&mut self, dir: &Path, record: Record, recovery: &mut Recovery) -> Result<(), StoreError> {
-        match record {
-            Record::Register { name, version, crc32c } => {
-                let bytes = recorded_binary(dir, &name, version, crc32c, recovery)?;
-                let registered = self
-                    .register_function(&name, &bytes, IfRegistered::Override)
-                    .map_err(|e| StoreError::Diverged(format!("`{name}` v{version} no longer registers: {e}")))?;
-                if registered.version != version {
-                    return Err(StoreError::Diverged(format!(
-                        "`{name}` replays as v{}, the log says v{version}",
-                        registered.version
-                    )));
-                }
-            }
-            Record::Unregister { name, version } => {
-                let replayed = self.unregister_function(&name).map_err(|e| StoreError::Diverged(e.to_string()))?;
-                if replayed != version {
-                    return Err(StoreError::Diverged(format!(
-                        "unregister of `{name}` replays as v{replayed}, the log says v{version}"
-                    )));
-                }
-            }
-            Record::Transaction { record, .. } => {
-                let max_accounts = self.config().max_accounts;
-                let accounts =
-                    record.entries.iter().map(|e| e.account_id).chain(record.rolled_back.iter().map(|r| r.0));
-                if let Some(account) = accounts.filter(|a| *a >= max_accounts).max() {
-                    return Err(StoreError::AccountOutOfRange { account, max_accounts });
-                }
-                Ledger::restore(self, &record).map_err(|e| StoreError::Diverged(e.to_string()))?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Durable for ledger_core::v2::Ledger {
-    type Operation = ledger_core::v2::Operation;
-    type Transaction = ledger_core::v2::Transaction;
-    const ABI: &'static str = "v2";
-
-    fn empty(config: LedgerConfig) -> Result<Self, ledger_core::SetupError> {
-        ledger_core::v2::Ledger::new(config)
-    }
-
-    fn restore(
-        &mut self,
-        dir: &Path,
-        record: Record<Self::Operation, Self::Transaction>,
-        recovery: &mut Recovery,
-    ) -> Result<(), StoreError> {
-        let Record::Transaction { record, .. } = record else {
-            return Err(StoreError::Diverged("a v1 registry record in a v2 log".into()));
-        };
-        let binary = match &record.function {
-            Some(f) if f.crc32c != 0 && record.status.is_success() => {
-                Some(recorded_binary(dir, &f.name, f.version, f.crc32c, recovery)?)
-            }
-            _ => None,
-        };
-        ledger_core::v2::Ledger::restore(self, &record, binary.as_deref())
-            .map_err(|e| StoreError::Diverged(e.to_string()))
-    }
 }

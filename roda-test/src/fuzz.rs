@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Instant;
 
-use ledger_core::{CallOutcome, LedgerConfig, Status};
+use ledger_core::{CallOutcome, Engine, ForEngine, LedgerConfig, Status};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde::Serialize;
@@ -86,7 +86,7 @@ struct Invariants<'a> {
 }
 
 impl Invariants<'_> {
-    fn check(&self, ledger: &SimLedger, receipt: &Receipt) -> Result<(), Violation> {
+    fn check<E: Engine>(&self, ledger: &SimLedger<E>, receipt: &Receipt) -> Result<(), Violation> {
         let Some(outcome) = &receipt.outcome else { return Ok(()) };
         if let Some(lint) = receipt.lints.first() {
             return Err(Violation::Lint(*lint));
@@ -217,11 +217,28 @@ impl Runner {
         scenario: &Scenario,
         options: FuzzOptions,
     ) -> Result<FuzzReport, FuzzError> {
+        /// [`Runner::fuzz_on`], with the profile's engine.
+        struct Fuzz<'a>(&'a Runner, &'a ScenarioFile, &'a Scenario, FuzzOptions);
+        impl ForEngine for Fuzz<'_> {
+            type Output = Result<FuzzReport, FuzzError>;
+            fn run<E: Engine>(self) -> Self::Output {
+                self.0.fuzz_on::<E>(self.1, self.2, self.3)
+            }
+        }
+        ledger_core::for_profile(self.profile(), Fuzz(self, file, scenario, options))
+    }
+
+    fn fuzz_on<E: Engine>(
+        &self,
+        file: &ScenarioFile,
+        scenario: &Scenario,
+        options: FuzzOptions,
+    ) -> Result<FuzzReport, FuzzError> {
         let spec = scenario.fuzz.as_ref().ok_or_else(|| FuzzError::NoFuzzTable { scenario: scenario.name.clone() })?;
         let config = LedgerConfig { keep_history: false, check_carried_state: false, ..self.ledger_config().clone() };
-        let ledger = RefCell::new(self.prepare(file, scenario, config)?);
-        // v2: every case starts from the prepared state (accounts opened,
-        // flags, KV); v1: from zero balances.
+        let ledger = RefCell::new(self.prepare::<E>(file, scenario, config)?);
+        // Every case starts from the prepared state (accounts opened,
+        // starting balances, flags, KV).
         let start = ledger.borrow().snapshot();
         let name = spec.call.clone().unwrap_or_else(|| self.function().to_owned());
         let invariants = Invariants { spec };
@@ -236,10 +253,7 @@ impl Runner {
         let run_case = |params: &[i64], balances: &[i64]| -> (Status, Result<(), Violation>) {
             executions.set(executions.get() + 1);
             let mut ledger = ledger.borrow_mut();
-            match &start {
-                Some(state) => ledger.restore(state.clone()),
-                None => ledger.reset_balances(),
-            }
+            ledger.restore(&start);
             for (account, balance) in balance_accounts.iter().zip(balances) {
                 ledger.seed_balance(*account, *balance);
             }

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use ledger_core::Status;
 use ledger_core::abi::PARAM_COUNT;
-use ledger_core::v2::{self, CONSTANT_BIT, Record};
-use ledger_core::{Operation, Status};
+use ledger_core::v2;
 use serde::Serialize;
 
 /// The latest format version this crate reads; it reads version 1 too.
@@ -160,46 +160,8 @@ impl fmt::Display for KeySpec {
     }
 }
 
-/// A committed v2 record as scenario files and reports write it:
-/// `debit 1 5 (balance 5)`, `credit 0 5 (balance -5)`, `open 4 x1 (flags 0x2)`,
-/// `link 1 type 1 -> 4`, `flags 1: 0x1 -> 0x70001`, `kv counter/1/0/0 = 1`
-/// (a constant by its name), `constant 1 counter`.
-///
-/// ```
-/// use roda_test::model::record_text;
-/// use ledger_core::v2::{CONSTANT_BIT, Record};
-///
-/// let names = |id| (id == 1).then(|| "counter".to_string());
-/// assert_eq!(record_text(&Record::Kv { key: [1 | CONSTANT_BIT, 7, 0, 0], value: 2 }, names), "kv counter/7/0/0 = 2");
-/// ```
-pub fn record_text(record: &Record, constant_name: impl Fn(u32) -> Option<String>) -> String {
-    match record {
-        Record::Entry(entry) => {
-            format!(
-                "{} {} {} (balance {})",
-                EntryKind::from(entry.kind),
-                entry.account_id,
-                entry.amount,
-                entry.computed_balance
-            )
-        }
-        Record::AccountOpened { begin, count, flags } => format!("open {begin} x{count} (flags {flags:#x})"),
-        Record::AccountLinked { parent, link_type, child } => format!("link {parent} type {link_type} -> {child}"),
-        Record::FlagsUpdated { account_id, prev, new } => format!("flags {account_id}: {prev:#x} -> {new:#x}"),
-        Record::Kv { key, value } => {
-            let parts: Vec<String> = key
-                .iter()
-                .map(|&part| match part & CONSTANT_BIT {
-                    0 => part.to_string(),
-                    _ => constant_name(part & !CONSTANT_BIT)
-                        .unwrap_or_else(|| format!("constant[{}]", part & !CONSTANT_BIT)),
-                })
-                .collect();
-            format!("kv {} = {value}", parts.join("/"))
-        }
-        Record::KvConstant { id, name } => format!("constant {id} {}", String::from_utf8_lossy(name)),
-    }
-}
+/// How scenarios write a committed v2 record: ledger-core's one renderer.
+pub use ledger_core::v2::record_text;
 
 /// What a step submits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,24 +204,9 @@ pub enum Action {
 }
 
 impl Action {
-    /// The v1 ledger operation for this action; `None` for one v1 does not
-    /// have ([`Action::OpenAccount`]).
-    pub fn operation(&self, user_ref: u64) -> Option<Operation> {
-        Some(match self.v2_operation(user_ref) {
-            v2::Operation::Function { name, params, user_ref } => Operation::Function { name, params, user_ref },
-            v2::Operation::Deposit { account, amount, user_ref } => Operation::Deposit { account, amount, user_ref },
-            v2::Operation::Withdrawal { account, amount, user_ref } => {
-                Operation::Withdrawal { account, amount, user_ref }
-            }
-            v2::Operation::Transfer { from, to, amount, user_ref } => {
-                Operation::Transfer { from, to, amount, user_ref }
-            }
-            v2::Operation::OpenAccount { .. } => return None,
-        })
-    }
-
-    /// The v2 ledger operation for this action.
-    pub fn v2_operation(&self, user_ref: u64) -> v2::Operation {
+    /// The ledger operation for this action, of the newest profile (an
+    /// engine converts it to its own, or has none: v1 opens no account).
+    pub fn operation(&self, user_ref: u64) -> v2::Operation {
         match self {
             Action::Call { function, params } => {
                 v2::Operation::Function { name: function.clone(), params: params.to_vec(), user_ref }

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ledger_core::abi::{Profile, V1, V2};
-use ledger_core::{CallOutcome, IfRegistered, LedgerConfig, Limits, RegistryError, Status};
+use ledger_core::abi::{Profile, ProfileId, V1};
+use ledger_core::{CallOutcome, Engine, ForEngine, IfRegistered, LedgerConfig, Limits, RegistryError, Status};
 use serde::Serialize;
 
 use crate::fs::{LoadError, load_module};
@@ -92,9 +92,21 @@ impl Runner {
         FileReport { path: file.origin.clone(), scenarios: file.scenarios.iter().map(|s| self.run(file, s)).collect() }
     }
 
-    /// Runs one scenario of `file` in a fresh ledger, up to the first step
-    /// whose expectations do not hold.
+    /// Runs one scenario of `file` in a fresh ledger of the runner's
+    /// profile, up to the first step whose expectations do not hold.
     pub fn run(&self, file: &ScenarioFile, scenario: &Scenario) -> ScenarioReport {
+        /// [`Runner::run_on`], with the profile's engine.
+        struct Run<'a>(&'a Runner, &'a ScenarioFile, &'a Scenario);
+        impl ForEngine for Run<'_> {
+            type Output = ScenarioReport;
+            fn run<E: Engine>(self) -> ScenarioReport {
+                self.0.run_on::<E>(self.1, self.2)
+            }
+        }
+        ledger_core::for_profile(self.profile, Run(self, file, scenario))
+    }
+
+    fn run_on<E: Engine>(&self, file: &ScenarioFile, scenario: &Scenario) -> ScenarioReport {
         let mut report = ScenarioReport {
             name: scenario.name.clone(),
             open: scenario.open.clone(),
@@ -103,7 +115,7 @@ impl Runner {
             error: None,
         };
         let config = LedgerConfig { check_carried_state: true, ..self.config.clone() };
-        let mut ledger = match self.prepare(file, scenario, config) {
+        let mut ledger = match self.prepare::<E>(file, scenario, config) {
             Ok(ledger) => ledger,
             Err(error) => {
                 report.error = Some(error);
@@ -134,16 +146,20 @@ impl Runner {
 
     /// A fresh ledger for `scenario`: the functions registered, its accounts
     /// opened, its starting state set.
-    pub(crate) fn prepare(
+    pub(crate) fn prepare<E: Engine>(
         &self,
         file: &ScenarioFile,
         scenario: &Scenario,
         config: LedgerConfig,
-    ) -> Result<SimLedger, SetupError> {
-        if scenario.needs_v2() && self.profile != &V2 {
-            return Err(SetupError::NeedsV2 { scenario: scenario.name.clone(), profile: self.profile.name });
+    ) -> Result<SimLedger<E>, SetupError> {
+        let has_v2 = match E::PROFILE.id {
+            ProfileId::V1 => false,
+            ProfileId::V2 => true,
+        };
+        if scenario.needs_v2() && !has_v2 {
+            return Err(SetupError::NeedsV2 { scenario: scenario.name.clone(), profile: E::PROFILE.name });
         }
-        let mut ledger = self.ledger(file, config)?;
+        let mut ledger = self.ledger::<E>(file, config)?;
         if !scenario.open.is_empty() {
             let count = u32::try_from(scenario.open.len()).unwrap_or(u32::MAX);
             let opened = ledger.submit(&Action::OpenAccount { count }, 0);
@@ -165,12 +181,15 @@ impl Runner {
 
     /// A ledger with the function under test and the file's functions
     /// registered.
-    pub(crate) fn ledger(&self, file: &ScenarioFile, config: LedgerConfig) -> Result<SimLedger, SetupError> {
+    pub(crate) fn ledger<E: Engine>(
+        &self,
+        file: &ScenarioFile,
+        config: LedgerConfig,
+    ) -> Result<SimLedger<E>, SetupError> {
         if let Some(helper) = file.functions.iter().find(|f| f.name == self.function) {
             return Err(SetupError::HelperNamedLikeSubject { origin: file.origin.clone(), name: helper.name.clone() });
         }
-        let mut ledger =
-            SimLedger::new(self.profile, config).map_err(|e| SetupError::Ledger { message: e.to_string() })?;
+        let mut ledger = SimLedger::<E>::new(config).map_err(|e| SetupError::Ledger { message: e.to_string() })?;
         ledger
             .register(&self.function, &self.wasm, IfRegistered::Refuse)
             .map_err(|source| SetupError::Register { name: self.function.clone(), source })?;
@@ -185,7 +204,7 @@ impl Runner {
 
 /// A key's four components, its constants looked up; the name of the first
 /// constant no `register()` defined.
-fn resolve(ledger: &SimLedger, key: &KeySpec) -> Result<[u32; 4], String> {
+fn resolve<E: Engine>(ledger: &SimLedger<E>, key: &KeySpec) -> Result<[u32; 4], String> {
     let mut raw = [0; 4];
     for (slot, component) in raw.iter_mut().zip(&key.0) {
         *slot = match component {
@@ -199,7 +218,7 @@ fn resolve(ledger: &SimLedger, key: &KeySpec) -> Result<[u32; 4], String> {
 }
 
 /// The expectations of `step` that do not hold after it.
-fn mismatches(step: &Step, receipt: &Receipt, ledger: &SimLedger) -> Vec<Mismatch> {
+fn mismatches<E: Engine>(step: &Step, receipt: &Receipt, ledger: &SimLedger<E>) -> Vec<Mismatch> {
     let mut mismatches = Vec::new();
     if step.expect != receipt.status {
         mismatches.push(Mismatch::Status { expected: step.expect, actual: receipt.status });

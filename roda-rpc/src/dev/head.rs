@@ -4,26 +4,38 @@
 //! snapshot before it is answered.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use ledger_core::IfRegistered;
 use ledger_core::v2::{AccountStatus, CONSTANT_BIT, Ledger, Operation, Record, Transaction};
-use ledger_core::{FunctionInfo, IfRegistered, RegistryError};
 use tonic::{Request, Response, Status};
 
-use super::{Activity, Built, Control, DevConfig, DevError, DevEvent, EventHook, TokenCheck, registry_status};
+use super::{
+    Activity, Built, Control, Core, DevConfig, DevError, EventHook, Served, TokenCheck, lock, off_the_async_threads,
+    register, unregister,
+};
 use crate::head::{self as proto, ledger_server::LedgerServer};
-use crate::store::{Record as LogRecord, Recovery, Store};
 
 /// The term a standalone e14b146 server reports.
 const TERM: u64 = 1;
 
 struct State {
-    ledger: Ledger,
-    log: super::Log<Ledger>,
+    core: Core<Ledger>,
+}
+
+impl Served for State {
+    type Engine = Ledger;
+
+    fn core(&mut self) -> &mut Core<Ledger> {
+        &mut self.core
+    }
+
+    /// Every operation is computed before it is answered: nothing waits.
+    fn before_registry_change(&mut self) {}
 }
 
 struct Shared {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
     control: Arc<Control>,
     on_event: Option<EventHook>,
     shuffle_functions: bool,
@@ -42,17 +54,11 @@ pub(super) fn build(config: &DevConfig) -> Result<Built, DevError> {
             "a pipeline delay is served on the ee2b042 wire (ABI v1) only: the HEAD dev server computes, commits and snapshots each operation before it answers",
         ));
     }
-    let (store, ledger, recovery) = match &config.data_dir {
-        Some(dir) => {
-            let (store, ledger, recovery) = Store::<Ledger>::open(dir, config.ledger.clone())?;
-            (Some(store), ledger, recovery)
-        }
-        None => (None, Ledger::new(config.ledger.clone())?, Recovery::default()),
-    };
-    let control = Arc::new(Control { interrupter: ledger.interrupter(), activity: Activity::default() });
+    let (core, recovery) = Core::<Ledger>::open(config)?;
+    let control = Arc::new(Control { interrupter: core.ledger.interrupter(), activity: Activity::default() });
     let follower = Arc::new(AtomicBool::new(config.follower));
     let shared = Arc::new(Shared {
-        state: Mutex::new(State { ledger, log: super::Log::new(store) }),
+        state: Arc::new(Mutex::new(State { core })),
         control: control.clone(),
         on_event: config.on_event.clone(),
         shuffle_functions: config.shuffle_functions,
@@ -64,24 +70,7 @@ pub(super) fn build(config: &DevConfig) -> Result<Built, DevError> {
 
 impl HeadService {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs a write off the async threads (a call may run for as long as
-    /// its fuel lasts), counted in flight, on a ledger that still writes.
-    async fn write<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut State, &Shared) -> Result<T, Status> + Send + 'static,
-    ) -> Result<T, Status> {
-        let service = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let _counted = service.0.control.activity.enter()?;
-            let mut state = service.lock();
-            state.log.writable()?;
-            work(&mut state, &service.0)
-        })
-        .await
-        .map_err(|e| Status::internal(format!("the operation did not finish: {e}")))?
+        lock(&self.0.state)
     }
 
     /// A follower refuses every write in the server's words, before it
@@ -93,9 +82,18 @@ impl HeadService {
         }
     }
 
-    /// Runs operations in order, one transaction each.
+    /// Runs operations in order, one transaction each, off the async
+    /// threads (a call runs for as long as its fuel lasts), counted in
+    /// flight.
     async fn submit(&self, operations: Vec<Operation>) -> Result<Vec<Transaction>, Status> {
-        self.write(move |state, shared| operations.into_iter().map(|op| state.compute(op, shared)).collect()).await
+        let service = self.clone();
+        off_the_async_threads(move || {
+            let _counted = service.0.control.activity.enter()?;
+            let mut state = service.lock();
+            let on_event = service.0.on_event.as_ref();
+            operations.into_iter().map(|op| state.core.compute(op, on_event)).collect()
+        })
+        .await
     }
 
     async fn submit_one(&self, operation: Operation) -> Result<Transaction, Status> {
@@ -105,23 +103,7 @@ impl HeadService {
     /// The id of the last transaction: computed, committed and on the
     /// snapshot alike.
     fn last(&self) -> u64 {
-        self.lock().ledger.next_tx_id() - 1
-    }
-}
-
-impl State {
-    /// Runs an operation and logs it; returns what it did.
-    fn compute(&mut self, mut op: Operation, shared: &Shared) -> Result<Transaction, Status> {
-        self.log.writable()?;
-        if let (Operation::Function { name, .. }, Some(hook)) = (&op, &shared.on_event) {
-            (hook.0)(&DevEvent::CallStarted { name: name.clone(), tx_id: self.ledger.next_tx_id() });
-        }
-        let transaction = self.ledger.submit(&op);
-        if let Operation::Function { name, .. } = &mut op {
-            *name = super::loggable_name(std::mem::take(name));
-        }
-        self.log.persist(&LogRecord::Transaction { op: Some(op), record: Box::new(transaction.clone()) })?;
-        Ok(transaction)
+        self.lock().core.ledger.next_tx_id() - 1
     }
 }
 
@@ -400,7 +382,7 @@ impl proto::ledger_server::Ledger for HeadService {
     ) -> Result<Response<proto::GetBalanceResponse>, Status> {
         let request = request.into_inner();
         let state = self.lock();
-        let ledger = &state.ledger;
+        let ledger = &state.core.ledger;
         if ledger.account_status(request.account_id) == AccountStatus::Programmed {
             return Err(Status::failed_precondition("account is a PROGRAMMED bucket and not directly queryable"));
         }
@@ -428,14 +410,16 @@ impl proto::ledger_server::Ledger for HeadService {
         request: Request<proto::GetBalancesRequest>,
     ) -> Result<Response<proto::GetBalancesResponse>, Status> {
         let state = self.lock();
-        let balances = request.into_inner().account_ids.iter().map(|id| state.ledger.balance(*id)).collect();
-        Ok(Response::new(proto::GetBalancesResponse { balances, last_snapshot_tx_id: state.ledger.next_tx_id() - 1 }))
+        let ledger = &state.core.ledger;
+        let balances = request.into_inner().account_ids.iter().map(|id| ledger.balance(*id)).collect();
+        Ok(Response::new(proto::GetBalancesResponse { balances, last_snapshot_tx_id: ledger.next_tx_id() - 1 }))
     }
 
     async fn get_kv(&self, request: Request<proto::GetKvRequest>) -> Result<Response<proto::GetKvResponse>, Status> {
         let parts = requested_key(request.into_inner().key)?;
         let state = self.lock();
-        let value = engine_key(&state.ledger, &parts).and_then(|key| state.ledger.state().kv_entry(key));
+        let ledger = &state.core.ledger;
+        let value = engine_key(ledger, &parts).and_then(|key| ledger.state().kv_entry(key));
         Ok(Response::new(proto::GetKvResponse { found: value.is_some(), value: value.map(integer) }))
     }
 
@@ -476,7 +460,8 @@ impl proto::ledger_server::Ledger for HeadService {
     ) -> Result<Response<proto::GetTransactionResponse>, Status> {
         let tx_id = request.into_inner().tx_id;
         let state = self.lock();
-        let transaction = state.ledger.transaction(tx_id).ok_or_else(|| Status::not_found("transaction not found"))?;
+        let transaction =
+            state.core.ledger.transaction(tx_id).ok_or_else(|| Status::not_found("transaction not found"))?;
         Ok(Response::new(proto::GetTransactionResponse { transaction: Some(committed(transaction)) }))
     }
 
@@ -508,38 +493,8 @@ impl proto::ledger_server::Ledger for HeadService {
         self.ensure_writable()?;
         let request = request.into_inner();
         let if_registered = if request.override_existing { IfRegistered::Override } else { IfRegistered::Refuse };
-        let registered = self
-            .write(move |state, _| {
-                let tx_id = state.ledger.next_tx_id();
-                match state.ledger.register_function(&request.name, &request.binary, if_registered) {
-                    Ok(registration) => {
-                        let registered = registration.registered;
-                        // Durable before it is answered: the binary, then the log record.
-                        state.log.write_function(&request.name, registered.version, &request.binary)?;
-                        let record = Box::new(registration.transaction);
-                        state.log.persist(&LogRecord::Transaction { op: None, record })?;
-                        Ok(registered)
-                    }
-                    Err(err @ RegistryError::RegisterFailed { status, .. }) => {
-                        // `register()` failed in a transaction of its own: its id is taken.
-                        let failed = Transaction {
-                            tx_id,
-                            user_ref: 0,
-                            status: ledger_core::Status::from_code(status),
-                            tag: ledger_core::tags::FUNCTION_REGISTRATION,
-                            duplicate_of: None,
-                            records: Vec::new(),
-                            function: Some(FunctionInfo { name: request.name.clone(), version: 0, crc32c: 0 }),
-                            call: None,
-                            hazards: Default::default(),
-                        };
-                        state.log.persist(&LogRecord::Transaction { op: None, record: Box::new(failed) })?;
-                        Err(registry_status(err))
-                    }
-                    Err(err) => Err(registry_status(err)),
-                }
-            })
-            .await?;
+        let (state, control) = (self.0.state.clone(), self.0.control.clone());
+        let registered = register(state, control, request.name, request.binary, if_registered).await?;
         Ok(Response::new(proto::RegisterFunctionResponse { version: registered.version, crc32c: registered.crc32c }))
     }
 
@@ -548,16 +503,8 @@ impl proto::ledger_server::Ledger for HeadService {
         request: Request<proto::UnregisterFunctionRequest>,
     ) -> Result<Response<proto::UnregisterFunctionResponse>, Status> {
         self.ensure_writable()?;
-        let name = request.into_inner().name;
-        let version = self
-            .write(move |state, _| {
-                let transaction = state.ledger.unregister_function(&name).map_err(registry_status)?;
-                let version = transaction.function.as_ref().map_or(0, |f| f.version);
-                state.log.write_function(&name, version, &[])?;
-                state.log.persist(&LogRecord::Transaction { op: None, record: Box::new(transaction) })?;
-                Ok(version)
-            })
-            .await?;
+        let (state, control) = (self.0.state.clone(), self.0.control.clone());
+        let version = unregister(state, control, request.into_inner().name).await?;
         Ok(Response::new(proto::UnregisterFunctionResponse { version }))
     }
 
@@ -565,7 +512,7 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         _request: Request<proto::ListFunctionsRequest>,
     ) -> Result<Response<proto::ListFunctionsResponse>, Status> {
-        let functions = super::listed(self.lock().ledger.list_functions(), self.0.shuffle_functions)
+        let functions = super::listed(self.lock().core.ledger.list_functions(), self.0.shuffle_functions)
             .map(|f| proto::FunctionInfo { name: f.name, version: f.version, crc32c: f.crc32c })
             .collect();
         Ok(Response::new(proto::ListFunctionsResponse { functions }))

@@ -1,192 +1,24 @@
-//! The in-process ledger: accounts, built-in operations and function calls,
-//! with a real server's rules.
+//! The in-process ledger of ABI v1 (upstream ee2b042, the seed's):
+//! accounts `0..max_accounts`, the built-in operations and function calls
+//! with `credit`, `debit` and `get_balance`, with a real server's rules.
 
-use std::collections::HashMap;
+use ledger_abi::{Accounts, Entry, SYSTEM_ACCOUNT, Status, param_slots};
 
-use ledger_abi::{Accounts, DEFAULT_MAX_ACCOUNTS, Entry, SYSTEM_ACCOUNT, Status, param_slots};
-
-use crate::crc32c;
-use crate::functions::{Functions, compile};
-use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, RegistryError};
-use crate::runtime::{CallOutcome, Interrupter, Limits, LoadedFunction, Runtime};
+use crate::engine::{
+    CallReport, CompiledFunction, Compiler, DedupWindow, Engine, History, IfRegistered, Installed, LedgerConfig,
+    PreparedFunction, Processed, RestoreError, SetupError, operations, tags,
+};
+use crate::functions::Functions;
+use crate::registry::{FunctionInfo, Registered, RegistryError};
+use crate::runtime::{CallOutcome, Interrupter};
 
 /// Largest `max_accounts` an in-process ledger accepts: balances are a
 /// dense array up to the highest id used, 8 bytes each (1 GiB here).
 pub const MAX_ACCOUNTS_LIMIT: u64 = 1 << 27;
 
-/// How a ledger is set up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LedgerConfig {
-    /// Account ids are `0..max_accounts`; touching another is status 6.
-    pub max_accounts: u64,
-    /// Fuel, memory and stack bounds on every call.
-    pub limits: Limits,
-    /// Run every function call a second time on a fresh instance and report
-    /// when the outcomes differ (see [`CallReport::carried_state`]). Costs one
-    /// instantiation per call.
-    pub check_carried_state: bool,
-    /// Keep transactions' records and entries for [`Ledger::transaction`].
-    /// Off for long fuzzing and benchmark runs.
-    pub keep_history: bool,
-    /// How many of the latest transactions the history keeps; older ones
-    /// are dropped (a server keeps them only until its snapshot moves on).
-    pub max_history: usize,
-    /// How many transactions after it a `user_ref` is remembered for: a
-    /// repeat within the window is DUPLICATE, a later one is new. Upstream
-    /// remembers the `user_ref`s of one to two WAL segments; the window
-    /// bounds the memory the dedup set takes.
-    pub dedup_window: u64,
-}
-
-/// Default [`LedgerConfig::max_history`]: the last million transactions.
-pub const DEFAULT_MAX_HISTORY: usize = 1_000_000;
-
-/// Default [`LedgerConfig::dedup_window`]: a million transactions.
-pub const DEFAULT_DEDUP_WINDOW: u64 = 1_000_000;
-
-impl Default for LedgerConfig {
-    fn default() -> Self {
-        LedgerConfig {
-            max_accounts: DEFAULT_MAX_ACCOUNTS,
-            limits: Limits::default(),
-            check_carried_state: false,
-            keep_history: true,
-            max_history: DEFAULT_MAX_HISTORY,
-            dedup_window: DEFAULT_DEDUP_WINDOW,
-        }
-    }
-}
-
-/// What [`Ledger::register_function`] does when the name is already live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IfRegistered {
-    /// Refuse with [`RegistryError::AlreadyExists`], as a server does by
-    /// default.
-    #[default]
-    Refuse,
-    /// Replace it with a new version (the wire's `override_existing`).
-    Override,
-}
-
-/// An operation, as `SubmitAndWait` carries it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
-pub enum Operation {
-    /// Adds `amount` to `account`, taken from the system account 0.
-    Deposit {
-        /// Account credited with the amount (its balance rises).
-        account: u64,
-        /// Amount.
-        amount: u64,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
-    /// Takes `amount` from `account` into the system account; status 1 if the
-    /// balance is lower.
-    Withdrawal {
-        /// Account whose balance falls.
-        account: u64,
-        /// Amount.
-        amount: u64,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
-    /// Moves `amount` from `from` to `to`; status 1 if `from` has less;
-    /// `from == to` is a successful no-op.
-    Transfer {
-        /// Source account.
-        from: u64,
-        /// Destination account.
-        to: u64,
-        /// Amount.
-        amount: u64,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
-    /// Calls a registered function.
-    Function {
-        /// Registered name.
-        name: String,
-        /// Up to 8 parameters; fewer are zero-padded, more are dropped (as a
-        /// server does).
-        params: Vec<i64>,
-        /// Deduplication key; 0 never deduplicates.
-        user_ref: u64,
-    },
-}
-
-impl Operation {
-    /// The operation's deduplication key.
-    pub fn user_ref(&self) -> u64 {
-        match self {
-            Operation::Deposit { user_ref, .. }
-            | Operation::Withdrawal { user_ref, .. }
-            | Operation::Transfer { user_ref, .. }
-            | Operation::Function { user_ref, .. } => *user_ref,
-        }
-    }
-}
-
-/// The metadata tags a server writes, 8 bytes each.
-pub mod tags {
-    /// Deposit.
-    pub const DEPOSIT: [u8; 8] = *b"DEPOSIT\0";
-    /// Withdrawal.
-    pub const WITHDRAWAL: [u8; 8] = *b"WITHDRAW";
-    /// Transfer.
-    pub const TRANSFER: [u8; 8] = *b"TRANSFER";
-    /// A transaction refused as a duplicate.
-    pub const DUPLICATE: [u8; 8] = *b"DUPLICAT";
-    /// v2: `OpenAccount`.
-    pub const OPEN_ACCOUNT: [u8; 8] = *b"OPENACC\0";
-    /// v2: a function registered or unregistered.
-    pub const FUNCTION_REGISTRATION: [u8; 8] = *b"FNREG\0\0\0";
-
-    /// A function call: `fnw\n` then the binary's CRC32C, little-endian (0
-    /// when no function ran).
-    ///
-    /// ```
-    /// assert_eq!(ledger_core::tags::function(0x1234_5678), *b"fnw\n\x78\x56\x34\x12");
-    /// ```
-    pub const fn function(crc32c: u32) -> [u8; 8] {
-        let c = crc32c.to_le_bytes();
-        [b'f', b'n', b'w', b'\n', c[0], c[1], c[2], c[3]]
-    }
-}
-
-/// What ran when a function operation was processed. `R` is what a call
-/// records: v1's [`Entry`], v2's [`Record`](crate::v2::Record).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallReport<R = Entry> {
-    /// Version that ran, if one was registered.
-    pub version: Option<u32>,
-    /// CRC32C of the binary that ran (0 if none).
-    pub crc32c: u32,
-    /// The typed outcome; the ledger status of anything but a return is 5.
-    pub outcome: CallOutcome,
-    /// Fuel the call used.
-    pub fuel_used: u64,
-    /// A credit or debit had an amount of 2^63 or more: the server applies
-    /// it as a negative `i64`, so the balance moved the other way.
-    pub wrapped_amount: bool,
-    /// With [`LedgerConfig::check_carried_state`], set when a fresh instance
-    /// gave another result: this call's outcome depended on an earlier call.
-    pub carried_state: Option<CarriedState<R>>,
-    /// Credits and debits made by the module's `start` function when this
-    /// call instantiated it. A server makes them on its live ledger outside
-    /// the transaction's rules (see `docs/differences.md`); here they are
-    /// dropped.
-    pub start_moves: usize,
-}
-
-/// A call whose outcome depended on state left by earlier calls.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CarriedState<R = Entry> {
-    /// What a fresh instance (what the seed promises) returned.
-    pub fresh_outcome: CallOutcome,
-    /// What the fresh instance recorded (v1: its entries).
-    pub fresh_entries: Vec<R>,
+operations! {
+    /// An operation a v1 server sequences, as `SubmitAndWait` carries it.
+    pub enum Operation {}
 }
 
 /// A processed transaction: what [`Ledger::submit`] returns, what
@@ -218,80 +50,48 @@ pub struct Transaction {
     pub call: Option<CallReport>,
 }
 
-/// Why a recorded transaction cannot be restored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("transaction {found} cannot be restored next: the ledger expects transaction {expected}")]
-pub struct RestoreError {
-    /// The id the ledger expects.
-    pub expected: u64,
-    /// The id of the record.
-    pub found: u64,
-}
+impl Processed for Transaction {
+    type Record = Entry;
 
-/// A function that passed every registration check and is compiled, not
-/// installed yet.
-pub struct PreparedFunction(Prepared<LoadedFunction<Accounts>>);
-
-impl PreparedFunction {
-    /// The name.
-    pub fn name(&self) -> &str {
-        self.0.name()
+    fn tx_id(&self) -> u64 {
+        self.tx_id
     }
 
-    /// The version and CRC it will be installed with.
-    pub fn registered(&self) -> Registered {
-        self.0.registered()
+    fn status(&self) -> Status {
+        self.status
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    fn call(&self) -> Option<&CallReport<Entry>> {
+        self.call.as_ref()
     }
 }
 
-/// Compiles function binaries for one ledger (see [`Ledger::compiler`]).
-#[derive(Clone)]
-pub struct Compiler(std::sync::Arc<Runtime<Accounts>>);
-
-impl Compiler {
-    /// Compiles and links a binary with a server's checks on it (parses,
-    /// exports `execute (i64 x 8) -> i32`).
-    ///
-    /// # Errors
-    ///
-    /// [`BinaryError`] for a binary a server refuses.
-    pub fn compile(&self, binary: &[u8]) -> Result<CompiledFunction, BinaryError> {
-        Ok(CompiledFunction { crc32c: crc32c(binary), loaded: compile(&self.0, binary)? })
-    }
-}
-
-impl std::fmt::Debug for Compiler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Compiler")
-    }
-}
-
-/// A binary a [`Compiler`] compiled, for [`Ledger::prepare_compiled`] of
-/// the same ledger.
-pub struct CompiledFunction {
-    crc32c: u32,
-    loaded: LoadedFunction<Accounts>,
-}
-
-/// Why a ledger could not be created.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SetupError {
-    /// `max_accounts` is over what an in-process ledger holds.
-    #[error(
-        "max_accounts {requested} is over {limit}, the most an in-process ledger holds (balances are a dense array); use a smaller limit"
-    )]
-    TooManyAccounts {
-        /// What the configuration asked for.
-        requested: u64,
-        /// [`MAX_ACCOUNTS_LIMIT`].
-        limit: u64,
+/// What a v1 log keeps: registrations and unregisters (the registry is not
+/// transactional at ee2b042) and transactions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
+pub enum LogRecord {
+    /// A registration or override: `functions/{name}_v{version}.wasm`.
+    Register(FunctionInfo),
+    /// An unregister (the 0-byte marker file of its version).
+    Unregister {
+        /// Name.
+        name: String,
+        /// The marker's version.
+        version: u32,
     },
-    /// wasmtime refused the engine configuration.
-    #[error("cannot set up the WebAssembly engine: {detail}")]
-    Engine {
-        /// wasmtime's message.
-        detail: String,
+    /// A processed transaction and its effects.
+    Transaction {
+        /// The operation, for audit.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        op: Option<Operation>,
+        /// What it did.
+        record: Box<Transaction>,
     },
 }
 
@@ -363,7 +163,7 @@ impl Ledger {
 
     /// A handle that compiles functions for this ledger on any thread, so
     /// a server can compile with no lock held on the ledger.
-    pub fn compiler(&self) -> Compiler {
+    pub fn compiler(&self) -> Compiler<Accounts> {
         Compiler(self.functions.runtime.clone())
     }
 
@@ -399,7 +199,7 @@ impl Ledger {
         name: &str,
         binary: &[u8],
         if_registered: IfRegistered,
-    ) -> Result<PreparedFunction, RegistryError> {
+    ) -> Result<PreparedFunction<Accounts>, RegistryError> {
         Ok(PreparedFunction(self.functions.prepare(name, binary, if_registered)?))
     }
 
@@ -431,16 +231,16 @@ impl Ledger {
     pub fn prepare_compiled(
         &self,
         name: &str,
-        compiled: CompiledFunction,
+        compiled: CompiledFunction<Accounts>,
         if_registered: IfRegistered,
-    ) -> Result<PreparedFunction, RegistryError> {
+    ) -> Result<PreparedFunction<Accounts>, RegistryError> {
         let CompiledFunction { crc32c, loaded } = compiled;
         Ok(PreparedFunction(self.functions.prepare_compiled(name, crc32c, loaded, if_registered)?))
     }
 
     /// Installs a prepared function; call it right after
     /// [`prepare_function`](Ledger::prepare_function).
-    pub fn install_function(&mut self, prepared: PreparedFunction) -> Registered {
+    pub fn install_function(&mut self, prepared: PreparedFunction<Accounts>) -> Registered {
         self.functions.install(prepared.0).0
     }
 
@@ -611,7 +411,12 @@ impl Ledger {
     /// [`RestoreError`] when the record is not the next transaction.
     pub fn restore(&mut self, record: &Transaction) -> Result<(), RestoreError> {
         if record.tx_id != self.next_tx_id {
-            return Err(RestoreError { expected: self.next_tx_id, found: record.tx_id });
+            return Err(RestoreError::OutOfOrder { expected: self.next_tx_id, found: record.tx_id });
+        }
+        let max_accounts = self.config.max_accounts;
+        let moved = record.entries.iter().map(|e| e.account_id).chain(record.rolled_back.iter().map(|r| r.0));
+        if let Some(account) = moved.filter(|a| *a >= max_accounts).max() {
+            return Err(RestoreError::AccountOutOfRange { account, max_accounts });
         }
         self.next_tx_id += 1;
         self.accounts.replay(&record.entries);
@@ -632,83 +437,165 @@ impl Ledger {
     }
 }
 
-/// The latest transactions, oldest first, as [`LedgerConfig::keep_history`]
-/// and [`LedgerConfig::max_history`] say; their ids are contiguous.
-#[derive(Debug)]
-pub(crate) struct History<T> {
-    transactions: std::collections::VecDeque<T>,
-    /// The id of the oldest transaction kept.
-    oldest: u64,
-    /// How many it keeps; 0 keeps none.
-    capacity: usize,
-}
+impl Engine for Ledger {
+    const PROFILE: &'static crate::abi::Profile = &crate::abi::V1;
+    type Host = Accounts;
+    type Operation = Operation;
+    type Transaction = Transaction;
+    type LogRecord = LogRecord;
+    type State = Accounts;
 
-impl<T: Clone> History<T> {
-    pub(crate) fn new(config: &LedgerConfig) -> History<T> {
-        let capacity = if config.keep_history { config.max_history } else { 0 };
-        History { transactions: std::collections::VecDeque::new(), oldest: 0, capacity }
+    fn new(config: LedgerConfig) -> Result<Self, SetupError> {
+        Ledger::new(config)
     }
 
-    /// Keeps transaction `tx_id` (the one after the last kept) and hands
-    /// it back.
-    pub(crate) fn record(&mut self, tx_id: u64, transaction: T) -> T {
-        if self.capacity > 0 {
-            if self.transactions.len() == self.capacity {
-                self.transactions.pop_front();
-            }
-            self.transactions.push_back(transaction.clone());
-            self.oldest = tx_id + 1 - self.transactions.len() as u64;
+    fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
+    fn interrupter(&self) -> Interrupter {
+        Ledger::interrupter(self)
+    }
+
+    fn compiler(&self) -> Compiler<Accounts> {
+        Ledger::compiler(self)
+    }
+
+    fn refuse_taken_name(&self, name: &str, binary: &[u8], if_registered: IfRegistered) -> Result<(), RegistryError> {
+        Ledger::refuse_taken_name(self, name, binary, if_registered)
+    }
+
+    fn prepare_compiled(
+        &self,
+        name: &str,
+        compiled: CompiledFunction<Accounts>,
+        if_registered: IfRegistered,
+    ) -> Result<PreparedFunction<Accounts>, RegistryError> {
+        Ledger::prepare_compiled(self, name, compiled, if_registered)
+    }
+
+    fn install(&mut self, prepared: PreparedFunction<Accounts>) -> Installed<LogRecord> {
+        let name = prepared.name().to_owned();
+        let Registered { version, crc32c } = self.install_function(prepared);
+        Installed {
+            outcome: Ok(Registered { version, crc32c }),
+            record: LogRecord::Register(FunctionInfo { name, version, crc32c }),
         }
-        transaction
     }
 
-    /// Transaction `tx_id`, if kept.
-    pub(crate) fn get(&self, tx_id: u64) -> Option<&T> {
-        self.transactions.get(usize::try_from(tx_id.checked_sub(self.oldest)?).ok()?)
-    }
-}
-
-/// The `user_ref`s of recent transactions, each with the transaction that
-/// used it first, forgotten once they fall out of the window.
-#[derive(Debug, Default)]
-pub(crate) struct DedupWindow {
-    by_ref: HashMap<u64, u64>,
-    /// `(tx_id, user_ref)` in transaction order, to forget the oldest.
-    order: std::collections::VecDeque<(u64, u64)>,
-}
-
-impl DedupWindow {
-    /// The transaction that used `user_ref` within `window` transactions
-    /// before `tx_id`.
-    pub(crate) fn original(&mut self, user_ref: u64, tx_id: u64, window: u64) -> Option<u64> {
-        self.forget_before(tx_id, window);
-        self.by_ref.get(&user_ref).copied()
+    fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
+        Ledger::check_unregister(self, name)
     }
 
-    /// Remembers that `tx_id` used `user_ref`.
-    pub(crate) fn insert(&mut self, user_ref: u64, tx_id: u64, window: u64) {
-        self.forget_before(tx_id, window);
-        self.by_ref.insert(user_ref, tx_id);
-        self.order.push_back((tx_id, user_ref));
+    fn unregister(&mut self, name: &str) -> Result<(u32, LogRecord), RegistryError> {
+        let version = self.unregister_function(name)?;
+        Ok((version, LogRecord::Unregister { name: name.to_owned(), version }))
     }
 
-    /// Forgets every `user_ref` that is out of the window at `tx_id`.
-    fn forget_before(&mut self, tx_id: u64, window: u64) {
-        while let Some(&(oldest, old_ref)) = self.order.front() {
-            if oldest.saturating_add(window) >= tx_id {
-                break;
-            }
-            self.order.pop_front();
-            if self.by_ref.get(&old_ref) == Some(&oldest) {
-                self.by_ref.remove(&old_ref);
-            }
+    fn list_functions(&self) -> Vec<FunctionInfo> {
+        Ledger::list_functions(self)
+    }
+
+    fn submit(&mut self, operation: &Operation) -> Transaction {
+        Ledger::submit(self, operation)
+    }
+
+    fn log_record(op: Option<Operation>, transaction: &Transaction) -> LogRecord {
+        LogRecord::Transaction { op, record: Box::new(transaction.clone()) }
+    }
+
+    fn binary_needed(record: &LogRecord) -> Option<&FunctionInfo> {
+        match record {
+            LogRecord::Register(function) => Some(function),
+            LogRecord::Unregister { .. } | LogRecord::Transaction { .. } => None,
         }
+    }
+
+    fn restore(&mut self, record: &LogRecord, binary: Option<&[u8]>) -> Result<(), RestoreError> {
+        let numbered = |name: &str, replayed: u32, logged: u32| match replayed == logged {
+            true => Ok(()),
+            false => Err(RestoreError::Registry(format!("`{name}` replays as v{replayed}, the log says v{logged}"))),
+        };
+        match record {
+            LogRecord::Register(function) => {
+                let binary = binary.ok_or_else(|| RestoreError::MissingBinary(function.name.clone()))?;
+                if crate::crc32c(binary) != function.crc32c {
+                    return Err(RestoreError::WrongBinary(function.name.clone()));
+                }
+                let registered = self
+                    .register_function(&function.name, binary, IfRegistered::Override)
+                    .map_err(|e| RestoreError::Registry(format!("`{}` no longer registers: {e}", function.name)))?;
+                numbered(&function.name, registered.version, function.version)
+            }
+            LogRecord::Unregister { name, version } => {
+                let replayed = self.unregister_function(name).map_err(|e| RestoreError::Registry(e.to_string()))?;
+                numbered(name, replayed, *version)
+            }
+            LogRecord::Transaction { record, .. } => Ledger::restore(self, record),
+        }
+    }
+
+    fn next_tx_id(&self) -> u64 {
+        Ledger::next_tx_id(self)
+    }
+
+    fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
+        Ledger::transaction(self, tx_id)
+    }
+
+    fn balance(&self, account_id: u64) -> i64 {
+        Ledger::balance(self, account_id)
+    }
+
+    fn flag(&self, _account_id: u64, _lane: u8) -> u8 {
+        0
+    }
+
+    fn kv(&self, _key: [u32; 4]) -> i64 {
+        0
+    }
+
+    fn linked(&self, _parent: u64, _link_type: u16) -> Option<u64> {
+        None
+    }
+
+    fn constant(&self, _name: &[u8]) -> Option<u32> {
+        None
+    }
+
+    fn seed_balance(&mut self, account_id: u64, balance: i64) {
+        Ledger::seed_balance(self, account_id, balance);
+    }
+
+    fn seed_flag(&mut self, _account_id: u64, _lane: u8, _value: u8) {}
+
+    fn seed_kv(&mut self, _key: [u32; 4], _value: i64) {}
+
+    fn state(&self) -> Accounts {
+        self.accounts.clone()
+    }
+
+    fn set_state(&mut self, state: &Accounts) {
+        self.accounts.clone_from(state);
+    }
+
+    fn record_texts(&self, _transaction: &Transaction) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn hazards(_transaction: &Transaction) -> ledger_abi::v2::Hazards {
+        ledger_abi::v2::Hazards::default()
+    }
+
+    fn cached_instance_bytes(&self) -> usize {
+        Ledger::cached_instance_bytes(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::BinaryError;
 
     /// A registration refused because the name is taken compiles nothing,
     /// and a bad binary still gets the server's parse error first.

@@ -1,0 +1,667 @@
+//! What every profile's ledger shares: its configuration, the reports of a
+//! call, the history and the dedup window, the metadata tags, the
+//! operations every profile sequences, and the [`Engine`] trait each
+//! profile's ledger implements ([`v1::Ledger`](crate::v1::Ledger),
+//! [`v2::Ledger`](crate::v2::Ledger)). [`for_profile`] is the one place a
+//! [`Profile`] becomes an engine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ledger_abi::{DEFAULT_MAX_ACCOUNTS, Entry, Profile, ProfileId, Status};
+
+use crate::functions::compile;
+use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, RegistryError};
+use crate::runtime::{CallOutcome, Host, Interrupter, Limits, LoadedFunction, Runtime};
+
+/// How a ledger is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerConfig {
+    /// v1: account ids are `0..max_accounts`; touching another is status 6.
+    /// A v2 ledger has no maximum and ignores it.
+    pub max_accounts: u64,
+    /// Fuel, memory and stack bounds on every call.
+    pub limits: Limits,
+    /// Run every function call a second time on a fresh instance and report
+    /// when the outcomes differ (see [`CallReport::carried_state`]). Costs one
+    /// instantiation per call.
+    pub check_carried_state: bool,
+    /// Keep transactions' records and entries for [`Engine::transaction`].
+    /// Off for long fuzzing and benchmark runs.
+    pub keep_history: bool,
+    /// How many of the latest transactions the history keeps; older ones
+    /// are dropped (a server keeps them only until its snapshot moves on).
+    pub max_history: usize,
+    /// How many transactions after it a `user_ref` is remembered for: a
+    /// repeat within the window is DUPLICATE, a later one is new. Upstream
+    /// remembers the `user_ref`s of one to two WAL segments; the window
+    /// bounds the memory the dedup set takes.
+    pub dedup_window: u64,
+}
+
+/// Default [`LedgerConfig::max_history`]: the last million transactions.
+pub const DEFAULT_MAX_HISTORY: usize = 1_000_000;
+
+/// Default [`LedgerConfig::dedup_window`]: a million transactions.
+pub const DEFAULT_DEDUP_WINDOW: u64 = 1_000_000;
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            max_accounts: DEFAULT_MAX_ACCOUNTS,
+            limits: Limits::default(),
+            check_carried_state: false,
+            keep_history: true,
+            max_history: DEFAULT_MAX_HISTORY,
+            dedup_window: DEFAULT_DEDUP_WINDOW,
+        }
+    }
+}
+
+/// What a registration does when the name is already live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfRegistered {
+    /// Refuse with [`RegistryError::AlreadyExists`], as a server does by
+    /// default.
+    #[default]
+    Refuse,
+    /// Replace it with a new version (the wire's `override_existing`).
+    Override,
+}
+
+/// The metadata tags a server writes, 8 bytes each.
+pub mod tags {
+    /// Deposit.
+    pub const DEPOSIT: [u8; 8] = *b"DEPOSIT\0";
+    /// Withdrawal.
+    pub const WITHDRAWAL: [u8; 8] = *b"WITHDRAW";
+    /// Transfer.
+    pub const TRANSFER: [u8; 8] = *b"TRANSFER";
+    /// A transaction refused as a duplicate.
+    pub const DUPLICATE: [u8; 8] = *b"DUPLICAT";
+    /// v2: `OpenAccount`.
+    pub const OPEN_ACCOUNT: [u8; 8] = *b"OPENACC\0";
+    /// v2: a function registered or unregistered.
+    pub const FUNCTION_REGISTRATION: [u8; 8] = *b"FNREG\0\0\0";
+
+    /// A function call: `fnw\n` then the binary's CRC32C, little-endian (0
+    /// when no function ran).
+    ///
+    /// ```
+    /// assert_eq!(ledger_core::tags::function(0x1234_5678), *b"fnw\n\x78\x56\x34\x12");
+    /// ```
+    pub const fn function(crc32c: u32) -> [u8; 8] {
+        let c = crc32c.to_le_bytes();
+        [b'f', b'n', b'w', b'\n', c[0], c[1], c[2], c[3]]
+    }
+}
+
+/// What ran when a function operation was processed. `R` is what a call
+/// records: v1's [`Entry`], v2's [`Record`](crate::v2::Record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallReport<R = Entry> {
+    /// Version that ran, if one was registered.
+    pub version: Option<u32>,
+    /// CRC32C of the binary that ran (0 if none).
+    pub crc32c: u32,
+    /// The typed outcome; the ledger status of anything but a return is 5.
+    pub outcome: CallOutcome,
+    /// Fuel the call used.
+    pub fuel_used: u64,
+    /// A credit or debit had an amount of 2^63 or more: the server applies
+    /// it as a negative `i64`, so the balance moved the other way.
+    pub wrapped_amount: bool,
+    /// With [`LedgerConfig::check_carried_state`], set when a fresh instance
+    /// gave another result: this call's outcome depended on an earlier call.
+    pub carried_state: Option<CarriedState<R>>,
+    /// Credits and debits made by the module's `start` function when this
+    /// call instantiated it. A server makes them on its live ledger outside
+    /// the transaction's rules (see `docs/differences.md`); here they are
+    /// dropped.
+    pub start_moves: usize,
+}
+
+/// A call whose outcome depended on state left by earlier calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarriedState<R = Entry> {
+    /// What a fresh instance (what the seed promises) returned.
+    pub fresh_outcome: CallOutcome,
+    /// What the fresh instance recorded (v1: its entries).
+    pub fresh_entries: Vec<R>,
+}
+
+/// Why a ledger could not be created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// `max_accounts` is over what an in-process ledger holds.
+    #[error(
+        "max_accounts {requested} is over {limit}, the most an in-process ledger holds (balances are a dense array); use a smaller limit"
+    )]
+    TooManyAccounts {
+        /// What the configuration asked for.
+        requested: u64,
+        /// [`MAX_ACCOUNTS_LIMIT`](crate::v1::MAX_ACCOUNTS_LIMIT).
+        limit: u64,
+    },
+    /// wasmtime refused the engine configuration.
+    #[error("cannot set up the WebAssembly engine: {detail}")]
+    Engine {
+        /// wasmtime's message.
+        detail: String,
+    },
+}
+
+/// Why a logged record cannot be brought back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// It is not the next transaction.
+    #[error("transaction {found} cannot be restored next: the ledger expects transaction {expected}")]
+    OutOfOrder {
+        /// The id the ledger expects.
+        expected: u64,
+        /// The id of the record.
+        found: u64,
+    },
+    /// A registration came without its binary.
+    #[error("the registration of `{0}` comes without its binary")]
+    MissingBinary(String),
+    /// A registration came with a binary whose CRC is not the recorded one.
+    #[error("the binary given for `{0}` is not the one its registration recorded (CRC32C differs)")]
+    WrongBinary(String),
+    /// The registry refused a registration or unregister the log recorded,
+    /// or numbers it otherwise.
+    #[error("{0}")]
+    Registry(String),
+    /// v1: a transaction moved an account the ledger cannot hold (the log
+    /// was written with a larger `max_accounts`).
+    #[error("the log moves account {account}, but the ledger holds accounts below {max_accounts}")]
+    AccountOutOfRange {
+        /// The account.
+        account: u64,
+        /// The ledger's limit.
+        max_accounts: u64,
+    },
+}
+
+/// A binary compiled for an engine whose host state is `H`, by its
+/// [`Compiler`]; handed back to the same engine with
+/// [`Engine::prepare_compiled`].
+pub struct CompiledFunction<H: Host> {
+    pub(crate) crc32c: u32,
+    pub(crate) loaded: LoadedFunction<H>,
+}
+
+/// Compiles function binaries for one ledger on any thread, so that a
+/// server compiles with no lock held on the ledger (see
+/// [`Engine::compiler`]).
+pub struct Compiler<H: Host>(pub(crate) Arc<Runtime<H>>);
+
+impl<H: Host> Compiler<H> {
+    /// Compiles and links a binary with a server's checks on it (parses,
+    /// exports `execute (i64 x 8) -> i32`, the profile's optional exports).
+    ///
+    /// # Errors
+    ///
+    /// [`BinaryError`] for a binary a server refuses.
+    pub fn compile(&self, binary: &[u8]) -> Result<CompiledFunction<H>, BinaryError> {
+        Ok(CompiledFunction { crc32c: crate::crc32c(binary), loaded: compile(&self.0, binary)? })
+    }
+}
+
+impl<H: Host> Clone for Compiler<H> {
+    fn clone(&self) -> Self {
+        Compiler(self.0.clone())
+    }
+}
+
+impl<H: Host> std::fmt::Debug for Compiler<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiler")
+    }
+}
+
+/// A function that passed every registration check and is compiled, not
+/// installed yet ([`Engine::install`] makes it live).
+pub struct PreparedFunction<H: Host>(pub(crate) Prepared<LoadedFunction<H>>);
+
+impl<H: Host> PreparedFunction<H> {
+    /// The name.
+    pub fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    /// The version and CRC it will be installed with.
+    pub fn registered(&self) -> Registered {
+        self.0.registered()
+    }
+}
+
+/// What [`Engine::install`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed<R> {
+    /// The version and CRC now live, or why the registration failed (v2: its
+    /// `register()` failed, in a transaction of its own; the previous version
+    /// stays live).
+    pub outcome: Result<Registered, RegistryError>,
+    /// What a log keeps of it (a failed v2 registration's transaction too).
+    pub record: R,
+}
+
+/// A processed transaction, whatever the profile: what code that serves or
+/// checks any profile reads of it.
+pub trait Processed {
+    /// What a call records (v1: [`Entry`], v2: [`Record`](crate::v2::Record)).
+    type Record: Clone + PartialEq + std::fmt::Debug;
+
+    /// Its id.
+    fn tx_id(&self) -> u64;
+
+    /// Its final status.
+    fn status(&self) -> Status;
+
+    /// Its committed credits and debits, in order.
+    fn entries(&self) -> impl Iterator<Item = &Entry>;
+
+    /// For a function call: what ran and how.
+    fn call(&self) -> Option<&CallReport<Self::Record>>;
+}
+
+/// What code that serves any profile reads of an operation (every
+/// profile's operation enum has it, from the one definition of the
+/// operations they share).
+pub trait AnyOperation {
+    /// The deduplication key; 0 never deduplicates.
+    fn user_ref(&self) -> u64;
+
+    /// The function a call names.
+    fn called(&self) -> Option<&str>;
+
+    /// The function a call names, to change it (a log blanks a name no
+    /// function can have).
+    fn called_mut(&mut self) -> Option<&mut String>;
+}
+
+/// A profile's in-process ledger: what a roda-ledger server of that
+/// profile does with operations and function registrations, plus the
+/// simulator's checks (fuel, memory, carried state). Every method is
+/// required, so that a new profile's engine is told by the compiler what it
+/// lacks; a profile without a notion (v1 has no flags, KV or links) answers
+/// as a server of it would be read (zero, none).
+pub trait Engine: Sized + Send + 'static {
+    /// The profile it runs.
+    const PROFILE: &'static Profile;
+    /// The state its host imports act on.
+    type Host: Host;
+    /// An operation it sequences; one of the newest profile converts, or
+    /// is refused when this profile has no such operation (what callers that
+    /// serve every profile, scenarios among them, build).
+    type Operation: AnyOperation + Clone + std::fmt::Debug + Send + 'static + TryFrom<crate::v2::Operation>;
+    /// A processed transaction.
+    type Transaction: Processed + Clone + std::fmt::Debug + Send + 'static;
+    /// What a log keeps to bring the ledger back: one record per write
+    /// (registration, unregister, transaction).
+    type LogRecord: Clone + std::fmt::Debug + Send + 'static;
+    /// A copy of what operations change (balances; v2: flags, links, KV,
+    /// constants), to start again from.
+    type State: Clone + Send;
+
+    /// An empty ledger.
+    ///
+    /// # Errors
+    ///
+    /// [`SetupError`] for a configuration it cannot run.
+    fn new(config: LedgerConfig) -> Result<Self, SetupError>;
+
+    /// The configuration.
+    fn config(&self) -> &LedgerConfig;
+
+    /// A handle that interrupts running calls from another thread.
+    fn interrupter(&self) -> Interrupter;
+
+    /// A handle that compiles binaries for this ledger on any thread.
+    fn compiler(&self) -> Compiler<Self::Host>;
+
+    /// Refuses a registration under a live name without compiling anything,
+    /// when the server would refuse it for the name (it checks the name's
+    /// rules, then the binary, then whether the name is taken, so a binary
+    /// it refuses still gets its own error from the compilation).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::InvalidName`] or [`RegistryError::AlreadyExists`].
+    fn refuse_taken_name(&self, name: &str, binary: &[u8], if_registered: IfRegistered) -> Result<(), RegistryError>;
+
+    /// The registration checks of a compiled binary, changing nothing: the
+    /// name's rules, whether it is taken, the version it will get.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
+    fn prepare_compiled(
+        &self,
+        name: &str,
+        compiled: CompiledFunction<Self::Host>,
+        if_registered: IfRegistered,
+    ) -> Result<PreparedFunction<Self::Host>, RegistryError>;
+
+    /// Makes a prepared function live (v2: in a transaction that runs its
+    /// `register()`, which may fail it). A server writes the binary
+    /// durably first.
+    fn install(&mut self, prepared: PreparedFunction<Self::Host>) -> Installed<Self::LogRecord>;
+
+    /// The version an unregister of `name` would get, changing nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`] when no function is live under the name.
+    fn check_unregister(&self, name: &str) -> Result<u32, RegistryError>;
+
+    /// Unregisters a function: its version (the unregister marker's) and
+    /// what a log keeps of it.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`] when no function is live under the name.
+    fn unregister(&mut self, name: &str) -> Result<(u32, Self::LogRecord), RegistryError>;
+
+    /// The live functions, sorted by name.
+    fn list_functions(&self) -> Vec<FunctionInfo>;
+
+    /// Processes one operation as a server's transactor does.
+    fn submit(&mut self, operation: &Self::Operation) -> Self::Transaction;
+
+    /// What a log keeps of a processed operation (`operation`, when given,
+    /// for audit).
+    fn log_record(operation: Option<Self::Operation>, transaction: &Self::Transaction) -> Self::LogRecord;
+
+    /// The binary a logged registration needs to be brought back: its name,
+    /// version and CRC32C; `None` for any other record.
+    fn binary_needed(record: &Self::LogRecord) -> Option<&FunctionInfo>;
+
+    /// Brings back a logged record without running any function (instances
+    /// start afresh, `register()` does not run again): what a server does
+    /// when it recovers from its WAL. `binary` is the one
+    /// [`binary_needed`](Engine::binary_needed) names.
+    ///
+    /// # Errors
+    ///
+    /// [`RestoreError`] when the record is not the next one, or the ledger
+    /// would not do what it says.
+    fn restore(&mut self, record: &Self::LogRecord, binary: Option<&[u8]>) -> Result<(), RestoreError>;
+
+    /// The id the next transaction will get.
+    fn next_tx_id(&self) -> u64;
+
+    /// A processed transaction, if the history keeps it.
+    fn transaction(&self, tx_id: u64) -> Option<&Self::Transaction>;
+
+    /// An account's balance.
+    fn balance(&self, account_id: u64) -> i64;
+
+    /// A flag lane of an account (0 where the profile has no flags).
+    fn flag(&self, account_id: u64, lane: u8) -> u8;
+
+    /// The value under a KV key (0 where the profile has no KV).
+    fn kv(&self, key: [u32; 4]) -> i64;
+
+    /// The child linked to `parent` under `link_type` (none where the
+    /// profile has no links).
+    fn linked(&self, parent: u64, link_type: u16) -> Option<u64>;
+
+    /// A constant's id (none where the profile has no constants).
+    fn constant(&self, name: &[u8]) -> Option<u32>;
+
+    /// Sets a balance directly, outside any transaction: a starting state.
+    fn seed_balance(&mut self, account_id: u64, balance: i64);
+
+    /// Sets a flag lane directly, outside any transaction (nothing where
+    /// the profile has no flags).
+    fn seed_flag(&mut self, account_id: u64, lane: u8, value: u8);
+
+    /// Sets a KV value directly, outside any transaction (nothing where the
+    /// profile has no KV).
+    fn seed_kv(&mut self, key: [u32; 4], value: i64);
+
+    /// A copy of the state, to start again from with
+    /// [`set_state`](Engine::set_state).
+    fn state(&self) -> Self::State;
+
+    /// Starts again from a copy of the state, outside any transaction
+    /// (functions and their instances stay, as on a server).
+    fn set_state(&mut self, state: &Self::State);
+
+    /// The committed records of a transaction in their text form
+    /// (`kv counter/1/0/0 = 1`), constants by name: what scenarios compare.
+    fn record_texts(&self, transaction: &Self::Transaction) -> Vec<String>;
+
+    /// What the transaction did that a server accepts but that hurts the
+    /// author (none where the profile detects none).
+    fn hazards(transaction: &Self::Transaction) -> ledger_abi::v2::Hazards;
+
+    /// Bytes the cached instances hold in linear memories and tables.
+    fn cached_instance_bytes(&self) -> usize;
+
+    /// Registers a function: [`refuse_taken_name`](Engine::refuse_taken_name),
+    /// the compilation, [`prepare_compiled`](Engine::prepare_compiled) and
+    /// [`install`](Engine::install), on this thread, without a log.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
+    fn register(
+        &mut self,
+        name: &str,
+        binary: &[u8],
+        if_registered: IfRegistered,
+    ) -> Result<Registered, RegistryError> {
+        self.refuse_taken_name(name, binary, if_registered)?;
+        let compiled = self.compiler().compile(binary)?;
+        let prepared = self.prepare_compiled(name, compiled, if_registered)?;
+        self.install(prepared).outcome
+    }
+}
+
+/// Work done with the engine of a profile: [`for_profile`] calls
+/// [`run`](ForEngine::run) with the engine that runs it.
+pub trait ForEngine {
+    /// What the work gives.
+    type Output;
+
+    /// Does the work with engine `E`.
+    fn run<E: Engine>(self) -> Self::Output;
+}
+
+/// Does `work` with the engine of `profile`: the one place a profile
+/// becomes an engine (a profile added to the table without one here does
+/// not compile).
+///
+/// ```
+/// use ledger_core::{Engine, ForEngine, for_profile, abi};
+///
+/// struct Name;
+/// impl ForEngine for Name {
+///     type Output = &'static str;
+///     fn run<E: Engine>(self) -> &'static str {
+///         E::PROFILE.name
+///     }
+/// }
+/// assert_eq!(for_profile(&abi::V2, Name), "v2");
+/// ```
+pub fn for_profile<W: ForEngine>(profile: &Profile, work: W) -> W::Output {
+    match profile.id {
+        ProfileId::V1 => work.run::<crate::v1::Ledger>(),
+        ProfileId::V2 => work.run::<crate::v2::Ledger>(),
+    }
+}
+
+/// Defines a profile's operation enum: the operations every profile
+/// sequences, written once here, then the profile's own (each with a
+/// `user_ref`), and `user_ref()`.
+macro_rules! operations {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident { $( $(#[$fmeta:meta])* $field:ident : $ty:ty ),* $(,)? } ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+        pub enum $name {
+            /// Adds `amount` to `account` (its balance rises), taken from the
+            /// system account 0. v2: the account must be OPEN, else status 2.
+            Deposit {
+                /// The account.
+                account: u64,
+                /// The amount.
+                amount: u64,
+                /// Deduplication key; 0 never deduplicates.
+                user_ref: u64,
+            },
+            /// Takes `amount` from `account` into the system account; status 1
+            /// if its balance is lower. v2: the account must be OPEN.
+            Withdrawal {
+                /// The account.
+                account: u64,
+                /// The amount.
+                amount: u64,
+                /// Deduplication key; 0 never deduplicates.
+                user_ref: u64,
+            },
+            /// Moves `amount` from `from` to `to`; status 1 if `from` has less;
+            /// `from == to` is a no-op that commits. v2: both must be OPEN.
+            Transfer {
+                /// Source account.
+                from: u64,
+                /// Destination account.
+                to: u64,
+                /// The amount.
+                amount: u64,
+                /// Deduplication key; 0 never deduplicates.
+                user_ref: u64,
+            },
+            /// Calls a registered function.
+            Function {
+                /// Registered name.
+                name: String,
+                /// Up to 8 parameters; fewer are zero-padded, more are
+                /// dropped (as a server does).
+                params: Vec<i64>,
+                /// Deduplication key; 0 never deduplicates.
+                user_ref: u64,
+            },
+            $( $(#[$vmeta])* $variant { $( $(#[$fmeta])* $field: $ty ),* }, )*
+        }
+
+        impl $name {
+            /// The operation's deduplication key.
+            pub fn user_ref(&self) -> u64 {
+                match self {
+                    $name::Deposit { user_ref, .. }
+                    | $name::Withdrawal { user_ref, .. }
+                    | $name::Transfer { user_ref, .. }
+                    | $name::Function { user_ref, .. }
+                    $( | $name::$variant { user_ref, .. } )* => *user_ref,
+                }
+            }
+        }
+
+        impl $crate::engine::AnyOperation for $name {
+            fn user_ref(&self) -> u64 {
+                $name::user_ref(self)
+            }
+
+            fn called(&self) -> Option<&str> {
+                match self {
+                    $name::Function { name, .. } => Some(name),
+                    _ => None,
+                }
+            }
+
+            fn called_mut(&mut self) -> Option<&mut String> {
+                match self {
+                    $name::Function { name, .. } => Some(name),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use operations;
+
+/// The latest transactions, oldest first, as [`LedgerConfig::keep_history`]
+/// and [`LedgerConfig::max_history`] say; their ids are contiguous.
+#[derive(Debug)]
+pub(crate) struct History<T> {
+    transactions: std::collections::VecDeque<T>,
+    /// The id of the oldest transaction kept.
+    oldest: u64,
+    /// How many it keeps; 0 keeps none.
+    capacity: usize,
+}
+
+impl<T: Clone> History<T> {
+    pub(crate) fn new(config: &LedgerConfig) -> History<T> {
+        let capacity = if config.keep_history { config.max_history } else { 0 };
+        History { transactions: std::collections::VecDeque::new(), oldest: 0, capacity }
+    }
+
+    /// Keeps transaction `tx_id` (the one after the last kept) and hands
+    /// it back.
+    pub(crate) fn record(&mut self, tx_id: u64, transaction: T) -> T {
+        if self.capacity > 0 {
+            if self.transactions.len() == self.capacity {
+                self.transactions.pop_front();
+            }
+            self.transactions.push_back(transaction.clone());
+            self.oldest = tx_id + 1 - self.transactions.len() as u64;
+        }
+        transaction
+    }
+
+    /// Transaction `tx_id`, if kept.
+    pub(crate) fn get(&self, tx_id: u64) -> Option<&T> {
+        self.transactions.get(usize::try_from(tx_id.checked_sub(self.oldest)?).ok()?)
+    }
+}
+
+/// The `user_ref`s of recent transactions, each with the transaction that
+/// used it first, forgotten once they fall out of the window.
+#[derive(Debug, Default)]
+pub(crate) struct DedupWindow {
+    by_ref: HashMap<u64, u64>,
+    /// `(tx_id, user_ref)` in transaction order, to forget the oldest.
+    order: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl DedupWindow {
+    /// The transaction that used `user_ref` within `window` transactions
+    /// before `tx_id`.
+    pub(crate) fn original(&mut self, user_ref: u64, tx_id: u64, window: u64) -> Option<u64> {
+        self.forget_before(tx_id, window);
+        self.by_ref.get(&user_ref).copied()
+    }
+
+    /// Remembers that `tx_id` used `user_ref`.
+    pub(crate) fn insert(&mut self, user_ref: u64, tx_id: u64, window: u64) {
+        self.forget_before(tx_id, window);
+        self.by_ref.insert(user_ref, tx_id);
+        self.order.push_back((tx_id, user_ref));
+    }
+
+    /// Forgets every `user_ref` that is out of the window at `tx_id`.
+    fn forget_before(&mut self, tx_id: u64, window: u64) {
+        while let Some(&(oldest, old_ref)) = self.order.front() {
+            if oldest.saturating_add(window) >= tx_id {
+                break;
+            }
+            self.order.pop_front();
+            if self.by_ref.get(&old_ref) == Some(&oldest) {
+                self.by_ref.remove(&old_ref);
+            }
+        }
+    }
+}
