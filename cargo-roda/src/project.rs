@@ -65,9 +65,13 @@ impl Abi {
         self.profile().name
     }
 
-    /// The ABI of a profile of the table, if cargo-roda knows it.
-    pub fn from_profile(profile: &ledger_core::abi::Profile) -> Option<Abi> {
-        [Abi::V1, Abi::V2].into_iter().find(|abi| abi.profile().name == profile.name)
+    /// The ABI of a profile of the table: with no wildcard, so a profile
+    /// added to the table is a compile error here until the CLI names it.
+    pub fn from_profile(profile: &ledger_core::abi::Profile) -> Abi {
+        match profile.id {
+            ledger_core::abi::ProfileId::V1 => Abi::V1,
+            ledger_core::abi::ProfileId::V2 => Abi::V2,
+        }
     }
 }
 

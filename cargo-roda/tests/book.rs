@@ -212,7 +212,7 @@ fn getting_started_runs_as_written() {
         .args(["-euo", "pipefail", "-c", &format!("trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{script}")])
         .current_dir(&work)
         .env("PATH", path)
-        .env("CARGO_TARGET_DIR", support::shared_target_dir());
+        .envs(support::guest_build_env());
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("RODA_") {
             command.env_remove(key);

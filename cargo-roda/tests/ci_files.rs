@@ -46,7 +46,7 @@ fn run(project: &Path, command: &str) -> (i32, String) {
         .arg("-c")
         .arg(&command)
         .current_dir(project)
-        .env("CARGO_TARGET_DIR", support::shared_target_dir())
+        .envs(support::guest_build_env())
         .output()
         .expect("run sh");
     let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));

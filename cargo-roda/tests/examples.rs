@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use cargo_roda::scaffold::{self, NewProject};
 use cargo_roda::sdk::Sdk;
-use support::{repo_root, roda, shared_target_dir};
+use support::{repo_root, roda};
 
 fn examples() -> Vec<PathBuf> {
     let mut examples: Vec<PathBuf> = std::fs::read_dir(repo_root().join("examples"))
@@ -80,7 +80,7 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
         let native = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
             .args(["test", "--quiet", "--locked"])
             .current_dir(&example)
-            .env("CARGO_TARGET_DIR", shared_target_dir())
+            .envs(support::guest_build_env())
             .output()
             .unwrap();
         assert!(native.status.success(), "{name}: {}", String::from_utf8_lossy(&native.stderr));

@@ -63,7 +63,8 @@ fn accounts_kv_transactions_and_balances() {
     let records: Vec<&str> = tx["records"].as_array().unwrap().iter().map(|r| r["record"].as_str().unwrap()).collect();
     assert_eq!(records, ["kv", "flags_updated", "account_opened", "account_linked", "entry", "entry"], "{tx:#}");
     let human = run(&["tx", &called["transaction_id"].to_string()]).stdout;
-    assert!(human.contains("linked account 5 to 1 (type 1)") && human.contains("-> 0x0000000000070001"), "{human}");
+    // Records print as a scenario's `records = [...]` spells them.
+    assert!(human.contains("\n  link 1 type 1 -> 5\n") && human.contains("\n  flags 1: 0x1 -> 0x70001\n"), "{human}");
 
     let failed = run(&["call", "missing", "--output", "json"]).json();
     assert_eq!(failed["status_code"], 5);

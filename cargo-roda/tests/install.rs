@@ -62,6 +62,8 @@ fn install(args: &[&str], extra: impl FnOnce(&mut Command), root: &Path) -> Path
     let mut command = cargo();
     command.args(["install", "--debug", "--root"]).arg(root);
     command.arg("--target-dir").arg(&target);
+    // Without debug info or incremental state, as the guest builds (disk).
+    command.env("CARGO_PROFILE_DEV_DEBUG", "false").env("CARGO_INCREMENTAL", "0");
     // `args` may end with `--path`, whose value `extra` adds.
     command.args(args);
     extra(&mut command);
@@ -79,7 +81,7 @@ fn first_hour(installed: &Path, projects: &Path, fuzz: bool) -> (String, String)
     let roda = |dir: &Path, args: &[&str]| {
         let mut command = Command::new(installed);
         command.arg("roda").args(args).current_dir(dir);
-        command.env("CARGO_TARGET_DIR", support::shared_target_dir());
+        command.envs(support::guest_build_env());
         run(without_roda_variables(&mut command))
     };
     let created = roda(projects, &["new", "hello"]);
@@ -96,7 +98,7 @@ fn first_hour(installed: &Path, projects: &Path, fuzz: bool) -> (String, String)
         assert_eq!(report["failed"], 0, "{fuzzed}");
         assert!(!report["fuzz"].as_array().unwrap().is_empty(), "the template fuzzes: {fuzzed}");
     }
-    run(cargo().args(["test", "--quiet"]).current_dir(&project).env("CARGO_TARGET_DIR", support::shared_target_dir()));
+    run(cargo().args(["test", "--quiet"]).current_dir(&project).envs(support::guest_build_env()));
     (std::fs::read_to_string(project.join("Cargo.toml")).unwrap(), created)
 }
 

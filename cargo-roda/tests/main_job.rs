@@ -7,7 +7,7 @@ fn main_job_script_runs_end_to_end() {
     let output = std::process::Command::new("bash")
         .arg(support::repo_root().join("scripts/main-job.sh"))
         .env("CARGO_RODA", env!("CARGO_BIN_EXE_cargo-roda"))
-        .env("CARGO_TARGET_DIR", support::shared_target_dir())
+        .envs(support::guest_build_env())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

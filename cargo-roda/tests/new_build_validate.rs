@@ -59,7 +59,7 @@ fn rust_template_builds_small() {
     let test = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
         .args(["test", "--quiet"])
         .current_dir(dir.path().join("fee_transfer"))
-        .env("CARGO_TARGET_DIR", support::shared_target_dir())
+        .envs(support::guest_build_env())
         .output()
         .unwrap();
     assert!(test.status.success(), "{}", String::from_utf8_lossy(&test.stderr));

@@ -93,7 +93,7 @@ fn the_v2_project_passes_identically_in_rust_assemblyscript_and_wat() {
             let native = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
                 .args(["test", "--quiet"])
                 .current_dir(&project)
-                .env("CARGO_TARGET_DIR", support::shared_target_dir())
+                .envs(support::guest_build_env())
                 .output()
                 .unwrap();
             assert!(native.status.success(), "{}", String::from_utf8_lossy(&native.stderr));

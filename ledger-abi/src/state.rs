@@ -60,8 +60,8 @@ pub enum Record {
     AccountOpened {
         /// The first id.
         begin: u64,
-        /// How many.
-        count: u64,
+        /// How many (an `OpenAccount`'s count, as the wire carries it).
+        count: u32,
         /// Their flags (lane 0: 1 open, 2 programmed).
         flags: u64,
     },
@@ -296,9 +296,9 @@ impl State {
     /// The built-in `OpenAccount`: `count` (0 is 1) contiguous accounts from
     /// the next free id, OPEN; returns the first id.
     pub fn open_accounts(&mut self, count: u32) -> u64 {
-        let count = u64::from(count.max(1));
+        let count = count.max(1);
         let begin = self.next_account;
-        let end = begin.saturating_add(count);
+        let end = begin.saturating_add(u64::from(count));
         self.grow_to(end);
         let flags = with_lane(0, 0, OPEN);
         for id in begin..end {
@@ -697,7 +697,7 @@ impl State {
                     cell.balance = entry.kind.undo(cell.balance, entry.amount);
                 }
                 Record::AccountOpened { begin, count, .. } => {
-                    let end = begin.saturating_add(count).min(self.cells.len() as u64);
+                    let end = begin.saturating_add(u64::from(count)).min(self.cells.len() as u64);
                     for id in begin..end {
                         self.cells[id as usize].flags = 0;
                     }
@@ -757,7 +757,7 @@ impl State {
                     self.cells[entry.account_id as usize].balance = entry.computed_balance;
                 }
                 Record::AccountOpened { begin, count, flags } => {
-                    let end = begin.saturating_add(*count);
+                    let end = begin.saturating_add(u64::from(*count));
                     self.grow_to(end);
                     for id in *begin..end {
                         self.cells[id as usize].flags = *flags;

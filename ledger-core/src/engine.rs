@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ledger_abi::{DEFAULT_MAX_ACCOUNTS, Entry, Profile, ProfileId, Status};
 
-use crate::functions::compile;
+use crate::functions::{Functions, compile};
 use crate::registry::{BinaryError, FunctionInfo, Prepared, Registered, RegistryError};
 use crate::runtime::{CallOutcome, Host, Interrupter, Limits, LoadedFunction, Runtime};
 
@@ -314,49 +314,15 @@ pub trait Engine: Sized + Send + 'static {
     /// [`SetupError`] for a configuration it cannot run.
     fn new(config: LedgerConfig) -> Result<Self, SetupError>;
 
-    /// The configuration.
-    fn config(&self) -> &LedgerConfig;
-
-    /// A handle that interrupts running calls from another thread.
-    fn interrupter(&self) -> Interrupter;
-
-    /// A handle that compiles binaries for this ledger on any thread.
-    fn compiler(&self) -> Compiler<Self::Host>;
-
-    /// Refuses a registration under a live name without compiling anything,
-    /// when the server would refuse it for the name (it checks the name's
-    /// rules, then the binary, then whether the name is taken, so a binary
-    /// it refuses still gets its own error from the compilation).
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError::InvalidName`] or [`RegistryError::AlreadyExists`].
-    fn refuse_taken_name(&self, name: &str, binary: &[u8], if_registered: IfRegistered) -> Result<(), RegistryError>;
-
-    /// The registration checks of a compiled binary, changing nothing: the
-    /// name's rules, whether it is taken, the version it will get.
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError`], with the server's code and message.
-    fn prepare_compiled(
-        &self,
-        name: &str,
-        compiled: CompiledFunction<Self::Host>,
-        if_registered: IfRegistered,
-    ) -> Result<PreparedFunction<Self::Host>, RegistryError>;
+    /// What every engine keeps ([`Base`]); the provided methods below read
+    /// it.
+    #[doc(hidden)]
+    fn base(&self) -> &Base<Self::Host, Self::Transaction>;
 
     /// Makes a prepared function live (v2: in a transaction that runs its
     /// `register()`, which may fail it). A server writes the binary
     /// durably first.
     fn install(&mut self, prepared: PreparedFunction<Self::Host>) -> Installed<Self::LogRecord>;
-
-    /// The version an unregister of `name` would get, changing nothing.
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError::NotFound`] when no function is live under the name.
-    fn check_unregister(&self, name: &str) -> Result<u32, RegistryError>;
 
     /// Unregisters a function: its version (the unregister marker's) and
     /// what a log keeps of it.
@@ -365,9 +331,6 @@ pub trait Engine: Sized + Send + 'static {
     ///
     /// [`RegistryError::NotFound`] when no function is live under the name.
     fn unregister(&mut self, name: &str) -> Result<(u32, Self::LogRecord), RegistryError>;
-
-    /// The live functions, sorted by name.
-    fn list_functions(&self) -> Vec<FunctionInfo>;
 
     /// Processes one operation as a server's transactor does.
     fn submit(&mut self, operation: &Self::Operation) -> Self::Transaction;
@@ -390,12 +353,6 @@ pub trait Engine: Sized + Send + 'static {
     /// [`RestoreError`] when the record is not the next one, or the ledger
     /// would not do what it says.
     fn restore(&mut self, record: &Self::LogRecord, binary: Option<&[u8]>) -> Result<(), RestoreError>;
-
-    /// The id the next transaction will get.
-    fn next_tx_id(&self) -> u64;
-
-    /// A processed transaction, if the history keeps it.
-    fn transaction(&self, tx_id: u64) -> Option<&Self::Transaction>;
 
     /// An account's balance.
     fn balance(&self, account_id: u64) -> i64;
@@ -440,8 +397,102 @@ pub trait Engine: Sized + Send + 'static {
     /// author (none where the profile detects none).
     fn hazards(transaction: &Self::Transaction) -> ledger_abi::v2::Hazards;
 
-    /// Bytes the cached instances hold in linear memories and tables.
-    fn cached_instance_bytes(&self) -> usize;
+    /// The configuration.
+    fn config(&self) -> &LedgerConfig {
+        &self.base().config
+    }
+
+    /// A handle that interrupts running calls from another thread, for a
+    /// server that shuts down while a call runs.
+    fn interrupter(&self) -> Interrupter {
+        self.base().functions.runtime.interrupter()
+    }
+
+    /// A handle that compiles binaries for this ledger on any thread, so
+    /// that a server compiles with no lock held on the ledger.
+    fn compiler(&self) -> Compiler<Self::Host> {
+        Compiler(self.base().functions.runtime.clone())
+    }
+
+    /// Refuses a registration under a live name without compiling anything,
+    /// when the server would refuse it for the name (it checks the name's
+    /// rules, then the binary, then whether the name is taken, so a binary
+    /// it refuses still gets its own error from the compilation).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::InvalidName`] or [`RegistryError::AlreadyExists`].
+    fn refuse_taken_name(&self, name: &str, binary: &[u8], if_registered: IfRegistered) -> Result<(), RegistryError> {
+        self.base().functions.refuse_taken_name(name, binary, if_registered)
+    }
+
+    /// The registration checks of a compiled binary, changing nothing: the
+    /// name's rules, whether it is taken, the version it will get.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
+    fn prepare_compiled(
+        &self,
+        name: &str,
+        compiled: CompiledFunction<Self::Host>,
+        if_registered: IfRegistered,
+    ) -> Result<PreparedFunction<Self::Host>, RegistryError> {
+        let CompiledFunction { crc32c, loaded } = compiled;
+        Ok(PreparedFunction(self.base().functions.prepare_compiled(name, crc32c, loaded, if_registered)?))
+    }
+
+    /// Every check and the compilation of a registration, changing nothing:
+    /// the name first, then the binary, then whether the name is taken.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError`], with the server's code and message.
+    fn prepare_function(
+        &self,
+        name: &str,
+        binary: &[u8],
+        if_registered: IfRegistered,
+    ) -> Result<PreparedFunction<Self::Host>, RegistryError> {
+        Ok(PreparedFunction(self.base().functions.prepare(name, binary, if_registered)?))
+    }
+
+    /// The version an unregister of `name` would get, changing nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::NotFound`] when no function is live under the name.
+    fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
+        self.base().functions.check_unregister(name)
+    }
+
+    /// The live functions, sorted by name.
+    fn list_functions(&self) -> Vec<FunctionInfo> {
+        self.base().functions.list()
+    }
+
+    /// `true` when `name` was unregistered (registering it again gives a
+    /// version a server numbers differently: see docs/differences.md).
+    fn was_unregistered(&self, name: &str) -> bool {
+        self.base().functions.was_unregistered(name)
+    }
+
+    /// The id the next transaction will get.
+    fn next_tx_id(&self) -> u64 {
+        self.base().next_tx_id
+    }
+
+    /// A processed transaction, if the history keeps it (see
+    /// [`LedgerConfig::keep_history`] and [`LedgerConfig::max_history`]).
+    fn transaction(&self, tx_id: u64) -> Option<&Self::Transaction> {
+        self.base().history.get(tx_id)
+    }
+
+    /// Bytes the cached instances hold in linear memories and tables, at
+    /// most [`Limits::max_cached_bytes`].
+    fn cached_instance_bytes(&self) -> usize {
+        self.base().functions.held_bytes()
+    }
 
     /// Registers a function: [`refuse_taken_name`](Engine::refuse_taken_name),
     /// the compilation, [`prepare_compiled`](Engine::prepare_compiled) and
@@ -456,10 +507,50 @@ pub trait Engine: Sized + Send + 'static {
         binary: &[u8],
         if_registered: IfRegistered,
     ) -> Result<Registered, RegistryError> {
-        self.refuse_taken_name(name, binary, if_registered)?;
-        let compiled = self.compiler().compile(binary)?;
-        let prepared = self.prepare_compiled(name, compiled, if_registered)?;
+        let prepared = self.prepare_function(name, binary, if_registered)?;
         self.install(prepared).outcome
+    }
+}
+
+/// What every engine keeps beside its profile's state: the configuration,
+/// the functions, the next transaction id, the dedup window and the
+/// history. Reached through [`Engine::base`], so that what it answers is
+/// written once, in [`Engine`]'s provided methods.
+#[doc(hidden)]
+pub struct Base<H: Host, T> {
+    pub(crate) config: LedgerConfig,
+    pub(crate) functions: Functions<H>,
+    pub(crate) next_tx_id: u64,
+    pub(crate) dedup: DedupWindow,
+    pub(crate) history: History<T>,
+}
+
+impl<H: Host, T: Clone> Base<H, T> {
+    pub(crate) fn new(config: LedgerConfig) -> Result<Base<H, T>, SetupError> {
+        Ok(Base {
+            functions: Functions::new(config.limits)?,
+            history: History::new(&config),
+            config,
+            next_tx_id: 1,
+            dedup: DedupWindow::default(),
+        })
+    }
+
+    /// Takes the next transaction id.
+    pub(crate) fn take_tx_id(&mut self) -> u64 {
+        let tx_id = self.next_tx_id;
+        self.next_tx_id += 1;
+        tx_id
+    }
+
+    /// The transaction that used `user_ref` first, within the window.
+    pub(crate) fn original(&mut self, user_ref: u64, tx_id: u64) -> Option<u64> {
+        self.dedup.original(user_ref, tx_id, self.config.dedup_window)
+    }
+
+    /// Remembers that `tx_id` used `user_ref`.
+    pub(crate) fn remember(&mut self, user_ref: u64, tx_id: u64) {
+        self.dedup.insert(user_ref, tx_id, self.config.dedup_window);
     }
 }
 

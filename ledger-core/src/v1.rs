@@ -5,12 +5,11 @@
 use ledger_abi::{Accounts, Entry, SYSTEM_ACCOUNT, Status, param_slots};
 
 use crate::engine::{
-    CallReport, CompiledFunction, Compiler, DedupWindow, Engine, History, IfRegistered, Installed, LedgerConfig,
-    PreparedFunction, Processed, RestoreError, SetupError, operations, tags,
+    Base, CallReport, Engine, IfRegistered, Installed, LedgerConfig, PreparedFunction, Processed, RestoreError,
+    SetupError, operations, tags,
 };
-use crate::functions::Functions;
 use crate::registry::{FunctionInfo, Registered, RegistryError};
-use crate::runtime::{CallOutcome, Interrupter};
+use crate::runtime::CallOutcome;
 
 /// Largest `max_accounts` an in-process ledger accepts: balances are a
 /// dense array up to the highest id used, 8 bytes each (1 GiB here).
@@ -121,12 +120,8 @@ pub enum LogRecord {
 /// assert_eq!((ledger.balance(1), ledger.balance(2)), (60, 40));
 /// ```
 pub struct Ledger {
-    config: LedgerConfig,
-    functions: Functions<Accounts>,
+    base: Base<Accounts, Transaction>,
     accounts: Accounts,
-    next_tx_id: u64,
-    dedup: DedupWindow,
-    history: History<Transaction>,
 }
 
 impl Ledger {
@@ -140,31 +135,7 @@ impl Ledger {
         if config.max_accounts > MAX_ACCOUNTS_LIMIT {
             return Err(SetupError::TooManyAccounts { requested: config.max_accounts, limit: MAX_ACCOUNTS_LIMIT });
         }
-        Ok(Ledger {
-            accounts: Accounts::new(config.max_accounts),
-            functions: Functions::new(config.limits)?,
-            history: History::new(&config),
-            config,
-            next_tx_id: 1,
-            dedup: DedupWindow::default(),
-        })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &LedgerConfig {
-        &self.config
-    }
-
-    /// A handle that interrupts this ledger's running calls from another
-    /// thread, for a server that shuts down while a call runs.
-    pub fn interrupter(&self) -> Interrupter {
-        self.functions.runtime.interrupter()
-    }
-
-    /// A handle that compiles functions for this ledger on any thread, so
-    /// a server can compile with no lock held on the ledger.
-    pub fn compiler(&self) -> Compiler<Accounts> {
-        Compiler(self.functions.runtime.clone())
+        Ok(Ledger { accounts: Accounts::new(config.max_accounts), base: Base::new(config)? })
     }
 
     /// Registers a function with the server's checks and messages: the name,
@@ -182,66 +153,13 @@ impl Ledger {
         binary: &[u8],
         if_registered: IfRegistered,
     ) -> Result<Registered, RegistryError> {
-        let prepared = self.prepare_function(name, binary, if_registered)?;
-        Ok(self.install_function(prepared))
-    }
-
-    /// Every check and the compilation of
-    /// [`register_function`](Ledger::register_function), changing nothing:
-    /// a server writes the binary durably, then installs it. The name is
-    /// checked before anything is compiled.
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError`], with the server's code and message.
-    pub fn prepare_function(
-        &self,
-        name: &str,
-        binary: &[u8],
-        if_registered: IfRegistered,
-    ) -> Result<PreparedFunction<Accounts>, RegistryError> {
-        Ok(PreparedFunction(self.functions.prepare(name, binary, if_registered)?))
-    }
-
-    /// Refuses a registration under a live name without compiling anything,
-    /// when the server would refuse it for the name: the server checks the
-    /// name's rules, then the binary, then whether the name is taken, so a
-    /// binary it refuses still gets its own error (`Ok` here, and the
-    /// compilation that follows reports it).
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError::InvalidName`] or [`RegistryError::AlreadyExists`].
-    pub fn refuse_taken_name(
-        &self,
-        name: &str,
-        binary: &[u8],
-        if_registered: IfRegistered,
-    ) -> Result<(), RegistryError> {
-        self.functions.refuse_taken_name(name, binary, if_registered)
-    }
-
-    /// Like [`prepare_function`](Ledger::prepare_function), for a binary
-    /// this ledger's [`Compiler`] already compiled: the name's checks, and
-    /// the version it will get.
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError`], with the server's code and message.
-    pub fn prepare_compiled(
-        &self,
-        name: &str,
-        compiled: CompiledFunction<Accounts>,
-        if_registered: IfRegistered,
-    ) -> Result<PreparedFunction<Accounts>, RegistryError> {
-        let CompiledFunction { crc32c, loaded } = compiled;
-        Ok(PreparedFunction(self.functions.prepare_compiled(name, crc32c, loaded, if_registered)?))
+        Engine::register(self, name, binary, if_registered)
     }
 
     /// Installs a prepared function; call it right after
     /// [`prepare_function`](Ledger::prepare_function).
     pub fn install_function(&mut self, prepared: PreparedFunction<Accounts>) -> Registered {
-        self.functions.install(prepared.0).0
+        self.base.functions.install(prepared.0).0
     }
 
     /// Instantiates function `name` now, as a server does on its first call,
@@ -254,19 +172,10 @@ impl Ledger {
     /// ([`CallOutcome::StartFailed`] when its `start` does not finish), or
     /// [`CallOutcome::UnknownFunction`].
     pub fn instantiate_function(&mut self, name: &str) -> Result<(), CallOutcome> {
-        match self.functions.instantiate(name, &self.accounts) {
+        match self.base.functions.instantiate(name, &self.accounts) {
             Some(result) => result.map(drop),
             None => Err(CallOutcome::UnknownFunction),
         }
-    }
-
-    /// The version an unregister of `name` would get, changing nothing.
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError::NotFound`] when no function is live under the name.
-    pub fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
-        self.functions.check_unregister(name)
     }
 
     /// Unregisters a function; returns the version of the unregister marker.
@@ -275,18 +184,7 @@ impl Ledger {
     ///
     /// [`RegistryError::NotFound`] when no function is live under the name.
     pub fn unregister_function(&mut self, name: &str) -> Result<u32, RegistryError> {
-        self.functions.unregister(name)
-    }
-
-    /// The live functions, sorted by name.
-    pub fn list_functions(&self) -> Vec<FunctionInfo> {
-        self.functions.list()
-    }
-
-    /// `true` when `name` was unregistered (registering it again gives a
-    /// version a server at ee2b042 would number differently).
-    pub fn was_unregistered(&self, name: &str) -> bool {
-        self.functions.was_unregistered(name)
+        self.base.functions.unregister(name)
     }
 
     /// Every balance, as the ledger's arithmetic holds them: to copy the
@@ -319,27 +217,15 @@ impl Ledger {
         self.accounts.balances().iter().enumerate().filter(|(_, b)| **b != 0).map(|(i, b)| (i as u64, *b))
     }
 
-    /// The id the next transaction will get.
-    pub fn next_tx_id(&self) -> u64 {
-        self.next_tx_id
-    }
-
-    /// A processed transaction, if the history keeps it (see
-    /// [`LedgerConfig::keep_history`] and [`LedgerConfig::max_history`]).
-    pub fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
-        self.history.get(tx_id)
-    }
-
     /// Processes one operation as a server's transactor does.
     pub fn submit(&mut self, operation: &Operation) -> Transaction {
-        let tx_id = self.next_tx_id;
-        self.next_tx_id += 1;
+        let tx_id = self.base.take_tx_id();
         self.accounts.begin();
         let user_ref = operation.user_ref();
         if user_ref != 0
-            && let Some(original) = self.dedup.original(user_ref, tx_id, self.config.dedup_window)
+            && let Some(original) = self.base.original(user_ref, tx_id)
         {
-            return self.history.record(
+            return self.base.history.record(
                 tx_id,
                 Transaction {
                     tx_id,
@@ -380,8 +266,8 @@ impl Ledger {
                 (tags::TRANSFER, None)
             }
             Operation::Function { name, params, .. } => {
-                let check = self.config.check_carried_state;
-                let report = self.functions.call(name, &mut self.accounts, param_slots(params), check);
+                let check = self.base.config.check_carried_state;
+                let report = self.base.functions.call(name, &mut self.accounts, param_slots(params), check);
                 (tags::function(report.crc32c), Some(report))
             }
         };
@@ -394,10 +280,11 @@ impl Ledger {
             *balance = self.accounts.get_balance(*account_id);
         }
         if user_ref != 0 {
-            self.dedup.insert(user_ref, tx_id, self.config.dedup_window);
+            self.base.remember(user_ref, tx_id);
         }
         let entries = self.accounts.entries().to_vec();
-        self.history
+        self.base
+            .history
             .record(tx_id, Transaction { tx_id, user_ref, status, tag, duplicate_of: None, entries, rolled_back, call })
     }
 
@@ -410,30 +297,24 @@ impl Ledger {
     ///
     /// [`RestoreError`] when the record is not the next transaction.
     pub fn restore(&mut self, record: &Transaction) -> Result<(), RestoreError> {
-        if record.tx_id != self.next_tx_id {
-            return Err(RestoreError::OutOfOrder { expected: self.next_tx_id, found: record.tx_id });
+        if record.tx_id != self.base.next_tx_id {
+            return Err(RestoreError::OutOfOrder { expected: self.base.next_tx_id, found: record.tx_id });
         }
-        let max_accounts = self.config.max_accounts;
+        let max_accounts = self.base.config.max_accounts;
         let moved = record.entries.iter().map(|e| e.account_id).chain(record.rolled_back.iter().map(|r| r.0));
         if let Some(account) = moved.filter(|a| *a >= max_accounts).max() {
             return Err(RestoreError::AccountOutOfRange { account, max_accounts });
         }
-        self.next_tx_id += 1;
+        self.base.next_tx_id += 1;
         self.accounts.replay(&record.entries);
         for &(account_id, balance) in &record.rolled_back {
             self.accounts.set_balance(account_id, balance);
         }
         if record.user_ref != 0 && record.duplicate_of.is_none() {
-            self.dedup.insert(record.user_ref, record.tx_id, self.config.dedup_window);
+            self.base.remember(record.user_ref, record.tx_id);
         }
-        self.history.record(record.tx_id, Transaction { call: None, ..record.clone() });
+        self.base.history.record(record.tx_id, Transaction { call: None, ..record.clone() });
         Ok(())
-    }
-
-    /// Bytes the cached instances hold in linear memories and tables, at
-    /// most [`Limits::max_cached_bytes`].
-    pub fn cached_instance_bytes(&self) -> usize {
-        self.functions.held_bytes()
     }
 }
 
@@ -449,29 +330,8 @@ impl Engine for Ledger {
         Ledger::new(config)
     }
 
-    fn config(&self) -> &LedgerConfig {
-        &self.config
-    }
-
-    fn interrupter(&self) -> Interrupter {
-        Ledger::interrupter(self)
-    }
-
-    fn compiler(&self) -> Compiler<Accounts> {
-        Ledger::compiler(self)
-    }
-
-    fn refuse_taken_name(&self, name: &str, binary: &[u8], if_registered: IfRegistered) -> Result<(), RegistryError> {
-        Ledger::refuse_taken_name(self, name, binary, if_registered)
-    }
-
-    fn prepare_compiled(
-        &self,
-        name: &str,
-        compiled: CompiledFunction<Accounts>,
-        if_registered: IfRegistered,
-    ) -> Result<PreparedFunction<Accounts>, RegistryError> {
-        Ledger::prepare_compiled(self, name, compiled, if_registered)
+    fn base(&self) -> &Base<Accounts, Transaction> {
+        &self.base
     }
 
     fn install(&mut self, prepared: PreparedFunction<Accounts>) -> Installed<LogRecord> {
@@ -483,17 +343,9 @@ impl Engine for Ledger {
         }
     }
 
-    fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
-        Ledger::check_unregister(self, name)
-    }
-
     fn unregister(&mut self, name: &str) -> Result<(u32, LogRecord), RegistryError> {
         let version = self.unregister_function(name)?;
         Ok((version, LogRecord::Unregister { name: name.to_owned(), version }))
-    }
-
-    fn list_functions(&self) -> Vec<FunctionInfo> {
-        Ledger::list_functions(self)
     }
 
     fn submit(&mut self, operation: &Operation) -> Transaction {
@@ -533,14 +385,6 @@ impl Engine for Ledger {
             }
             LogRecord::Transaction { record, .. } => Ledger::restore(self, record),
         }
-    }
-
-    fn next_tx_id(&self) -> u64 {
-        Ledger::next_tx_id(self)
-    }
-
-    fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
-        Ledger::transaction(self, tx_id)
     }
 
     fn balance(&self, account_id: u64) -> i64 {
@@ -586,10 +430,6 @@ impl Engine for Ledger {
     fn hazards(_transaction: &Transaction) -> ledger_abi::v2::Hazards {
         ledger_abi::v2::Hazards::default()
     }
-
-    fn cached_instance_bytes(&self) -> usize {
-        Ledger::cached_instance_bytes(self)
-    }
 }
 
 #[cfg(test)]
@@ -609,10 +449,10 @@ mod tests {
             .unwrap()
         };
         ledger.register_function("f", &wasm(0), IfRegistered::Refuse).unwrap();
-        let compiled = ledger.functions.compiled_modules();
+        let compiled = ledger.base.functions.compiled_modules();
         let err = ledger.prepare_function("f", &wasm(1), IfRegistered::Refuse).err().unwrap();
         assert!(matches!(err, RegistryError::AlreadyExists(_)), "{err}");
-        assert_eq!(ledger.functions.compiled_modules(), compiled, "nothing compiled");
+        assert_eq!(ledger.base.functions.compiled_modules(), compiled, "nothing compiled");
         let err = ledger.prepare_function("f", b"\0asm junk", IfRegistered::Refuse).err().unwrap();
         assert!(matches!(err, RegistryError::InvalidBinary(BinaryError::Parse { .. })), "{err}");
     }

@@ -50,12 +50,11 @@ use wasmtime::{Caller, Extern, Linker};
 
 use crate::abi;
 use crate::engine::{
-    CallReport, CompiledFunction, Compiler, DedupWindow, Engine, History, IfRegistered, Installed, LedgerConfig,
-    PreparedFunction, Processed, RestoreError, SetupError, operations, tags,
+    Base, CallReport, Engine, IfRegistered, Installed, LedgerConfig, PreparedFunction, Processed, RestoreError,
+    SetupError, operations, tags,
 };
-use crate::functions::Functions;
 use crate::registry::{FunctionInfo, Registered, RegistryError};
-use crate::runtime::{self, CallOutcome, Host, Interrupter, RawCall, StoreData};
+use crate::runtime::{self, CallOutcome, Host, RawCall, StoreData};
 
 impl Host for State {
     const PROFILE: &'static abi::Profile = &abi::V2;
@@ -436,12 +435,8 @@ pub struct FailedRegistration {
 /// assert_eq!(ledger.balance(1), 5);
 /// ```
 pub struct Ledger {
-    config: LedgerConfig,
-    functions: Functions<State>,
+    base: Base<State, Transaction>,
     state: State,
-    next_tx_id: u64,
-    dedup: DedupWindow,
-    history: History<Transaction>,
 }
 
 impl Ledger {
@@ -453,25 +448,7 @@ impl Ledger {
     ///
     /// [`SetupError`] when wasmtime refuses the limits.
     pub fn new(config: LedgerConfig) -> Result<Ledger, SetupError> {
-        Ok(Ledger {
-            functions: Functions::new(config.limits)?,
-            history: History::new(&config),
-            state: State::new(),
-            config,
-            next_tx_id: 1,
-            dedup: DedupWindow::default(),
-        })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &LedgerConfig {
-        &self.config
-    }
-
-    /// A handle that interrupts this ledger's running calls from another
-    /// thread.
-    pub fn interrupter(&self) -> Interrupter {
-        self.functions.runtime.interrupter()
+        Ok(Ledger { state: State::new(), base: Base::new(config)? })
     }
 
     /// Registers a function as an e14b146 server does: the name, the binary
@@ -497,57 +474,6 @@ impl Ledger {
         self.install_function(prepared).map_err(|failed| failed.error)
     }
 
-    /// Every check and the compilation of
-    /// [`register_function`](Ledger::register_function), changing nothing.
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError`], with the server's code and message.
-    pub fn prepare_function(
-        &self,
-        name: &str,
-        binary: &[u8],
-        if_registered: IfRegistered,
-    ) -> Result<PreparedFunction<State>, RegistryError> {
-        Ok(PreparedFunction(self.functions.prepare(name, binary, if_registered)?))
-    }
-
-    /// A handle that compiles functions for this ledger on any thread.
-    pub fn compiler(&self) -> Compiler<State> {
-        Compiler(self.functions.runtime.clone())
-    }
-
-    /// Refuses a registration under a live name without compiling anything
-    /// (see [`Engine::refuse_taken_name`]).
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError::InvalidName`] or [`RegistryError::AlreadyExists`].
-    pub fn refuse_taken_name(
-        &self,
-        name: &str,
-        binary: &[u8],
-        if_registered: IfRegistered,
-    ) -> Result<(), RegistryError> {
-        self.functions.refuse_taken_name(name, binary, if_registered)
-    }
-
-    /// The registration checks of a binary this ledger's [`Compiler`]
-    /// compiled.
-    ///
-    /// # Errors
-    ///
-    /// [`RegistryError`], with the server's code and message.
-    pub fn prepare_compiled(
-        &self,
-        name: &str,
-        compiled: CompiledFunction<State>,
-        if_registered: IfRegistered,
-    ) -> Result<PreparedFunction<State>, RegistryError> {
-        let CompiledFunction { crc32c, loaded } = compiled;
-        Ok(PreparedFunction(self.functions.prepare_compiled(name, crc32c, loaded, if_registered)?))
-    }
-
     /// Installs a prepared function in a transaction (tag `FNREG`) that
     /// runs its `register()`.
     ///
@@ -557,10 +483,10 @@ impl Ledger {
     /// version stays live, and the transaction took an id.
     pub fn install_function(&mut self, prepared: PreparedFunction<State>) -> Result<Registration, FailedRegistration> {
         let name = prepared.name().to_owned();
-        let last_version = self.functions.last_version(&name);
-        let (registered, previous) = self.functions.install(prepared.0);
+        let last_version = self.base.functions.last_version(&name);
+        let (registered, previous) = self.base.functions.install(prepared.0);
         let tx_id = self.begin(CallPhase::Register);
-        let (runtime, live) = self.functions.for_call(&name).expect("installed above");
+        let (runtime, live) = self.base.functions.for_call(&name).expect("installed above");
         let (call, not_instantiable) = match live.payload.call_register(runtime, &mut self.state) {
             Ok(None) => (None, None),
             Ok(Some(RawCall { outcome, fuel_used, start_moves })) => {
@@ -585,7 +511,7 @@ impl Ledger {
             call.as_ref().map(|report| &report.outcome).filter(|o| !matches!(o, CallOutcome::Returned(_))).cloned();
         let transaction = self.finish(tx_id, 0, status, tags::FUNCTION_REGISTRATION, Some(function), call);
         if !status.is_success() {
-            self.functions.revert_install(&name, previous, last_version);
+            self.base.functions.revert_install(&name, previous, last_version);
             let error = RegistryError::RegisterFailed { status: status.code(), outcome: stopped };
             return Err(FailedRegistration { error, transaction: Box::new(transaction) });
         }
@@ -600,16 +526,11 @@ impl Ledger {
     /// [`RegistryError::NotFound`] when no function is live under the
     /// name, or the name breaks the rules.
     pub fn unregister_function(&mut self, name: &str) -> Result<Transaction, RegistryError> {
-        let version = self.functions.unregister(name)?;
+        let version = self.base.functions.unregister(name)?;
         let tx_id = self.begin(CallPhase::Execute);
         let status = self.state.settle();
         let function = FunctionInfo { name: name.to_owned(), version, crc32c: 0 };
         Ok(self.finish(tx_id, 0, status, tags::FUNCTION_REGISTRATION, Some(function), None))
-    }
-
-    /// The live functions, sorted by name.
-    pub fn list_functions(&self) -> Vec<FunctionInfo> {
-        self.functions.list()
     }
 
     /// Processes one operation as an e14b146 server's transactor does.
@@ -617,7 +538,7 @@ impl Ledger {
         let tx_id = self.begin(CallPhase::Execute);
         let user_ref = operation.user_ref();
         if user_ref != 0
-            && let Some(original) = self.dedup.original(user_ref, tx_id, self.config.dedup_window)
+            && let Some(original) = self.base.original(user_ref, tx_id)
         {
             let duplicate = Transaction {
                 tx_id,
@@ -630,7 +551,7 @@ impl Ledger {
                 call: None,
                 hazards: Hazards::default(),
             };
-            return self.history.record(tx_id, duplicate);
+            return self.base.history.record(tx_id, duplicate);
         }
         let state = &mut self.state;
         let (tag, call) = match operation {
@@ -651,22 +572,21 @@ impl Ledger {
                 (tags::OPEN_ACCOUNT, None)
             }
             Operation::Function { name, params, .. } => {
-                let check = self.config.check_carried_state;
-                let report = self.functions.call(name, &mut self.state, param_slots(params), check);
+                let check = self.base.config.check_carried_state;
+                let report = self.base.functions.call(name, &mut self.state, param_slots(params), check);
                 (tags::function(report.crc32c), Some(report))
             }
         };
         let status = self.state.settle();
         if user_ref != 0 {
-            self.dedup.insert(user_ref, tx_id, self.config.dedup_window);
+            self.base.remember(user_ref, tx_id);
         }
         self.finish(tx_id, user_ref, status, tag, None, call)
     }
 
     /// Takes the next transaction id and starts a transaction in `phase`.
     fn begin(&mut self, phase: CallPhase) -> u64 {
-        let tx_id = self.next_tx_id;
-        self.next_tx_id += 1;
+        let tx_id = self.base.take_tx_id();
         self.state.begin(phase);
         tx_id
     }
@@ -685,7 +605,7 @@ impl Ledger {
         let hazards = self.state.hazards();
         let transaction =
             Transaction { tx_id, user_ref, status, tag, duplicate_of: None, records, function, call, hazards };
-        self.history.record(tx_id, transaction)
+        self.base.history.record(tx_id, transaction)
     }
 
     /// Brings back a transaction a log recorded, without running anything:
@@ -701,13 +621,13 @@ impl Ledger {
     /// comes without its binary or with another one, or the registry refuses
     /// what the log says it did.
     pub fn restore(&mut self, transaction: &Transaction, binary: Option<&[u8]>) -> Result<(), RestoreError> {
-        if transaction.tx_id != self.next_tx_id {
-            return Err(RestoreError::OutOfOrder { expected: self.next_tx_id, found: transaction.tx_id });
+        if transaction.tx_id != self.base.next_tx_id {
+            return Err(RestoreError::OutOfOrder { expected: self.base.next_tx_id, found: transaction.tx_id });
         }
         let registry = |error: RegistryError| RestoreError::Registry(error.to_string());
         match &transaction.function {
             Some(function) if transaction.status.is_success() && function.crc32c == 0 => {
-                let version = self.functions.unregister(&function.name).map_err(registry)?;
+                let version = self.base.functions.unregister(&function.name).map_err(registry)?;
                 check_version(function, version)?;
             }
             Some(function) if transaction.status.is_success() => {
@@ -716,18 +636,18 @@ impl Ledger {
                     return Err(RestoreError::WrongBinary(function.name.clone()));
                 }
                 let prepared =
-                    self.functions.prepare(&function.name, binary, IfRegistered::Override).map_err(registry)?;
-                let (registered, _) = self.functions.install(prepared);
+                    self.base.functions.prepare(&function.name, binary, IfRegistered::Override).map_err(registry)?;
+                let (registered, _) = self.base.functions.install(prepared);
                 check_version(function, registered.version)?;
             }
             _ => {}
         }
-        self.next_tx_id += 1;
+        self.base.next_tx_id += 1;
         self.state.replay(&transaction.records);
         if transaction.user_ref != 0 && transaction.duplicate_of.is_none() {
-            self.dedup.insert(transaction.user_ref, transaction.tx_id, self.config.dedup_window);
+            self.base.remember(transaction.user_ref, transaction.tx_id);
         }
-        self.history.record(transaction.tx_id, Transaction { call: None, ..transaction.clone() });
+        self.base.history.record(transaction.tx_id, Transaction { call: None, ..transaction.clone() });
         Ok(())
     }
 
@@ -788,21 +708,6 @@ impl Ledger {
     pub fn constant(&self, name: &[u8]) -> Option<u32> {
         self.state.constant(name)
     }
-
-    /// The id the next transaction will get.
-    pub fn next_tx_id(&self) -> u64 {
-        self.next_tx_id
-    }
-
-    /// A processed transaction, if the history keeps it.
-    pub fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
-        self.history.get(tx_id)
-    }
-
-    /// Bytes the cached instances hold in linear memories and tables.
-    pub fn cached_instance_bytes(&self) -> usize {
-        self.functions.held_bytes()
-    }
 }
 
 fn check_version(function: &FunctionInfo, version: u32) -> Result<(), RestoreError> {
@@ -827,29 +732,8 @@ impl Engine for Ledger {
         Ledger::new(config)
     }
 
-    fn config(&self) -> &LedgerConfig {
-        &self.config
-    }
-
-    fn interrupter(&self) -> Interrupter {
-        Ledger::interrupter(self)
-    }
-
-    fn compiler(&self) -> Compiler<State> {
-        Ledger::compiler(self)
-    }
-
-    fn refuse_taken_name(&self, name: &str, binary: &[u8], if_registered: IfRegistered) -> Result<(), RegistryError> {
-        Ledger::refuse_taken_name(self, name, binary, if_registered)
-    }
-
-    fn prepare_compiled(
-        &self,
-        name: &str,
-        compiled: CompiledFunction<State>,
-        if_registered: IfRegistered,
-    ) -> Result<PreparedFunction<State>, RegistryError> {
-        Ledger::prepare_compiled(self, name, compiled, if_registered)
+    fn base(&self) -> &Base<State, Transaction> {
+        &self.base
     }
 
     fn install(&mut self, prepared: PreparedFunction<State>) -> Installed<LogRecord> {
@@ -860,18 +744,10 @@ impl Engine for Ledger {
         Installed { outcome, record: LogRecord::Transaction { op: None, record: transaction } }
     }
 
-    fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
-        self.functions.check_unregister(name)
-    }
-
     fn unregister(&mut self, name: &str) -> Result<(u32, LogRecord), RegistryError> {
         let transaction = self.unregister_function(name)?;
         let version = transaction.function.as_ref().map_or(0, |f| f.version);
         Ok((version, LogRecord::Transaction { op: None, record: Box::new(transaction) }))
-    }
-
-    fn list_functions(&self) -> Vec<FunctionInfo> {
-        Ledger::list_functions(self)
     }
 
     fn submit(&mut self, operation: &Operation) -> Transaction {
@@ -890,14 +766,6 @@ impl Engine for Ledger {
     fn restore(&mut self, record: &LogRecord, binary: Option<&[u8]>) -> Result<(), RestoreError> {
         let LogRecord::Transaction { record, .. } = record;
         Ledger::restore(self, record, binary)
-    }
-
-    fn next_tx_id(&self) -> u64 {
-        Ledger::next_tx_id(self)
-    }
-
-    fn transaction(&self, tx_id: u64) -> Option<&Transaction> {
-        Ledger::transaction(self, tx_id)
     }
 
     fn balance(&self, account_id: u64) -> i64 {
@@ -952,10 +820,6 @@ impl Engine for Ledger {
 
     fn hazards(transaction: &Transaction) -> Hazards {
         transaction.hazards
-    }
-
-    fn cached_instance_bytes(&self) -> usize {
-        Ledger::cached_instance_bytes(self)
     }
 }
 

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{FEE_TRANSFER, call, deposit, function, ledger, ledger_with, wat};
+use ledger_core::Engine;
 use ledger_core::{
     CallOutcome, Entry, EntryKind, IfRegistered, Ledger, LedgerConfig, Limits, Operation, RestoreError, Status,
     TrapCode, crc32c, tags,

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{FEE_TRANSFER, wat};
+use ledger_core::Engine;
 use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation};
 use proptest::prelude::*;
 

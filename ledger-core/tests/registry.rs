@@ -3,6 +3,7 @@
 mod common;
 
 use common::{EXECUTE_ONLY, call, function, ledger, wat};
+use ledger_core::Engine;
 use ledger_core::abi::Rule;
 use ledger_core::{BinaryError, ErrorCode, FunctionInfo, IfRegistered, RegistryError};
 use ledger_core::{CallOutcome, Status, crc32c};

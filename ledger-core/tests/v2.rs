@@ -1,6 +1,7 @@
 //! The v2 engine against what a running e14b146 server did (`head.md`,
 //! "Observed"), one behaviour per test, with real modules under wasmtime.
 
+use ledger_core::Engine;
 use ledger_core::abi::V2;
 use ledger_core::v2::{AccountStatus, CONSTANT_BIT, Ledger, Operation, Record, Transaction};
 use ledger_core::{

@@ -6,9 +6,8 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ledger_core::FunctionInfo;
 use ledger_core::v2::Operation;
-use ledger_core::{Entry, EntryKind, Status};
+use ledger_core::{Entry, FunctionInfo, Status};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -16,6 +15,9 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use tonic::{Code, Request};
 
 use crate::proto::{self, ledger_client::LedgerClient};
+use crate::results::{
+    AccountBalance, CallResult, CommittedTransaction, LinkedBalance, PipelineIndex, committed, entry,
+};
 use crate::token::Token;
 use crate::{Wire, head, operation_to_proto};
 
@@ -361,161 +363,6 @@ impl WaitLevel {
             WaitLevel::Snapshot | WaitLevel::ClusterCommit => proto::WaitLevel::Snapshot,
         }
     }
-}
-
-/// The result of a submitted operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallResult {
-    /// Transaction id.
-    pub tx_id: u64,
-    /// Its status (`fail_reason`).
-    pub status: Status,
-    /// The leader's term when it answered (0 from an ee2b042 server).
-    pub term: u64,
-    /// The committed transaction, as a HEAD server returns it with the
-    /// result; `None` from an ee2b042 server.
-    pub transaction: Option<CommittedTransaction>,
-}
-
-/// A committed transaction as a HEAD server reports it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CommittedTransaction {
-    /// Transaction id.
-    pub tx_id: u64,
-    /// Its status (the metadata's `fail_reason`).
-    pub status: Status,
-    /// Its deduplication key.
-    pub user_ref: u64,
-    /// The metadata's tag as the server shows it (`OPENACC`, `FNREG`, a
-    /// function call's `fnw\n` and CRC as text or 16 hex digits).
-    pub tag: String,
-    /// When it was computed, in nanoseconds since the Unix epoch.
-    pub timestamp: u64,
-    /// What it recorded, in the server's order.
-    pub records: Vec<WalRecord>,
-}
-
-impl CommittedTransaction {
-    /// The transaction this one duplicates (a DUPLICATE links to the first
-    /// transaction with its `user_ref`).
-    pub fn duplicate_of(&self) -> Option<u64> {
-        self.records.iter().find_map(|record| match record {
-            WalRecord::Link { to_tx_id, kind: "duplicate" } => Some(*to_tx_id),
-            _ => None,
-        })
-    }
-
-    /// The credits and debits, in order.
-    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.records.iter().filter_map(|record| match record {
-            WalRecord::Entry(entry) => Some(entry),
-            _ => None,
-        })
-    }
-}
-
-/// One record of a committed transaction.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "record", rename_all = "snake_case")]
-pub enum WalRecord {
-    /// A credit or debit.
-    Entry(Entry),
-    /// This transaction duplicates (or reverses) another.
-    Link {
-        /// The other transaction.
-        to_tx_id: u64,
-        /// `duplicate` or `reversal`.
-        kind: &'static str,
-    },
-    /// A function registered (CRC 0: unregistered).
-    FunctionRegistered(FunctionInfo),
-    /// Accounts opened (lane 0 of `flags`: 1 open, 2 programmed).
-    AccountOpened {
-        /// The first id.
-        begin: u64,
-        /// How many.
-        count: u32,
-        /// Their flags.
-        flags: u64,
-    },
-    /// A linked account created.
-    AccountLinked {
-        /// The parent.
-        parent: u64,
-        /// The link type.
-        link_type: u32,
-        /// The child.
-        child: u64,
-    },
-    /// An account's flags changed.
-    FlagsUpdated {
-        /// The account.
-        account_id: u64,
-        /// Before.
-        prev: u64,
-        /// After.
-        new: u64,
-    },
-    /// A KV write (`value` absent: a delete).
-    Kv {
-        /// The key, `/`-joined, a constant the log holds by id as
-        /// `constant[<id>]`.
-        key: String,
-        /// The value.
-        value: Option<i64>,
-    },
-    /// A constant defined.
-    KvConstant {
-        /// Its id.
-        id: u32,
-        /// Its name.
-        name: String,
-    },
-    /// A leader's term began (a cluster's log).
-    Term {
-        /// The term.
-        term: u64,
-        /// The leader.
-        node_id: u64,
-    },
-}
-
-/// An account as `GetBalance` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AccountBalance {
-    /// Its balance.
-    pub balance: i64,
-    /// Its eight flag lanes, lane 0 (the status: 0 none, 1 open, 2
-    /// programmed, 3 system) the low byte; `None` from an ee2b042 server.
-    pub flags: Option<u64>,
-    /// The balances of its linked accounts, by link type.
-    pub linked: Vec<LinkedBalance>,
-}
-
-/// A linked account's balance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct LinkedBalance {
-    /// The link type.
-    pub link_type: u32,
-    /// Its balance.
-    pub balance: i64,
-}
-
-/// Where a node's pipeline is, and whether it leads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct PipelineIndex {
-    /// Last transaction executed.
-    pub compute: u64,
-    /// Last transaction durable on this node.
-    pub commit: u64,
-    /// Last transaction reads see.
-    pub snapshot: u64,
-    /// The leader's term (0 from an ee2b042 server).
-    pub term: u64,
-    /// Last transaction durable on a quorum (0 from an ee2b042 server).
-    pub cluster_commit: u64,
-    /// Whether this node accepts writes (an ee2b042 server always does).
-    pub is_leader: bool,
 }
 
 /// The size of a `RegisterFunction` request on the wire, which a server
@@ -873,15 +720,18 @@ impl Client {
                 c.get_balance(head::GetBalanceRequest { account_id, include_linked }).await
             })
             .await?;
-        Ok(AccountBalance {
-            balance: response.balance,
-            flags: Some(response.flags),
-            linked: response
-                .linked
-                .into_iter()
-                .map(|l| LinkedBalance { link_type: l.type_id, balance: l.balance })
-                .collect(),
-        })
+        let linked = response
+            .linked
+            .into_iter()
+            .map(|l| match u16::try_from(l.type_id) {
+                Ok(link_type) => Ok(LinkedBalance { link_type, balance: l.balance }),
+                Err(_) => Err(RpcError::Malformed {
+                    method: "GetBalance",
+                    message: format!("link type {} is over 16 bits", l.type_id),
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(AccountBalance { balance: response.balance, flags: Some(response.flags), linked })
     }
 
     /// The value under a KV key in the server's string form (`/`-joined
@@ -991,83 +841,6 @@ fn head_operation(op: Operation) -> head::submit_and_wait_result_request::Operat
 }
 
 /// A HEAD transaction as ours.
-fn committed(method: &'static str, transaction: head::CommitedTransaction) -> Result<CommittedTransaction, RpcError> {
-    use head::wal_entry::Entry as E;
-    let Some(E::Metadata(meta)) = transaction.meta.and_then(|m| m.entry) else {
-        return Err(RpcError::Malformed { method, message: "a transaction came back without its metadata".into() });
-    };
-    let records = transaction
-        .items
-        .into_iter()
-        .filter_map(|item| item.entry)
-        .map(|item| {
-            Ok(match item {
-                E::TxEntry(e) => WalRecord::Entry(entry(method, e.account_id, e.amount, e.kind, e.computed_balance)?),
-                E::Link(l) => WalRecord::Link {
-                    to_tx_id: l.to_tx_id,
-                    kind: match head::LinkKind::try_from(l.kind) {
-                        Ok(head::LinkKind::Reversal) => "reversal",
-                        _ => "duplicate",
-                    },
-                },
-                E::FunctionRegistered(f) => {
-                    WalRecord::FunctionRegistered(FunctionInfo { name: f.name, version: f.version, crc32c: f.crc32c })
-                }
-                E::AccountOpened(a) => {
-                    WalRecord::AccountOpened { begin: a.begin_account_id, count: a.count, flags: a.flags }
-                }
-                E::AccountLinked(a) => {
-                    WalRecord::AccountLinked { parent: a.parent_id, link_type: a.type_id, child: a.child_id }
-                }
-                E::AccountFlagsUpdated(a) => {
-                    WalRecord::FlagsUpdated { account_id: a.account_id, prev: a.prev_flags, new: a.new_flags }
-                }
-                E::Kv(kv) => WalRecord::Kv {
-                    key: kv.key.map(|k| k.str).unwrap_or_default(),
-                    value: kv.value.and_then(|v| match v.kind {
-                        Some(head::wal_kv_value::Kind::Integer(i)) => Some(i),
-                        _ => None,
-                    }),
-                },
-                E::KvConstant(c) => WalRecord::KvConstant { id: c.key, name: c.value },
-                E::Term(t) => WalRecord::Term { term: t.term, node_id: t.node_id },
-                E::Metadata(_) => {
-                    return Err(RpcError::Malformed { method, message: "a second metadata among the items".into() });
-                }
-            })
-        })
-        .collect::<Result<_, RpcError>>()?;
-    Ok(CommittedTransaction {
-        tx_id: meta.tx_id,
-        status: Status::from_code(u8::try_from(meta.fail_reason).unwrap_or(u8::MAX)),
-        user_ref: meta.user_ref,
-        tag: meta.tag,
-        timestamp: meta.timestamp,
-        records,
-    })
-}
-
-/// A wire entry as a ledger-core one.
-fn entry(
-    method: &'static str,
-    account_id: u64,
-    amount: u64,
-    kind: i32,
-    computed_balance: i64,
-) -> Result<Entry, RpcError> {
-    let kind = match proto::EntryKind::try_from(kind) {
-        Ok(proto::EntryKind::Credit) => EntryKind::Credit,
-        Ok(proto::EntryKind::Debit) => EntryKind::Debit,
-        Err(_) => {
-            return Err(RpcError::Malformed {
-                method,
-                message: format!("entry kind {kind} is neither credit nor debit"),
-            });
-        }
-    };
-    Ok(Entry { account_id, amount, kind, computed_balance })
-}
-
 /// An error and its causes, `: `-separated.
 /// An error and its causes, `: `-joined; a cause that only repeats what is
 /// already said (libraries often print their source within their own text)

@@ -37,7 +37,8 @@ use tokio::sync::Mutex;
 use tonic::Code;
 
 use crate::Wire;
-use crate::client::{CallResult, Client, Endpoint, RpcError, WaitLevel};
+use crate::client::{Client, Endpoint, RpcError, WaitLevel};
+use crate::results::{CallResult, CommittedTransaction};
 
 /// How often the nodes are asked who leads while none does (an election
 /// takes seconds).
@@ -74,7 +75,7 @@ pub fn is_not_leader(error: &RpcError) -> bool {
 /// was sent twice; the DUPLICATE itself when it links to none (an ee2b042
 /// server returns no transaction).
 async fn first_of(leader: &Client, duplicate: CallResult) -> Result<CallResult, RpcError> {
-    let first = duplicate.transaction.as_ref().and_then(crate::client::CommittedTransaction::duplicate_of);
+    let first = duplicate.transaction.as_ref().and_then(CommittedTransaction::duplicate_of);
     let Some(first) = first else { return Ok(duplicate) };
     let transaction = leader.transaction(first).await?;
     Ok(CallResult { tx_id: first, status: transaction.status, term: duplicate.term, transaction: Some(transaction) })

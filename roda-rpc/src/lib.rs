@@ -47,6 +47,7 @@ pub mod client;
 pub mod cluster;
 pub mod dev;
 mod pipeline;
+pub mod results;
 pub mod store;
 pub mod token;
 

@@ -5,9 +5,10 @@
 
 use ledger_core::v2::Operation;
 use roda_rpc::Wire;
-use roda_rpc::client::{Client, Endpoint, WaitLevel, WalRecord};
+use roda_rpc::client::{Client, Endpoint, WaitLevel};
 use roda_rpc::cluster::Cluster;
 use roda_rpc::dev::{self, DevConfig, DevHandle};
+use roda_rpc::results::WalRecord;
 
 fn node(follower: bool) -> DevHandle {
     dev::start(DevConfig { wire: Wire::Head, follower, ..DevConfig::default() }).unwrap()
@@ -36,7 +37,10 @@ fn writes_follow_a_leadership_change() {
         let moved = cluster.submit(&open, WaitLevel::Snapshot).await.unwrap();
         assert_eq!(cluster.client().await.unwrap().url(), b.url());
         let records = moved.transaction.unwrap().records;
-        assert_eq!(records, [WalRecord::AccountOpened { begin: 1, count: 1, flags: 1 }]);
+        assert_eq!(
+            records,
+            [WalRecord::Ledger(ledger_core::v2::Record::AccountOpened { begin: 1, count: 1, flags: 1 })]
+        );
         assert_eq!(computed(&a).await, 1, "the refusing node applied nothing");
 
         // A registration that meets a refusal asks the new leader first.

@@ -73,7 +73,11 @@ fn a_restart_brings_everything_back_without_running_register_again() {
         let opened = opened.unwrap().transaction.unwrap().records;
         assert_eq!(
             opened,
-            vec![roda_rpc::client::WalRecord::AccountOpened { begin: 4, count: 1, flags: 1 }],
+            vec![roda_rpc::results::WalRecord::Ledger(ledger_core::v2::Record::AccountOpened {
+                begin: 4,
+                count: 1,
+                flags: 1
+            })],
             "after 1-2 opened and 3 linked"
         );
         let fresh = client.submit(&call("remembers", vec![], 0), WaitLevel::Snapshot).await.unwrap();
@@ -112,4 +116,44 @@ fn a_log_without_an_abi_file_is_v1() {
     let err = dev::start(config(dir.path(), Wire::Head)).unwrap_err();
     assert!(err.to_string().contains("holds an ABI v1 ledger"), "{err}");
     dev::start(config(dir.path(), Wire::Ee2b042)).unwrap().shutdown().unwrap();
+}
+
+/// A `register()` that fails leaves its binary on disk, as a server does
+/// (docs/differences.md, row 34); the previous version stays live, and a
+/// restart neither reads that file nor loses the failed transaction.
+#[test]
+fn a_failed_register_leaves_its_binary_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = wat::parse_str(head_checks::COUNTER).unwrap();
+    let server = dev::start(config(dir.path(), Wire::Head)).unwrap();
+    let failed_tx = runtime().block_on(async {
+        let client = Client::connect(&Endpoint::new(server.url())).await.unwrap();
+        client.register("counter", &counter, false).await.unwrap();
+        let bad = wat::parse_str(head_checks::CREDITS_IN_REGISTER).unwrap();
+        let err = client.register("counter", &bad, true).await.unwrap_err();
+        assert!(err.to_string().contains("FailReason(8)"), "{err}");
+        assert_eq!(client.list().await.unwrap()[0].version, 1, "the previous version stays live");
+        client.pipeline_index().await.unwrap().compute
+    });
+    server.shutdown().unwrap();
+    let binaries: Vec<String> = std::fs::read_dir(dir.path().join("functions"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(binaries.iter().any(|file| file.ends_with("_v2.wasm")), "the failed version's binary: {binaries:?}");
+
+    let server = dev::start(config(dir.path(), Wire::Head)).unwrap();
+    runtime().block_on(async {
+        let client = Client::connect(&Endpoint::new(server.url())).await.unwrap();
+        assert_eq!(client.list().await.unwrap()[0].version, 1);
+        assert_eq!(
+            client.transaction(failed_tx).await.unwrap().status,
+            Status::from_code(8),
+            "its transaction, failed"
+        );
+        client.submit(&Operation::OpenAccount { count: 1, user_ref: 0 }, WaitLevel::Snapshot).await.unwrap();
+        let call = client.submit(&call("counter", vec![1], 0), WaitLevel::Snapshot).await.unwrap();
+        assert_eq!(call.status, Status::NONE, "version 1 runs");
+    });
+    server.shutdown().unwrap();
 }

@@ -4,7 +4,7 @@ use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
 use ledger_core::v2::Operation;
-use roda_rpc::client::WalRecord;
+use roda_rpc::results::WalRecord;
 use serde::Serialize;
 
 use super::{EndpointArgs, block_on};
@@ -89,7 +89,7 @@ pub fn exec(args: Args) -> Result<Opened, Error> {
         let op = Operation::OpenAccount { count: args.count, user_ref: args.user_ref };
         let result = cluster.submit(&op, args.wait.level()).await?;
         let opened = result.transaction.iter().flat_map(|t| &t.records).find_map(|record| match record {
-            WalRecord::AccountOpened { begin, count, .. } => Some((*begin, *count)),
+            WalRecord::Ledger(ledger_core::v2::Record::AccountOpened { begin, count, .. }) => Some((*begin, *count)),
             _ => None,
         });
         Ok(Opened {

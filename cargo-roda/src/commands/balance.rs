@@ -3,7 +3,7 @@
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
 use roda_rpc::Wire;
-use roda_rpc::client::LinkedBalance;
+use roda_rpc::results::LinkedBalance;
 use serde::Serialize;
 
 use super::{EndpointArgs, block_on};

@@ -196,7 +196,7 @@ pub fn exec(args: Args) -> Result<Called, Error> {
             .collect()
     });
     let status: Status = result.status;
-    let duplicate_of = result.transaction.as_ref().and_then(roda_rpc::client::CommittedTransaction::duplicate_of);
+    let duplicate_of = result.transaction.as_ref().and_then(roda_rpc::results::CommittedTransaction::duplicate_of);
     let expect = args.expect.unwrap_or(Status::NONE);
     Ok(Called {
         name: args.name,

@@ -89,7 +89,7 @@ impl AbiArgs {
             return chosen(abi, why(format!("the crate depends on {dependency}")));
         }
         let inferred = module.and_then(ledger_core::abi::inferred_profile);
-        match inferred.and_then(Abi::from_profile) {
+        match inferred.map(Abi::from_profile) {
             Some(abi) => chosen(abi, why("the module's imports say so".into())),
             None if module.is_some_and(|m| !ledger_core::abi::satisfied_profiles(m).is_empty()) => {
                 chosen(Abi::V1, why("the module's imports fit v1 and v2 alike; --abi v2 checks it for e14b146".into()))

@@ -2,7 +2,7 @@
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use roda_rpc::client::{CommittedTransaction, WalRecord};
+use roda_rpc::results::{CommittedTransaction, WalRecord};
 use serde::Serialize;
 
 use super::{EndpointArgs, block_on};
@@ -43,13 +43,8 @@ impl Outcome for Shown {
         for record in &t.records {
             out.push_str("  ");
             out.push_str(&match record {
-                WalRecord::Entry(e) => {
-                    let kind = match e.kind {
-                        ledger_core::EntryKind::Debit => "debit",
-                        ledger_core::EntryKind::Credit => "credit",
-                    };
-                    format!("{kind:<7} account {} amount {} balance {}", e.account_id, e.amount, e.computed_balance)
-                }
+                // The log names constants by id, as `constant[<id>]`.
+                WalRecord::Ledger(record) => ledger_core::v2::record_text(record, |_| None),
                 WalRecord::Link { to_tx_id, kind } => format!("{kind} of transaction {to_tx_id}"),
                 WalRecord::FunctionRegistered(f) if f.crc32c == 0 => {
                     format!("unregistered `{}` (v{})", f.name, f.version)
@@ -57,18 +52,6 @@ impl Outcome for Shown {
                 WalRecord::FunctionRegistered(f) => {
                     format!("registered `{}` v{} (crc32c {:08x})", f.name, f.version, f.crc32c)
                 }
-                WalRecord::AccountOpened { begin, count, flags } => {
-                    format!("opened accounts {begin}..{} (flags {flags:#x})", begin + u64::from(*count))
-                }
-                WalRecord::AccountLinked { parent, link_type, child } => {
-                    format!("linked account {child} to {parent} (type {link_type})")
-                }
-                WalRecord::FlagsUpdated { account_id, prev, new } => {
-                    format!("flags of account {account_id}: {prev:#018x} -> {new:#018x}")
-                }
-                WalRecord::Kv { key, value: Some(value) } => format!("kv {key} = {value}"),
-                WalRecord::Kv { key, value: None } => format!("kv {key} deleted"),
-                WalRecord::KvConstant { id, name } => format!("constant {id} = {name:?}"),
                 WalRecord::Term { term, node_id } => format!("term {term} (leader {node_id})"),
             });
             out.push('\n');

@@ -42,7 +42,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
     }
     // Scaffolded Rust projects depend on this checkout's SDK crates: the
     // binary records the checkout it was built in.
-    command.env("CARGO_TARGET_DIR", shared_target_dir());
+    command.envs(guest_build_env());
     command
 }
 
@@ -60,8 +60,20 @@ pub fn finish(output: Output) -> Run {
 }
 
 /// Guest builds share a target directory so their dependencies build once.
-pub fn shared_target_dir() -> PathBuf {
+fn shared_target_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-guests")
+}
+
+/// The environment of every build of a guest project here: the shared
+/// target directory, and native test builds without debug info or
+/// incremental state. Each project's tests link its own build of
+/// wasmtime, and with debug info those filled a CI machine's disk.
+pub fn guest_build_env() -> [(&'static str, std::ffi::OsString); 3] {
+    [
+        ("CARGO_TARGET_DIR", shared_target_dir().into_os_string()),
+        ("CARGO_PROFILE_DEV_DEBUG", "false".into()),
+        ("CARGO_INCREMENTAL", "0".into()),
+    ]
 }
 
 /// The repository's root.

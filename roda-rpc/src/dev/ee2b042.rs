@@ -2,6 +2,7 @@
 //! v1 project, with an optional pipeline delay that makes submission,
 //! commit and the snapshot lag as a server's stages do.
 
+use ledger_core::Engine;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 

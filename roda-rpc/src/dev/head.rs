@@ -3,6 +3,7 @@
 //! operation is computed, committed (fsynced, with `--data-dir`) and on the
 //! snapshot before it is answered.
 
+use ledger_core::Engine;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -165,7 +166,7 @@ fn committed(tx: &Transaction) -> proto::CommitedTransaction {
         }),
         Record::AccountOpened { begin, count, flags } => E::AccountOpened(proto::WalAccountOpened {
             begin_account_id: *begin,
-            count: u32::try_from(*count).unwrap_or(u32::MAX),
+            count: *count,
             flags: *flags,
             user_ref: opened_by,
         }),

@@ -7,8 +7,9 @@
 use ledger_core::Status;
 use ledger_core::v2::Operation;
 use roda_rpc::Wire;
-use roda_rpc::client::{Client, Endpoint, LinkedBalance, WaitLevel, WalRecord};
+use roda_rpc::client::{Client, Endpoint, WaitLevel};
 use roda_rpc::head::{self, ledger_client::LedgerClient};
+use roda_rpc::results::{LinkedBalance, WalRecord};
 use tonic::Code;
 
 /// A v2 counter: `register()` defines the constant `counter`; `execute`
@@ -59,7 +60,10 @@ pub async fn accounts_kv_flags_and_links(url: &str) {
     let opened = client.submit(&Operation::OpenAccount { count: 3, user_ref: 0 }, WaitLevel::Snapshot).await.unwrap();
     let opened = opened.transaction.unwrap();
     assert_eq!(opened.tag, "OPENACC");
-    assert_eq!(opened.records, vec![WalRecord::AccountOpened { begin: 1, count: 3, flags: 1 }]);
+    assert_eq!(
+        opened.records,
+        vec![WalRecord::Ledger(ledger_core::v2::Record::AccountOpened { begin: 1, count: 3, flags: 1 })]
+    );
     let to_system = Operation::Deposit { account: 0, amount: 5, user_ref: 0 };
     assert_eq!(client.submit(&to_system, WaitLevel::Snapshot).await.unwrap().status, Status::ACCOUNT_NOT_FOUND);
 
@@ -69,21 +73,28 @@ pub async fn accounts_kv_flags_and_links(url: &str) {
     let kinds: Vec<&str> = records
         .iter()
         .map(|r| match r {
-            WalRecord::Kv { .. } => "kv",
-            WalRecord::FlagsUpdated { .. } => "flags",
-            WalRecord::AccountOpened { .. } => "opened",
-            WalRecord::AccountLinked { .. } => "linked",
-            WalRecord::Entry(_) => "entry",
+            WalRecord::Ledger(ledger_core::v2::Record::Kv { .. }) => "kv",
+            WalRecord::Ledger(ledger_core::v2::Record::FlagsUpdated { .. }) => "flags",
+            WalRecord::Ledger(ledger_core::v2::Record::AccountOpened { .. }) => "opened",
+            WalRecord::Ledger(ledger_core::v2::Record::AccountLinked { .. }) => "linked",
+            WalRecord::Ledger(ledger_core::v2::Record::Entry(_)) => "entry",
             _ => "other",
         })
         .collect();
     assert_eq!(kinds, ["kv", "flags", "opened", "linked", "entry", "entry"], "{records:?}");
-    assert_eq!(records[1], WalRecord::FlagsUpdated { account_id: 1, prev: 1, new: 458_753 });
-    assert_eq!(records[2], WalRecord::AccountOpened { begin: 4, count: 1, flags: 2 });
-    assert_eq!(records[3], WalRecord::AccountLinked { parent: 1, link_type: 1, child: 4 });
-    let WalRecord::Kv { key, value } = &records[0] else { unreachable!() };
-    assert!(key.starts_with("constant[") && key.ends_with("]/1/0/0"), "{key}");
-    assert_eq!(*value, Some(1));
+    assert_eq!(
+        records[1],
+        WalRecord::Ledger(ledger_core::v2::Record::FlagsUpdated { account_id: 1, prev: 1, new: 458_753 })
+    );
+    assert_eq!(records[2], WalRecord::Ledger(ledger_core::v2::Record::AccountOpened { begin: 4, count: 1, flags: 2 }));
+    assert_eq!(
+        records[3],
+        WalRecord::Ledger(ledger_core::v2::Record::AccountLinked { parent: 1, link_type: 1, child: 4 })
+    );
+    let WalRecord::Ledger(ledger_core::v2::Record::Kv { key, value }) = &records[0] else { unreachable!() };
+    assert_eq!(key[0] & ledger_core::v2::CONSTANT_BIT, ledger_core::v2::CONSTANT_BIT, "a constant, by id: {key:?}");
+    assert_eq!(key[1..], [1, 0, 0]);
+    assert_eq!(*value, 1);
 
     let second = client.submit(&call("counter", vec![1]), WaitLevel::Snapshot).await.unwrap();
     assert_eq!(second.transaction.unwrap().records.len(), 3, "kv and the two entries: the link and flag exist");
