@@ -176,7 +176,7 @@ fn every_scenario_in_the_guide_parses_and_passes() {
             let report = runner.run_file(&file);
             assert!(report.passed(), "{}: {report}", page.display());
             for scenario in file.scenarios.iter().filter(|s| s.fuzz.is_some()) {
-                let options = roda_test::fuzz::FuzzOptions { cases: 500, seed: 1 };
+                let options = roda_test::fuzz::FuzzOptions::new(500, 1);
                 let fuzz = runner.fuzz(&file, scenario, options).unwrap();
                 assert!(fuzz.failure.is_none(), "{}: {:?}", page.display(), fuzz.failure);
             }

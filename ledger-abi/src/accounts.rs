@@ -35,7 +35,7 @@ use crate::{Entry, EntryKind, MAX_ENTRIES_PER_TX, Status, ZeroSum};
 /// assert_eq!(accounts.settle(), Status::NONE);
 /// assert_eq!((accounts.get_balance(1), accounts.get_balance(2)), (-5, 5));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Accounts {
     /// Balances of accounts `0..balances.len()`; the rest are 0. Grown on
     /// first write, never beyond `max_accounts`.
@@ -51,6 +51,27 @@ pub struct Accounts {
     wrapped_amount: bool,
     /// When set, the balance before every move, for an exact undo.
     journal: Option<Vec<(u64, i64)>>,
+}
+
+impl Clone for Accounts {
+    fn clone(&self) -> Self {
+        let mut copy = Accounts::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, so that the buffers keep their capacity: a fuzzer
+    /// starts every case again from one copy.
+    fn clone_from(&mut self, source: &Self) {
+        let Accounts { balances, max_accounts, entries, rolled_back, failure, wrapped_amount, journal } = source;
+        self.balances.clone_from(balances);
+        self.max_accounts = *max_accounts;
+        self.entries.clone_from(entries);
+        self.rolled_back.clone_from(rolled_back);
+        self.failure = *failure;
+        self.wrapped_amount = *wrapped_amount;
+        self.journal.clone_from(journal);
+    }
 }
 
 impl Accounts {

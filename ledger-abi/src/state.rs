@@ -190,7 +190,7 @@ const fn with_lane(flags: u64, lane: u8, value: u8) -> u64 {
 /// assert_eq!(ledger.settle(), Status::ACCOUNT_NOT_FOUND);
 /// assert_eq!(ledger.get_balance(1), 0, "rolled back");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct State {
     cells: Vec<Cell>,
     next_account: u64,
@@ -213,9 +213,11 @@ struct Transaction {
     kv_undo: Vec<([u32; 4], Option<i64>)>,
     /// Constant ids `kv_get_constant` returned in this call.
     looked_up: Vec<u32>,
-    /// Each cell the transaction changed, as it was before: what a rollback
-    /// must restore (upstream's does not always).
-    originals: BTreeMap<u64, Cell>,
+    /// Each cell the transaction changed, as it was before, at every
+    /// change: the first for an id is what a rollback must restore
+    /// (upstream's does not always). A list, not a map: a committed
+    /// transaction never reads it, so it costs one push per change.
+    originals: Vec<(u64, Cell)>,
     hazards: Hazards,
 }
 
@@ -230,9 +232,30 @@ impl Transaction {
             next_constant,
             kv_undo: Vec::new(),
             looked_up: Vec::new(),
-            originals: BTreeMap::new(),
+            originals: Vec::new(),
             hazards: Hazards::default(),
         }
+    }
+}
+
+impl Clone for State {
+    fn clone(&self) -> Self {
+        let mut copy = State::new();
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, so that the account cells keep their buffer: a
+    /// fuzzer starts every case again from one copy.
+    fn clone_from(&mut self, source: &Self) {
+        let State { cells, next_account, links, kv, constants, next_constant, tx } = source;
+        self.cells.clone_from(cells);
+        self.next_account = *next_account;
+        self.links.clone_from(links);
+        self.kv.clone_from(kv);
+        self.constants.clone_from(constants);
+        self.next_constant = *next_constant;
+        self.tx.clone_from(tx);
     }
 }
 
@@ -261,7 +284,18 @@ impl State {
 
     /// Starts a transaction in `phase`.
     pub fn begin(&mut self, phase: CallPhase) {
-        self.tx = Transaction::new(phase, self.next_account, self.next_constant);
+        // In place: the buffers keep their capacity from call to call.
+        let tx = &mut self.tx;
+        tx.phase = phase;
+        tx.failure = Status::NONE;
+        tx.records.clear();
+        tx.sums = ZeroSum::default();
+        tx.next_account = self.next_account;
+        tx.next_constant = self.next_constant;
+        tx.kv_undo.clear();
+        tx.looked_up.clear();
+        tx.originals.clear();
+        tx.hazards = Hazards::default();
     }
 
     /// How many account cells exist (ids beyond are "not found").
@@ -303,7 +337,7 @@ impl State {
         let flags = with_lane(0, 0, OPEN);
         for id in begin..end {
             let cell = &mut self.cells[id as usize];
-            self.tx.originals.entry(id).or_insert(*cell);
+            self.tx.originals.push((id, *cell));
             cell.flags = flags;
         }
         self.next_account = end;
@@ -333,7 +367,7 @@ impl State {
             return;
         }
         let cell = &mut self.cells[account_id as usize];
-        self.tx.originals.entry(account_id).or_insert(*cell);
+        self.tx.originals.push((account_id, *cell));
         cell.balance = kind.apply(cell.balance, amount);
         let computed_balance = cell.balance;
         self.tx.sums.add(kind, amount);
@@ -452,7 +486,7 @@ impl State {
         self.grow_to(child.saturating_add(1));
         let flags = with_lane(0, 0, PROGRAMMED);
         let cell = &mut self.cells[child as usize];
-        self.tx.originals.entry(child).or_insert(*cell);
+        self.tx.originals.push((child, *cell));
         cell.flags = flags;
         self.next_account = child + 1;
         self.links.insert((parent, link_type), child);
@@ -511,7 +545,7 @@ impl State {
         if new == prev {
             return;
         }
-        self.tx.originals.entry(account_id).or_insert(*cell);
+        self.tx.originals.push((account_id, *cell));
         cell.flags = new;
         self.tx.records.push(Record::FlagsUpdated { account_id, prev, new });
     }
@@ -674,8 +708,11 @@ impl State {
         }
         if !self.tx.failure.is_success() {
             self.roll_back();
+            // The first original of each id (a stable sort keeps it first).
+            self.tx.originals.sort_by_key(|(id, _)| *id);
+            self.tx.originals.dedup_by_key(|(id, _)| *id);
             let cells = &self.cells;
-            self.tx.hazards.inexact_rollback = self.tx.originals.iter().any(|(&id, original)| {
+            self.tx.hazards.inexact_rollback = self.tx.originals.iter().any(|&(id, original)| {
                 let now = cells[id as usize];
                 (now.balance, now.flags) != (original.balance, original.flags)
             });

@@ -281,6 +281,10 @@ pub trait AnyOperation {
     /// The function a call names, to change it (a log blanks a name no
     /// function can have).
     fn called_mut(&mut self) -> Option<&mut String>;
+
+    /// A call's parameters, to change them (a fuzzer reuses one operation
+    /// for every case rather than building one each time).
+    fn params_mut(&mut self) -> Option<&mut Vec<i64>>;
 }
 
 /// A profile's in-process ledger: what a roda-ledger server of that
@@ -332,8 +336,16 @@ pub trait Engine: Sized + Send + 'static {
     /// [`RegistryError::NotFound`] when no function is live under the name.
     fn unregister(&mut self, name: &str) -> Result<(u32, Self::LogRecord), RegistryError>;
 
-    /// Processes one operation as a server's transactor does.
-    fn submit(&mut self, operation: &Self::Operation) -> Self::Transaction;
+    /// Processes one operation as a server's transactor does, and lends
+    /// the transaction: the history's copy when it keeps one, else the
+    /// ledger's slot for the latest, whose buffers the next call reuses
+    /// (a committed call allocates nothing).
+    fn process(&mut self, operation: &Self::Operation) -> &Self::Transaction;
+
+    /// [`process`](Engine::process), with the transaction owned.
+    fn submit(&mut self, operation: &Self::Operation) -> Self::Transaction {
+        self.process(operation).clone()
+    }
 
     /// What a log keeps of a processed operation (`operation`, when given,
     /// for audit).
@@ -678,13 +690,23 @@ macro_rules! operations {
                     _ => None,
                 }
             }
+
+            fn params_mut(&mut self) -> Option<&mut Vec<i64>> {
+                match self {
+                    $name::Function { params, .. } => Some(params),
+                    _ => None,
+                }
+            }
         }
     };
 }
 pub(crate) use operations;
 
 /// The latest transactions, oldest first, as [`LedgerConfig::keep_history`]
-/// and [`LedgerConfig::max_history`] say; their ids are contiguous.
+/// and [`LedgerConfig::max_history`] say; their ids are contiguous. With
+/// no history, the latest transaction still lives here, in one slot whose
+/// buffers the next transaction reuses: a committed call then allocates
+/// nothing.
 #[derive(Debug)]
 pub(crate) struct History<T> {
     transactions: std::collections::VecDeque<T>,
@@ -692,25 +714,47 @@ pub(crate) struct History<T> {
     oldest: u64,
     /// How many it keeps; 0 keeps none.
     capacity: usize,
+    /// Without a history: the latest transaction.
+    latest: Option<T>,
 }
 
-impl<T: Clone> History<T> {
+impl<T> History<T> {
     pub(crate) fn new(config: &LedgerConfig) -> History<T> {
         let capacity = if config.keep_history { config.max_history } else { 0 };
-        History { transactions: std::collections::VecDeque::new(), oldest: 0, capacity }
+        History { transactions: std::collections::VecDeque::new(), oldest: 0, capacity, latest: None }
     }
 
-    /// Keeps transaction `tx_id` (the one after the last kept) and hands
-    /// it back.
-    pub(crate) fn record(&mut self, tx_id: u64, transaction: T) -> T {
-        if self.capacity > 0 {
-            if self.transactions.len() == self.capacity {
-                self.transactions.pop_front();
-            }
-            self.transactions.push_back(transaction.clone());
-            self.oldest = tx_id + 1 - self.transactions.len() as u64;
+    /// Keeps transaction `tx_id` (the one after the last kept), moved in,
+    /// and hands it back.
+    pub(crate) fn record(&mut self, tx_id: u64, transaction: T) -> &T {
+        if self.capacity == 0 {
+            return self.latest.insert(transaction);
         }
-        transaction
+        if self.transactions.len() == self.capacity {
+            self.transactions.pop_front();
+        }
+        self.transactions.push_back(transaction);
+        self.oldest = tx_id + 1 - self.transactions.len() as u64;
+        self.transactions.back().expect("pushed above")
+    }
+
+    /// The slot transaction `tx_id` (the one after the last kept) is
+    /// written into, in place: the latest's with no history, else a new
+    /// one at the end (the oldest's when the history is full). It holds an
+    /// earlier transaction, or `fresh()`; the caller overwrites every field,
+    /// and its buffers keep their capacity, so a transaction allocates
+    /// nothing once they have grown.
+    pub(crate) fn slot(&mut self, tx_id: u64, fresh: impl FnOnce() -> T) -> &mut T {
+        if self.capacity == 0 {
+            return self.latest.get_or_insert_with(fresh);
+        }
+        let reused = match self.transactions.len() == self.capacity {
+            true => self.transactions.pop_front(),
+            false => None,
+        };
+        self.transactions.push_back(reused.unwrap_or_else(fresh));
+        self.oldest = tx_id + 1 - self.transactions.len() as u64;
+        self.transactions.back_mut().expect("pushed above")
     }
 
     /// Transaction `tx_id`, if kept.

@@ -108,11 +108,12 @@ impl<H: Host> Functions<H> {
     /// made for its instance when it has none.
     pub(crate) fn for_call(&mut self, name: &str) -> Option<(&Runtime<H>, &mut Live<LoadedFunction<H>>)> {
         self.clock += 1;
-        let to_instantiate = self.registry.get_mut(name).map_or(0, |live| live.payload.bytes_to_instantiate());
+        let index = self.registry.index_of(name)?;
+        let to_instantiate = self.registry.live_mut(index)?.payload.bytes_to_instantiate();
         if to_instantiate > 0 {
             self.make_room(name, to_instantiate);
         }
-        let live = self.registry.get_mut(name)?;
+        let live = self.registry.live_mut(index)?;
         live.payload.last_used = self.clock;
         Some((&self.runtime, live))
     }

@@ -4,6 +4,7 @@
 //! tested on their own; [`crate::Ledger`] stores compiled modules in it.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::abi::{EntryPointError, NameError, OptionalExportError, validate_function_name};
 
@@ -144,7 +145,9 @@ pub(crate) struct Live<T> {
 
 #[derive(Debug)]
 struct Record<T> {
-    /// The last version issued under this name, live or not.
+    name: String,
+    /// The last version issued under this name, live or not; 0 for a name
+    /// whose only registration was reverted (as if never used).
     last_version: u32,
     live: Option<Live<T>>,
 }
@@ -156,12 +159,40 @@ struct Record<T> {
 /// unregister.
 #[derive(Debug)]
 pub(crate) struct Registry<T> {
-    records: HashMap<String, Record<T>>,
+    /// Each name's slot in `records`. A name keeps its slot for good, so an
+    /// index is a handle: a call looks its function up once.
+    index: HashMap<String, usize, BuildHasherDefault<NameHasher>>,
+    records: Vec<Record<T>>,
 }
 
 impl<T> Default for Registry<T> {
     fn default() -> Self {
-        Registry { records: HashMap::new() }
+        Registry { index: HashMap::default(), records: Vec::new() }
+    }
+}
+
+/// The registry's hash: every call looks its function up by name, and
+/// std's SipHash cost more than the rest of the lookup. Names are chosen by
+/// whoever registers, who can call anything anyway, so resistance to
+/// chosen collisions buys nothing here. (FxHash's word-at-a-time mix.)
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -196,7 +227,7 @@ impl<T> Registry<T> {
         if crc32c == 0 {
             return Err(RegistryError::ZeroCrc(name.to_owned()));
         }
-        let record = self.records.get(name);
+        let record = self.record(name);
         if record.is_some_and(|r| r.live.is_some()) && !override_existing {
             return Err(RegistryError::AlreadyExists(name.to_owned()));
         }
@@ -206,7 +237,42 @@ impl<T> Registry<T> {
 
     /// `true` when a function is live under `name`.
     pub fn is_live(&self, name: &str) -> bool {
-        self.records.get(name).is_some_and(|record| record.live.is_some())
+        self.record(name).is_some_and(|record| record.live.is_some())
+    }
+
+    fn record(&self, name: &str) -> Option<&Record<T>> {
+        self.index.get(name).map(|&index| &self.records[index])
+    }
+
+    fn record_mut(&mut self, name: &str) -> Option<&mut Record<T>> {
+        self.index.get(name).map(|&index| &mut self.records[index])
+    }
+
+    /// The handle of `name`'s slot, if the name was ever installed.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// The live function in slot `index` (from [`index_of`](Registry::index_of)).
+    pub fn live_mut(&mut self, index: usize) -> Option<&mut Live<T>> {
+        self.records.get_mut(index)?.live.as_mut()
+    }
+
+    /// Sets `name`'s record, giving it a slot the first time; returns the
+    /// live function it replaced.
+    fn set(&mut self, name: String, last_version: u32, live: Option<Live<T>>) -> Option<Live<T>> {
+        match self.index.get(&name) {
+            Some(&index) => {
+                let record = &mut self.records[index];
+                record.last_version = last_version;
+                std::mem::replace(&mut record.live, live)
+            }
+            None => {
+                self.index.insert(name.clone(), self.records.len());
+                self.records.push(Record { name, last_version, live });
+                None
+            }
+        }
     }
 
     /// Installs a prepared registration. Call it right after
@@ -215,32 +281,28 @@ impl<T> Registry<T> {
     pub fn install(&mut self, prepared: Prepared<T>) -> (Registered, Option<Live<T>>) {
         let Prepared { name, live } = prepared;
         let registered = Registered { version: live.version, crc32c: live.crc32c };
-        let previous = self.records.insert(name, Record { last_version: live.version, live: Some(live) });
-        (registered, previous.and_then(|record| record.live))
+        let version = live.version;
+        (registered, self.set(name, version, Some(live)))
     }
 
     /// Undoes an [`install`](Registry::install): `previous` is live again
     /// (or the name is free) and the last version is `last_version` (0: the
     /// name was never used).
     pub fn revert(&mut self, name: &str, previous: Option<Live<T>>, last_version: u32) {
-        if last_version == 0 {
-            self.records.remove(name);
-        } else {
-            self.records.insert(name.to_owned(), Record { last_version, live: previous });
-        }
+        self.set(name.to_owned(), last_version, previous);
     }
 
     /// The last version issued under `name`, live or not; 0 for a name
     /// never used.
     pub fn last_version(&self, name: &str) -> u32 {
-        self.records.get(name).map_or(0, |record| record.last_version)
+        self.record(name).map_or(0, |record| record.last_version)
     }
 
     /// The version an unregister of `name` would get, changing nothing.
     /// The name is checked first, as a server does.
     pub fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
         validate_function_name(name)?;
-        match self.records.get(name) {
+        match self.record(name) {
             Some(record) if record.live.is_some() => next_version(name, Some(record)),
             _ => Err(RegistryError::NotFound(name.to_owned())),
         }
@@ -249,26 +311,21 @@ impl<T> Registry<T> {
     /// Unregisters `name`, returning the version of the unregister marker.
     pub fn unregister(&mut self, name: &str) -> Result<u32, RegistryError> {
         let version = self.check_unregister(name)?;
-        let record = self.records.get_mut(name).expect("checked above");
+        let record = self.record_mut(name).expect("checked above");
         record.live = None;
         record.last_version = version;
         Ok(version)
     }
 
-    /// The live function under `name`, mutably.
-    pub fn get_mut(&mut self, name: &str) -> Option<&mut Live<T>> {
-        self.records.get_mut(name)?.live.as_mut()
-    }
-
     /// `true` when `name` was registered once and is unregistered now: a
     /// server at ee2b042 would restart its version counter (see the crate docs).
     pub fn was_unregistered(&self, name: &str) -> bool {
-        self.records.get(name).is_some_and(|r| r.live.is_none())
+        self.record(name).is_some_and(|r| r.last_version > 0 && r.live.is_none())
     }
 
     /// Every live function's payload, in no order.
     pub fn payloads_mut(&mut self) -> impl Iterator<Item = (&str, &mut T)> {
-        self.records.iter_mut().filter_map(|(name, record)| Some((name.as_str(), &mut record.live.as_mut()?.payload)))
+        self.records.iter_mut().filter_map(|record| Some((record.name.as_str(), &mut record.live.as_mut()?.payload)))
     }
 
     /// Every live function, sorted by name.
@@ -276,9 +333,9 @@ impl<T> Registry<T> {
         let mut list: Vec<FunctionInfo> = self
             .records
             .iter()
-            .filter_map(|(name, r)| {
+            .filter_map(|r| {
                 let live = r.live.as_ref()?;
-                Some(FunctionInfo { name: name.clone(), version: live.version, crc32c: live.crc32c })
+                Some(FunctionInfo { name: r.name.clone(), version: live.version, crc32c: live.crc32c })
             })
             .collect();
         list.sort();
@@ -314,7 +371,7 @@ mod tests {
     fn version_65535_is_the_last_for_register_and_unregister() {
         let mut registry: Registry<()> = Registry::default();
         registry.register("fee", 0xabc, false, || Ok(())).unwrap();
-        registry.records.get_mut("fee").unwrap().last_version = 65534;
+        registry.record_mut("fee").unwrap().last_version = 65534;
         assert_eq!(registry.register("fee", 0xabc, true, || Ok(())).unwrap().version, 65535);
         let overflow = registry.register("fee", 0xabc, true, || Ok(())).unwrap_err();
         assert!(matches!(overflow, RegistryError::VersionOverflow(_)));

@@ -281,6 +281,9 @@ type Pool = std::sync::Arc<std::sync::atomic::AtomicUsize>;
 /// sealed: outside this crate neither can be named.)
 pub struct StoreData<H> {
     pub(crate) host: H,
+    /// The instance's exported memory its profile's name-reading imports
+    /// read, once instantiated (looked up once, not on every call).
+    pub(crate) memory: Option<wasmtime::Memory>,
     limits: Limits,
     /// Bytes this instance holds in memories and tables.
     held: usize,
@@ -413,7 +416,7 @@ impl<H: Host> Runtime<H> {
     }
 
     fn store(&self, host: H) -> Store<StoreData<H>> {
-        let data = StoreData { host, limits: self.limits, held: 0, pool: self.pool.clone() };
+        let data = StoreData { host, memory: None, limits: self.limits, held: 0, pool: self.pool.clone() };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| data);
         // Any epoch increment from now on interrupts (see `Interrupter`).
@@ -576,10 +579,11 @@ impl<H: Host> LoadedFunction<H> {
         let execute = instance
             .get_typed_func::<Params, i32>(&mut store, abi::ENTRY_POINT.name)
             .map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
-        let register = abi::V2
+        let register = H::PROFILE
             .optional_exports
             .iter()
             .find_map(|export| instance.get_typed_func::<(), ()>(&mut store, export.name).ok());
+        store.data_mut().memory = H::PROFILE.memory_export.and_then(|name| instance.get_memory(&mut store, name));
         let start_moves = store.data().host.written().len();
         Ok((Instance { store, execute, register }, start_moves))
     }

@@ -219,27 +219,74 @@ impl Ledger {
 
     /// Processes one operation as a server's transactor does.
     pub fn submit(&mut self, operation: &Operation) -> Transaction {
+        self.process(operation).clone()
+    }
+
+    /// [`submit`](Ledger::submit), lending the transaction instead (see
+    /// [`Engine::process`]).
+    pub fn process(&mut self, operation: &Operation) -> &Transaction {
         let tx_id = self.base.take_tx_id();
         self.accounts.begin();
         let user_ref = operation.user_ref();
-        if user_ref != 0
-            && let Some(original) = self.base.original(user_ref, tx_id)
-        {
-            return self.base.history.record(
-                tx_id,
-                Transaction {
-                    tx_id,
-                    user_ref,
-                    status: Status::DUPLICATE,
-                    tag: tags::DUPLICATE,
-                    duplicate_of: Some(original),
-                    entries: Vec::new(),
-                    rolled_back: Vec::new(),
-                    call: None,
-                },
-            );
+        let duplicate_of = match user_ref {
+            0 => None,
+            _ => self.base.original(user_ref, tx_id),
+        };
+        let (status, tag, call) = match duplicate_of {
+            Some(_) => (Status::DUPLICATE, tags::DUPLICATE, None),
+            None => {
+                let (tag, call) = self.execute(operation);
+                let status = self.accounts.settle();
+                if user_ref != 0 {
+                    self.base.remember(user_ref, tx_id);
+                }
+                (status, tag, call)
+            }
+        };
+        let slot = self.base.history.slot(tx_id, || Transaction {
+            tx_id,
+            user_ref,
+            status,
+            tag,
+            duplicate_of,
+            entries: Vec::new(),
+            rolled_back: Vec::new(),
+            call: None,
+        });
+        // Every field, so that a field added to Transaction is a compile
+        // error here rather than a stale value.
+        let Transaction {
+            tx_id: slot_tx_id,
+            user_ref: slot_user_ref,
+            status: slot_status,
+            tag: slot_tag,
+            duplicate_of: slot_duplicate_of,
+            entries,
+            rolled_back,
+            call: slot_call,
+        } = &mut *slot;
+        (*slot_tx_id, *slot_user_ref, *slot_status, *slot_tag) = (tx_id, user_ref, status, tag);
+        *slot_duplicate_of = duplicate_of;
+        *slot_call = call;
+        entries.clear();
+        entries.extend_from_slice(self.accounts.entries());
+        rolled_back.clear();
+        if !self.accounts.rolled_back().is_empty() {
+            // The balance of every account the rollback moved, as it left them.
+            rolled_back.extend(self.accounts.rolled_back().iter().map(|entry| (entry.account_id, 0)));
+            rolled_back.sort_unstable();
+            rolled_back.dedup();
+            for (account_id, balance) in rolled_back.iter_mut() {
+                *balance = self.accounts.get_balance(*account_id);
+            }
         }
-        let (tag, call) = match operation {
+        slot
+    }
+
+    /// Runs an operation's moves on the transaction in progress; its tag,
+    /// and for a call, the report.
+    fn execute(&mut self, operation: &Operation) -> ([u8; 8], Option<CallReport>) {
+        match operation {
             Operation::Deposit { account, amount, .. } => {
                 self.accounts.debit(*account, *amount);
                 self.accounts.credit(SYSTEM_ACCOUNT, *amount);
@@ -270,22 +317,7 @@ impl Ledger {
                 let report = self.base.functions.call(name, &mut self.accounts, param_slots(params), check);
                 (tags::function(report.crc32c), Some(report))
             }
-        };
-        let status = self.accounts.settle();
-        let mut rolled_back: Vec<(u64, i64)> =
-            self.accounts.rolled_back().iter().map(|entry| (entry.account_id, 0)).collect();
-        rolled_back.sort_unstable();
-        rolled_back.dedup();
-        for (account_id, balance) in &mut rolled_back {
-            *balance = self.accounts.get_balance(*account_id);
         }
-        if user_ref != 0 {
-            self.base.remember(user_ref, tx_id);
-        }
-        let entries = self.accounts.entries().to_vec();
-        self.base
-            .history
-            .record(tx_id, Transaction { tx_id, user_ref, status, tag, duplicate_of: None, entries, rolled_back, call })
     }
 
     /// Restores a logged transaction: its committed entries set the balances
@@ -348,8 +380,8 @@ impl Engine for Ledger {
         Ok((version, LogRecord::Unregister { name: name.to_owned(), version }))
     }
 
-    fn submit(&mut self, operation: &Operation) -> Transaction {
-        Ledger::submit(self, operation)
+    fn process(&mut self, operation: &Operation) -> &Transaction {
+        Ledger::process(self, operation)
     }
 
     fn log_record(op: Option<Operation>, transaction: &Transaction) -> LogRecord {

@@ -159,32 +159,46 @@ mod host {
 
     pub(super) fn kv_register_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<()> {
         const IMPORT: &str = "kv_register_constant";
-        let name = read_name(&mut cx, IMPORT, name_ptr)?;
-        cx.data_mut().host.kv_register_constant(&name).map_err(|trap| stopped(IMPORT, &name, trap))?;
-        Ok(())
+        with_name(&mut cx, IMPORT, name_ptr, |host, name| {
+            host.kv_register_constant(name).map_err(|trap| stopped(IMPORT, name, trap))
+        })
     }
 
     pub(super) fn kv_get_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<u32> {
         const IMPORT: &str = "kv_get_constant";
-        let name = read_name(&mut cx, IMPORT, name_ptr)?;
-        cx.data_mut().host.kv_get_constant(&name).map_err(|trap| stopped(IMPORT, &name, trap))
+        with_name(&mut cx, IMPORT, name_ptr, |host, name| {
+            host.kv_get_constant(name).map_err(|trap| stopped(IMPORT, name, trap))
+        })
     }
 
-    /// The NUL-terminated name at `ptr` in the exported `memory`, as the
-    /// server reads it: to the first NUL or the end of memory; a pointer
-    /// equal to the size is the empty name, past it a trap.
-    fn read_name(cx: &mut Ctx<'_>, import: &'static str, ptr: u32) -> Result<Vec<u8>> {
+    /// Calls `verb` with the state and the NUL-terminated name at `ptr` in
+    /// the exported `memory`, read as the server reads it: to the first NUL
+    /// or the end of memory; a pointer equal to the size is the empty name,
+    /// past it a trap. The name is borrowed from memory, not copied.
+    fn with_name<T>(
+        cx: &mut Ctx<'_>,
+        import: &'static str,
+        ptr: u32,
+        verb: impl FnOnce(&mut State, &[u8]) -> Result<T>,
+    ) -> Result<T> {
         let memory_name = abi::V2.memory_export.unwrap_or("memory");
-        let Some(Extern::Memory(memory)) = cx.get_export(memory_name) else {
-            return Err(runtime::HostImportTrap {
-                import,
-                reason: format!(
-                    "the module exports no memory named `{memory_name}` to read the constant's name from (export it: rustc and asc do by default)"
-                ),
-            }
-            .into());
+        // Found once per instance; a `start` function runs before that.
+        let memory = match cx.data().memory {
+            Some(memory) => memory,
+            None => match cx.get_export(memory_name) {
+                Some(Extern::Memory(memory)) => memory,
+                _ => {
+                    return Err(runtime::HostImportTrap {
+                        import,
+                        reason: format!(
+                            "the module exports no memory named `{memory_name}` to read the constant's name from (export it: rustc and asc do by default)"
+                        ),
+                    }
+                    .into());
+                }
+            },
         };
-        let bytes = memory.data(&*cx);
+        let (bytes, data) = memory.data_and_store_mut(cx);
         let Some(rest) = bytes.get(ptr as usize..) else {
             return Err(runtime::HostImportTrap {
                 import,
@@ -192,7 +206,7 @@ mod host {
             }
             .into());
         };
-        Ok(rest.split(|b| *b == 0).next().unwrap_or_default().to_vec())
+        verb(&mut data.host, rest.split(|b| *b == 0).next().unwrap_or_default())
     }
 
     /// The trap a constant verb raises after setting its status.
@@ -410,6 +424,13 @@ pub struct Registration {
     pub not_instantiable: Option<CallOutcome>,
 }
 
+/// How a transaction ended, for [`Ledger::finish`].
+struct Settled {
+    status: Status,
+    tag: [u8; 8],
+    duplicate_of: Option<u64>,
+}
+
 /// A registration whose `register()` failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedRegistration {
@@ -509,7 +530,8 @@ impl Ledger {
         // What stopped `register()` when it did not return.
         let stopped =
             call.as_ref().map(|report| &report.outcome).filter(|o| !matches!(o, CallOutcome::Returned(_))).cloned();
-        let transaction = self.finish(tx_id, 0, status, tags::FUNCTION_REGISTRATION, Some(function), call);
+        let settled = Settled { status, tag: tags::FUNCTION_REGISTRATION, duplicate_of: None };
+        let transaction = self.finish(tx_id, 0, settled, Some(function), call).clone();
         if !status.is_success() {
             self.base.functions.revert_install(&name, previous, last_version);
             let error = RegistryError::RegisterFailed { status: status.code(), outcome: stopped };
@@ -530,28 +552,25 @@ impl Ledger {
         let tx_id = self.begin(CallPhase::Execute);
         let status = self.state.settle();
         let function = FunctionInfo { name: name.to_owned(), version, crc32c: 0 };
-        Ok(self.finish(tx_id, 0, status, tags::FUNCTION_REGISTRATION, Some(function), None))
+        let settled = Settled { status, tag: tags::FUNCTION_REGISTRATION, duplicate_of: None };
+        Ok(self.finish(tx_id, 0, settled, Some(function), None).clone())
     }
 
     /// Processes one operation as an e14b146 server's transactor does.
     pub fn submit(&mut self, operation: &Operation) -> Transaction {
+        self.process(operation).clone()
+    }
+
+    /// [`submit`](Ledger::submit), lending the transaction instead (see
+    /// [`Engine::process`]).
+    pub fn process(&mut self, operation: &Operation) -> &Transaction {
         let tx_id = self.begin(CallPhase::Execute);
         let user_ref = operation.user_ref();
         if user_ref != 0
             && let Some(original) = self.base.original(user_ref, tx_id)
         {
-            let duplicate = Transaction {
-                tx_id,
-                user_ref,
-                status: Status::DUPLICATE,
-                tag: tags::DUPLICATE,
-                duplicate_of: Some(original),
-                records: Vec::new(),
-                function: None,
-                call: None,
-                hazards: Hazards::default(),
-            };
-            return self.base.history.record(tx_id, duplicate);
+            let duplicate = Settled { status: Status::DUPLICATE, tag: tags::DUPLICATE, duplicate_of: Some(original) };
+            return self.finish(tx_id, user_ref, duplicate, None, None);
         }
         let state = &mut self.state;
         let (tag, call) = match operation {
@@ -581,7 +600,7 @@ impl Ledger {
         if user_ref != 0 {
             self.base.remember(user_ref, tx_id);
         }
-        self.finish(tx_id, user_ref, status, tag, None, call)
+        self.finish(tx_id, user_ref, Settled { status, tag, duplicate_of: None }, None, call)
     }
 
     /// Takes the next transaction id and starts a transaction in `phase`.
@@ -591,21 +610,47 @@ impl Ledger {
         tx_id
     }
 
-    /// The settled transaction, kept in the history.
+    /// The settled transaction, written into its slot in the history (see
+    /// [`Engine::process`]).
     fn finish(
         &mut self,
         tx_id: u64,
         user_ref: u64,
-        status: Status,
-        tag: [u8; 8],
+        settled: Settled,
         function: Option<FunctionInfo>,
         call: Option<CallReport<Record>>,
-    ) -> Transaction {
-        let records = self.state.records().to_vec();
+    ) -> &Transaction {
+        let Settled { status, tag, duplicate_of } = settled;
         let hazards = self.state.hazards();
-        let transaction =
-            Transaction { tx_id, user_ref, status, tag, duplicate_of: None, records, function, call, hazards };
-        self.base.history.record(tx_id, transaction)
+        let slot = self.base.history.slot(tx_id, || Transaction {
+            tx_id,
+            user_ref,
+            status,
+            tag,
+            duplicate_of,
+            records: Vec::new(),
+            function: None,
+            call: None,
+            hazards,
+        });
+        // Every field, so that a field added to Transaction is a compile
+        // error here rather than a stale value.
+        let Transaction {
+            tx_id: slot_tx_id,
+            user_ref: slot_user_ref,
+            status: slot_status,
+            tag: slot_tag,
+            duplicate_of: slot_duplicate_of,
+            records,
+            function: slot_function,
+            call: slot_call,
+            hazards: slot_hazards,
+        } = &mut *slot;
+        (*slot_tx_id, *slot_user_ref, *slot_status, *slot_tag) = (tx_id, user_ref, status, tag);
+        (*slot_duplicate_of, *slot_function, *slot_call, *slot_hazards) = (duplicate_of, function, call, hazards);
+        records.clear();
+        records.extend_from_slice(self.state.records());
+        slot
     }
 
     /// Brings back a transaction a log recorded, without running anything:
@@ -750,8 +795,8 @@ impl Engine for Ledger {
         Ok((version, LogRecord::Transaction { op: None, record: Box::new(transaction) }))
     }
 
-    fn submit(&mut self, operation: &Operation) -> Transaction {
-        Ledger::submit(self, operation)
+    fn process(&mut self, operation: &Operation) -> &Transaction {
+        Ledger::process(self, operation)
     }
 
     fn log_record(op: Option<Operation>, transaction: &Transaction) -> LogRecord {

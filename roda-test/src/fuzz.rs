@@ -5,9 +5,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use ledger_core::{CallOutcome, Engine, ForEngine, LedgerConfig, Status};
+use ledger_core::{AnyOperation, CallOutcome, Engine, ForEngine, LedgerConfig, Status};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde::Serialize;
@@ -15,15 +17,32 @@ use serde::Serialize;
 use crate::lint::Lint;
 use crate::model::{Action, FuzzSpec, Params, Scenario, ScenarioFile, Slot};
 use crate::run::{Runner, SetupError};
-use crate::sim::{Receipt, SimLedger};
+use crate::sim::{Called, SimLedger};
 
-/// How long to fuzz.
+/// How long to fuzz, and on how many threads.
+///
+/// ```
+/// let options = roda_test::FuzzOptions::new(10_000, 7);
+/// assert!(options.jobs.get() >= 1, "one worker per core");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FuzzOptions {
     /// Executions to try, shrinking aside.
     pub cases: u32,
-    /// The seed; the same seed finds the same case.
+    /// The seed; the same seed finds the same case, whatever `jobs` is.
     pub seed: u64,
+    /// Workers, each on its own ledger, taking the cases in chunks of
+    /// 1,024 drawn from seeds derived from `seed`; a case found in an
+    /// earlier chunk wins, so the report does not depend on it.
+    pub jobs: NonZeroUsize,
+}
+
+impl FuzzOptions {
+    /// `cases` from `seed`, one worker per core the machine has.
+    pub fn new(cases: u32, seed: u64) -> FuzzOptions {
+        let jobs = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+        FuzzOptions { cases, seed, jobs }
+    }
 }
 
 /// An invariant a fuzzed call broke.
@@ -86,7 +105,7 @@ struct Invariants<'a> {
 }
 
 impl Invariants<'_> {
-    fn check<E: Engine>(&self, ledger: &SimLedger<E>, receipt: &Receipt) -> Result<(), Violation> {
+    fn check<E: Engine>(&self, ledger: &SimLedger<E>, receipt: &Called) -> Result<(), Violation> {
         let Some(outcome) = &receipt.outcome else { return Ok(()) };
         if let Some(lint) = receipt.lints.first() {
             return Err(Violation::Lint(*lint));
@@ -235,6 +254,53 @@ impl Runner {
         options: FuzzOptions,
     ) -> Result<FuzzReport, FuzzError> {
         let spec = scenario.fuzz.as_ref().ok_or_else(|| FuzzError::NoFuzzTable { scenario: scenario.name.clone() })?;
+        let chunks = options.cases.div_ceil(CHUNK_CASES);
+        let jobs = options.jobs.get().min(chunks.max(1) as usize);
+        let next_chunk = AtomicU32::new(0);
+        let first_found = AtomicU32::new(u32::MAX);
+        let work = Chunks { options, chunks, next: &next_chunk, first_found: &first_found };
+        let started = Instant::now();
+        let done: Vec<Result<Worker, FuzzError>> = if jobs == 1 {
+            vec![self.fuzz_worker::<E>(file, scenario, spec, &work)]
+        } else {
+            std::thread::scope(|threads| {
+                let workers: Vec<_> =
+                    (0..jobs).map(|_| threads.spawn(|| self.fuzz_worker::<E>(file, scenario, spec, &work))).collect();
+                workers.into_iter().map(|worker| worker.join().expect("a fuzz worker panicked")).collect()
+            })
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let mut executions = 0;
+        let mut found: Option<(u32, Found)> = None;
+        for worker in done {
+            let worker = worker?;
+            executions += worker.executions;
+            if let Some((chunk, case)) = worker.found
+                && found.as_ref().is_none_or(|(first, _)| chunk < *first)
+            {
+                found = Some((chunk, case));
+            }
+        }
+        let failure = match found.map(|(_, case)| case) {
+            None => None,
+            Some(Found::Aborted(reason)) => {
+                return Err(FuzzError::Aborted { scenario: scenario.name.clone(), reason });
+            }
+            Some(Found::Failed(failure)) => Some(failure),
+        };
+        Ok(FuzzReport { scenario: scenario.name.clone(), seed: options.seed, executions, seconds, failure })
+    }
+
+    /// One worker: its own ledger, prepared as the scenario says, runs
+    /// chunks in the order they are handed out until none is left or an
+    /// earlier chunk has found a case.
+    fn fuzz_worker<E: Engine>(
+        &self,
+        file: &ScenarioFile,
+        scenario: &Scenario,
+        spec: &FuzzSpec,
+        work: &Chunks<'_>,
+    ) -> Result<Worker, FuzzError> {
         let config = LedgerConfig { keep_history: false, check_carried_state: false, ..self.ledger_config().clone() };
         let ledger = RefCell::new(self.prepare::<E>(file, scenario, config)?);
         // Every case starts from the prepared state (accounts opened,
@@ -249,6 +315,10 @@ impl Runner {
             proptest::collection::vec(low..=high, balance_accounts.len()),
         );
         let executions = Cell::new(0u64);
+        // One operation for every case, its parameters replaced in place.
+        let call = Action::Call { function: name.clone(), params: Params::new(Vec::new()).expect("no slots") };
+        let operation =
+            RefCell::new(E::Operation::try_from(call.operation(0)).ok().expect("every profile has function calls"));
         // Runs one case; the status it ended with, or the invariant it broke.
         let run_case = |params: &[i64], balances: &[i64]| -> (Status, Result<(), Violation>) {
             executions.set(executions.get() + 1);
@@ -257,41 +327,92 @@ impl Runner {
             for (account, balance) in balance_accounts.iter().zip(balances) {
                 ledger.seed_balance(*account, *balance);
             }
-            let call =
-                Action::Call { function: name.clone(), params: Params::new(params.to_vec()).expect("at most 8 slots") };
-            let receipt = ledger.submit(&call, 0);
-            (receipt.status, invariants.check(&ledger, &receipt))
+            let mut operation = operation.borrow_mut();
+            let slots = operation.params_mut().expect("a call");
+            slots.clear();
+            slots.extend_from_slice(params);
+            let called = ledger.call(&operation);
+            (called.status, invariants.check(&ledger, &called))
         };
-        let mut runner = TestRunner::new_with_rng(
-            Config { cases: options.cases, failure_persistence: None, max_shrink_iters: 100_000, ..Config::default() },
-            TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(options.seed)),
-        );
-        let started = Instant::now();
-        let outcome = runner.run(&strategy, |(params, balances)| {
-            run_case(&params, &balances).1.map_err(|v| TestCaseError::fail(v.to_string()))
-        });
-        let seconds = started.elapsed().as_secs_f64();
-        let failure = match outcome {
-            Ok(()) => None,
-            Err(TestError::Fail(_, (params, balances))) => {
-                let (status, result) = run_case(&params, &balances);
-                let reason = result.err().unwrap_or(Violation::NotReproduced);
-                let balances: BTreeMap<u64, i64> = balance_accounts.iter().copied().zip(balances).collect();
-                let scenario = paste(scenario, options.seed, &name, &params, &balances, status, &reason);
-                Some(FuzzFailure { reason, params, balances, status, scenario })
-            }
-            Err(TestError::Abort(why)) => {
-                return Err(FuzzError::Aborted { scenario: scenario.name.clone(), reason: why.to_string() });
-            }
-        };
-        Ok(FuzzReport {
-            scenario: scenario.name.clone(),
-            seed: options.seed,
-            executions: executions.get(),
-            seconds,
-            failure,
-        })
+        let mut found = None;
+        while let Some((chunk, cases)) = work.take() {
+            let mut runner = TestRunner::new_with_rng(
+                Config { cases, failure_persistence: None, max_shrink_iters: 100_000, ..Config::default() },
+                TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(chunk_seed(work.options.seed, chunk))),
+            );
+            let outcome = runner.run(&strategy, |(params, balances)| {
+                if work.superseded(chunk) {
+                    return Ok(());
+                }
+                run_case(&params, &balances).1.map_err(|v| TestCaseError::fail(v.to_string()))
+            });
+            let case = match outcome {
+                Ok(()) => continue,
+                Err(TestError::Fail(_, (params, balances))) => {
+                    let (status, result) = run_case(&params, &balances);
+                    let reason = result.err().unwrap_or(Violation::NotReproduced);
+                    let balances: BTreeMap<u64, i64> = balance_accounts.iter().copied().zip(balances).collect();
+                    let scenario = paste(scenario, work.options.seed, &name, &params, &balances, status, &reason);
+                    Found::Failed(FuzzFailure { reason, params, balances, status, scenario })
+                }
+                Err(TestError::Abort(why)) => Found::Aborted(why.to_string()),
+            };
+            work.first_found.fetch_min(chunk, Ordering::Relaxed);
+            found = Some((chunk, case));
+            break;
+        }
+        Ok(Worker { executions: executions.get(), found })
     }
+}
+
+/// Cases per chunk: the unit of work a fuzz worker takes, each drawn from
+/// its own seed, so that which case is found depends on the seed only.
+const CHUNK_CASES: u32 = 1024;
+
+/// The seed of chunk `index` of a run with seed `seed`.
+fn chunk_seed(seed: u64, index: u32) -> u64 {
+    seed ^ u64::from(index).wrapping_mul(0xD1B5_4A32_D192_ED03)
+}
+
+/// A run's chunks, shared by its workers.
+struct Chunks<'a> {
+    options: FuzzOptions,
+    chunks: u32,
+    /// The next chunk to hand out.
+    next: &'a AtomicU32,
+    /// The lowest chunk that found a case (`u32::MAX`: none yet).
+    first_found: &'a AtomicU32,
+}
+
+impl Chunks<'_> {
+    /// The next chunk and its number of cases; `None` when all are handed
+    /// out or a chunk before it found a case.
+    fn take(&self) -> Option<(u32, u32)> {
+        let chunk = self.next.fetch_add(1, Ordering::Relaxed);
+        if chunk >= self.chunks || self.superseded(chunk) {
+            return None;
+        }
+        Some((chunk, CHUNK_CASES.min(self.options.cases - chunk * CHUNK_CASES)))
+    }
+
+    /// Whether an earlier chunk found a case: this one's would not be
+    /// reported, so its remaining cases need not run.
+    fn superseded(&self, chunk: u32) -> bool {
+        self.first_found.load(Ordering::Relaxed) < chunk
+    }
+}
+
+/// What a chunk found.
+enum Found {
+    Failed(FuzzFailure),
+    Aborted(String),
+}
+
+/// What a worker did.
+struct Worker {
+    executions: u64,
+    /// The chunk that found a case, and the case.
+    found: Option<(u32, Found)>,
 }
 
 /// The failing case as a scenario to paste into the same scenario file:

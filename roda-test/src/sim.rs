@@ -25,6 +25,13 @@ pub(crate) struct Receipt {
     pub(crate) lints: Vec<Lint>,
 }
 
+/// What a fuzzed call did: see [`SimLedger::call`].
+pub(crate) struct Called {
+    pub(crate) status: Status,
+    pub(crate) outcome: Option<CallOutcome>,
+    pub(crate) lints: Vec<Lint>,
+}
+
 impl<E: Engine> SimLedger<E> {
     pub(crate) fn new(config: LedgerConfig) -> Result<SimLedger<E>, SetupError> {
         Ok(SimLedger(E::new(config)?))
@@ -61,6 +68,17 @@ impl<E: Engine> SimLedger<E> {
             outcome: call.map(|c| c.outcome.clone()),
             lints,
         }
+    }
+
+    /// Processes a call as [`submit`](SimLedger::submit) does, keeping
+    /// only what the fuzzer's invariants read: no copy of the transaction,
+    /// its entries or its records.
+    pub(crate) fn call(&mut self, operation: &E::Operation) -> Called {
+        let tx = self.0.process(operation);
+        let call = tx.call();
+        let mut lints = call.map(|c| lints_for(c, E::PROFILE)).unwrap_or_default();
+        lints.extend(hazard_lints(&E::hazards(tx)));
+        Called { status: tx.status(), outcome: call.map(|c| c.outcome.clone()), lints }
     }
 
     pub(crate) fn balance(&self, account: u64) -> i64 {

@@ -14,7 +14,7 @@ const FUZZ_SCENARIO: &str = include_str!("../../tests/scenarios/fee_fuzz.toml");
 
 fn fuzz(wasm: Vec<u8>, text: &str, cases: u32, seed: u64) -> FuzzReport {
     let file = ScenarioFile::from_str(text, "fuzz.toml").unwrap();
-    Runner::new(wasm, "f").fuzz(&file, &file.scenarios[0], FuzzOptions { cases, seed }).unwrap()
+    Runner::new(wasm, "f").fuzz(&file, &file.scenarios[0], FuzzOptions::new(cases, seed)).unwrap()
 }
 
 #[test]
@@ -40,6 +40,30 @@ fn the_same_seed_finds_the_same_case() {
     let wasm = wat::parse_str(SOMETIMES_UNBALANCED).unwrap();
     let first = fuzz(wasm.clone(), FUZZ_SCENARIO, 20_000, 7).failure;
     assert_eq!(first, fuzz(wasm, FUZZ_SCENARIO, 20_000, 7).failure);
+}
+
+/// Workers take the cases in chunks, each from a seed derived from the
+/// run's, and the earliest chunk's case wins: one thread or four, the same
+/// case, shrunk the same way.
+#[test]
+fn the_case_found_does_not_depend_on_the_number_of_jobs() {
+    let wasm = wat::parse_str(SOMETIMES_UNBALANCED).unwrap();
+    let file = ScenarioFile::from_str(FUZZ_SCENARIO, "fuzz.toml").unwrap();
+    let runner = Runner::new(wasm, "f");
+    let with = |jobs: usize| {
+        let options = FuzzOptions { jobs: jobs.try_into().unwrap(), ..FuzzOptions::new(20_000, 7) };
+        runner.fuzz(&file, &file.scenarios[0], options).unwrap()
+    };
+    let alone = with(1);
+    assert!(alone.failure.is_some(), "the bug is found");
+    for jobs in [2, 4] {
+        assert_eq!(with(jobs).failure, alone.failure, "{jobs} jobs");
+    }
+    let passing = ScenarioFile::from_str(FUZZ_SCENARIO, "fuzz.toml").unwrap();
+    let runner = Runner::new(support::fee_transfer(), "f");
+    let options = FuzzOptions { jobs: 3.try_into().unwrap(), ..FuzzOptions::new(5000, 1) };
+    let report = runner.fuzz(&passing, &passing.scenarios[0], options).unwrap();
+    assert_eq!((report.failure, report.executions), (None, 5000), "every case runs once, across the workers");
 }
 
 #[test]
@@ -101,7 +125,7 @@ fn lints_are_fuzz_failures_with_the_same_wording() {
     let file = ScenarioFile::from_str(text, "fuzz.toml").unwrap();
     let runner = Runner::new(support::function("", "(loop br 0) i32.const 0"), "f")
         .with_limits(ledger_core::Limits { fuel_per_call: 10_000, ..Default::default() });
-    let failure = runner.fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 10, seed: 1 }).unwrap().failure.unwrap();
+    let failure = runner.fuzz(&file, &file.scenarios[0], FuzzOptions::new(10, 1)).unwrap().failure.unwrap();
     let Violation::Lint(lint @ Lint::OutOfFuel { .. }) = failure.reason else { panic!("{failure:?}") };
     assert_eq!(failure.reason.to_string(), format!("lint[out-of-fuel]: {lint}"));
 }
@@ -116,14 +140,13 @@ fn a_trap_fails() {
 #[test]
 fn a_scenario_without_a_fuzz_table_is_an_error() {
     let file = ScenarioFile::from_str("version = 1\n[[scenario]]\nname = \"s\"\n", "fuzz.toml").unwrap();
-    let error =
-        Runner::new(support::fee_transfer(), "f").fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 1, seed: 1 });
+    let error = Runner::new(support::fee_transfer(), "f").fuzz(&file, &file.scenarios[0], FuzzOptions::new(1, 1));
     assert!(matches!(&error, Err(FuzzError::NoFuzzTable { scenario }) if scenario == "s"), "{error:?}");
 }
 
 #[test]
 fn a_function_the_ledger_refuses_is_a_setup_error() {
     let file = ScenarioFile::from_str(FUZZ_SCENARIO, "fuzz.toml").unwrap();
-    let error = Runner::new(b"\0asm".to_vec(), "f").fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 1, seed: 1 });
+    let error = Runner::new(b"\0asm".to_vec(), "f").fuzz(&file, &file.scenarios[0], FuzzOptions::new(1, 1));
     assert!(matches!(error, Err(FuzzError::Setup(_))), "{error:?}");
 }

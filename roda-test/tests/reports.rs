@@ -70,7 +70,7 @@ fn junit_reports_scenarios_fuzzing_and_regressions() {
     let runner = Runner::new(support::fee_transfer(), "fee");
     let files = runner.run_file(&file);
     assert!(!files.scenarios[1].passed(), "INSUFFICIENT_FUNDS was not expected");
-    let fuzz = runner.fuzz(&file, &file.scenarios[1], FuzzOptions { cases: 50, seed: 1 }).unwrap();
+    let fuzz = runner.fuzz(&file, &file.scenarios[1], FuzzOptions::new(50, 1)).unwrap();
     let costs = Costs::from_reports([&files], ".".as_ref());
     let mut grown = Costs::new();
     let key = Costs::key("tests/fee.toml".as_ref(), "fails", 1);

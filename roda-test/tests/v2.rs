@@ -191,7 +191,7 @@ params = [{ range = [2, 3] }, { value = 1 }, { value = 0 }, { value = 0 }, { ran
 allowed = ["NONE", "USER(200)"]
 "#;
     let file = file(text);
-    let report = runner().fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 64, seed: 7 }).unwrap();
+    let report = runner().fuzz(&file, &file.scenarios[0], FuzzOptions::new(64, 7)).unwrap();
     let failure = report.failure.expect("mode 3 writes lane 1 twice then fails");
     assert_eq!(failure.reason, Violation::Lint(Lint::InexactRollback));
     assert_eq!((failure.params[0], failure.status), (3, Status::user(200)));
@@ -200,7 +200,7 @@ allowed = ["NONE", "USER(200)"]
     // Without the double write, every failure rolls back cleanly.
     let clean = text.replace("range = [2, 3]", "value = 2");
     let file = self::file(&clean);
-    let report = runner().fuzz(&file, &file.scenarios[0], FuzzOptions { cases: 64, seed: 7 }).unwrap();
+    let report = runner().fuzz(&file, &file.scenarios[0], FuzzOptions::new(64, 7)).unwrap();
     assert!(report.failure.is_none(), "{:?}", report.failure);
 }
 
@@ -300,7 +300,7 @@ balances = { accounts = ["alice"], range = [0, 5] }
 never_negative = ["alice"]
 "#;
     let parsed = file(text);
-    let report = runner().fuzz(&parsed, &parsed.scenarios[0], FuzzOptions { cases: 500, seed: 3 }).unwrap();
+    let report = runner().fuzz(&parsed, &parsed.scenarios[0], FuzzOptions::new(500, 3)).unwrap();
     let failure = report.failure.expect("alice is overdrawn");
     assert!(matches!(failure.reason, Violation::Negative { account: 1, .. }), "{failure:?}");
     for line in ["open = [\"alice\", \"bob\"]", "flags = { bob = { 2 = 9 } }", "kv = { \"counter/2/0/0\" = 41 }"] {

@@ -19,7 +19,7 @@ const DEFAULT_FUZZ_CASES: &str = "10000";
 /// and check fuel costs.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  cargo roda test\n  cargo roda test --fuzz 100000 --seed 7\n  cargo roda test --wasm f.wasm tests/x.toml --junit report.xml\n  cargo roda test --costs costs.json            # write once, then compare"
+    after_help = "Examples:\n  cargo roda test\n  cargo roda test --fuzz 100000 --seed 7 --jobs 2\n  cargo roda test --wasm f.wasm tests/x.toml --junit report.xml\n  cargo roda test --costs costs.json            # write once, then compare"
 )]
 pub struct Args {
     #[command(flatten)]
@@ -37,6 +37,10 @@ pub struct Args {
     /// The fuzzing seed (default: random, and printed).
     #[arg(long, requires = "fuzz")]
     pub seed: Option<u64>,
+    /// Fuzzing threads (default: one per core); a seed finds the same case
+    /// whatever their number.
+    #[arg(long, value_name = "N", requires = "fuzz")]
+    pub jobs: Option<std::num::NonZeroUsize>,
     #[command(flatten)]
     pub limits: super::LimitArgs,
     /// Write a JUnit XML report here.
@@ -217,7 +221,10 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
     let reports: Vec<FileReport> = files.iter().map(|file| runner.run_file(file)).collect();
     let seed = args.seed.unwrap_or_else(clock_seed);
     let fuzzed = match args.fuzz {
-        Some(cases) => fuzz_all(&runner, &files, FuzzOptions { cases, seed })?,
+        Some(cases) => {
+            let options = FuzzOptions::new(cases, seed);
+            fuzz_all(&runner, &files, FuzzOptions { jobs: args.jobs.unwrap_or(options.jobs), ..options })?
+        }
         None => Vec::new(),
     };
     let reproduce = args.fuzz.map(|cases| reproduce(&args, cases, seed));
