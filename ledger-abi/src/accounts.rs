@@ -86,6 +86,7 @@ impl Accounts {
     }
 
     /// Starts a transaction.
+    #[inline]
     pub fn begin(&mut self) {
         self.entries.clear();
         self.rolled_back.clear();
@@ -94,22 +95,26 @@ impl Accounts {
     }
 
     /// The host import `credit`: decreases `account_id`'s balance by `amount`.
+    #[inline]
     pub fn credit(&mut self, account_id: u64, amount: u64) {
         self.apply(EntryKind::Credit, account_id, amount);
     }
 
     /// The host import `debit`: increases `account_id`'s balance by `amount`.
+    #[inline]
     pub fn debit(&mut self, account_id: u64, amount: u64) {
         self.apply(EntryKind::Debit, account_id, amount);
     }
 
     /// The host import `get_balance`: the balance now, including this
     /// transaction's moves; 0 for an account never used or out of range.
+    #[inline]
     pub fn get_balance(&self, account_id: u64) -> i64 {
         usize::try_from(account_id).ok().and_then(|i| self.balances.get(i)).copied().unwrap_or(0)
     }
 
     /// One move, the server's way.
+    #[inline]
     pub fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
         if !self.failure.is_success() {
             return;
@@ -130,11 +135,13 @@ impl Accounts {
 
     /// Fails the transaction with `status`, overwriting an earlier failure as
     /// the server's `fail` does.
+    #[inline]
     pub fn fail(&mut self, status: Status) {
         self.failure = status;
     }
 
     /// The failure so far; [`Status::NONE`] while the transaction is healthy.
+    #[inline]
     pub fn failure(&self) -> Status {
         self.failure
     }
@@ -142,6 +149,7 @@ impl Accounts {
     /// Records what a function call returned: a non-zero status fails the
     /// transaction; a successful one with more than
     /// [`MAX_ENTRIES_PER_TX`] entries fails it with status 4.
+    #[inline]
     pub fn end_call(&mut self, returned: Status) {
         if !returned.is_success() {
             self.fail(returned);
@@ -153,6 +161,7 @@ impl Accounts {
     /// Ends the transaction as the server does: an earlier failure stands,
     /// otherwise credits and debits must balance; a failed transaction is
     /// rolled back and keeps no entries. Returns the final status.
+    #[inline]
     pub fn settle(&mut self) -> Status {
         if self.failure.is_success() {
             self.failure = ZeroSum::of(&self.entries).status();
@@ -171,18 +180,21 @@ impl Accounts {
 
     /// The entries the last [`settle`](Accounts::settle) rolled back (none
     /// when the transaction committed).
+    #[inline]
     pub fn rolled_back(&self) -> &[Entry] {
         &self.rolled_back
     }
 
     /// The transaction's entries so far (after [`settle`](Accounts::settle):
     /// its committed entries, none if it failed).
+    #[inline]
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
     /// Whether a move of this transaction had an amount of 2^63 or more,
     /// which the ledger applies as a negative `i64`.
+    #[inline]
     pub fn wrapped_amount(&self) -> bool {
         self.wrapped_amount
     }
@@ -231,6 +243,7 @@ impl Accounts {
         self.begin();
     }
 
+    #[inline]
     fn slot(&mut self, account_id: u64) -> Option<&mut i64> {
         if account_id >= self.max_accounts {
             return None;

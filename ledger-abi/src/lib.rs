@@ -715,6 +715,7 @@ pub fn profile(name: &str) -> Option<&'static Profile> {
 /// ```
 /// assert_eq!(ledger_abi::param_slots(&[1, 2]), [1, 2, 0, 0, 0, 0, 0, 0]);
 /// ```
+#[inline]
 pub fn param_slots(params: &[i64]) -> [i64; PARAM_COUNT] {
     let mut slots = [0; PARAM_COUNT];
     for (slot, value) in slots.iter_mut().zip(params) {

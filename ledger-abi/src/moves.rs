@@ -83,6 +83,7 @@ pub struct ZeroSum {
 
 impl ZeroSum {
     /// Counts one move.
+    #[inline]
     pub fn add(&mut self, kind: EntryKind, amount: u64) {
         match kind {
             EntryKind::Credit => self.credits += u128::from(amount),
@@ -101,6 +102,7 @@ impl ZeroSum {
 
     /// [`Status::NONE`] when credits equal debits, else
     /// [`Status::ZERO_SUM_VIOLATION`].
+    #[inline]
     pub fn status(&self) -> Status {
         if self.credits == self.debits { Status::NONE } else { Status::ZERO_SUM_VIOLATION }
     }

@@ -283,6 +283,7 @@ impl State {
     }
 
     /// Starts a transaction in `phase`.
+    #[inline]
     pub fn begin(&mut self, phase: CallPhase) {
         // In place: the buffers keep their capacity from call to call.
         let tx = &mut self.tx;
@@ -449,11 +450,13 @@ impl State {
     }
 
     /// The host import `credit`.
+    #[inline]
     pub fn credit(&mut self, account_id: u64, amount: u64) {
         self.apply(EntryKind::Credit, account_id, amount);
     }
 
     /// The host import `debit`.
+    #[inline]
     pub fn debit(&mut self, account_id: u64, amount: u64) {
         self.apply(EntryKind::Debit, account_id, amount);
     }
@@ -566,6 +569,7 @@ impl State {
     }
 
     /// The host import `kv_get`: 0 when absent.
+    #[inline]
     pub fn kv_get(&mut self, key: [u32; 4]) -> i64 {
         if !self.data_verb_allowed() {
             return 0;
@@ -602,6 +606,7 @@ impl State {
     }
 
     /// The host import `kv_set`: every call records, an unchanged value too.
+    #[inline]
     pub fn kv_set(&mut self, key: [u32; 4], value: i64) {
         if !self.data_verb_allowed() {
             return;
@@ -645,6 +650,7 @@ impl State {
     ///
     /// [`HostTrap`] with status 8 inside `register()`, 9 for a name never
     /// registered.
+    #[inline]
     pub fn kv_get_constant(&mut self, name: &[u8]) -> Result<u32, HostTrap> {
         if self.tx.phase == CallPhase::Register {
             return Err(self.trap(Status::PROHIBITED_HOST_CALL));
@@ -671,6 +677,7 @@ impl State {
     /// Records how the guest's call ended, the server's way: a trap keeps a
     /// host reason (8, 9, 10 or an earlier 2), else it is 5; a return's low
     /// byte replaces a host reason when non-zero and keeps it when zero.
+    #[inline]
     pub fn end_call(&mut self, end: CallEnd) {
         let returned = match end {
             CallEnd::Trapped if self.tx.failure.is_success() => Status::INVALID_OPERATION,
@@ -699,6 +706,7 @@ impl State {
     /// saturated move, one account's flags written twice (the first write
     /// survives), a flag written on an account the call linked (it survives
     /// as a PROGRAMMED account with no link). `tests/v2_state.rs` pins it.
+    #[inline]
     pub fn settle(&mut self) -> Status {
         if self.tx.failure.is_success() && self.tx.records.len() > V2_MAX_RECORDS_PER_TX {
             self.tx.failure = Status::ENTRY_LIMIT_EXCEEDED;
@@ -722,6 +730,7 @@ impl State {
 
     /// What the transaction did that a server accepts but that hurts (see
     /// [`Hazards`]).
+    #[inline]
     pub fn hazards(&self) -> Hazards {
         self.tx.hazards
     }
@@ -762,6 +771,7 @@ impl State {
 
     /// What the transaction recorded, in call order (after
     /// [`settle`](State::settle): what it committed, nothing if it failed).
+    #[inline]
     pub fn records(&self) -> &[Record] {
         &self.tx.records
     }

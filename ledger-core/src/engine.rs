@@ -113,7 +113,8 @@ pub struct CallReport<R = Entry> {
     pub wrapped_amount: bool,
     /// With [`LedgerConfig::check_carried_state`], set when a fresh instance
     /// gave another result: this call's outcome depended on an earlier call.
-    pub carried_state: Option<CarriedState<R>>,
+    /// Boxed: a report moves through every call, and this is rarely set.
+    pub carried_state: Option<Box<CarriedState<R>>>,
     /// Credits and debits made by the module's `start` function when this
     /// call instantiated it. A server makes them on its live ledger outside
     /// the transaction's rules (see `docs/differences.md`); here they are

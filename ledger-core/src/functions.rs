@@ -133,7 +133,7 @@ impl<H: Host> Functions<H> {
     pub(crate) fn call(
         &mut self,
         name: &str,
-        state: &mut H,
+        state: &mut Box<H>,
         params: [i64; PARAM_COUNT],
         check_carried_state: bool,
     ) -> CallReport<H::Record> {
@@ -160,7 +160,7 @@ impl<H: Host> Functions<H> {
         let RawCall { outcome, fuel_used, start_moves } = function.call(runtime, state, params);
         let carried_state = fresh.and_then(|(fresh, fresh_entries)| {
             (fresh.outcome != outcome || fresh_entries != state.written())
-                .then_some(CarriedState { fresh_outcome: fresh.outcome, fresh_entries })
+                .then(|| Box::new(CarriedState { fresh_outcome: fresh.outcome, fresh_entries }))
         });
         state.end_call(&outcome);
         // A module that cannot be instantiated is treated by a server as an

@@ -3,6 +3,7 @@
 //! The registry is generic over what it stores per function so its rules are
 //! tested on their own; [`crate::Ledger`] stores compiled modules in it.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -163,11 +164,14 @@ pub(crate) struct Registry<T> {
     /// index is a handle: a call looks its function up once.
     index: HashMap<String, usize, BuildHasherDefault<NameHasher>>,
     records: Vec<Record<T>>,
+    /// The slot [`index_of`](Registry::index_of) found last: calls of one
+    /// function in a row compare its name and skip the hash.
+    last_found: Cell<usize>,
 }
 
 impl<T> Default for Registry<T> {
     fn default() -> Self {
-        Registry { index: HashMap::default(), records: Vec::new() }
+        Registry { index: HashMap::default(), records: Vec::new(), last_found: Cell::new(usize::MAX) }
     }
 }
 
@@ -250,7 +254,13 @@ impl<T> Registry<T> {
 
     /// The handle of `name`'s slot, if the name was ever installed.
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.index.get(name).copied()
+        let last = self.last_found.get();
+        if self.records.get(last).is_some_and(|record| record.name == name) {
+            return Some(last);
+        }
+        let index = *self.index.get(name)?;
+        self.last_found.set(index);
+        Some(index)
     }
 
     /// The live function in slot `index` (from [`index_of`](Registry::index_of)).

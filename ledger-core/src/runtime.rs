@@ -280,7 +280,9 @@ type Pool = std::sync::Arc<std::sync::atomic::AtomicUsize>;
 /// the memory accounting. (Public only as a part of [`Host`], which is
 /// sealed: outside this crate neither can be named.)
 pub struct StoreData<H> {
-    pub(crate) host: H,
+    /// Boxed: a call moves the ledger's state in and out of the store,
+    /// and a pointer moves in one word where the state takes 14.
+    pub(crate) host: Box<H>,
     /// The instance's exported memory its profile's name-reading imports
     /// read, once instantiated (looked up once, not on every call).
     pub(crate) memory: Option<wasmtime::Memory>,
@@ -415,7 +417,7 @@ impl<H: Host> Runtime<H> {
         LoadedFunction { pre, initial_bytes: memories.saturating_add(tables), cached: None, last_used: 0 }
     }
 
-    fn store(&self, host: H) -> Store<StoreData<H>> {
+    fn store(&self, host: Box<H>) -> Store<StoreData<H>> {
         let data = StoreData { host, memory: None, limits: self.limits, held: 0, pool: self.pool.clone() };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| data);
@@ -512,7 +514,7 @@ impl<H: Host> LoadedFunction<H> {
 
     /// Calls `execute` on the cached instance (instantiating it on first use),
     /// as a server does: state left in the instance by earlier calls persists.
-    pub(crate) fn call(&mut self, runtime: &Runtime<H>, tx: &mut H, params: [i64; PARAM_COUNT]) -> RawCall {
+    pub(crate) fn call(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>, params: [i64; PARAM_COUNT]) -> RawCall {
         let start_moves = match self.ensure_instance(runtime, tx) {
             Ok(moves) => moves,
             Err(outcome) => return RawCall::failed(outcome),
@@ -529,7 +531,11 @@ impl<H: Host> LoadedFunction<H> {
     ///
     /// The outcome when the module cannot be instantiated: a server then
     /// skips `register()` and the registration commits.
-    pub(crate) fn call_register(&mut self, runtime: &Runtime<H>, tx: &mut H) -> Result<Option<RawCall>, CallOutcome> {
+    pub(crate) fn call_register(
+        &mut self,
+        runtime: &Runtime<H>,
+        tx: &mut Box<H>,
+    ) -> Result<Option<RawCall>, CallOutcome> {
         let start_moves = self.ensure_instance(runtime, tx)?;
         let instance = self.cached.as_mut().expect("instantiated above");
         Ok(instance.register(runtime.limits.fuel_per_call, tx).map(|call| RawCall { start_moves, ..call }))
@@ -537,7 +543,7 @@ impl<H: Host> LoadedFunction<H> {
 
     /// Calls `execute` on a new instance that is dropped afterwards: what the
     /// seed promises every call gets.
-    pub(crate) fn call_fresh(&self, runtime: &Runtime<H>, tx: &mut H, params: [i64; PARAM_COUNT]) -> RawCall {
+    pub(crate) fn call_fresh(&self, runtime: &Runtime<H>, tx: &mut Box<H>, params: [i64; PARAM_COUNT]) -> RawCall {
         match self.instantiate(runtime, tx) {
             Ok((mut instance, start_moves)) => {
                 RawCall { start_moves, ..instance.execute(runtime.limits.fuel_per_call, tx, params) }
@@ -562,7 +568,7 @@ impl<H: Host> LoadedFunction<H> {
     /// they go to a scratch state (and the call's report counts them).
     fn instantiate(&self, runtime: &Runtime<H>, tx: &H) -> Result<(Instance<H>, usize), CallOutcome> {
         let pre = self.pre.as_ref().map_err(|e| CallOutcome::InstantiationFailed(e.clone()))?;
-        let mut store = runtime.store(tx.scratch());
+        let mut store = runtime.store(Box::new(tx.scratch()));
         // A `start` function runs here, under the same budget as a call.
         store.set_fuel(runtime.limits.fuel_per_call).map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
         let instance = pre.instantiate(&mut store).map_err(|e| match classify(e) {
@@ -594,7 +600,7 @@ impl<H: Send + 'static> Instance<H> {
     /// a closure: wasmtime's call path then inlines as it did before the
     /// runtime was generic (measured: a closure cost the fee transfer about
     /// 50 instructions a call).
-    fn execute(&mut self, fuel: u64, tx: &mut H, p: [i64; PARAM_COUNT]) -> RawCall {
+    fn execute(&mut self, fuel: u64, tx: &mut Box<H>, p: [i64; PARAM_COUNT]) -> RawCall {
         let entered = enter(&mut self.store, fuel, tx);
         let result =
             entered.and_then(|()| self.execute.call(&mut self.store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])));
@@ -602,7 +608,7 @@ impl<H: Send + 'static> Instance<H> {
     }
 
     /// Runs v2's `register` export, if the module has one, on `tx`.
-    fn register(&mut self, fuel: u64, tx: &mut H) -> Option<RawCall> {
+    fn register(&mut self, fuel: u64, tx: &mut Box<H>) -> Option<RawCall> {
         let register = self.register.as_ref()?;
         let entered = enter(&mut self.store, fuel, tx);
         let result = entered.and_then(|()| register.call(&mut self.store, ()).map(|()| 0));
@@ -612,7 +618,7 @@ impl<H: Send + 'static> Instance<H> {
 
 /// Moves `tx` into the store (host calls then reach it with no
 /// indirection) and sets a fresh fuel budget.
-fn enter<H: Send + 'static>(store: &mut Store<StoreData<H>>, fuel: u64, tx: &mut H) -> wasmtime::Result<()> {
+fn enter<H: Send + 'static>(store: &mut Store<StoreData<H>>, fuel: u64, tx: &mut Box<H>) -> wasmtime::Result<()> {
     std::mem::swap(&mut store.data_mut().host, tx);
     store.set_epoch_deadline(1);
     store.set_fuel(fuel)
@@ -622,7 +628,7 @@ fn enter<H: Send + 'static>(store: &mut Store<StoreData<H>>, fuel: u64, tx: &mut
 fn leave<H: Send + 'static>(
     store: &mut Store<StoreData<H>>,
     fuel: u64,
-    tx: &mut H,
+    tx: &mut Box<H>,
     result: wasmtime::Result<i32>,
 ) -> RawCall {
     let fuel_used = fuel - store.get_fuel().unwrap_or(0);
@@ -694,7 +700,7 @@ mod tests {
     /// The linker offers exactly the profile's imports, with its signatures.
     fn assert_linker_matches<H: Host>(host: H) {
         let runtime = Runtime::<H>::new(Limits::default()).unwrap();
-        let mut store = runtime.store(host);
+        let mut store = runtime.store(Box::new(host));
         let defined: Vec<_> = runtime.linker.iter(&mut store).collect();
         let profile = H::PROFILE;
         assert_eq!(defined.len(), profile.host_imports.len(), "{}", profile.name);

@@ -121,7 +121,8 @@ pub enum LogRecord {
 /// ```
 pub struct Ledger {
     base: Base<Accounts, Transaction>,
-    accounts: Accounts,
+    /// Boxed: a call moves it into the function's store and back.
+    accounts: Box<Accounts>,
 }
 
 impl Ledger {
@@ -135,7 +136,7 @@ impl Ledger {
         if config.max_accounts > MAX_ACCOUNTS_LIMIT {
             return Err(SetupError::TooManyAccounts { requested: config.max_accounts, limit: MAX_ACCOUNTS_LIMIT });
         }
-        Ok(Ledger { accounts: Accounts::new(config.max_accounts), base: Base::new(config)? })
+        Ok(Ledger { accounts: Box::new(Accounts::new(config.max_accounts)), base: Base::new(config)? })
     }
 
     /// Registers a function with the server's checks and messages: the name,
@@ -448,11 +449,11 @@ impl Engine for Ledger {
     fn seed_kv(&mut self, _key: [u32; 4], _value: i64) {}
 
     fn state(&self) -> Accounts {
-        self.accounts.clone()
+        Accounts::clone(&self.accounts)
     }
 
     fn set_state(&mut self, state: &Accounts) {
-        self.accounts.clone_from(state);
+        Accounts::clone_from(&mut self.accounts, state);
     }
 
     fn record_texts(&self, _transaction: &Transaction) -> Vec<String> {

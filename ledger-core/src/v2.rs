@@ -457,7 +457,8 @@ pub struct FailedRegistration {
 /// ```
 pub struct Ledger {
     base: Base<State, Transaction>,
-    state: State,
+    /// Boxed: a call moves it into the function's store and back.
+    state: Box<State>,
 }
 
 impl Ledger {
@@ -469,7 +470,7 @@ impl Ledger {
     ///
     /// [`SetupError`] when wasmtime refuses the limits.
     pub fn new(config: LedgerConfig) -> Result<Ledger, SetupError> {
-        Ok(Ledger { state: State::new(), base: Base::new(config)? })
+        Ok(Ledger { state: Box::new(State::new()), base: Base::new(config)? })
     }
 
     /// Registers a function as an e14b146 server does: the name, the binary
@@ -511,7 +512,7 @@ impl Ledger {
         let (call, not_instantiable) = match live.payload.call_register(runtime, &mut self.state) {
             Ok(None) => (None, None),
             Ok(Some(RawCall { outcome, fuel_used, start_moves })) => {
-                Host::end_call(&mut self.state, &outcome);
+                Host::end_call(&mut *self.state, &outcome);
                 let report = CallReport {
                     version: Some(registered.version),
                     crc32c: registered.crc32c,
@@ -705,7 +706,7 @@ impl Ledger {
     /// copy of [`state`](Ledger::state) (functions and their instances
     /// stay, as on a server).
     pub fn set_state(&mut self, state: State) {
-        self.state = state;
+        *self.state = state;
     }
 
     /// Sets a balance directly, outside any transaction: for starting
@@ -846,11 +847,11 @@ impl Engine for Ledger {
     }
 
     fn state(&self) -> State {
-        self.state.clone()
+        State::clone(&self.state)
     }
 
     fn set_state(&mut self, state: &State) {
-        self.state.clone_from(state);
+        State::clone_from(&mut self.state, state);
     }
 
     fn record_texts(&self, transaction: &Transaction) -> Vec<String> {
