@@ -742,9 +742,9 @@ impl<T> History<T> {
     /// The slot transaction `tx_id` (the one after the last kept) is
     /// written into, in place: the latest's with no history, else a new
     /// one at the end (the oldest's when the history is full). It holds an
-    /// earlier transaction, or `fresh()`; the caller overwrites every field,
-    /// and its buffers keep their capacity, so a transaction allocates
-    /// nothing once they have grown.
+    /// earlier transaction, or `fresh()`; the caller takes its buffers,
+    /// refills them and writes the whole transaction back, so a transaction
+    /// allocates nothing once they have grown.
     pub(crate) fn slot(&mut self, tx_id: u64, fresh: impl FnOnce() -> T) -> &mut T {
         if self.capacity == 0 {
             return self.latest.get_or_insert_with(fresh);

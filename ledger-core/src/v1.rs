@@ -49,6 +49,22 @@ pub struct Transaction {
     pub call: Option<CallReport>,
 }
 
+impl Transaction {
+    /// A slot for the history to fill: no id, no entries.
+    fn vacant() -> Transaction {
+        Transaction {
+            tx_id: 0,
+            user_ref: 0,
+            status: Status::NONE,
+            tag: [0; 8],
+            duplicate_of: None,
+            entries: Vec::new(),
+            rolled_back: Vec::new(),
+            call: None,
+        }
+    }
+}
+
 impl Processed for Transaction {
     type Record = Entry;
 
@@ -244,31 +260,10 @@ impl Ledger {
                 (status, tag, call)
             }
         };
-        let slot = self.base.history.slot(tx_id, || Transaction {
-            tx_id,
-            user_ref,
-            status,
-            tag,
-            duplicate_of,
-            entries: Vec::new(),
-            rolled_back: Vec::new(),
-            call: None,
-        });
-        // Every field, so that a field added to Transaction is a compile
-        // error here rather than a stale value.
-        let Transaction {
-            tx_id: slot_tx_id,
-            user_ref: slot_user_ref,
-            status: slot_status,
-            tag: slot_tag,
-            duplicate_of: slot_duplicate_of,
-            entries,
-            rolled_back,
-            call: slot_call,
-        } = &mut *slot;
-        (*slot_tx_id, *slot_user_ref, *slot_status, *slot_tag) = (tx_id, user_ref, status, tag);
-        *slot_duplicate_of = duplicate_of;
-        *slot_call = call;
+        // The slot's buffers, reused; the literal below names every field.
+        let slot = self.base.history.slot(tx_id, Transaction::vacant);
+        let mut entries = std::mem::take(&mut slot.entries);
+        let mut rolled_back = std::mem::take(&mut slot.rolled_back);
         entries.clear();
         entries.extend_from_slice(self.accounts.entries());
         rolled_back.clear();
@@ -281,6 +276,7 @@ impl Ledger {
                 *balance = self.accounts.get_balance(*account_id);
             }
         }
+        *slot = Transaction { tx_id, user_ref, status, tag, duplicate_of, entries, rolled_back, call };
         slot
     }
 

@@ -330,6 +330,23 @@ pub struct Transaction {
     pub hazards: Hazards,
 }
 
+impl Transaction {
+    /// A slot for the history to fill: no id, no records.
+    fn vacant() -> Transaction {
+        Transaction {
+            tx_id: 0,
+            user_ref: 0,
+            status: Status::NONE,
+            tag: [0; 8],
+            duplicate_of: None,
+            records: Vec::new(),
+            function: None,
+            call: None,
+            hazards: Hazards::default(),
+        }
+    }
+}
+
 impl Processed for Transaction {
     type Record = Record;
 
@@ -623,34 +640,12 @@ impl Ledger {
     ) -> &Transaction {
         let Settled { status, tag, duplicate_of } = settled;
         let hazards = self.state.hazards();
-        let slot = self.base.history.slot(tx_id, || Transaction {
-            tx_id,
-            user_ref,
-            status,
-            tag,
-            duplicate_of,
-            records: Vec::new(),
-            function: None,
-            call: None,
-            hazards,
-        });
-        // Every field, so that a field added to Transaction is a compile
-        // error here rather than a stale value.
-        let Transaction {
-            tx_id: slot_tx_id,
-            user_ref: slot_user_ref,
-            status: slot_status,
-            tag: slot_tag,
-            duplicate_of: slot_duplicate_of,
-            records,
-            function: slot_function,
-            call: slot_call,
-            hazards: slot_hazards,
-        } = &mut *slot;
-        (*slot_tx_id, *slot_user_ref, *slot_status, *slot_tag) = (tx_id, user_ref, status, tag);
-        (*slot_duplicate_of, *slot_function, *slot_call, *slot_hazards) = (duplicate_of, function, call, hazards);
+        // The slot's buffer, reused; the literal below names every field.
+        let slot = self.base.history.slot(tx_id, Transaction::vacant);
+        let mut records = std::mem::take(&mut slot.records);
         records.clear();
         records.extend_from_slice(self.state.records());
+        *slot = Transaction { tx_id, user_ref, status, tag, duplicate_of, records, function, call, hazards };
         slot
     }
 

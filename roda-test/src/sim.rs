@@ -52,21 +52,16 @@ impl<E: Engine> SimLedger<E> {
         let operation = E::Operation::try_from(action.operation(user_ref))
             .ok()
             .expect("the runner refuses scenarios the profile has no operations for");
+        // Owned: its record texts need the ledger again.
         let tx = self.0.submit(&operation);
         let call = tx.call();
-        let lints = call
-            .map(|c| lints_for(c, E::PROFILE))
-            .unwrap_or_default()
-            .into_iter()
-            .chain(hazard_lints(&E::hazards(&tx)))
-            .collect();
         Receipt {
             status: tx.status(),
             entries: tx.entries().copied().collect(),
             records: self.0.record_texts(&tx),
             fuel: call.map(|c| c.fuel_used),
             outcome: call.map(|c| c.outcome.clone()),
-            lints,
+            lints: lints::<E>(&tx),
         }
     }
 
@@ -75,10 +70,7 @@ impl<E: Engine> SimLedger<E> {
     /// its entries or its records.
     pub(crate) fn call(&mut self, operation: &E::Operation) -> Called {
         let tx = self.0.process(operation);
-        let call = tx.call();
-        let mut lints = call.map(|c| lints_for(c, E::PROFILE)).unwrap_or_default();
-        lints.extend(hazard_lints(&E::hazards(tx)));
-        Called { status: tx.status(), outcome: call.map(|c| c.outcome.clone()), lints }
+        Called { status: tx.status(), outcome: tx.call().map(|c| c.outcome.clone()), lints: lints::<E>(tx) }
     }
 
     pub(crate) fn balance(&self, account: u64) -> i64 {
@@ -122,4 +114,11 @@ impl<E: Engine> SimLedger<E> {
     pub(crate) fn constant(&self, name: &[u8]) -> Option<u32> {
         self.0.constant(name)
     }
+}
+
+/// The lints of a processed transaction: its call's and its hazards'.
+fn lints<E: Engine>(tx: &E::Transaction) -> Vec<Lint> {
+    let mut lints = tx.call().map(|c| lints_for(c, E::PROFILE)).unwrap_or_default();
+    lints.extend(hazard_lints(&E::hazards(tx)));
+    lints
 }
