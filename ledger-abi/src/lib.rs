@@ -455,6 +455,11 @@ pub const MAX_ENTRIES_PER_TX: usize = u8::MAX as usize;
 /// Most follower records one v2 transaction may produce; one more is status 4.
 pub const V2_MAX_RECORDS_PER_TX: usize = u16::MAX as usize;
 
+/// The records an e14b146 server's transaction ring holds (`ring_size`,
+/// 2^20): a call that writes more panics its transactor before the
+/// transaction can fail with status 4.
+pub const V2_RING_RECORDS: usize = 1 << 20;
+
 /// The longest v2 KV constant name, in bytes; a longer one is status 10.
 pub const MAX_CONSTANT_NAME_LEN: usize = 32;
 

@@ -9,7 +9,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::v2::CONSTANT_BIT;
-use crate::{Entry, EntryKind, MAX_CONSTANT_NAME_LEN, Status, V2_MAX_RECORDS_PER_TX, ZeroSum};
+use crate::{Entry, EntryKind, MAX_CONSTANT_NAME_LEN, Status, V2_MAX_RECORDS_PER_TX, V2_RING_RECORDS, ZeroSum};
 
 /// Lane 0 of an account's flags: whether and how the account exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,8 +46,11 @@ const PROGRAMMED: u8 = 2;
 /// Lane 0's value for the system account.
 const SYSTEM: u8 = 3;
 
-/// The capacity a new ledger starts with; ids beyond it are "not found".
-pub const INITIAL_CAPACITY: usize = 1024;
+/// The capacity a new ledger starts with: account 0 alone, as an e14b146
+/// server's transactor starts. It grows by 1.75x when an account is opened
+/// or linked past it; ids beyond it are "not found", and `set_flag` on one
+/// records nothing (observed).
+pub const INITIAL_CAPACITY: usize = 1;
 
 /// What one transaction recorded, in call order: upstream's followers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,14 +141,19 @@ pub struct Hazards {
     /// Flag verbs called with a lane of 8 or more: the ledger uses lane % 8.
     pub wrapped_lanes: u32,
     /// `set_flag` writes on an account that does not exist (lane 0 is 0):
-    /// the ledger keeps them, and the account later opened or linked under
-    /// that id starts with them (a failed open or link then clears them).
+    /// inside the account array the ledger keeps them, and the account
+    /// later opened or linked under that id starts with them (a failed open
+    /// or link then clears them); beyond it they are dropped without a
+    /// record.
     pub flags_on_missing_accounts: u32,
     /// The transaction failed and upstream's rollback leaves part of it
     /// behind: one account's flags written twice, a flag written on an
     /// account the call linked, an account opened or linked over flags an
     /// earlier call left on its id, or a saturated move.
     pub inexact_rollback: bool,
+    /// The call wrote more than [`V2_RING_RECORDS`] records: a server's
+    /// transactor panics on it (here the transaction fails with status 4).
+    pub ring_overflow: bool,
 }
 
 impl Hazards {
@@ -155,7 +163,7 @@ impl Hazards {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Cell {
     balance: i64,
     flags: u64,
@@ -168,6 +176,38 @@ const fn lane_of(flags: u64, lane: u8) -> u8 {
 const fn with_lane(flags: u64, lane: u8, value: u8) -> u64 {
     let shift = (lane % 8) * 8;
     (flags & !(0xFF << shift)) | ((value as u64) << shift)
+}
+
+/// Clears the residue that committed `records` rewrite on a server's
+/// snapshot: an entry sets the balance it computed, an open or a flag
+/// update the flags; a cell leaves the residue once the snapshot reads it
+/// as the ledger holds it.
+fn clear_residue(records: &[Record], cells: &[Cell], residue: &mut BTreeMap<u64, Cell>) {
+    fn rewrite(residue: &mut BTreeMap<u64, Cell>, cells: &[Cell], id: u64, balance: bool) {
+        let Some(snapshot) = residue.get_mut(&id) else { return };
+        let now = cells[id as usize];
+        match balance {
+            true => snapshot.balance = now.balance,
+            false => snapshot.flags = now.flags,
+        }
+        if *snapshot == now {
+            residue.remove(&id);
+        }
+    }
+    for record in records {
+        match record {
+            Record::Entry(entry) => rewrite(residue, cells, entry.account_id, true),
+            Record::AccountOpened { begin, count, .. } => {
+                // Through the residue, not the range: an open may name
+                // millions of ids.
+                let end = begin.saturating_add(u64::from(*count));
+                let ids: Vec<u64> = residue.range(*begin..end).map(|(id, _)| *id).collect();
+                ids.into_iter().for_each(|id| rewrite(residue, cells, id, false));
+            }
+            Record::FlagsUpdated { account_id, .. } => rewrite(residue, cells, *account_id, false),
+            Record::AccountLinked { .. } | Record::Kv { .. } | Record::KvConstant { .. } => {}
+        }
+    }
 }
 
 /// A v2 ledger: cells, links, KV, constants, and the transaction in
@@ -198,6 +238,11 @@ pub struct State {
     kv: BTreeMap<[u32; 4], i64>,
     constants: BTreeMap<Vec<u8>, u32>,
     next_constant: u32,
+    /// The cells a server's snapshot (which applies committed records only)
+    /// reads otherwise than this ledger holds them, with the snapshot's
+    /// value: an inexact rollback leaves them, a committed record of the
+    /// same field clears them. Empty unless a rollback was inexact.
+    snapshot_residue: BTreeMap<u64, Cell>,
     tx: Transaction,
 }
 
@@ -248,13 +293,14 @@ impl Clone for State {
     /// Field by field, so that the account cells keep their buffer: a
     /// fuzzer starts every case again from one copy.
     fn clone_from(&mut self, source: &Self) {
-        let State { cells, next_account, links, kv, constants, next_constant, tx } = source;
+        let State { cells, next_account, links, kv, constants, next_constant, snapshot_residue, tx } = source;
         self.cells.clone_from(cells);
         self.next_account = *next_account;
         self.links.clone_from(links);
         self.kv.clone_from(kv);
         self.constants.clone_from(constants);
         self.next_constant = *next_constant;
+        self.snapshot_residue.clone_from(snapshot_residue);
         self.tx.clone_from(tx);
     }
 }
@@ -278,6 +324,7 @@ impl State {
             kv: BTreeMap::new(),
             constants: BTreeMap::new(),
             next_constant: 1,
+            snapshot_residue: BTreeMap::new(),
             tx: Transaction::new(CallPhase::Execute, 1, 1),
         }
     }
@@ -299,7 +346,15 @@ impl State {
         tx.hazards = Hazards::default();
     }
 
-    /// How many account cells exist (ids beyond are "not found").
+    /// Moves the transaction in progress to `phase`, keeping what it did: a
+    /// registration's transaction runs the module's `start` function in the
+    /// execute phase, then `register()`.
+    pub fn enter_phase(&mut self, phase: CallPhase) {
+        self.tx.phase = phase;
+    }
+
+    /// How many account cells exist (ids beyond are "not found"): the
+    /// server's account array.
     pub fn capacity(&self) -> usize {
         self.cells.len()
     }
@@ -313,7 +368,8 @@ impl State {
         usize::try_from(account_id).ok().and_then(|i| self.cells.get(i))
     }
 
-    /// Makes room for ids below `end`, growing by 1.75x as upstream does.
+    /// Makes room for ids below `end`, growing by 1.75x (rounded up) as
+    /// upstream's transactor does.
     fn grow_to(&mut self, end: u64) {
         let needed = usize::try_from(end).unwrap_or(usize::MAX);
         let mut capacity = self.cells.len().max(1);
@@ -321,6 +377,15 @@ impl State {
             capacity = capacity + (3 * capacity).div_ceil(4);
         }
         self.cells.resize(capacity, Cell::default());
+    }
+
+    /// Makes room for ids below `end`, exactly: a server's recovery sizes
+    /// its account array to the ids its log names, no more.
+    fn cover(&mut self, end: u64) {
+        let needed = usize::try_from(end).unwrap_or(usize::MAX);
+        if needed > self.cells.len() {
+            self.cells.resize(needed, Cell::default());
+        }
     }
 
     /// Lane 0 of an account, read.
@@ -422,21 +487,24 @@ impl State {
     }
 
     /// Sets a balance directly, outside any transaction, as restoring a
-    /// snapshot would: for starting states in tests. Ids beyond capacity
-    /// are ignored.
+    /// snapshot would: for starting states in tests. The account array
+    /// grows to hold the id; which id opens next does not change.
     pub fn seed_balance(&mut self, account_id: u64, balance: i64) {
-        if let Some(cell) = usize::try_from(account_id).ok().and_then(|i| self.cells.get_mut(i)) {
-            cell.balance = balance;
-        }
+        self.seeded_cell(account_id).balance = balance;
     }
 
     /// Sets a flag lane directly, outside any transaction: for starting
-    /// states in tests. Lanes act modulo 8; ids beyond capacity are
-    /// ignored.
+    /// states in tests. Lanes act modulo 8; the array grows as for
+    /// [`seed_balance`](State::seed_balance).
     pub fn seed_flag(&mut self, account_id: u64, lane: u8, value: u8) {
-        if let Some(cell) = usize::try_from(account_id).ok().and_then(|i| self.cells.get_mut(i)) {
-            cell.flags = with_lane(cell.flags, lane, value);
-        }
+        let cell = self.seeded_cell(account_id);
+        cell.flags = with_lane(cell.flags, lane, value);
+    }
+
+    fn seeded_cell(&mut self, account_id: u64) -> &mut Cell {
+        self.grow_to(account_id.saturating_add(1));
+        self.snapshot_residue.remove(&account_id);
+        &mut self.cells[account_id as usize]
     }
 
     /// Sets a KV value directly, outside any transaction.
@@ -518,6 +586,45 @@ impl State {
         self.cell(account_id).map_or(0, |cell| cell.flags)
     }
 
+    /// An account's balance as a server's snapshot reads it (`GetBalance`):
+    /// it applies committed records only, so what an inexact rollback left
+    /// (see [`Hazards::inexact_rollback`]) is not there until a committed
+    /// record rewrites the balance.
+    ///
+    /// ```
+    /// use ledger_abi::v2::{AccountStatus, CallEnd, CallPhase, State};
+    ///
+    /// let mut ledger = State::new();
+    /// ledger.begin(CallPhase::Execute);
+    /// ledger.open_accounts(1);
+    /// ledger.settle();
+    /// // A failed call links a child and writes a flag on it: upstream's
+    /// // rollback clears the child, then puts the flag's previous value back.
+    /// ledger.begin(CallPhase::Execute);
+    /// let child = ledger.linked_account(1, 1);
+    /// ledger.set_flag(child, 1, 7);
+    /// ledger.end_call(CallEnd::Returned(1));
+    /// ledger.settle();
+    /// assert_eq!(ledger.account_status(child), AccountStatus::Programmed, "the ledger's residue");
+    /// assert_eq!(ledger.snapshot_status(child), AccountStatus::None, "what GetBalance reads");
+    /// assert_eq!(ledger.snapshot_flags(child), 0);
+    /// ```
+    pub fn snapshot_balance(&self, account_id: u64) -> i64 {
+        self.snapshot_residue.get(&account_id).map_or_else(|| self.balance(account_id), |cell| cell.balance)
+    }
+
+    /// An account's flags as a server's snapshot reads them (see
+    /// [`snapshot_balance`](State::snapshot_balance)).
+    pub fn snapshot_flags(&self, account_id: u64) -> u64 {
+        self.snapshot_residue.get(&account_id).map_or_else(|| self.flags(account_id), |cell| cell.flags)
+    }
+
+    /// Lane 0 of an account as a server's snapshot reads it (see
+    /// [`snapshot_balance`](State::snapshot_balance)).
+    pub fn snapshot_status(&self, account_id: u64) -> AccountStatus {
+        AccountStatus::from_lane(lane_of(self.snapshot_flags(account_id), 0))
+    }
+
     /// The accounts linked to `parent`, by link type.
     pub fn linked_accounts(&self, parent: u64) -> impl Iterator<Item = (u16, u64)> + '_ {
         self.links.range((parent, 0)..=(parent, u16::MAX)).map(|(&(_, link_type), &child)| (link_type, child))
@@ -539,7 +646,10 @@ impl State {
             return;
         }
         self.note_lane(lane);
-        let Some(cell) = usize::try_from(account_id).ok().and_then(|i| self.cells.get_mut(i)) else { return };
+        let Some(cell) = usize::try_from(account_id).ok().and_then(|i| self.cells.get_mut(i)) else {
+            self.tx.hazards.flags_on_missing_accounts += 1;
+            return;
+        };
         let prev = cell.flags;
         if lane_of(prev, 0) == 0 {
             self.tx.hazards.flags_on_missing_accounts += 1;
@@ -628,9 +738,7 @@ impl State {
     /// [`HostTrap`] with status 8 outside `register()`, 10 for a name over
     /// [`MAX_CONSTANT_NAME_LEN`] bytes.
     pub fn kv_register_constant(&mut self, name: &[u8]) -> Result<(), HostTrap> {
-        if self.tx.phase != CallPhase::Register {
-            return Err(self.trap(Status::PROHIBITED_HOST_CALL));
-        }
+        self.may_register_constant()?;
         if name.len() > MAX_CONSTANT_NAME_LEN {
             return Err(self.trap(Status::CONSTANT_NAME_TOO_LONG));
         }
@@ -652,15 +760,40 @@ impl State {
     /// registered.
     #[inline]
     pub fn kv_get_constant(&mut self, name: &[u8]) -> Result<u32, HostTrap> {
-        if self.tx.phase == CallPhase::Register {
-            return Err(self.trap(Status::PROHIBITED_HOST_CALL));
-        }
+        self.may_get_constant()?;
         match self.constants.get(name).copied() {
             Some(id) => {
                 self.tx.looked_up.push(id);
                 Ok(id | CONSTANT_BIT)
             }
             None => Err(self.trap(Status::CONSTANT_NOT_FOUND)),
+        }
+    }
+
+    /// The phase check of `kv_register_constant`, which a server makes
+    /// before it reads the name: outside `register()` it sets status 8.
+    ///
+    /// # Errors
+    ///
+    /// [`HostTrap`] with status 8 outside `register()`.
+    pub fn may_register_constant(&mut self) -> Result<(), HostTrap> {
+        match self.tx.phase {
+            CallPhase::Register => Ok(()),
+            CallPhase::Execute => Err(self.trap(Status::PROHIBITED_HOST_CALL)),
+        }
+    }
+
+    /// The phase check of `kv_get_constant`, which a server makes before
+    /// it reads the name: inside `register()` it sets status 8.
+    ///
+    /// # Errors
+    ///
+    /// [`HostTrap`] with status 8 inside `register()`.
+    #[inline]
+    pub fn may_get_constant(&mut self) -> Result<(), HostTrap> {
+        match self.tx.phase {
+            CallPhase::Execute => Ok(()),
+            CallPhase::Register => Err(self.trap(Status::PROHIBITED_HOST_CALL)),
         }
     }
 
@@ -676,9 +809,15 @@ impl State {
 
     /// Records how the guest's call ended, the server's way: a trap keeps a
     /// host reason (8, 9, 10 or an earlier 2), else it is 5; a return's low
-    /// byte replaces a host reason when non-zero and keeps it when zero.
+    /// byte replaces a host reason when non-zero. When it is zero,
+    /// `execute` having written more than [`V2_MAX_RECORDS_PER_TX`] records
+    /// is status 4, over a host reason too (observed: a reason 2, then
+    /// 65,536 records, then a return of 0, is 4); else a host reason stays.
     #[inline]
     pub fn end_call(&mut self, end: CallEnd) {
+        if self.tx.records.len() > V2_RING_RECORDS {
+            self.tx.hazards.ring_overflow = true;
+        }
         let returned = match end {
             CallEnd::Trapped if self.tx.failure.is_success() => Status::INVALID_OPERATION,
             CallEnd::Trapped => return,
@@ -686,6 +825,8 @@ impl State {
         };
         if !returned.is_success() {
             self.tx.failure = returned;
+        } else if self.tx.phase == CallPhase::Execute && self.tx.records.len() > V2_MAX_RECORDS_PER_TX {
+            self.tx.failure = Status::ENTRY_LIMIT_EXCEEDED;
         }
     }
 
@@ -694,9 +835,10 @@ impl State {
         self.tx.failure = status;
     }
 
-    /// Ends the transaction as upstream does: more than
-    /// [`V2_MAX_RECORDS_PER_TX`] records is status 4; an earlier failure
-    /// stands, else debits must equal credits (3). A failure rolls back
+    /// Ends the transaction as upstream does: an earlier failure stands;
+    /// else more than [`V2_MAX_RECORDS_PER_TX`] records is status 4 (a
+    /// server lets a registration's record count wrap instead: see
+    /// `docs/differences.md`), else debits must equal credits (3). A failure rolls back
     /// balances (inverse saturating moves, in call order), opened cells,
     /// links, flags (each restored to the value before its update, in call
     /// order), KV writes, constants and the account allocator, and keeps no
@@ -719,11 +861,17 @@ impl State {
             // The first original of each id (a stable sort keeps it first).
             self.tx.originals.sort_by_key(|(id, _)| *id);
             self.tx.originals.dedup_by_key(|(id, _)| *id);
-            let cells = &self.cells;
-            self.tx.hazards.inexact_rollback = self.tx.originals.iter().any(|&(id, original)| {
-                let now = cells[id as usize];
-                (now.balance, now.flags) != (original.balance, original.flags)
-            });
+            let (cells, residue) = (&self.cells, &mut self.snapshot_residue);
+            for &(id, original) in &self.tx.originals {
+                if cells[id as usize] != original {
+                    // The snapshot never saw this transaction: it still
+                    // reads the cell as it was (or as an older residue).
+                    residue.entry(id).or_insert(original);
+                    self.tx.hazards.inexact_rollback = true;
+                }
+            }
+        } else if !self.snapshot_residue.is_empty() {
+            clear_residue(&self.tx.records, &self.cells, &mut self.snapshot_residue);
         }
         self.tx.failure
     }
@@ -800,22 +948,21 @@ impl State {
         for record in records {
             match record {
                 Record::Entry(entry) => {
-                    self.grow_to(entry.account_id.saturating_add(1));
+                    self.recover_up_to(entry.account_id.saturating_add(1));
                     self.cells[entry.account_id as usize].balance = entry.computed_balance;
                 }
                 Record::AccountOpened { begin, count, flags } => {
                     let end = begin.saturating_add(u64::from(*count));
-                    self.grow_to(end);
+                    self.recover_up_to(end);
                     for id in *begin..end {
                         self.cells[id as usize].flags = *flags;
                     }
-                    self.next_account = self.next_account.max(end);
                 }
                 Record::AccountLinked { parent, link_type, child } => {
                     self.links.insert((*parent, *link_type), *child);
                 }
                 Record::FlagsUpdated { account_id, new, .. } => {
-                    self.grow_to(account_id.saturating_add(1));
+                    self.recover_up_to(account_id.saturating_add(1));
                     self.cells[*account_id as usize].flags = *new;
                 }
                 Record::Kv { key, value } => {
@@ -827,6 +974,17 @@ impl State {
                 }
             }
         }
+        if !self.snapshot_residue.is_empty() {
+            clear_residue(records, &self.cells, &mut self.snapshot_residue);
+        }
+    }
+
+    /// A server's recovery: every id a record names is issued (the
+    /// allocator moves past it, a flag on a never-opened id included) and
+    /// the account array holds exactly the issued ids.
+    fn recover_up_to(&mut self, end: u64) {
+        self.cover(end);
+        self.next_account = self.next_account.max(end);
     }
 }
 
@@ -977,19 +1135,99 @@ mod tests {
         assert_eq!(state.get_flag(5_000, 1), 0, "beyond capacity: nothing");
     }
 
+    /// Observed on an e14b146 server: with accounts 1-2 open, flags on ids
+    /// 40 and 500 commit with no record and change nothing, and a deposit
+    /// to 500 then fails; after 1,103 accounts, id 1150 (inside the array,
+    /// never issued) takes a flag.
     #[test]
-    fn capacity_grows_by_three_quarters_and_beyond_it_nothing_exists() {
-        let mut state = opened(1);
-        assert_eq!(state.capacity(), INITIAL_CAPACITY);
+    fn the_account_array_holds_the_issued_ids_and_grows_by_three_quarters() {
+        let mut state = opened(2);
+        assert_eq!(state.capacity(), 4, "1, 2, then 4 cells");
         state.begin(CallPhase::Execute);
-        let begin = state.open_accounts(1100);
-        assert_eq!(state.settle(), Status::NONE);
-        assert_eq!((begin, state.capacity()), (2, 1792));
-        state.begin(CallPhase::Execute);
-        state.debit(1792, 1);
-        state.credit(1101, 1);
+        state.set_flag(500, 0, 1);
+        state.set_flag(40, 3, 1);
         state.end_call(CallEnd::Returned(0));
+        assert_eq!(state.settle(), Status::NONE);
+        assert!(state.records().is_empty());
+        assert_eq!(state.hazards().flags_on_missing_accounts, 2);
+        state.begin(CallPhase::Execute);
+        state.deposit(500, 1);
         assert_eq!(state.settle(), Status::ACCOUNT_NOT_FOUND);
+
+        state.begin(CallPhase::Execute);
+        assert_eq!(state.open_accounts(1101), 3);
+        assert_eq!(state.settle(), Status::NONE);
+        assert_eq!(state.capacity(), 1187, "ceil(678 x 1.75)");
+        state.begin(CallPhase::Execute);
+        state.set_flag(1150, 3, 1);
+        state.set_flag(1187, 3, 1);
+        assert_eq!(state.settle(), Status::NONE);
+        assert_eq!(state.records(), [Record::FlagsUpdated { account_id: 1150, prev: 0, new: 1 << 24 }]);
+    }
+
+    /// A server's recovery issues every id its log names and sizes the
+    /// array to exactly those: the flag on 1150 moves the next id to 1151.
+    #[test]
+    fn a_replay_issues_every_id_the_log_names() {
+        let mut live = State::new();
+        let mut log = Vec::new();
+        for open in [1103, 0] {
+            live.begin(CallPhase::Execute);
+            match open {
+                0 => live.set_flag(1150, 3, 1),
+                count => _ = live.open_accounts(count),
+            }
+            assert_eq!(live.settle(), Status::NONE);
+            log.push(live.records().to_vec());
+        }
+        let mut restarted = State::new();
+        log.iter().for_each(|records| restarted.replay(records));
+        assert_eq!((restarted.next_account(), restarted.capacity()), (1151, 1151));
+        assert_eq!(restarted.flag(1150, 3), 1);
+        restarted.begin(CallPhase::Execute);
+        assert_eq!(restarted.open_accounts(1), 1151);
+    }
+
+    /// The snapshot a server reads balances from applies committed records
+    /// only: a rollback's residue is not on it until a committed record
+    /// rewrites the same field.
+    #[test]
+    fn the_snapshot_reads_committed_records_only() {
+        let mut state = opened(1);
+        state.begin(CallPhase::Execute);
+        state.set_flag(1, 1, 5);
+        state.set_flag(1, 1, 6);
+        state.end_call(CallEnd::Returned(1));
+        assert_eq!(state.settle(), Status::INSUFFICIENT_FUNDS);
+        assert!(state.hazards().inexact_rollback);
+        assert_eq!(state.flag(1, 1), 5, "the residue: the first write survives");
+        assert_eq!(state.snapshot_flags(1), 1, "the snapshot: OPEN, lane 1 never committed");
+        state.begin(CallPhase::Execute);
+        state.deposit(1, 3);
+        assert_eq!(state.settle(), Status::NONE);
+        assert_eq!(state.snapshot_balance(1), 3);
+        assert_eq!(state.snapshot_flags(1), 1, "a deposit rewrites the balance, not the flags");
+        state.begin(CallPhase::Execute);
+        state.set_flag(1, 2, 1);
+        assert_eq!(state.settle(), Status::NONE);
+        assert_eq!(state.snapshot_flags(1), state.flags(1), "a flag record rewrites them");
+        assert!(state.snapshot_residue.is_empty());
+    }
+
+    /// Observed: a host reason 2, then more than 65,535 records, then a
+    /// return of 0, is status 4; a non-zero return is itself.
+    #[test]
+    fn the_record_limit_is_checked_after_a_zero_return_over_a_host_reason() {
+        for (ret, expected) in [(0, Status::ENTRY_LIMIT_EXCEEDED), (130, Status::from_code(130))] {
+            let mut state = opened(1);
+            state.begin(CallPhase::Execute);
+            state.credit(99, 1);
+            for i in 0..=V2_MAX_RECORDS_PER_TX as u32 {
+                state.kv_set([i, 0, 0, 0], 1);
+            }
+            state.end_call(CallEnd::Returned(ret));
+            assert_eq!(state.settle(), expected, "{ret}");
+        }
     }
 
     #[test]

@@ -127,3 +127,29 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// What a server's snapshot reads (`GetBalance`) is what its committed
+    /// records say, whatever a failed call's rollback left in the ledger:
+    /// the snapshot view equals a replay of every committed transaction.
+    #[test]
+    fn the_snapshot_view_is_a_replay_of_the_committed_records(
+        calls in proptest::collection::vec((proptest::collection::vec(verb(), 0..12), prop_oneof![Just(0), Just(1)]), 1..10),
+    ) {
+        let mut state = State::new();
+        let mut replayed = State::new();
+        state.begin(CallPhase::Execute);
+        state.open_accounts(6);
+        prop_assert_eq!(state.settle(), Status::NONE);
+        replayed.replay(state.records());
+        for (verbs, returned) in calls {
+            if run(&mut state, CallPhase::Execute, &verbs, returned).is_success() {
+                replayed.replay(state.records());
+            }
+            for account in 0..24u64 {
+                prop_assert_eq!(state.snapshot_balance(account), replayed.balance(account), "balance {} after {:?}", account, verbs);
+                prop_assert_eq!(state.snapshot_flags(account), replayed.flags(account), "flags {} after {:?}", account, verbs);
+            }
+        }
+    }
+}

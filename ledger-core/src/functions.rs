@@ -8,7 +8,7 @@ use crate::abi::{self, PARAM_COUNT, Profile};
 use crate::crc32c;
 use crate::engine::{CallReport, CarriedState, IfRegistered, SetupError};
 use crate::registry::{BinaryError, FunctionInfo, Live, Prepared, Registered, Registry, RegistryError};
-use crate::runtime::{CallOutcome, Host, Limits, LoadedFunction, RawCall, Runtime};
+use crate::runtime::{CallOutcome, Host, Limits, LoadedFunction, RawCall, Runtime, StartWrites};
 
 /// A ledger's functions and the engine that runs them.
 pub(crate) struct Functions<H: 'static> {
@@ -69,18 +69,49 @@ impl<H: Host> Functions<H> {
         self.registry.prepare(name, crc32c, override_existing, || Ok(loaded))
     }
 
-    /// Installs a prepared function, handing back the one it replaces.
+    /// Installs a prepared function, handing back the one it replaces. The
+    /// replaced one's instance carries over when the binary is the same: a
+    /// server keeps an instance while its function's CRC is unchanged
+    /// (observed: an override with the same bytes kept counting calls).
     pub(crate) fn install(
         &mut self,
         prepared: Prepared<LoadedFunction<H>>,
     ) -> (Registered, Option<Live<LoadedFunction<H>>>) {
-        self.registry.install(prepared)
+        let name = prepared.name().to_owned();
+        let (registered, mut previous) = self.registry.install(prepared);
+        if let Some(previous) = previous.as_mut().filter(|previous| previous.crc32c == registered.crc32c)
+            && let Some(live) = self.live_mut(&name)
+        {
+            live.payload.adopt_instance(&mut previous.payload);
+        }
+        (registered, previous)
     }
 
     /// Puts back what [`install`](Functions::install) replaced: a failed v2
     /// `register()` leaves the registry as it was, the version counter too.
-    pub(crate) fn revert_install(&mut self, name: &str, previous: Option<Live<LoadedFunction<H>>>, last_version: u32) {
+    /// A server reloads the previous binary from disk, so it runs on a new
+    /// instance, unless its CRC is the failed one's (observed: a counter in
+    /// a global went 1, 2, then 1 after a failed override).
+    pub(crate) fn revert_install(
+        &mut self,
+        name: &str,
+        mut previous: Option<Live<LoadedFunction<H>>>,
+        last_version: u32,
+    ) {
+        if let Some(previous) = previous.as_mut() {
+            match self.live_mut(name) {
+                Some(failed) if failed.crc32c == previous.crc32c => {
+                    previous.payload.adopt_instance(&mut failed.payload)
+                }
+                _ => previous.payload.evict(),
+            }
+        }
         self.registry.revert(name, previous, last_version);
+    }
+
+    fn live_mut(&mut self, name: &str) -> Option<&mut Live<LoadedFunction<H>>> {
+        let index = self.registry.index_of(name)?;
+        self.registry.live_mut(index)
     }
 
     pub(crate) fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {
@@ -119,11 +150,11 @@ impl<H: Host> Functions<H> {
     }
 
     /// Instantiates function `name` now, unless it has an instance, as a
-    /// server does on its first call: its `start` runs, on a scratch copy
-    /// of `state`. `None` when no function is live under the name.
-    pub(crate) fn instantiate(&mut self, name: &str, state: &H) -> Option<Result<usize, CallOutcome>> {
+    /// server does on its first call: its `start` runs, on a scratch state.
+    /// `None` when no function is live under the name.
+    pub(crate) fn instantiate(&mut self, name: &str, state: &mut Box<H>) -> Option<Result<usize, CallOutcome>> {
         let (runtime, live) = self.for_call(name)?;
-        Some(live.payload.ensure_instance(runtime, state))
+        Some(live.payload.ensure_instance(runtime, state, StartWrites::Scratch))
     }
 
     /// Calls function `name` on `state` (the transaction in progress),
@@ -209,10 +240,24 @@ impl<H: Host> Functions<H> {
 
 /// Compiles, checks the exports the profile's server checks, and links.
 pub(crate) fn compile<H: Host>(runtime: &Runtime<H>, binary: &[u8]) -> Result<LoadedFunction<H>, BinaryError> {
-    let module = runtime.compile(binary).map_err(|e| BinaryError::Parse { detail: format!("{e:#}") })?;
+    let module = runtime
+        .compile(binary)
+        .map_err(|e| BinaryError::Parse { message: server_words(&e), detail: format!("{e:#}") })?;
     check_entry_point(&module)?;
     check_optional_exports(&module, H::PROFILE)?;
     Ok(runtime.load(module))
+}
+
+/// What a server (wasmtime 26) says of a binary wasmtime refuses: its
+/// outermost words, "WebAssembly translation error" for a function body
+/// that does not validate, else "failed to parse WebAssembly module". A
+/// newer wasmtime puts the failing function's name before the first.
+fn server_words(error: &wasmtime::Error) -> &'static str {
+    const TRANSLATION: &str = "WebAssembly translation error";
+    match error.chain().any(|cause| cause.to_string() == TRANSLATION) {
+        true => TRANSLATION,
+        false => "failed to parse WebAssembly module",
+    }
 }
 
 fn to_abi(t: wasmtime::ValType) -> Option<abi::ValType> {

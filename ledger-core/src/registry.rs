@@ -13,9 +13,13 @@ use crate::abi::{EntryPointError, NameError, OptionalExportError, validate_funct
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BinaryError {
     /// The bytes do not parse or validate as WebAssembly.
-    #[error("failed to parse WebAssembly module")]
+    #[error("{message}")]
     Parse {
-        /// wasmtime's own explanation, which the server does not send.
+        /// What a server says, wasmtime's outermost words: "failed to parse
+        /// WebAssembly module", or "WebAssembly translation error" for a
+        /// function body that does not validate.
+        message: &'static str,
+        /// wasmtime's whole explanation, which the server does not send.
         detail: String,
     },
     /// `execute` is missing or has the wrong type.
@@ -45,18 +49,26 @@ pub enum RegistryError {
     /// The binary's CRC32C is 0, the value a server's log uses for an
     /// unregister.
     #[error(
-        "the binary's CRC32C is 0, which a server's log records as an unregister: a server at ee2b042 never finishes registering `{0}` and its registry stops answering; change any byte (add a custom section, for one) and register again"
+        "the binary's CRC32C is 0, which a server's log records as an unregister: a server at ee2b042 never finishes registering `{0}` and its registry stops answering, one at e14b146 registers it and forgets it at its next restart; change any byte (add a custom section, for one) and register again"
     )]
     ZeroCrc(String),
-    /// v2: the module's `register()` failed, so the registration was
-    /// rolled back (the previous version stays live).
+    /// v2: the registration's transaction failed. Either `register()`
+    /// failed, and the registration was rolled back (the previous version
+    /// stays live), or the moves the module's `start` function made in the
+    /// transaction failed it, and the new version is live all the same
+    /// until the server restarts (`live_until_restart`).
     #[error("function registration failed: FailReason({status})")]
     RegisterFailed {
-        /// The status `register()` ended with (8, 10, or 5 for a trap).
+        /// The transaction's status (`register()`'s: 8, 10, or 5 for a
+        /// trap; the `start` function's moves: 2, 3, ...).
         status: u8,
-        /// What stopped it when it did not return (a trap, no fuel left),
-        /// which the server does not send.
+        /// What stopped `register()` when it did not return (a trap, no fuel
+        /// left), which the server does not send.
         outcome: Option<crate::CallOutcome>,
+        /// `register()` did not fail (or there was none): the `start`
+        /// function's moves did, and a server keeps the new version live
+        /// (listed, callable) until it restarts; then it is gone.
+        live_until_restart: bool,
     },
     /// The name has had every version a server can number (its versions
     /// are `u16`).

@@ -480,6 +480,20 @@ pub(crate) struct LoadedFunction<H: 'static> {
     pub(crate) last_used: u64,
 }
 
+/// Where a new instance's `start` function writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartWrites {
+    /// Into the transaction in progress: a v2 registration, whose
+    /// transaction a server instantiates the module in (its moves commit
+    /// or fail with it, observed on e14b146).
+    Transaction,
+    /// Into a scratch state that is dropped: an instance created for a
+    /// call. A server makes those writes on its live ledger outside the
+    /// transaction's rules (see `docs/differences.md`); the call's report
+    /// counts them.
+    Scratch,
+}
+
 /// One call's result: the outcome, the fuel it used, and the credits and
 /// debits a `start` function made when this call instantiated the module.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -515,7 +529,7 @@ impl<H: Host> LoadedFunction<H> {
     /// Calls `execute` on the cached instance (instantiating it on first use),
     /// as a server does: state left in the instance by earlier calls persists.
     pub(crate) fn call(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>, params: [i64; PARAM_COUNT]) -> RawCall {
-        let start_moves = match self.ensure_instance(runtime, tx) {
+        let start_moves = match self.ensure_instance(runtime, tx, StartWrites::Scratch) {
             Ok(moves) => moves,
             Err(outcome) => return RawCall::failed(outcome),
         };
@@ -523,28 +537,17 @@ impl<H: Host> LoadedFunction<H> {
         RawCall { start_moves, ..instance.execute(runtime.limits.fuel_per_call, tx, params) }
     }
 
-    /// Runs v2's optional `register` export once, on the instance later
-    /// calls reuse (created here), as a server does at registration.
-    /// `Ok(None)` when the module exports no `register`.
-    ///
-    /// # Errors
-    ///
-    /// The outcome when the module cannot be instantiated: a server then
-    /// skips `register()` and the registration commits.
-    pub(crate) fn call_register(
-        &mut self,
-        runtime: &Runtime<H>,
-        tx: &mut Box<H>,
-    ) -> Result<Option<RawCall>, CallOutcome> {
-        let start_moves = self.ensure_instance(runtime, tx)?;
-        let instance = self.cached.as_mut().expect("instantiated above");
-        Ok(instance.register(runtime.limits.fuel_per_call, tx).map(|call| RawCall { start_moves, ..call }))
+    /// Runs v2's optional `register` export once, on the cached instance
+    /// (which later calls reuse), as a server does at registration. `None`
+    /// when there is no instance or the module exports no `register`.
+    pub(crate) fn call_register(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>) -> Option<RawCall> {
+        self.cached.as_mut()?.register(runtime.limits.fuel_per_call, tx)
     }
 
     /// Calls `execute` on a new instance that is dropped afterwards: what the
     /// seed promises every call gets.
     pub(crate) fn call_fresh(&self, runtime: &Runtime<H>, tx: &mut Box<H>, params: [i64; PARAM_COUNT]) -> RawCall {
-        match self.instantiate(runtime, tx) {
+        match self.instantiate(runtime, tx, StartWrites::Scratch) {
             Ok((mut instance, start_moves)) => {
                 RawCall { start_moves, ..instance.execute(runtime.limits.fuel_per_call, tx, params) }
             }
@@ -554,24 +557,49 @@ impl<H: Host> LoadedFunction<H> {
 
     /// Instantiates the module unless an instance is cached; returns the
     /// writes a new instance's `start` made.
-    pub(crate) fn ensure_instance(&mut self, runtime: &Runtime<H>, tx: &H) -> Result<usize, CallOutcome> {
+    pub(crate) fn ensure_instance(
+        &mut self,
+        runtime: &Runtime<H>,
+        tx: &mut Box<H>,
+        start: StartWrites,
+    ) -> Result<usize, CallOutcome> {
         if self.cached.is_some() {
             return Ok(0);
         }
-        let (instance, start_moves) = self.instantiate(runtime, tx)?;
+        let (instance, start_moves) = self.instantiate(runtime, tx, start)?;
         self.cached = Some(instance);
         Ok(start_moves)
     }
 
-    /// A new instance, and the writes its `start` function made: a server
-    /// makes them on its live ledger outside the transaction's rules; here
-    /// they go to a scratch state (and the call's report counts them).
-    fn instantiate(&self, runtime: &Runtime<H>, tx: &H) -> Result<(Instance<H>, usize), CallOutcome> {
+    /// Takes over `other`'s cached instance: a server keeps the instance of
+    /// a binary whose CRC did not change (an override with the same bytes).
+    pub(crate) fn adopt_instance(&mut self, other: &mut LoadedFunction<H>) {
+        self.cached = other.cached.take();
+    }
+
+    /// A new instance, and the writes its `start` function made (see
+    /// [`StartWrites`]).
+    fn instantiate(
+        &self,
+        runtime: &Runtime<H>,
+        tx: &mut Box<H>,
+        start: StartWrites,
+    ) -> Result<(Instance<H>, usize), CallOutcome> {
         let pre = self.pre.as_ref().map_err(|e| CallOutcome::InstantiationFailed(e.clone()))?;
         let mut store = runtime.store(Box::new(tx.scratch()));
         // A `start` function runs here, under the same budget as a call.
         store.set_fuel(runtime.limits.fuel_per_call).map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
-        let instance = pre.instantiate(&mut store).map_err(|e| match classify(e) {
+        let in_transaction = matches!(start, StartWrites::Transaction);
+        if in_transaction {
+            std::mem::swap(&mut store.data_mut().host, tx);
+        }
+        let before = store.data().host.written().len();
+        let instantiated = pre.instantiate(&mut store);
+        let start_moves = store.data().host.written().len() - before;
+        if in_transaction {
+            std::mem::swap(&mut store.data_mut().host, tx);
+        }
+        let instance = instantiated.map_err(|e| match classify(e) {
             CallOutcome::MemoryLimit { requested_bytes, limit_bytes } if self.initial_bytes > limit_bytes => {
                 CallOutcome::InstantiationFailed(format!(
                     "its initial memory of {requested_bytes} bytes is over the limit of {limit_bytes}"
@@ -590,7 +618,6 @@ impl<H: Host> LoadedFunction<H> {
             .iter()
             .find_map(|export| instance.get_typed_func::<(), ()>(&mut store, export.name).ok());
         store.data_mut().memory = H::PROFILE.memory_export.and_then(|name| instance.get_memory(&mut store, name));
-        let start_moves = store.data().host.written().len();
         Ok((Instance { store, execute, register }, start_moves))
     }
 }

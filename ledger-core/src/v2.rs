@@ -54,7 +54,7 @@ use crate::engine::{
     SetupError, operations, tags,
 };
 use crate::registry::{FunctionInfo, Registered, RegistryError};
-use crate::runtime::{self, CallOutcome, Host, RawCall, StoreData};
+use crate::runtime::{self, CallOutcome, Host, RawCall, StartWrites, StoreData};
 
 impl Host for State {
     const PROFILE: &'static abi::Profile = &abi::V2;
@@ -159,6 +159,8 @@ mod host {
 
     pub(super) fn kv_register_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<()> {
         const IMPORT: &str = "kv_register_constant";
+        // The phase first, as the server checks it: before the name is read.
+        cx.data_mut().host.may_register_constant().map_err(|trap| stopped(IMPORT, b"", trap))?;
         with_name(&mut cx, IMPORT, name_ptr, |host, name| {
             host.kv_register_constant(name).map_err(|trap| stopped(IMPORT, name, trap))
         })
@@ -166,6 +168,7 @@ mod host {
 
     pub(super) fn kv_get_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<u32> {
         const IMPORT: &str = "kv_get_constant";
+        cx.data_mut().host.may_get_constant().map_err(|trap| stopped(IMPORT, b"", trap))?;
         with_name(&mut cx, IMPORT, name_ptr, |host, name| {
             host.kv_get_constant(name).map_err(|trap| stopped(IMPORT, name, trap))
         })
@@ -514,35 +517,51 @@ impl Ledger {
     }
 
     /// Installs a prepared function in a transaction (tag `FNREG`) that
-    /// runs its `register()`.
+    /// instantiates it (a `start` function runs there, in the execute
+    /// phase: its moves are the transaction's) and runs its `register()`,
+    /// as an e14b146 server does.
     ///
     /// # Errors
     ///
-    /// [`FailedRegistration`] when `register()` failed: the previous
-    /// version stays live, and the transaction took an id.
+    /// [`FailedRegistration`] when the transaction failed; it took an id.
+    /// When `register()` failed the previous version stays live; when the
+    /// `start` function's moves failed it, the new version stays live (a
+    /// server's until it restarts: see
+    /// [`RegistryError::RegisterFailed`]).
     pub fn install_function(&mut self, prepared: PreparedFunction<State>) -> Result<Registration, FailedRegistration> {
         let name = prepared.name().to_owned();
         let last_version = self.base.functions.last_version(&name);
         let (registered, previous) = self.base.functions.install(prepared.0);
-        let tx_id = self.begin(CallPhase::Register);
+        let tx_id = self.begin(CallPhase::Execute);
         let (runtime, live) = self.base.functions.for_call(&name).expect("installed above");
-        let (call, not_instantiable) = match live.payload.call_register(runtime, &mut self.state) {
-            Ok(None) => (None, None),
-            Ok(Some(RawCall { outcome, fuel_used, start_moves })) => {
-                Host::end_call(&mut *self.state, &outcome);
-                let report = CallReport {
-                    version: Some(registered.version),
-                    crc32c: registered.crc32c,
-                    outcome,
-                    fuel_used,
-                    wrapped_amount: false,
-                    carried_state: None,
-                    start_moves,
-                };
-                (Some(report), None)
-            }
+        let instantiated = live.payload.ensure_instance(runtime, &mut self.state, StartWrites::Transaction);
+        self.state.enter_phase(CallPhase::Register);
+        let (call, not_instantiable) = match instantiated {
             Err(outcome) => (None, Some(outcome)),
+            Ok(start_moves) => match live.payload.call_register(runtime, &mut self.state) {
+                None => (None, None),
+                Some(RawCall { outcome, fuel_used, .. }) => {
+                    Host::end_call(&mut *self.state, &outcome);
+                    let report = CallReport {
+                        version: Some(registered.version),
+                        crc32c: registered.crc32c,
+                        outcome,
+                        fuel_used,
+                        wrapped_amount: false,
+                        carried_state: None,
+                        start_moves,
+                    };
+                    (Some(report), None)
+                }
+            },
         };
+        // A server reverts the install when `register()` ends with a status,
+        // a host reason the `start` function set included; any other failure
+        // only rolls the transaction back. More than 65,535 constants it
+        // commits with a wrapped record count, which this ledger refuses as
+        // `register()`'s failure (docs/differences.md).
+        let register_failed = call.is_some()
+            && (!self.state.failure().is_success() || self.state.records().len() > ledger_abi::V2_MAX_RECORDS_PER_TX);
         let status = self.state.settle();
         let function = FunctionInfo { name: name.clone(), version: registered.version, crc32c: registered.crc32c };
         // What stopped `register()` when it did not return.
@@ -551,8 +570,14 @@ impl Ledger {
         let settled = Settled { status, tag: tags::FUNCTION_REGISTRATION, duplicate_of: None };
         let transaction = self.finish(tx_id, 0, settled, Some(function), call).clone();
         if !status.is_success() {
-            self.base.functions.revert_install(&name, previous, last_version);
-            let error = RegistryError::RegisterFailed { status: status.code(), outcome: stopped };
+            if register_failed {
+                self.base.functions.revert_install(&name, previous, last_version);
+            }
+            let error = RegistryError::RegisterFailed {
+                status: status.code(),
+                outcome: stopped,
+                live_until_restart: !register_failed,
+            };
             return Err(FailedRegistration { error, transaction: Box::new(transaction) });
         }
         Ok(Registration { registered, transaction, not_instantiable })
@@ -685,7 +710,9 @@ impl Ledger {
         }
         self.base.next_tx_id += 1;
         self.state.replay(&transaction.records);
-        if transaction.user_ref != 0 && transaction.duplicate_of.is_none() {
+        // A server's recovery skips every transaction whose status is
+        // DUPLICATE, a function's own return of 7 too (observed).
+        if transaction.user_ref != 0 && transaction.status != Status::DUPLICATE {
             self.base.remember(transaction.user_ref, transaction.tx_id);
         }
         self.base.history.record(transaction.tx_id, Transaction { call: None, ..transaction.clone() });

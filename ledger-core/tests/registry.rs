@@ -112,6 +112,10 @@ fn invalid_binaries_get_the_server_messages() {
     let mut ledger = ledger();
     for (source, message) in [
         ("", "failed to parse WebAssembly module"),
+        (
+            r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i64.const 0))"#,
+            "WebAssembly translation error",
+        ),
         ("(module)", "module does not export `execute`"),
         (r#"(module (memory (export "execute") 1))"#, "export `execute` is not a function"),
         (
@@ -142,7 +146,7 @@ fn invalid_binaries_get_the_server_messages() {
 fn parse_failure_keeps_wasmtimes_detail() {
     let mut ledger = ledger();
     let err = ledger.register_function("f", b"\0asm\x01\0\0\0\x01", IfRegistered::Refuse).unwrap_err();
-    let RegistryError::InvalidBinary(BinaryError::Parse { detail }) = err else { panic!("{err:?}") };
+    let RegistryError::InvalidBinary(BinaryError::Parse { detail, .. }) = err else { panic!("{err:?}") };
     assert!(!detail.is_empty());
 }
 

@@ -357,3 +357,132 @@ fn state_kept_between_calls_is_detected_on_a_fresh_instance() {
     let carried = second.call.unwrap().carried_state.expect("a fresh instance returns 128");
     assert_eq!(carried.fresh_outcome, CallOutcome::Returned(128));
 }
+
+/// A ledger brought back from `ledger`'s transactions, as a server recovers
+/// from its WAL: what committed survives, instances start afresh.
+fn restarted(ledger: &Ledger, binaries: &[(&str, &[u8])]) -> Ledger {
+    let mut back = self::ledger();
+    for tx_id in 1..ledger.next_tx_id() {
+        let transaction = ledger.transaction(tx_id).expect("kept");
+        let binary = transaction
+            .function
+            .as_ref()
+            .filter(|f| f.crc32c != 0 && transaction.status.is_success())
+            .map(|f| binaries.iter().find(|(name, _)| *name == f.name).expect("its binary").1);
+        back.restore(transaction, binary).unwrap();
+    }
+    back
+}
+
+/// A module whose `start` debits p0's account 2 and credits account 1 by
+/// `credit` (balanced when both are 5).
+fn starting(debit: i64, credit: i64) -> Vec<u8> {
+    module(
+        &format!(
+            r#"(func $start (call $debit (i64.const 2) (i64.const {debit})) (call $credit (i64.const 1) (i64.const {credit})))
+               (start $start)"#
+        ),
+        "i32.const 0",
+    )
+}
+
+/// Observed on e14b146: `start` runs inside the registration's transaction.
+/// Balanced moves on opened accounts commit with it (balances 95 and 5);
+/// unbalanced ones fail it with FailReason(3), yet the function is listed
+/// and callable until the next restart, after which it is gone.
+#[test]
+fn start_runs_inside_the_registration_transaction() {
+    let mut ledger = ledger();
+    open(&mut ledger, 2);
+    ledger.submit(&Operation::Deposit { account: 1, amount: 100, user_ref: 0 });
+    let registration = ledger.register_function("balanced", &starting(5, 5), IfRegistered::Refuse).unwrap();
+    assert_eq!(registration.transaction.records.len(), 2, "the moves are the registration's records");
+    assert_eq!((ledger.balance(1), ledger.balance(2)), (95, 5));
+
+    let unbalanced = starting(5, 4);
+    let err = ledger.register_function("unbalanced", &unbalanced, IfRegistered::Refuse).unwrap_err();
+    assert!(matches!(err, RegistryError::RegisterFailed { status: 3, live_until_restart: true, .. }), "{err:?}");
+    assert_eq!(err.to_string(), "function registration failed: FailReason(3)");
+    assert_eq!((ledger.balance(1), ledger.balance(2)), (95, 5), "rolled back");
+    let listed: Vec<String> = ledger.list_functions().into_iter().map(|f| f.name).collect();
+    assert_eq!(listed, ["balanced", "unbalanced"], "listed all the same");
+    assert_eq!(call(&mut ledger, "unbalanced", &[]).status, Status::NONE, "and callable");
+
+    let back = restarted(&ledger, &[("balanced", &starting(5, 5))]);
+    let listed: Vec<String> = back.list_functions().into_iter().map(|f| f.name).collect();
+    assert_eq!(listed, ["balanced"], "gone after a restart");
+    assert_eq!((back.balance(1), back.balance(2)), (95, 5));
+}
+
+/// Observed on e14b146: a call counter in a global went 1, 2; an override
+/// whose `register()` traps reinstated the old binary on a fresh instance
+/// (1); an override with the same bytes kept the instance (2, version 2).
+#[test]
+fn instances_follow_the_servers_cache() {
+    let counting = |register: &str| {
+        module(
+            &format!(r#"(global $calls (mut i32) (i32.const 0)) (func (export "register") {register})"#),
+            "(global.set $calls (i32.add (global.get $calls) (i32.const 1))) (global.get $calls)",
+        )
+    };
+    let counter = counting("");
+    let mut ledger = ledger();
+    register(&mut ledger, "count", &counter).unwrap();
+    let calls = |ledger: &mut Ledger| call(ledger, "count", &[]).status.code();
+    assert_eq!((calls(&mut ledger), calls(&mut ledger)), (1, 2));
+    assert!(register(&mut ledger, "count", &counting("unreachable")).is_err());
+    assert_eq!(calls(&mut ledger), 1, "the previous binary, on a fresh instance");
+    assert_eq!(register(&mut ledger, "count", &counter).unwrap(), 2);
+    assert_eq!(calls(&mut ledger), 2, "the same bytes keep their instance");
+}
+
+/// Observed on e14b146: `register()` calling `kv_get_constant` in a module
+/// with no exported memory is FailReason(8): the phase is checked before the
+/// name is read. The same order for `kv_register_constant` in a call.
+#[test]
+fn constant_verbs_check_the_phase_before_reading_the_name() {
+    let mut ledger = ledger();
+    let wasm = module(r#"(func (export "register") (drop (call $kv_get_constant (i32.const 0))))"#, "i32.const 0");
+    assert!(matches!(register(&mut ledger, "f", &wasm), Err(RegistryError::RegisterFailed { status: 8, .. })));
+    let wasm = module("", "(call $kv_register_constant (i32.const 0)) (i32.const 0)");
+    register(&mut ledger, "g", &wasm).unwrap();
+    assert_eq!(call(&mut ledger, "g", &[]).status, Status::PROHIBITED_HOST_CALL);
+}
+
+/// Observed on e14b146: a function returning 7 (DUPLICATE) with user_ref
+/// 777 is forgotten by a restart (recovery skips DUPLICATE transactions); a
+/// committed user_ref 778 is still a duplicate.
+#[test]
+fn a_restart_forgets_user_refs_of_transactions_that_ended_as_duplicate() {
+    let mut ledger = ledger();
+    let seven = module("", "(i32.wrap_i64 (local.get 0))");
+    register(&mut ledger, "ret", &seven).unwrap();
+    let submit = |ledger: &mut Ledger, ret: i64, user_ref: u64| {
+        ledger.submit(&Operation::Function { name: "ret".into(), params: vec![ret], user_ref }).status
+    };
+    assert_eq!(submit(&mut ledger, 7, 777), Status::DUPLICATE);
+    assert_eq!(submit(&mut ledger, 0, 778), Status::NONE);
+    assert_eq!(submit(&mut ledger, 0, 777), Status::DUPLICATE, "remembered while it runs");
+    let mut back = restarted(&ledger, &[("ret", &seven)]);
+    assert_eq!(submit(&mut back, 0, 777), Status::NONE, "forgotten by the restart");
+    assert_eq!(submit(&mut back, 0, 778), Status::DUPLICATE);
+}
+
+/// Observed on e14b146: a host reason 2, then more than 65,535 records,
+/// then a return of 0, is status 4.
+#[test]
+fn the_record_limit_is_checked_over_a_host_reason() {
+    let mut ledger = ledger();
+    let wasm = module(
+        "",
+        "(local $i i32)
+         (call $credit (i64.const 99) (i64.const 1))
+         (loop $next
+           (call $kv_set (local.get $i) (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 1))
+           (local.set $i (i32.add (local.get $i) (i32.const 1)))
+           (br_if $next (i32.le_u (local.get $i) (i32.const 65535))))
+         (i32.const 0)",
+    );
+    register(&mut ledger, "many", &wasm).unwrap();
+    assert_eq!(call(&mut ledger, "many", &[]).status, Status::ENTRY_LIMIT_EXCEEDED);
+}

@@ -82,6 +82,12 @@ impl Delayed {
         self.indices
     }
 
+    /// A registration's record was committed: it carries no transaction
+    /// id, so the commit index reads 0 until the next transaction commits.
+    pub fn registry_written(&mut self) {
+        self.indices.commit = 0;
+    }
+
     /// Queues an operation; returns its transaction id.
     pub fn submit(&mut self, op: Operation, now: Instant, reply: Reply) -> u64 {
         self.queued.push_back((op, now, reply));

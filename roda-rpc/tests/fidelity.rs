@@ -3,6 +3,7 @@
 //! the differences it keeps (`docs/differences.md`): a lagging pipeline, a
 //! shuffled function list, a failure remembered across a restart.
 
+mod head_checks;
 mod wire;
 
 use std::path::Path;
@@ -30,6 +31,19 @@ fn on_a_new_server<F: Future<Output = ()>>(check: impl FnOnce(Wire) -> F) {
 #[test]
 fn transaction_status_is_the_servers_once_the_stages_caught_up() {
     on_a_new_server(|mut client| async move { wire::status_through_the_stages(&mut client).await });
+}
+
+#[test]
+fn the_commit_index_reads_0_after_a_registration() {
+    on_a_new_server(|mut client| async move { wire::the_commit_index_reads_0_after_a_registration(&mut client).await });
+}
+
+/// Reflection answers with the ee2b042 service, as that server's does.
+#[test]
+fn reflection_lists_the_service() {
+    let server = dev::start(DevConfig::default()).unwrap();
+    runtime().block_on(head_checks::reflection_lists_the_service(&server.url()));
+    server.shutdown().unwrap();
 }
 
 #[test]

@@ -37,6 +37,50 @@ fn messages_and_statuses() {
     on_a_new_server(|url| async move { head_checks::messages_and_statuses(&url).await });
 }
 
+macro_rules! dev_checks {
+    ($($name:ident),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            on_a_new_server(|url| async move { head_checks::$name(&url).await });
+        }
+    )*};
+}
+
+dev_checks!(
+    reads_come_from_the_snapshot,
+    instances_follow_the_binary,
+    constant_verbs_check_the_phase_first,
+    the_record_limit_is_checked_over_a_host_reason,
+    terms_in_statuses_and_waits,
+    more_messages,
+    reflection_lists_the_service,
+);
+
+/// Checks around a restart: `$before` on a new server with a data
+/// directory, `$after` on one started again on it.
+macro_rules! dev_restart_checks {
+    ($($name:ident: $before:ident, $after:ident;)*) => {$(
+        #[test]
+        fn $name() {
+            let dir = tempfile::tempdir().unwrap();
+            let config = || DevConfig { wire: Wire::Head, data_dir: Some(dir.path().to_owned()), ..DevConfig::default() };
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let server = dev::start(config()).unwrap();
+            runtime.block_on(head_checks::$before(&server.url()));
+            server.shutdown().unwrap();
+            let server = dev::start(config()).unwrap();
+            runtime.block_on(head_checks::$after(&server.url()));
+            server.shutdown().unwrap();
+        }
+    )*};
+}
+
+dev_restart_checks! {
+    flags_beyond_the_account_array: flags_beyond_the_account_array, flags_beyond_the_account_array_after_a_restart;
+    start_runs_inside_the_registration: start_runs_inside_the_registration, start_runs_inside_the_registration_after_a_restart;
+    dedup_forgets_duplicates_across_a_restart: dedup_before_a_restart, dedup_after_a_restart;
+}
+
 #[test]
 fn a_pipeline_delay_is_refused_on_the_head_wire() {
     let config = DevConfig {

@@ -18,13 +18,12 @@ use std::time::Duration;
 struct Upstream {
     child: Child,
     url: String,
-    _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl Upstream {
     fn start() -> Upstream {
-        let binary = std::env::var_os("RODA_HEAD_SERVER")
-            .expect("set RODA_HEAD_SERVER to a roda-server binary built at e14b146");
         let dir = tempfile::tempdir().unwrap();
         // A free port: bound, read, released for the server to take.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -37,16 +36,27 @@ impl Upstream {
             ),
         )
         .unwrap();
-        let child = Command::new(binary)
-            .arg(&config)
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let upstream = Upstream { child, url: format!("http://127.0.0.1:{port}"), _dir: dir };
+        let child = spawn(&config, dir.path());
+        let upstream = Upstream { child, url: format!("http://127.0.0.1:{port}"), config, dir };
         upstream.wait_until_it_answers();
         upstream
+    }
+
+    /// Stops the server cleanly (SIGTERM) and starts it again on its data
+    /// directory.
+    fn restart(&mut self) {
+        let stopped = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(stopped.success());
+        for _ in 0..300 {
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&self.config, self.dir.path());
+        self.wait_until_it_answers();
     }
 
     /// It takes seconds to start.
@@ -69,6 +79,12 @@ impl Upstream {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(check(self.url.clone()));
     }
+}
+
+fn spawn(config: &std::path::Path, dir: &std::path::Path) -> Child {
+    let binary =
+        std::env::var_os("RODA_HEAD_SERVER").expect("set RODA_HEAD_SERVER to a roda-server binary built at e14b146");
+    Command::new(binary).arg(config).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
 }
 
 impl Drop for Upstream {
@@ -102,4 +118,45 @@ fn registration_is_a_transaction() {
 #[ignore = "needs a roda-server built at e14b146: RODA_HEAD_SERVER=/path/to/roda-server cargo test -p roda-rpc --test head_upstream -- --ignored"]
 fn messages_and_statuses() {
     Upstream::start().check(|url| async move { head_checks::messages_and_statuses(&url).await });
+}
+
+macro_rules! upstream_checks {
+    ($($name:ident),* $(,)?) => {$(
+        #[test]
+        #[ignore = "needs a roda-server built at e14b146: RODA_HEAD_SERVER=/path/to/roda-server cargo test -p roda-rpc --test head_upstream -- --ignored"]
+        fn $name() {
+            Upstream::start().check(|url| async move { head_checks::$name(&url).await });
+        }
+    )*};
+}
+
+upstream_checks!(
+    reads_come_from_the_snapshot,
+    instances_follow_the_binary,
+    constant_verbs_check_the_phase_first,
+    the_record_limit_is_checked_over_a_host_reason,
+    terms_in_statuses_and_waits,
+    more_messages,
+    reflection_lists_the_service,
+);
+
+/// Checks around a clean restart: `$before` on the new server, `$after` once
+/// it started again on its data directory.
+macro_rules! upstream_restart_checks {
+    ($($name:ident: $before:ident, $after:ident;)*) => {$(
+        #[test]
+        #[ignore = "needs a roda-server built at e14b146: RODA_HEAD_SERVER=/path/to/roda-server cargo test -p roda-rpc --test head_upstream -- --ignored"]
+        fn $name() {
+            let mut upstream = Upstream::start();
+            upstream.check(|url| async move { head_checks::$before(&url).await });
+            upstream.restart();
+            upstream.check(|url| async move { head_checks::$after(&url).await });
+        }
+    )*};
+}
+
+upstream_restart_checks! {
+    flags_beyond_the_account_array: flags_beyond_the_account_array, flags_beyond_the_account_array_after_a_restart;
+    start_runs_inside_the_registration: start_runs_inside_the_registration, start_runs_inside_the_registration_after_a_restart;
+    dedup_forgets_duplicates_across_a_restart: dedup_before_a_restart, dedup_after_a_restart;
 }

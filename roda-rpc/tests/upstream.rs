@@ -93,6 +93,14 @@ fn transaction_status_is_the_dev_servers() {
 
 #[test]
 #[ignore = "needs a roda-ledger server built at ee2b042: RODA_EE2B042_SERVER=/path/to/roda-ledger cargo test -p roda-rpc --test upstream -- --ignored"]
+fn the_commit_index_reads_0_after_a_registration() {
+    let server = Upstream::start();
+    runtime()
+        .block_on(async { wire::the_commit_index_reads_0_after_a_registration(&mut server.connect().await).await });
+}
+
+#[test]
+#[ignore = "needs a roda-ledger server built at ee2b042: RODA_EE2B042_SERVER=/path/to/roda-ledger cargo test -p roda-rpc --test upstream -- --ignored"]
 fn messages_are_the_dev_servers() {
     let server = Upstream::start();
     runtime().block_on(async { wire::messages(&mut server.connect().await).await });

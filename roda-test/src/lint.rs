@@ -68,6 +68,9 @@ pub enum Lint {
     },
     /// v2: the call failed and a server's rollback leaves part of it.
     InexactRollback,
+    /// v2: the call wrote more records than a server's transaction ring
+    /// holds: its transactor panics.
+    RingOverflow,
 }
 
 impl Lint {
@@ -86,6 +89,7 @@ impl Lint {
             Lint::FlagLaneWrapped { .. } => "flag-lane-wrapped",
             Lint::FlagOnMissingAccount { .. } => "flag-on-missing-account",
             Lint::InexactRollback => "inexact-rollback",
+            Lint::RingOverflow => "ring-overflow",
         }
     }
 }
@@ -112,6 +116,7 @@ impl Lint {
             Lint::FlagLaneWrapped { calls: 1 },
             Lint::FlagOnMissingAccount { writes: 1 },
             Lint::InexactRollback,
+            Lint::RingOverflow,
         ];
         // A lint added to the enum fails to compile here until it is listed above.
         for lint in &all {
@@ -127,7 +132,8 @@ impl Lint {
                 | Lint::UnchangedKvWrite { .. }
                 | Lint::FlagLaneWrapped { .. }
                 | Lint::FlagOnMissingAccount { .. }
-                | Lint::InexactRollback => {}
+                | Lint::InexactRollback
+                | Lint::RingOverflow => {}
             }
         }
         all
@@ -173,10 +179,15 @@ impl fmt::Display for Lint {
             ),
             Lint::FlagOnMissingAccount { writes } => write!(
                 f,
-                "{writes} set_flag call(s) wrote on an account that does not exist: the server keeps the flag, and the account later opened or linked under that id starts with it; open (or link) the account first"
+                "{writes} set_flag call(s) wrote on an account that does not exist: a server drops the write without a record when the id is beyond its account array (which holds the ids issued so far, grown by 1.75x), and keeps it inside, where the account later opened or linked under that id starts with it; open (or link) the account first"
             ),
             Lint::InexactRollback => f.write_str(
                 "the call failed and a real server's rollback leaves part of it behind (one account's flags written twice, a flag on an account this call linked, an account opened over flags left on its id, or a saturated balance): here the ledger shows what the server would; avoid those writes in a call that can fail"
+            ),
+            Lint::RingOverflow => write!(
+                f,
+                "the call wrote more than {} records: a server's transactor panics when its transaction ring (that many records) fills, before the transaction can fail with ENTRY_LIMIT_EXCEEDED, and the server stops processing; here it failed with status 4; write fewer than 65,536 records a call",
+                ledger_core::abi::V2_RING_RECORDS
             ),
             Lint::StartMoves { moves } => write!(
                 f,
@@ -228,6 +239,9 @@ pub fn hazard_lints(hazards: &ledger_core::v2::Hazards) -> Vec<Lint> {
     let mut lints: Vec<Lint> = counted.into_iter().filter(|(count, _)| *count > 0).map(|(_, lint)| lint).collect();
     if hazards.inexact_rollback {
         lints.push(Lint::InexactRollback);
+    }
+    if hazards.ring_overflow {
+        lints.push(Lint::RingOverflow);
     }
     lints
 }

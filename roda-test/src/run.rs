@@ -322,12 +322,21 @@ pub enum SetupError {
 
 /// What stopped a v2 `register()`, which the server's message leaves out.
 fn register_detail(error: &RegistryError) -> String {
-    let RegistryError::RegisterFailed { status, outcome } = error else { return String::new() };
+    let RegistryError::RegisterFailed { status, outcome, live_until_restart } = error else { return String::new() };
+    if *live_until_restart {
+        return format!(
+            " (the module's `start` function ran inside the registration's transaction and its moves failed it with {}: a server answers with this error yet keeps the new version live until it restarts, then it is gone; move that work into `execute`)",
+            Status::from_code(*status)
+        );
+    }
     let why = match Status::from_code(*status) {
         Status::PROHIBITED_HOST_CALL => {
             "register() called a verb the register phase refuses (inside register() only kv_register_constant may be called)"
         }
         Status::CONSTANT_NAME_TOO_LONG => "register() registered a constant name over 32 bytes",
+        Status::ENTRY_LIMIT_EXCEEDED => {
+            "register() defined more than 65,535 constants: a server commits them with the transaction's record count wrapped (read in its source), a log it cannot be trusted to read back; here the registration is refused"
+        }
         _ => "register() did not finish",
     };
     match outcome {

@@ -22,8 +22,8 @@ mod validate;
 
 pub use ledger_abi::{
     EntryPoint, HostImport, IntType, MAX_BINARY_SIZE, MAX_NAME_LEN, OptionalExport, PARAM_COUNT, PROFILES, Param,
-    Phase, Profile, ProfileId, ProfileLimits, Signature, V1, V2, ValType, bindings, profile, v1_host_imports,
-    v2_host_imports, write_signature,
+    Phase, Profile, ProfileId, ProfileLimits, Signature, V1, V2, V2_RING_RECORDS, ValType, bindings, profile,
+    v1_host_imports, v2_host_imports, write_signature,
 };
 pub use name::{NameError, validate_function_name};
 pub use reference::reference_markdown;

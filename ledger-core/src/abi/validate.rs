@@ -626,7 +626,7 @@ impl Pass {
                 self.push(
                     Rule::StartFunction,
                     format!(
-                        "a `start` function (function {func}) that runs when the module is instantiated: a server runs it outside any transaction, so a credit or debit it makes lands on the live ledger with no rollback and no zero-sum check"
+                        "a `start` function (function {func}) that runs when the module is instantiated: an ee2b042 server runs it outside any transaction, so a credit or debit it makes lands on the live ledger with no rollback and no zero-sum check; an e14b146 server runs it inside the registration's transaction (moves that fail it fail the registration, yet the function stays live until a restart) and again, outside any transaction, on the first call after a restart"
                     ),
                     "no `start` function: all work happens inside `execute`",
                     "remove the start function (in Rust, avoid `#[start]`-style constructors; in WAT, drop `(start ...)`)",
@@ -894,7 +894,7 @@ impl Pass {
             self.push(
                 Rule::ZeroCrc,
                 "a binary whose CRC32C is 0".to_owned(),
-                "any other CRC: a server's log records CRC 0 as an unregister; a server at ee2b042 never finishes registering such a binary and its registry stops answering (`cargo roda dev` refuses it)",
+                "any other CRC: a server's log records CRC 0 as an unregister: a server at ee2b042 never finishes registering such a binary and its registry stops answering (observed); one at e14b146 registers it, runs it, and forgets it at its next restart (read in its source); `cargo roda dev` refuses it",
                 "change any byte: add or change a custom section, or rebuild with another setting",
                 None,
             );

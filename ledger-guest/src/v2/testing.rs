@@ -95,8 +95,8 @@ impl MockLedger {
         })
     }
 
-    /// Sets a balance directly, outside any transaction (ids beyond the
-    /// ledger's capacity are ignored).
+    /// Sets a balance directly, outside any transaction (the account
+    /// array grows to hold the id).
     pub fn set_balance(&mut self, account: AccountId, balance: i64) {
         with_state(|state| state.seed_balance(account.get(), balance))
     }

@@ -11,10 +11,13 @@ use tonic::{Request, Response, Status};
 
 use super::{
     Activity, Built, Control, Core, DevConfig, DevError, Drain, EventHook, Served, TokenCheck, listed, lock,
-    off_the_async_threads, register, unregister,
+    off_the_async_threads, register, unregister, with_reflection,
 };
 use crate::pipeline::{Delayed, Indices, Reply, Stage};
 use crate::proto::{self, ledger_server::LedgerServer};
+
+/// The ee2b042 proto's descriptors, for reflection.
+const LEDGER_DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ledger_descriptor.bin"));
 
 struct State {
     core: Core<Ledger>,
@@ -41,6 +44,18 @@ impl Served for State {
             let indices = self.pipeline.as_ref().expect("checked above").indices();
             self.shared.indices.send_replace(indices);
         }
+    }
+
+    /// A server's WAL stage publishes the id of each record it commits,
+    /// and a registration's (or an unregister's) record has none: its
+    /// commit index reads 0 until the next transaction commits (observed:
+    /// compute 51, commit 0, snapshot 51), and a committed transaction's
+    /// status reads COMPUTED meanwhile.
+    fn after_registry_change(&mut self) {
+        if let Some(pipeline) = self.pipeline.as_mut() {
+            pipeline.registry_written();
+        }
+        self.shared.indices.send_modify(|indices| indices.commit = 0);
     }
 }
 
@@ -386,11 +401,6 @@ pub(super) fn build(config: &DevConfig) -> Result<Built, DevError> {
         }
         false => None,
     };
-    Ok(Built {
-        routes: tonic::service::Routes::new(LedgerServer::with_interceptor(service, TokenCheck(config.token.clone()))),
-        control,
-        recovery,
-        drain,
-        follower: None,
-    })
+    let routes = tonic::service::Routes::new(LedgerServer::with_interceptor(service, TokenCheck(config.token.clone())));
+    Ok(Built { routes: with_reflection(routes, LEDGER_DESCRIPTORS)?, control, recovery, drain, follower: None })
 }

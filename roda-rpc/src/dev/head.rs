@@ -13,9 +13,12 @@ use tonic::{Request, Response, Status};
 
 use super::{
     Activity, Built, Control, Core, DevConfig, DevError, EventHook, Served, TokenCheck, lock, off_the_async_threads,
-    register, unregister,
+    register, unregister, with_reflection,
 };
 use crate::head::{self as proto, ledger_server::LedgerServer};
+
+/// The HEAD proto's descriptors, for reflection.
+const HEAD_DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/head_descriptor.bin"));
 
 /// The term a standalone e14b146 server reports.
 const TERM: u64 = 1;
@@ -33,6 +36,9 @@ impl Served for State {
 
     /// Every operation is computed before it is answered: nothing waits.
     fn before_registry_change(&mut self) {}
+
+    /// A registration is a transaction: the indices moved with it.
+    fn after_registry_change(&mut self) {}
 }
 
 struct Shared {
@@ -66,7 +72,8 @@ pub(super) fn build(config: &DevConfig) -> Result<Built, DevError> {
         follower: follower.clone(),
     });
     let service = LedgerServer::with_interceptor(HeadService(shared), TokenCheck(config.token.clone()));
-    Ok(Built { routes: tonic::service::Routes::new(service), control, recovery, drain: None, follower: Some(follower) })
+    let routes = with_reflection(tonic::service::Routes::new(service), HEAD_DESCRIPTORS)?;
+    Ok(Built { routes, control, recovery, drain: None, follower: Some(follower) })
 }
 
 impl HeadService {
@@ -244,7 +251,9 @@ fn requested_key(key: Option<proto::WalKvKeyPath>) -> Result<Vec<KeyPart>, Statu
             .str
             .split('/')
             .map(|token| match token {
-                "" => Err(Status::invalid_argument(format!("invalid key string: bad key component `{token}`"))),
+                "" => Err(Status::invalid_argument(format!(
+                    "invalid key string: cannot parse key path component {token:?}"
+                ))),
                 _ => Ok(token.parse().map_or_else(|_| KeyPart::Constant(token.to_owned()), KeyPart::Integer)),
             })
             .collect(),
@@ -384,25 +393,26 @@ impl proto::ledger_server::Ledger for HeadService {
         let request = request.into_inner();
         let state = self.lock();
         let ledger = &state.core.ledger;
-        if ledger.account_status(request.account_id) == AccountStatus::Programmed {
+        // Reads come from the snapshot, as a server's: committed records only.
+        let snapshot = ledger.state();
+        if snapshot.snapshot_status(request.account_id) == AccountStatus::Programmed {
             return Err(Status::failed_precondition("account is a PROGRAMMED bucket and not directly queryable"));
         }
         let linked = match request.include_linked {
-            true => ledger
-                .state()
+            true => snapshot
                 .linked_accounts(request.account_id)
                 .map(|(type_id, child)| proto::LinkedBalance {
                     type_id: u32::from(type_id),
-                    balance: ledger.balance(child),
+                    balance: snapshot.snapshot_balance(child),
                 })
                 .collect(),
             false => Vec::new(),
         };
         Ok(Response::new(proto::GetBalanceResponse {
-            balance: ledger.balance(request.account_id),
+            balance: snapshot.snapshot_balance(request.account_id),
             last_snapshot_tx_id: ledger.next_tx_id() - 1,
             linked,
-            flags: ledger.flags(request.account_id),
+            flags: snapshot.snapshot_flags(request.account_id),
         }))
     }
 
@@ -412,7 +422,7 @@ impl proto::ledger_server::Ledger for HeadService {
     ) -> Result<Response<proto::GetBalancesResponse>, Status> {
         let state = self.lock();
         let ledger = &state.core.ledger;
-        let balances = request.into_inner().account_ids.iter().map(|id| ledger.balance(*id)).collect();
+        let balances = request.into_inner().account_ids.iter().map(|id| ledger.state().snapshot_balance(*id)).collect();
         Ok(Response::new(proto::GetBalancesResponse { balances, last_snapshot_tx_id: ledger.next_tx_id() - 1 }))
     }
 
@@ -428,7 +438,8 @@ impl proto::ledger_server::Ledger for HeadService {
         &self,
         request: Request<proto::GetStatusRequest>,
     ) -> Result<Response<proto::GetStatusResponse>, Status> {
-        Ok(Response::new(status(request.into_inner().transaction_id, self.last())))
+        let request = request.into_inner();
+        Ok(Response::new(status(request.transaction_id, request.term, self.last())))
     }
 
     async fn get_transaction_statuses(
@@ -436,7 +447,8 @@ impl proto::ledger_server::Ledger for HeadService {
         request: Request<proto::GetStatusesRequest>,
     ) -> Result<Response<proto::GetStatusesResponse>, Status> {
         let last = self.last();
-        let results = request.into_inner().transaction_ids.into_iter().map(|id| status(id, last)).collect();
+        // The batch has no term: none is checked.
+        let results = request.into_inner().transaction_ids.into_iter().map(|id| status(id, 0, last)).collect();
         Ok(Response::new(proto::GetStatusesResponse { results }))
     }
 
@@ -478,13 +490,25 @@ impl proto::ledger_server::Ledger for HeadService {
         request: Request<proto::WaitForTransactionRequest>,
     ) -> Result<Response<proto::WaitForTransactionResponse>, Status> {
         let request = request.into_inner();
-        wait_level(request.wait_level)?;
-        // Every transaction is at every stage once it exists.
-        let outcome = match request.transaction_id {
-            id if id == 0 || id > self.last() => proto::WaitOutcome::NotFound,
-            _ => proto::WaitOutcome::Reached,
+        // The server's order: an unknown transaction, then the term, then
+        // the wait level.
+        let tx_id = request.transaction_id;
+        if tx_id == 0 || tx_id > self.last() {
+            let outcome = proto::WaitOutcome::NotFound as i32;
+            return Ok(Response::new(proto::WaitForTransactionResponse { outcome, term: 0, term_start_tx_id: 0 }));
+        }
+        let (term, term_start_tx_id) = term_of(tx_id);
+        let outcome = match request.term {
+            0 => None,
+            asked if asked == term => None,
+            _ => Some(proto::WaitOutcome::TermMismatch),
         };
-        Ok(Response::new(proto::WaitForTransactionResponse { outcome: outcome as i32, term: 0, term_start_tx_id: 0 }))
+        if outcome.is_none() {
+            wait_level(request.wait_level)?;
+        }
+        // Every transaction is at every stage once it exists.
+        let outcome = outcome.unwrap_or(proto::WaitOutcome::Reached) as i32;
+        Ok(Response::new(proto::WaitForTransactionResponse { outcome, term, term_start_tx_id }))
     }
 
     async fn register_function(
@@ -537,12 +561,28 @@ impl proto::ledger_server::Ledger for HeadService {
 }
 
 /// Where a transaction is: on the snapshot once it exists (a HEAD server
-/// never reports ERROR here: the status is in the transaction).
-fn status(tx_id: u64, last: u64) -> proto::GetStatusResponse {
+/// never reports ERROR here: the status is in the transaction). A request
+/// naming another term than the one covering the transaction is
+/// TX_NOT_FOUND with `term_mismatch`, the covering term and its start.
+fn status(tx_id: u64, expected_term: u64, last: u64) -> proto::GetStatusResponse {
+    let (term, term_start_tx_id) = term_of(tx_id);
+    if expected_term != 0 && term != 0 && expected_term != term {
+        let status = proto::TransactionStatus::TxNotFound as i32;
+        return proto::GetStatusResponse { status, term_mismatch: true, term, term_start_tx_id };
+    }
     let status = match tx_id {
         0 => proto::TransactionStatus::TxNotFound,
         id if id > last => proto::TransactionStatus::TxNotFound,
         _ => proto::TransactionStatus::OnSnapshot,
     };
-    proto::GetStatusResponse { status: status as i32, term_mismatch: false, term: TERM, term_start_tx_id: 1 }
+    proto::GetStatusResponse { status: status as i32, term_mismatch: false, term, term_start_tx_id }
+}
+
+/// The term covering a transaction and the term's first id: a standalone
+/// server's one term, from transaction 1; none for id 0.
+fn term_of(tx_id: u64) -> (u64, u64) {
+    match tx_id {
+        0 => (0, 0),
+        _ => (TERM, 1),
+    }
 }

@@ -307,6 +307,10 @@ trait Served: Send + 'static {
     /// Brings the ledger up to date before the registry changes (v1's
     /// delayed pipeline computes what was submitted before).
     fn before_registry_change(&mut self);
+
+    /// What the pipeline shows once a registration or an unregister is
+    /// written (ee2b042's commit index drops to 0).
+    fn after_registry_change(&mut self);
 }
 
 /// Locks `state`, whatever a panic elsewhere left it as: a panic must not
@@ -350,6 +354,7 @@ async fn register<S: Served>(
         core.log.write_function(&name, prepared.registered().version, &binary)?;
         let Installed { outcome, record } = core.ledger.install(prepared);
         core.log.persist(&record)?;
+        state.after_registry_change();
         outcome.map_err(registry_status)
     })
     .await
@@ -369,6 +374,7 @@ async fn unregister<S: Served>(state: Arc<Mutex<S>>, control: Arc<Control>, name
         core.log.write_function(&name, version, &[])?;
         let (version, record) = core.ledger.unregister(&name).map_err(registry_status)?;
         core.log.persist(&record)?;
+        state.after_registry_change();
         Ok(version)
     })
     .await
@@ -401,6 +407,19 @@ struct Built {
     drain: Option<Drain>,
     /// HEAD: whether it answers as a follower, changeable while serving.
     follower: Option<Arc<std::sync::atomic::AtomicBool>>,
+}
+
+/// `routes` with gRPC reflection beside them, answering with the wire's
+/// descriptors as both servers do (`grpcurl list` names the service).
+fn with_reflection(
+    routes: tonic::service::Routes,
+    descriptors: &'static [u8],
+) -> Result<tonic::service::Routes, DevError> {
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(descriptors)
+        .build_v1()
+        .map_err(|e| DevError::Serve(format!("cannot describe the service for reflection: {e}")))?;
+    Ok(routes.add_service(reflection))
 }
 
 /// Finishes what was accepted before a stop.

@@ -175,3 +175,280 @@ pub async fn messages_and_statuses(url: &str) {
         .into_inner();
     assert_eq!((status.status(), status.term), (head::TransactionStatus::OnSnapshot, 1));
 }
+
+// ---- Second round (issue: v2 fidelity): each observed on an e14b146 server. ----
+
+/// `set_flag(p0, p1, p2)`.
+const FLAGGER: &str = r#"
+  (module
+    (import "ledger" "set_flag" (func $set_flag (param i64 i32 i32)))
+    (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+      (call $set_flag (local.get 0) (i32.wrap_i64 (local.get 1)) (i32.wrap_i64 (local.get 2)))
+      (i32.const 0)))
+"#;
+
+/// Links p0's type-1 account, writes lane 1 of it, and returns p1.
+const FLAG_ON_A_NEW_CHILD: &str = r#"
+  (module
+    (import "ledger" "linked_account" (func $linked_account (param i64 i32) (result i64)))
+    (import "ledger" "set_flag" (func $set_flag (param i64 i32 i32)))
+    (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+      (call $set_flag (call $linked_account (local.get 0) (i32.const 1)) (i32.const 1) (i32.const 7))
+      (i32.wrap_i64 (local.get 1))))
+"#;
+
+/// A `start` function that debits account 2 by `debit` and credits
+/// account 1 by `credit`.
+fn starting(debit: i64, credit: i64) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+             (import "ledger" "credit" (func $credit (param i64 i64)))
+             (import "ledger" "debit" (func $debit (param i64 i64)))
+             (func $start (call $debit (i64.const 2) (i64.const {debit})) (call $credit (i64.const 1) (i64.const {credit})))
+             (start $start)
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.const 0)))"#
+    ))
+    .unwrap()
+}
+
+/// Counts its calls in a global and returns the count; `register()` runs
+/// `register_body`.
+fn counting(register_body: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+             (global $calls (mut i32) (i32.const 0))
+             (func (export "register") {register_body})
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+               (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+               (global.get $calls)))"#
+    ))
+    .unwrap()
+}
+
+/// Returns p0.
+const RETURNS_P0: &str = r#"
+  (module
+    (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.wrap_i64 (local.get 0))))
+"#;
+
+async fn submit(client: &Client, op: Operation) -> roda_rpc::results::CallResult {
+    client.submit(&op, WaitLevel::Snapshot).await.unwrap()
+}
+
+async fn open(client: &Client, count: u32) -> u64 {
+    let opened = submit(client, Operation::OpenAccount { count, user_ref: 0 }).await;
+    match opened.transaction.unwrap().records[..] {
+        [WalRecord::Ledger(ledger_core::v2::Record::AccountOpened { begin, .. })] => begin,
+        ref other => panic!("{other:?}"),
+    }
+}
+
+async fn listed(client: &Client) -> Vec<String> {
+    let mut names: Vec<String> = client.list().await.unwrap().into_iter().map(|f| f.name).collect();
+    names.sort();
+    names
+}
+
+/// The account array holds the issued ids: with accounts 1-2 open, flags
+/// on 500 and 40 commit with no record and a deposit to 500 fails; after
+/// 1,103 accounts, id 1150 (inside the array, never issued) takes a flag.
+pub async fn flags_beyond_the_account_array(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    client.register("flag", &wat::parse_str(FLAGGER).unwrap(), false).await.unwrap();
+    assert_eq!(open(&client, 2).await, 1);
+    for (account, lane) in [(500, 0), (40, 3)] {
+        let set = submit(&client, call("flag", vec![account, lane, 1])).await;
+        assert_eq!(set.status, Status::NONE);
+        assert_eq!(set.transaction.unwrap().records, vec![], "no record for {account}");
+        assert_eq!(client.balance(account as u64, false).await.unwrap().flags, Some(0));
+    }
+    let deposit = Operation::Deposit { account: 500, amount: 1, user_ref: 0 };
+    assert_eq!(submit(&client, deposit).await.status, Status::ACCOUNT_NOT_FOUND);
+    assert_eq!(open(&client, 1101).await, 3);
+    let set = submit(&client, call("flag", vec![1150, 3, 1])).await;
+    let expected = WalRecord::Ledger(ledger_core::v2::Record::FlagsUpdated { account_id: 1150, prev: 0, new: 1 << 24 });
+    assert_eq!(set.transaction.unwrap().records, vec![expected]);
+}
+
+/// After a restart the flag on 1150 is there, and the ids it names are
+/// issued: the next account opened is 1151.
+pub async fn flags_beyond_the_account_array_after_a_restart(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    assert_eq!(client.balance(1150, false).await.unwrap().flags, Some(1 << 24));
+    assert_eq!(open(&client, 1).await, 1151);
+}
+
+/// Reads come from the snapshot, which applies committed records only: a
+/// flag written on an account linked by a failed call leaves the ledger's
+/// cell PROGRAMMED (upstream's rollback), yet GetBalance answers as if
+/// nothing happened.
+pub async fn reads_come_from_the_snapshot(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    client.register("child", &wat::parse_str(FLAG_ON_A_NEW_CHILD).unwrap(), false).await.unwrap();
+    assert_eq!(open(&client, 1).await, 1);
+    assert_eq!(submit(&client, call("child", vec![1, 1])).await.status, Status::INSUFFICIENT_FUNDS);
+    let child = client.balance(2, false).await.unwrap();
+    assert_eq!((child.balance, child.flags), (0, Some(0)), "the snapshot never saw the failed call");
+}
+
+/// A `start` function runs inside the registration's transaction: balanced
+/// moves commit with it; unbalanced ones fail it (INTERNAL, FailReason(3)),
+/// yet the function is listed and callable until the next restart.
+pub async fn start_runs_inside_the_registration(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    assert_eq!(open(&client, 2).await, 1);
+    submit(&client, Operation::Deposit { account: 1, amount: 100, user_ref: 0 }).await;
+    client.register("balanced", &starting(5, 5), false).await.unwrap();
+    assert_eq!(client.balances(&[1, 2]).await.unwrap(), [95, 5]);
+    let err = client.register("unbalanced", &starting(5, 4), false).await.unwrap_err();
+    assert_eq!(err.code(), Some(Code::Internal), "{err}");
+    assert!(err.to_string().contains("function registration failed: FailReason(3)"), "{err}");
+    assert_eq!(client.balances(&[1, 2]).await.unwrap(), [95, 5]);
+    assert_eq!(listed(&client).await, ["balanced", "unbalanced"]);
+    assert_eq!(submit(&client, call("unbalanced", vec![])).await.status, Status::NONE);
+}
+
+/// ... and after the restart it is gone.
+pub async fn start_runs_inside_the_registration_after_a_restart(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    assert_eq!(listed(&client).await, ["balanced"]);
+    assert_eq!(client.balances(&[1, 2]).await.unwrap(), [95, 5]);
+}
+
+/// A call counter in a global: 1, 2; an override whose `register()` traps
+/// puts the previous binary back on a fresh instance (1); an override with
+/// the same bytes keeps the instance (2, version 2).
+pub async fn instances_follow_the_binary(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let counter = counting("");
+    client.register("count", &counter, false).await.unwrap();
+    let count = || async { submit(&client, call("count", vec![])).await.status.code() };
+    assert_eq!((count().await, count().await), (1, 2));
+    let err = client.register("count", &counting("unreachable"), true).await.unwrap_err();
+    assert!(err.to_string().contains("function registration failed: FailReason(5)"), "{err}");
+    assert_eq!(count().await, 1, "the previous binary, on a fresh instance");
+    assert_eq!(client.register("count", &counter, true).await.unwrap().version, 2);
+    assert_eq!(count().await, 2, "the same bytes keep their instance");
+}
+
+/// `register()` calling `kv_get_constant` with no exported memory is
+/// FailReason(8): the phase is checked before the name is read.
+pub async fn constant_verbs_check_the_phase_first(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let wasm = wat::parse_str(
+        r#"(module
+             (import "ledger" "kv_get_constant" (func $constant (param i32) (result i32)))
+             (func (export "register") (drop (call $constant (i32.const 0))))
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.const 0)))"#,
+    )
+    .unwrap();
+    let err = client.register("f", &wasm, false).await.unwrap_err();
+    assert!(err.to_string().contains("function registration failed: FailReason(8)"), "{err}");
+}
+
+/// A host reason 2, then more than 65,535 records, then a return of 0: 4.
+pub async fn the_record_limit_is_checked_over_a_host_reason(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let wasm = wat::parse_str(
+        r#"(module
+             (import "ledger" "credit" (func $credit (param i64 i64)))
+             (import "ledger" "kv_set" (func $kv_set (param i32 i32 i32 i32 i64)))
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+               (local $i i32)
+               (call $credit (i64.const 99) (i64.const 1))
+               (loop $next
+                 (call $kv_set (local.get $i) (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 1))
+                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                 (br_if $next (i32.le_u (local.get $i) (i32.const 65535))))
+               (i32.const 0)))"#,
+    )
+    .unwrap();
+    client.register("many", &wasm, false).await.unwrap();
+    assert_eq!(submit(&client, call("many", vec![])).await.status, Status::ENTRY_LIMIT_EXCEEDED);
+}
+
+/// A function returning 7 with user_ref 777; a committed user_ref 778.
+pub async fn dedup_before_a_restart(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    client.register("ret", &wat::parse_str(RETURNS_P0).unwrap(), false).await.unwrap();
+    let ret = |value: i64, user_ref: u64| Operation::Function { name: "ret".into(), params: vec![value], user_ref };
+    assert_eq!(submit(&client, ret(7, 777)).await.status, Status::DUPLICATE);
+    assert_eq!(submit(&client, ret(0, 778)).await.status, Status::NONE);
+    assert_eq!(submit(&client, ret(0, 777)).await.status, Status::DUPLICATE, "remembered while it runs");
+}
+
+/// After the restart user_ref 777 is new again (recovery skips DUPLICATE
+/// transactions); 778 is still a duplicate.
+pub async fn dedup_after_a_restart(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let ret = |user_ref: u64| Operation::Function { name: "ret".into(), params: vec![0], user_ref };
+    assert_eq!(submit(&client, ret(777)).await.status, Status::NONE);
+    assert_eq!(submit(&client, ret(778)).await.status, Status::DUPLICATE);
+}
+
+/// Terms: a status or a wait naming another term is a mismatch with the
+/// covering term; an unknown transaction is NotFound before its wait level
+/// is read; Reached carries the term.
+pub async fn terms_in_statuses_and_waits(url: &str) {
+    let mut raw = raw(url).await;
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let tx_id = submit(&client, Operation::OpenAccount { count: 1, user_ref: 0 }).await.tx_id;
+    let status = |transaction_id: u64, term: u64| head::GetStatusRequest { transaction_id, term };
+    let same = raw.get_transaction_status(status(tx_id, 1)).await.unwrap().into_inner();
+    assert_eq!((same.status(), same.term_mismatch, same.term), (head::TransactionStatus::OnSnapshot, false, 1));
+    let other = raw.get_transaction_status(status(tx_id, 7)).await.unwrap().into_inner();
+    assert_eq!((other.status(), other.term_mismatch, other.term), (head::TransactionStatus::TxNotFound, true, 1));
+    assert_eq!(other.term_start_tx_id, same.term_start_tx_id);
+
+    let wait = |transaction_id: u64, term: u64, wait_level: i32| head::WaitForTransactionRequest {
+        transaction_id,
+        term,
+        wait_level,
+    };
+    let reached = raw.wait_for_transaction(wait(tx_id, 0, 1)).await.unwrap().into_inner();
+    assert_eq!((reached.outcome(), reached.term), (head::WaitOutcome::Reached, 1));
+    let mismatch = raw.wait_for_transaction(wait(tx_id, 7, 1)).await.unwrap().into_inner();
+    assert_eq!((mismatch.outcome(), mismatch.term), (head::WaitOutcome::TermMismatch, 1));
+    let unknown = raw.wait_for_transaction(wait(tx_id + 100, 0, 99)).await.unwrap().into_inner();
+    assert_eq!((unknown.outcome(), unknown.term), (head::WaitOutcome::NotFound, 0), "before the wait level");
+}
+
+/// The server's words: a body that does not validate, an empty key
+/// component.
+pub async fn more_messages(url: &str) {
+    let mut raw = raw(url).await;
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let invalid_body = wat::parse_str(
+        r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i64.const 0)))"#,
+    )
+    .unwrap();
+    let err = client.register("f", &invalid_body, false).await.unwrap_err();
+    assert_eq!(err.code(), Some(Code::InvalidArgument), "{err}");
+    assert!(err.to_string().contains("WebAssembly translation error"), "{err}");
+    let key = head::WalKvKeyPath { items: Vec::new(), str: "a//b".into() };
+    let empty = raw.get_kv(head::GetKvRequest { key: Some(key) }).await.unwrap_err();
+    assert_eq!(
+        (empty.code(), empty.message()),
+        (Code::InvalidArgument, r#"invalid key string: cannot parse key path component """#)
+    );
+}
+
+/// gRPC reflection lists the service, as `grpcurl list` asks.
+pub async fn reflection_lists_the_service(url: &str) {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let channel = tonic::transport::Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap();
+    let mut reflection = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection.server_reflection_info(tokio_stream::iter([request])).await.unwrap().into_inner();
+    let response = responses.message().await.unwrap().expect("one answer");
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else { panic!("{response:?}") };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(names.iter().any(|name| name == "roda.ledger.v1.Ledger"), "{names:?}");
+}

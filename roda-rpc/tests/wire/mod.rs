@@ -67,6 +67,23 @@ pub async fn status_through_the_stages(client: &mut Wire) {
     assert_eq!(balance(client, 1).await, 5);
 }
 
+/// A registration's record carries no transaction id, and a server's WAL
+/// stage publishes it as the commit index: 0 until the next transaction
+/// commits, a committed transaction reading COMPUTED meanwhile (observed
+/// on a server with 51 transactions: compute 51, commit 0, snapshot 51).
+pub async fn the_commit_index_reads_0_after_a_registration(client: &mut Wire) {
+    client.submit_and_wait(wait(deposit(1, 5).unwrap(), proto::WaitLevel::Snapshot)).await.unwrap();
+    assert_eq!(indices(client).await, (1, 1, 1));
+    let request =
+        proto::RegisterFunctionRequest { name: "fee".into(), binary: fee_transfer(), override_existing: false };
+    client.register_function(request).await.unwrap();
+    assert_eq!(indices(client).await, (1, 0, 1));
+    assert_eq!(status(client, 1).await, (TransactionStatus::Computed, 0));
+    client.submit_and_wait(wait(deposit(1, 5).unwrap(), proto::WaitLevel::Snapshot)).await.unwrap();
+    assert_eq!(indices(client).await, (2, 2, 2));
+    assert_eq!(status(client, 1).await, (TransactionStatus::OnSnapshot, 0));
+}
+
 /// A server's words, which client code may compare.
 pub async fn messages(client: &mut Wire) {
     let missing = client.get_transaction(proto::GetTransactionRequest { tx_id: 999 }).await.unwrap_err();
