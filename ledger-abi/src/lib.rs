@@ -266,6 +266,12 @@ pub struct ProfileLimits {
     pub default_max_accounts: Option<u64>,
     /// Longest KV constant name, in bytes (v2; 0 where there are none).
     pub max_constant_name_len: usize,
+    /// Most instances a server creates until it restarts: one wasmtime
+    /// store holds them all (one per registration and override, old ones
+    /// never freed) and refuses the next, wasmtime's default limit.
+    /// Observed at e14b146: after 9,999 overrides of one function, the
+    /// next one's instance is refused and its calls fail with status 5.
+    pub max_instances: usize,
 }
 
 /// An export a module may provide besides the entry point; the server
@@ -459,6 +465,10 @@ pub const V2_MAX_RECORDS_PER_TX: usize = u16::MAX as usize;
 /// 2^20): a call that writes more panics its transactor before the
 /// transaction can fail with status 4.
 pub const V2_RING_RECORDS: usize = 1 << 20;
+
+/// The instances a server's one wasmtime store holds until it restarts
+/// (wasmtime's default limit; see [`ProfileLimits::max_instances`]).
+pub const MAX_INSTANCES: usize = 10_000;
 
 /// The longest v2 KV constant name, in bytes; a longer one is status 10.
 pub const MAX_CONSTANT_NAME_LEN: usize = 32;
@@ -656,6 +666,7 @@ pub const V1: Profile = Profile {
         max_entries_per_tx: MAX_ENTRIES_PER_TX,
         default_max_accounts: Some(DEFAULT_MAX_ACCOUNTS),
         max_constant_name_len: 0,
+        max_instances: MAX_INSTANCES,
     },
 };
 
@@ -697,6 +708,7 @@ pub const V2: Profile = Profile {
         max_entries_per_tx: V2_MAX_RECORDS_PER_TX,
         default_max_accounts: None,
         max_constant_name_len: MAX_CONSTANT_NAME_LEN,
+        max_instances: MAX_INSTANCES,
     },
 };
 

@@ -348,6 +348,10 @@ pub(crate) struct Runtime<H: 'static> {
     modules: std::sync::Mutex<std::collections::VecDeque<(u32, Vec<u8>, Module)>>,
     /// Bytes held by every live instance.
     pool: Pool,
+    /// Instances created for functions to keep (not the fresh ones of the
+    /// carried-state check): a server's store refuses the
+    /// [`ProfileLimits::max_instances`](crate::abi::ProfileLimits::max_instances)th and later.
+    instances: std::sync::atomic::AtomicUsize,
 }
 
 /// Compiled modules kept for reuse.
@@ -378,7 +382,14 @@ impl<H: Host> Runtime<H> {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         H::link(&mut linker)?;
-        Ok(Runtime { engine, linker, limits, modules: Default::default(), pool: Pool::default() })
+        Ok(Runtime {
+            engine,
+            linker,
+            limits,
+            modules: Default::default(),
+            pool: Pool::default(),
+            instances: Default::default(),
+        })
     }
 
     /// Compiles a module, or reuses the one compiled from the same bytes;
@@ -566,7 +577,17 @@ impl<H: Host> LoadedFunction<H> {
         if self.cached.is_some() {
             return Ok(0);
         }
-        let (instance, start_moves) = self.instantiate(runtime, tx, start)?;
+        let limit = H::PROFILE.limits.max_instances;
+        if runtime.instances.load(SeqCst) >= limit {
+            return Err(CallOutcome::InstantiationFailed(format!(
+                "a server's store holds at most {limit} instances until it restarts (one per registration and override, old ones never freed), and this ledger has created them all: a server fails every call that needs a new instance with status 5; restart it (here: the dev server, or start a new ledger)"
+            )));
+        }
+        let instantiated = self.instantiate(runtime, tx, start);
+        if matches!(&instantiated, Ok(_) | Err(CallOutcome::StartFailed(_))) {
+            runtime.instances.fetch_add(1, SeqCst);
+        }
+        let (instance, start_moves) = instantiated?;
         self.cached = Some(instance);
         Ok(start_moves)
     }

@@ -486,3 +486,23 @@ fn the_record_limit_is_checked_over_a_host_reason() {
     register(&mut ledger, "many", &wasm).unwrap();
     assert_eq!(call(&mut ledger, "many", &[]).status, Status::ENTRY_LIMIT_EXCEEDED);
 }
+
+/// Observed on e14b146: one store holds every instance the server creates;
+/// after the first registration and 9,999 overrides, the next override's
+/// instance is refused and its calls fail with 5.
+#[test]
+fn a_store_holds_ten_thousand_instances() {
+    let returning = |value: i32| module("", &format!("i32.const {value}"));
+    let (zero, one) = (returning(0), returning(1));
+    let mut ledger = ledger();
+    register(&mut ledger, "f", &zero).unwrap();
+    for i in 1..10_000 {
+        let registration = ledger.register_function("f", if i % 2 == 1 { &one } else { &zero }, IfRegistered::Override);
+        assert!(registration.unwrap().not_instantiable.is_none(), "override {i}");
+    }
+    assert_eq!(call(&mut ledger, "f", &[]).status.code(), 1, "the 10,000th instance runs");
+    let refused = ledger.register_function("f", &zero, IfRegistered::Override).unwrap();
+    let Some(CallOutcome::InstantiationFailed(why)) = refused.not_instantiable else { panic!("{refused:?}") };
+    assert!(why.contains("at most 10000 instances"), "{why}");
+    assert_eq!(call(&mut ledger, "f", &[]).status, Status::INVALID_OPERATION);
+}

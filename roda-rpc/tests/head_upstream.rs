@@ -132,6 +132,7 @@ macro_rules! upstream_checks {
 
 upstream_checks!(
     reads_come_from_the_snapshot,
+    a_store_holds_ten_thousand_instances,
     instances_follow_the_binary,
     constant_verbs_check_the_phase_first,
     the_record_limit_is_checked_over_a_host_reason,

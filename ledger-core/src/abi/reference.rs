@@ -126,6 +126,11 @@ fn write_reference(profile: &Profile, out: &mut String) -> std::fmt::Result {
     if limits.max_constant_name_len > 0 {
         writeln!(out, "| KV constant name | at most {} bytes |", limits.max_constant_name_len)?;
     }
+    writeln!(
+        out,
+        "| instances until a restart (one per registration and override; the next one is refused, its calls fail with status 5) | {} |",
+        limits.max_instances
+    )?;
     writeln!(out)?;
     writeln!(out, "## Validation rules")?;
     writeln!(out)?;

@@ -452,3 +452,24 @@ pub async fn reflection_lists_the_service(url: &str) {
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     assert!(names.iter().any(|name| name == "roda.ledger.v1.Ledger"), "{names:?}");
 }
+
+/// One store holds every instance a server creates until it restarts: after
+/// a registration and 9,999 overrides (10,000 instances), the next
+/// override registers, and its calls fail with 5.
+pub async fn a_store_holds_ten_thousand_instances(url: &str) {
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let returning = |value: i32| {
+        wat::parse_str(format!(
+            r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.const {value})))"#
+        ))
+        .unwrap()
+    };
+    let (zero, one) = (returning(0), returning(1));
+    client.register("f", &zero, false).await.unwrap();
+    for i in 1..10_000 {
+        client.register("f", if i % 2 == 1 { &one } else { &zero }, true).await.unwrap();
+    }
+    assert_eq!(submit(&client, call("f", vec![])).await.status.code(), 1, "the 10,000th instance runs");
+    assert_eq!(client.register("f", &zero, true).await.unwrap().version, 10_001, "the next one registers");
+    assert_eq!(submit(&client, call("f", vec![])).await.status, Status::INVALID_OPERATION);
+}
