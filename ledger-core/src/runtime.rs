@@ -349,8 +349,8 @@ pub(crate) struct Runtime<H: 'static> {
     /// Bytes held by every live instance.
     pool: Pool,
     /// Instances created for functions to keep (not the fresh ones of the
-    /// carried-state check): a server's store refuses the
-    /// [`ProfileLimits::max_instances`](crate::abi::ProfileLimits::max_instances)th and later.
+    /// carried-state check): a server's store refuses any past
+    /// [`ProfileLimits::max_instances`](crate::abi::ProfileLimits::max_instances).
     instances: std::sync::atomic::AtomicUsize,
 }
 

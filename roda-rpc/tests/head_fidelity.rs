@@ -48,6 +48,7 @@ macro_rules! dev_checks {
 
 dev_checks!(
     reads_come_from_the_snapshot,
+    the_log_pages_as_a_servers_wal,
     a_store_holds_ten_thousand_instances,
     instances_follow_the_binary,
     constant_verbs_check_the_phase_first,
@@ -91,4 +92,38 @@ fn a_pipeline_delay_is_refused_on_the_head_wire() {
     };
     let err = dev::start(config).unwrap_err();
     assert!(err.to_string().contains("ee2b042 wire (ABI v1) only"), "{err}");
+}
+
+/// The dev server scans the transactions its history keeps: a page or an
+/// account history that reaches an older one says so and names the flag.
+#[test]
+fn the_log_ends_where_the_history_does() {
+    let ledger = ledger_core::LedgerConfig { max_history: 2, ..Default::default() };
+    let server = dev::start(DevConfig { wire: Wire::Head, ledger, ..DevConfig::default() }).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut raw = head_checks::raw(&server.url()).await;
+        for _ in 0..3 {
+            let open = roda_rpc::head::SubmitAndWaitResultRequest {
+                operation: Some(roda_rpc::head::submit_and_wait_result_request::Operation::OpenAccount(
+                    roda_rpc::head::OpenAccount { count: 1, user_ref: 0 },
+                )),
+                cluster_wait: false,
+            };
+            raw.submit_and_wait_result(open).await.unwrap();
+        }
+        let recent = raw.get_log(roda_rpc::head::GetLogRequest { from_tx_id: 2, to_tx_id: 0, limit: 0 }).await.unwrap();
+        assert_eq!(recent.into_inner().records.len(), 4, "transactions 2 and 3");
+        let all =
+            raw.get_log(roda_rpc::head::GetLogRequest { from_tx_id: 0, to_tx_id: 0, limit: 0 }).await.unwrap_err();
+        assert_eq!(all.code(), tonic::Code::OutOfRange, "{all:?}");
+        assert!(
+            all.message().contains("transaction 1 is older than what `cargo roda dev` keeps (`--history`"),
+            "{all:?}"
+        );
+        let request = roda_rpc::head::GetAccountHistoryRequest { account_id: 1, from_tx_id: 0, to_tx_id: 0 };
+        let history = raw.get_account_history(request).await.unwrap_err();
+        assert_eq!(history.code(), tonic::Code::OutOfRange, "{history:?}");
+    });
+    server.shutdown().unwrap();
 }

@@ -209,6 +209,97 @@ fn committed(tx: &Transaction) -> proto::CommitedTransaction {
     proto::CommitedTransaction { meta: Some(proto::WalEntry { entry: Some(E::Metadata(meta)) }), items }
 }
 
+/// Records a `GetLog` page holds when no limit is asked for, and at most.
+const DEFAULT_LOG_LIMIT: u32 = 1000;
+const MAX_LOG_RECORDS: u32 = 10_000;
+
+/// A transaction the history keeps, for the reads that scan the log.
+fn kept(ledger: &Ledger, tx_id: u64) -> Result<&Transaction, Status> {
+    ledger.transaction(tx_id).ok_or_else(|| {
+        Status::out_of_range(format!(
+            "transaction {tx_id} is older than what `cargo roda dev` keeps (`--history`, docs/differences.md)"
+        ))
+    })
+}
+
+/// Whether a record names the account, as a server's account history
+/// filters: an entry, an open covering it, a link naming it as parent or
+/// child, a flag update.
+fn names_account(record: &Record, account_id: u64) -> bool {
+    match record {
+        Record::Entry(entry) => entry.account_id == account_id,
+        Record::AccountOpened { begin, count, .. } => {
+            (*begin..begin.saturating_add(u64::from(*count))).contains(&account_id)
+        }
+        Record::AccountLinked { parent, child, .. } => *parent == account_id || *child == account_id,
+        Record::FlagsUpdated { account_id: id, .. } => *id == account_id,
+        Record::Kv { .. } | Record::KvConstant { .. } => false,
+    }
+}
+
+/// One `GetLog` page over `transactions` (each its records, its metadata
+/// last, from the one asked for), as a server reads its WAL: the tailer
+/// fills a buffer of `limit` records with whole transactions only (one
+/// larger than the buffer ends the page), each record is bounded by the
+/// last metadata before it (so a range's end can leave the next
+/// transaction's records without their metadata, as a server's does), and
+/// a full page is cut back to its last whole transaction. Returns the
+/// records and the next id to ask for: after the last metadata, 0 once
+/// `to_tx_id` (0: none) is reached or nothing was read.
+fn log_page(
+    transactions: impl Iterator<Item = Result<Vec<proto::WalEntry>, Status>>,
+    limit: usize,
+    to_tx_id: u64,
+) -> Result<(Vec<proto::WalEntry>, u64), Status> {
+    use proto::wal_entry::Entry as E;
+    let meta_id = |record: &proto::WalEntry| match &record.entry {
+        Some(E::Metadata(meta)) => Some(meta.tx_id),
+        _ => None,
+    };
+    let to = if to_tx_id == 0 { u64::MAX } else { to_tx_id };
+    let mut transactions = transactions.peekable();
+    let (mut page, mut whole, mut running) = (Vec::new(), 0, 0);
+    'page: loop {
+        // One tail: whole transactions, as many as a buffer of `limit` holds.
+        let mut buffer: Vec<proto::WalEntry> = Vec::new();
+        while let Some(next) = transactions.peek() {
+            let fits = match next {
+                Ok(records) => buffer.len() + records.len() <= limit,
+                Err(_) => true,
+            };
+            if !fits {
+                break;
+            }
+            buffer.extend(transactions.next().expect("peeked")?);
+        }
+        if buffer.is_empty() {
+            break;
+        }
+        for record in buffer {
+            if let Some(tx_id) = meta_id(&record) {
+                running = tx_id;
+            }
+            if running != 0 && running > to {
+                break 'page;
+            }
+            let closes = meta_id(&record).is_some();
+            page.push(record);
+            if closes {
+                whole = page.len();
+            }
+            if page.len() >= limit {
+                break 'page;
+            }
+        }
+    }
+    if page.len() >= limit && whole > 0 {
+        page.truncate(whole);
+    }
+    let next =
+        page.iter().rev().find_map(meta_id).filter(|&tx_id| tx_id > 0 && tx_id < to).map_or(0, |tx_id| tx_id + 1);
+    Ok((page, next))
+}
+
 /// A tag as the server shows it: NULs trimmed, UTF-8 when valid, else 16
 /// lower-case hex digits.
 fn encode_tag(tag: &[u8; 8]) -> String {
@@ -480,9 +571,31 @@ impl proto::ledger_server::Ledger for HeadService {
 
     async fn get_account_history(
         &self,
-        _request: Request<proto::GetAccountHistoryRequest>,
+        request: Request<proto::GetAccountHistoryRequest>,
     ) -> Result<Response<proto::GetAccountHistoryResponse>, Status> {
-        Err(Status::unimplemented("GetAccountHistory is not served by `cargo roda dev` (docs/differences.md)"))
+        let request = request.into_inner();
+        let state = self.lock();
+        let ledger = &state.core.ledger;
+        // A backward scan, newest first, from `from_tx_id` (0: the latest)
+        // down to `to_tx_id`; the oldest transaction reached is where a
+        // client pages on from.
+        let last = ledger.next_tx_id() - 1;
+        let from = match request.from_tx_id {
+            0 => last,
+            from => from.min(last),
+        };
+        let (mut transactions, mut scan_last_tx_id) = (Vec::new(), 0);
+        for tx_id in (1..=from).rev() {
+            scan_last_tx_id = tx_id;
+            if tx_id < request.to_tx_id {
+                break;
+            }
+            let transaction = kept(ledger, tx_id)?;
+            if transaction.records.iter().any(|record| names_account(record, request.account_id)) {
+                transactions.push(committed(transaction));
+            }
+        }
+        Ok(Response::new(proto::GetAccountHistoryResponse { transactions, scan_last_tx_id }))
     }
 
     async fn wait_for_transaction(
@@ -543,11 +656,24 @@ impl proto::ledger_server::Ledger for HeadService {
         Ok(Response::new(proto::ListFunctionsResponse { functions }))
     }
 
-    async fn get_log(
-        &self,
-        _request: Request<proto::GetLogRequest>,
-    ) -> Result<Response<proto::GetLogResponse>, Status> {
-        Err(Status::unimplemented("GetLog is not served by `cargo roda dev` (docs/differences.md)"))
+    async fn get_log(&self, request: Request<proto::GetLogRequest>) -> Result<Response<proto::GetLogResponse>, Status> {
+        let request = request.into_inner();
+        if request.to_tx_id != 0 && request.to_tx_id < request.from_tx_id {
+            return Err(Status::invalid_argument("to_tx_id must be 0 (unbounded) or >= from_tx_id"));
+        }
+        let limit = match request.limit {
+            0 => DEFAULT_LOG_LIMIT,
+            limit => limit.min(MAX_LOG_RECORDS),
+        };
+        let state = self.lock();
+        let ledger = &state.core.ledger;
+        let last = ledger.next_tx_id() - 1;
+        let transactions = (request.from_tx_id.max(1)..=last).map(|tx_id| {
+            let transaction = committed(kept(ledger, tx_id)?);
+            Ok(transaction.items.into_iter().chain(transaction.meta).collect())
+        });
+        let (records, next_tx_id) = log_page(transactions, limit as usize, request.to_tx_id)?;
+        Ok(Response::new(proto::GetLogResponse { records, next_tx_id, last_commit_tx_id: last }))
     }
 
     async fn get_terms(

@@ -473,3 +473,107 @@ pub async fn a_store_holds_ten_thousand_instances(url: &str) {
     assert_eq!(client.register("f", &zero, true).await.unwrap().version, 10_001, "the next one registers");
     assert_eq!(submit(&client, call("f", vec![])).await.status, Status::INVALID_OPERATION);
 }
+
+/// A `GetLog` record as `kind@tx`: the kind of record and the transaction
+/// it belongs to (a metadata's own id, a follower's from its fields where
+/// they carry one, else `-`).
+fn log_shape(records: &[head::WalEntry]) -> Vec<String> {
+    use head::wal_entry::Entry as E;
+    records
+        .iter()
+        .map(|record| match record.entry.as_ref().expect("an entry") {
+            E::Metadata(meta) => format!("meta@{}:{}", meta.tx_id, meta.fail_reason),
+            E::TxEntry(entry) => format!("entry@{}", entry.tx_id),
+            E::Link(link) => format!("link@{}->{}", link.tx_id, link.to_tx_id),
+            E::Term(_) => "term".into(),
+            E::FunctionRegistered(f) => format!("function {} v{}", f.name, f.version),
+            E::AccountOpened(opened) => format!("opened {}x{}", opened.begin_account_id, opened.count),
+            E::AccountLinked(linked) => format!("linked {}->{}", linked.parent_id, linked.child_id),
+            E::AccountFlagsUpdated(flags) => format!("flags {}", flags.account_id),
+            E::Kv(kv) => format!("kv {}", kv.key.as_ref().map_or("", |key| key.str.as_str())),
+            E::KvConstant(constant) => format!("constant {}", constant.value),
+        })
+        .collect()
+}
+
+/// `GetLog` pages the log as a server reads its WAL: each transaction's
+/// records then its metadata; a range's end can leave the next
+/// transaction's records without their metadata; a full page is cut back
+/// to its last whole transaction; a transaction larger than the limit ends
+/// the page. `GetAccountHistory` scans backward, newest first.
+pub async fn the_log_pages_as_a_servers_wal(url: &str) {
+    let mut raw = raw(url).await;
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let log = |from_tx_id: u64, to_tx_id: u64, limit: u32| head::GetLogRequest { from_tx_id, to_tx_id, limit };
+    let empty = raw.get_log(log(0, 0, 0)).await.unwrap().into_inner();
+    assert_eq!((empty.records.len(), empty.next_tx_id, empty.last_commit_tx_id), (0, 0, 0));
+
+    submit(&client, Operation::OpenAccount { count: 2, user_ref: 5 }).await;
+    submit(&client, Operation::Deposit { account: 1, amount: 10, user_ref: 0 }).await;
+    submit(&client, Operation::Deposit { account: 9, amount: 10, user_ref: 0 }).await;
+    submit(&client, Operation::OpenAccount { count: 1, user_ref: 5 }).await;
+    client.register("counter", &wat::parse_str(COUNTER).unwrap(), false).await.unwrap();
+    submit(&client, call("counter", vec![1])).await;
+
+    let all = raw.get_log(log(0, 0, 0)).await.unwrap().into_inner();
+    assert_eq!(
+        log_shape(&all.records),
+        [
+            "opened 1x2",
+            "meta@1:0",
+            "entry@2",
+            "entry@2",
+            "meta@2:0",
+            "meta@3:2",
+            "link@4->1",
+            "meta@4:7",
+            "function counter v1",
+            "constant counter",
+            "meta@5:0",
+            "kv constant[1]/1/0/0",
+            "flags 1",
+            "opened 3x1",
+            "linked 1->3",
+            "entry@6",
+            "entry@6",
+            "meta@6:0",
+        ]
+    );
+    assert_eq!((all.next_tx_id, all.last_commit_tx_id), (7, 6));
+    let range = raw.get_log(log(3, 4, 0)).await.unwrap().into_inner();
+    assert_eq!(
+        log_shape(&range.records),
+        ["meta@3:2", "link@4->1", "meta@4:7", "function counter v1", "constant counter"],
+        "the next transaction's records, without their metadata"
+    );
+    assert_eq!(range.next_tx_id, 0);
+    let page = raw.get_log(log(0, 0, 3)).await.unwrap().into_inner();
+    assert_eq!((log_shape(&page.records), page.next_tx_id), (vec!["opened 1x2".to_owned(), "meta@1:0".to_owned()], 2));
+    let too_small = raw.get_log(log(6, 0, 1)).await.unwrap().into_inner();
+    assert_eq!((too_small.records.len(), too_small.next_tx_id), (0, 0), "transaction 6 does not fit one record");
+    let beyond = raw.get_log(log(99, 0, 0)).await.unwrap().into_inner();
+    assert_eq!((beyond.records.len(), beyond.next_tx_id), (0, 0));
+    let bad = raw.get_log(log(5, 2, 0)).await.unwrap_err();
+    assert_eq!((bad.code(), bad.message()), (Code::InvalidArgument, "to_tx_id must be 0 (unbounded) or >= from_tx_id"));
+
+    let history = |account_id: u64, from_tx_id: u64, to_tx_id: u64| head::GetAccountHistoryRequest {
+        account_id,
+        from_tx_id,
+        to_tx_id,
+    };
+    let ids = |response: head::GetAccountHistoryResponse| {
+        let ids: Vec<u64> = response
+            .transactions
+            .iter()
+            .map(|tx| match tx.meta.as_ref().and_then(|meta| meta.entry.as_ref()) {
+                Some(head::wal_entry::Entry::Metadata(meta)) => meta.tx_id,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        (ids, response.scan_last_tx_id)
+    };
+    assert_eq!(ids(raw.get_account_history(history(1, 0, 0)).await.unwrap().into_inner()), (vec![6, 2, 1], 1));
+    assert_eq!(ids(raw.get_account_history(history(1, 5, 2)).await.unwrap().into_inner()), (vec![2], 1));
+    assert_eq!(ids(raw.get_account_history(history(3, 0, 0)).await.unwrap().into_inner()), (vec![6], 1), "a child");
+    assert_eq!(ids(raw.get_account_history(history(99, 0, 0)).await.unwrap().into_inner()), (vec![], 1));
+}
