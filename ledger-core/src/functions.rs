@@ -69,6 +69,16 @@ impl<H: Host> Functions<H> {
         self.registry.prepare(name, crc32c, override_existing, || Ok(loaded))
     }
 
+    /// A registration of `function` whose binary is not here: every call
+    /// of it fails with status 5, saying so.
+    pub(crate) fn placeholder(&self, function: &FunctionInfo) -> Result<Prepared<LoadedFunction<H>>, RegistryError> {
+        let reason = format!(
+            "no binary with CRC32C {:08x} was given for `{}` version {}: the ledger this one was forked from runs it, this one cannot (give the binary to the fork)",
+            function.crc32c, function.name, function.version
+        );
+        self.registry.prepare(&function.name, function.crc32c, true, || Ok(self.runtime.missing(reason)))
+    }
+
     /// Installs a prepared function, handing back the one it replaces. The
     /// replaced one's instance carries over when the binary is the same: a
     /// server keeps an instance while its function's CRC is unchanged
@@ -112,6 +122,11 @@ impl<H: Host> Functions<H> {
     fn live_mut(&mut self, name: &str) -> Option<&mut Live<LoadedFunction<H>>> {
         let index = self.registry.index_of(name)?;
         self.registry.live_mut(index)
+    }
+
+    /// Gives `name`'s live function the version another ledger's log gave it.
+    pub(crate) fn renumber(&mut self, name: &str, version: u32) {
+        self.registry.renumber(name, version);
     }
 
     pub(crate) fn check_unregister(&self, name: &str) -> Result<u32, RegistryError> {

@@ -307,6 +307,18 @@ impl<T> Registry<T> {
         (registered, self.set(name, version, Some(live)))
     }
 
+    /// Gives `name`'s live function `version`, as another ledger's log
+    /// numbered it (a fork: a server numbers a registration after an
+    /// unregister from 1 again).
+    pub fn renumber(&mut self, name: &str, version: u32) {
+        if let Some(record) = self.record_mut(name) {
+            record.last_version = version;
+            if let Some(live) = record.live.as_mut() {
+                live.version = version;
+            }
+        }
+    }
+
     /// Undoes an [`install`](Registry::install): `previous` is live again
     /// (or the name is free) and the last version is `last_version` (0: the
     /// name was never used).

@@ -428,6 +428,13 @@ impl<H: Host> Runtime<H> {
         LoadedFunction { pre, initial_bytes: memories.saturating_add(tables), cached: None, last_used: 0 }
     }
 
+    /// A function whose binary is not here: registered with its CRC, every
+    /// call fails with status 5 and `reason` (a fork of a ledger whose
+    /// binaries were not all found).
+    pub(crate) fn missing(&self, reason: String) -> LoadedFunction<H> {
+        LoadedFunction { pre: Err(reason), initial_bytes: 0, cached: None, last_used: 0 }
+    }
+
     fn store(&self, host: Box<H>) -> Store<StoreData<H>> {
         let data = StoreData { host, memory: None, limits: self.limits, held: 0, pool: self.pool.clone() };
         let mut store = Store::new(&self.engine, data);

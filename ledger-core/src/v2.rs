@@ -687,6 +687,29 @@ impl Ledger {
     /// comes without its binary or with another one, or the registry refuses
     /// what the log says it did.
     pub fn restore(&mut self, transaction: &Transaction, binary: Option<&[u8]>) -> Result<(), RestoreError> {
+        self.restore_with(transaction, binary, Restoring::OwnLog)
+    }
+
+    /// [`restore`](Ledger::restore) for a fork of another ledger: versions
+    /// are the log's (a server numbers a registration after an unregister
+    /// from 1 again), and a registration whose binary is not given is
+    /// installed all the same, with its name, version and CRC, every call
+    /// of it failing with status 5 and saying that the binary was not
+    /// found.
+    ///
+    /// # Errors
+    ///
+    /// As [`restore`](Ledger::restore), but for a missing binary.
+    pub fn restore_forked(&mut self, transaction: &Transaction, binary: Option<&[u8]>) -> Result<(), RestoreError> {
+        self.restore_with(transaction, binary, Restoring::Fork)
+    }
+
+    fn restore_with(
+        &mut self,
+        transaction: &Transaction,
+        binary: Option<&[u8]>,
+        restoring: Restoring,
+    ) -> Result<(), RestoreError> {
         if transaction.tx_id != self.base.next_tx_id {
             return Err(RestoreError::OutOfOrder { expected: self.base.next_tx_id, found: transaction.tx_id });
         }
@@ -694,17 +717,29 @@ impl Ledger {
         match &transaction.function {
             Some(function) if transaction.status.is_success() && function.crc32c == 0 => {
                 let version = self.base.functions.unregister(&function.name).map_err(registry)?;
-                check_version(function, version)?;
+                if restoring == Restoring::Fork {
+                    self.base.functions.renumber(&function.name, function.version);
+                } else {
+                    check_version(function, version)?;
+                }
             }
             Some(function) if transaction.status.is_success() => {
-                let binary = binary.ok_or_else(|| RestoreError::MissingBinary(function.name.clone()))?;
-                if crate::crc32c(binary) != function.crc32c {
-                    return Err(RestoreError::WrongBinary(function.name.clone()));
+                let prepared = match (binary, restoring) {
+                    (Some(binary), _) => {
+                        if crate::crc32c(binary) != function.crc32c {
+                            return Err(RestoreError::WrongBinary(function.name.clone()));
+                        }
+                        self.base.functions.prepare(&function.name, binary, IfRegistered::Override)
+                    }
+                    (None, Restoring::OwnLog) => return Err(RestoreError::MissingBinary(function.name.clone())),
+                    (None, Restoring::Fork) => self.base.functions.placeholder(function),
+                };
+                let (registered, _) = self.base.functions.install(prepared.map_err(registry)?);
+                if restoring == Restoring::Fork {
+                    self.base.functions.renumber(&function.name, function.version);
+                } else {
+                    check_version(function, registered.version)?;
                 }
-                let prepared =
-                    self.base.functions.prepare(&function.name, binary, IfRegistered::Override).map_err(registry)?;
-                let (registered, _) = self.base.functions.install(prepared);
-                check_version(function, registered.version)?;
             }
             _ => {}
         }
@@ -776,6 +811,17 @@ impl Ledger {
     pub fn constant(&self, name: &[u8]) -> Option<u32> {
         self.state.constant(name)
     }
+}
+
+/// Whose log a restore reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Restoring {
+    /// This ledger's: its binaries are beside it, its versions are this
+    /// ledger's own numbering.
+    OwnLog,
+    /// Another ledger's (a fork): its versions stand, and a registration
+    /// whose binary is missing installs a function whose calls fail with 5.
+    Fork,
 }
 
 fn check_version(function: &FunctionInfo, version: u32) -> Result<(), RestoreError> {

@@ -16,7 +16,7 @@ use tonic::{Code, Request};
 
 use crate::proto::{self, ledger_client::LedgerClient};
 use crate::results::{
-    AccountBalance, CallResult, CommittedTransaction, LinkedBalance, PipelineIndex, committed, entry,
+    AccountBalance, CallResult, CommittedTransaction, LinkedBalance, LogPage, PipelineIndex, committed, entry,
 };
 use crate::token::Token;
 use crate::{Wire, head, operation_to_proto};
@@ -679,6 +679,39 @@ impl Client {
             })
             .await?;
         committed(METHOD, response.transaction.unwrap_or_default())
+    }
+
+    /// A page of the server's log (`GetLog`, HEAD): the whole transactions
+    /// from `from_tx_id` up to `to_tx_id` (0: no end), at most `limit`
+    /// records (0: the server's default, 1,000; it caps at 10,000), and the
+    /// id to ask for next (0: no more). Records past the last metadata (a
+    /// server sends the next transaction's when a range ends) are left out.
+    ///
+    /// # Errors
+    ///
+    /// [`RpcError::Status`] (INVALID_ARGUMENT for `to_tx_id < from_tx_id`);
+    /// [`RpcError::NotOnWire`] on an ee2b042 server.
+    pub async fn log(&self, from_tx_id: u64, to_tx_id: u64, limit: u32) -> Result<LogPage, RpcError> {
+        const METHOD: &str = "GetLog";
+        self.require_head("reading the log")?;
+        let response = self
+            .idempotent(&self.head, METHOD, |mut c| async move {
+                c.get_log(head::GetLogRequest { from_tx_id, to_tx_id, limit }).await
+            })
+            .await?;
+        let mut transactions = Vec::new();
+        let mut items = Vec::new();
+        for record in response.records {
+            match record.entry {
+                Some(head::wal_entry::Entry::Metadata(_)) => {
+                    let transaction =
+                        head::CommitedTransaction { meta: Some(record), items: std::mem::take(&mut items) };
+                    transactions.push(committed(METHOD, transaction)?);
+                }
+                _ => items.push(record),
+            }
+        }
+        Ok(LogPage { transactions, next_tx_id: response.next_tx_id, last_commit_tx_id: response.last_commit_tx_id })
     }
 
     /// A transaction's committed entries, from either wire.

@@ -46,6 +46,7 @@
 pub mod client;
 pub mod cluster;
 pub mod dev;
+pub mod fork;
 mod pipeline;
 pub mod results;
 pub mod store;

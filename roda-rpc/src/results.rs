@@ -59,6 +59,77 @@ impl CommittedTransaction {
             _ => None,
         })
     }
+
+    /// The transaction as the v2 engine keeps it, to restore it into one
+    /// ([`v2::Ledger::restore_forked`]): its tag's bytes, its records, the
+    /// function a registration or an unregister named, the transaction a
+    /// duplicate repeats.
+    ///
+    /// # Errors
+    ///
+    /// The tag is neither text of at most 8 bytes nor 16 hex digits.
+    pub fn to_engine(&self) -> Result<v2::Transaction, String> {
+        let tag = tag_bytes(&self.tag)
+            .ok_or_else(|| format!("transaction {}: the tag `{}` is not 8 bytes", self.tx_id, self.tag))?;
+        let function = self.records.iter().find_map(|record| match record {
+            WalRecord::FunctionRegistered(function) => Some(function.clone()),
+            _ => None,
+        });
+        let records = self
+            .records
+            .iter()
+            .filter_map(|record| match record {
+                WalRecord::Ledger(record) => Some(record.clone()),
+                _ => None,
+            })
+            .collect();
+        Ok(v2::Transaction {
+            tx_id: self.tx_id,
+            user_ref: self.user_ref,
+            status: self.status,
+            tag,
+            duplicate_of: self.duplicate_of(),
+            records,
+            function,
+            call: None,
+            hazards: v2::Hazards::default(),
+        })
+    }
+}
+
+/// A tag's bytes from the text a server shows: the text itself (NULs
+/// trimmed) when it was UTF-8, else 16 hex digits.
+///
+/// ```
+/// # use roda_rpc::results::tag_bytes;
+/// assert_eq!(tag_bytes("OPENACC"), Some(*b"OPENACC\0"));
+/// assert_eq!(tag_bytes("666e770a56cee68c"), Some(*b"fnw\n\x56\xce\xe6\x8c"));
+/// assert_eq!(tag_bytes("a tag too long"), None);
+/// ```
+pub fn tag_bytes(text: &str) -> Option<[u8; 8]> {
+    let mut tag = [0u8; 8];
+    if text.len() <= tag.len() {
+        tag[..text.len()].copy_from_slice(text.as_bytes());
+        return Some(tag);
+    }
+    if text.len() != 16 {
+        return None;
+    }
+    for (byte, pair) in tag.iter_mut().zip(text.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(tag)
+}
+
+/// A page of a server's log ([`Client::log`](crate::client::Client::log)).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogPage {
+    /// Its whole transactions, in order.
+    pub transactions: Vec<CommittedTransaction>,
+    /// The id to ask for next; 0 when there is no more.
+    pub next_tx_id: u64,
+    /// The server's last committed transaction when it read the page.
+    pub last_commit_tx_id: u64,
 }
 
 /// One record of a committed transaction as a HEAD server's log holds

@@ -577,3 +577,65 @@ pub async fn the_log_pages_as_a_servers_wal(url: &str) {
     assert_eq!(ids(raw.get_account_history(history(3, 0, 0)).await.unwrap().into_inner()), (vec![6], 1), "a child");
     assert_eq!(ids(raw.get_account_history(history(99, 0, 0)).await.unwrap().into_inner()), (vec![], 1));
 }
+
+/// A fork (`roda_rpc::fork`) holds the live ledger's state: every balance,
+/// flag, link, KV value and function of the source, at its last transaction
+/// or an earlier one; the binaries given run, the others fail with 5.
+pub async fn a_fork_reproduces_the_ledger(url: &str) {
+    use ledger_core::Engine;
+    use roda_rpc::fork::{ForkError, fork};
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let counter = wat::parse_str(COUNTER).unwrap();
+    let other = wat::parse_str(RETURNS_P0).unwrap();
+    client.register("counter", &counter, false).await.unwrap();
+    client.register("other", &other, false).await.unwrap();
+    assert_eq!(open(&client, 4).await, 1);
+    submit(&client, Operation::Deposit { account: 2, amount: 70, user_ref: 9 }).await;
+    submit(&client, Operation::Deposit { account: 2, amount: 70, user_ref: 9 }).await;
+    let before_calls = submit(&client, Operation::Transfer { from: 2, to: 3, amount: 20, user_ref: 0 }).await.tx_id;
+    for account in [1, 2, 2, 4, 50] {
+        submit(&client, call("counter", vec![account])).await;
+    }
+    client.unregister("other").await.unwrap();
+    client.register("other", &other, false).await.unwrap();
+    let last = submit(&client, Operation::Withdrawal { account: 3, amount: 5, user_ref: 0 }).await.tx_id;
+
+    let forked =
+        fork(&client, None, &[counter.clone()], ledger_core::LedgerConfig::default(), |_, _| {}).await.unwrap();
+    assert_eq!(forked.at, last);
+    let state = forked.ledger.state();
+    for account in 0..12u64 {
+        match client.balance(account, true).await {
+            Ok(live) => {
+                assert_eq!(state.snapshot_balance(account), live.balance, "balance of {account}");
+                assert_eq!(Some(state.snapshot_flags(account)), live.flags, "flags of {account}");
+                let links: Vec<u16> = state.linked_accounts(account).map(|(link_type, _)| link_type).collect();
+                let live_links: Vec<u16> = live.linked.iter().map(|l| l.link_type).collect();
+                assert_eq!(links, live_links, "links of {account}");
+            }
+            Err(_) => assert_eq!(state.snapshot_status(account), ledger_core::v2::AccountStatus::Programmed),
+        }
+    }
+    for account in [1, 2, 4, 50] {
+        let id = state.constant(b"counter").unwrap() | ledger_core::v2::CONSTANT_BIT;
+        let live = client.kv_get(&format!("counter/{account}/0/0")).await.unwrap();
+        assert_eq!(state.kv_entry([id, account as u32, 0, 0]), live, "kv of {account}");
+    }
+    let mut functions = forked.ledger.list_functions();
+    let mut live_functions = client.list().await.unwrap();
+    functions.sort();
+    live_functions.sort();
+    assert_eq!(functions, live_functions, "names, versions and CRCs");
+    assert_eq!(forked.unmatched.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["other"]);
+
+    let mut ledger = forked.ledger;
+    let again = ledger.submit(&call("counter", vec![1]));
+    assert_eq!(again.status, Status::NONE, "a given binary runs on the fork");
+    assert_eq!(ledger.submit(&call("other", vec![0])).status, Status::INVALID_OPERATION, "a missing one fails with 5");
+
+    let earlier =
+        fork(&client, Some(before_calls), &[], ledger_core::LedgerConfig::default(), |_, _| {}).await.unwrap();
+    assert_eq!((earlier.at, earlier.ledger.balance(2), earlier.ledger.balance(3)), (before_calls, 50, 20));
+    let beyond = fork(&client, Some(last + 10), &[], ledger_core::LedgerConfig::default(), |_, _| {}).await;
+    assert!(matches!(beyond, Err(ForkError::Beyond { last: l, .. }) if l == last), "{:?}", beyond.err());
+}
