@@ -38,6 +38,9 @@ pub enum Error {
     /// The dev server's data directory.
     #[error(transparent)]
     Store(#[from] roda_rpc::store::StoreError),
+    /// A fork of a live ledger (exit 6).
+    #[error("cannot fork: {0}")]
+    Fork(#[from] roda_rpc::fork::ForkError),
     /// Starting or running the dev server.
     #[error(transparent)]
     Dev(roda_rpc::dev::DevError),
@@ -134,7 +137,7 @@ impl Error {
             Error::Usage(_) | Error::Sdk(_) => ExitCode::Usage,
             Error::InvalidModule { .. } | Error::RequestTooLarge { .. } | Error::Refused(_) => ExitCode::InvalidModule,
             Error::Build(_) => ExitCode::BuildFailed,
-            Error::Rpc(_) | Error::UploadAltered { .. } => ExitCode::RpcFailed,
+            Error::Rpc(_) | Error::UploadAltered { .. } | Error::Fork(_) => ExitCode::RpcFailed,
         }
     }
 
@@ -150,6 +153,7 @@ impl Error {
             Error::Costs(_) => "costs",
             Error::Junit(_) => "junit",
             Error::Rpc(_) => "rpc",
+            Error::Fork(_) => "fork",
             Error::Store(_) => "store",
             Error::Dev(_) => "dev",
             Error::Token { .. } | Error::TokenMissing { .. } => "token",

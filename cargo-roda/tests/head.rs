@@ -250,3 +250,53 @@ fn a_leader_lost_mid_call() {
         }
     }
 }
+
+/// `cargo roda dev --fork URL[@TX]` serves the live ledger's state: its
+/// balances, flags, KV and functions at its last transaction or an earlier
+/// one; the binaries given run there (the live ledger does not change), a
+/// function without one is listed and fails with 5.
+#[test]
+fn a_fork_serves_the_live_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter_wasm = dir.path().join("counter.wasm");
+    std::fs::write(&counter_wasm, wat::parse_file(counter()).unwrap()).unwrap();
+    let other_wasm = dir.path().join("other.wasm");
+    let other =
+        r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.const 0)))"#;
+    std::fs::write(&other_wasm, wat::parse_str(other).unwrap()).unwrap();
+    let live = DevServer::start(&["--abi", "v2"]);
+    let run = |url: &str, args: &[&str]| against(dir.path(), url, args);
+    for (file, name) in [(&counter_wasm, "counter"), (&other_wasm, "other")] {
+        let deployed = run(&live.url, &["deploy", file.to_str().unwrap(), "--name", name, "--abi", "v2"]);
+        assert_eq!(deployed.code, 0, "{deployed:?}");
+    }
+    run(&live.url, &["accounts", "open", "3"]);
+    assert_eq!(run(&live.url, &["deposit", "2", "100"]).code, 0);
+    assert_eq!(run(&live.url, &["call", "counter", "1"]).code, 0);
+
+    let fork = DevServer::start(&["--fork", &live.url, "--wasm", counter_wasm.to_str().unwrap()]);
+    let forked = fork.wait_for_stderr("a fork of");
+    assert!(forked.ends_with("at transaction 5"), "two registrations, an open, a deposit, a call: {forked}");
+    assert!(fork.wait_for_stderr("warning").contains("no binary given for `other` version 1"));
+    let balance =
+        |url: &str, account: &str| run(url, &["balance", account, "--output", "json"]).json()["balances"][0].clone();
+    assert_eq!(balance(&fork.url, "2")["balance"], 100);
+    assert_eq!(balance(&fork.url, "1")["flags"], 458_753);
+    let kv = |url: &str| run(url, &["kv", "get", "counter/1", "--output", "json"]).json()["value"].as_i64();
+    assert_eq!(kv(&fork.url), Some(1));
+    assert_eq!(run(&fork.url, &["call", "counter", "1"]).code, 0, "the binary given runs on the fork");
+    assert_eq!((kv(&fork.url), kv(&live.url)), (Some(2), Some(1)), "the live ledger does not change");
+    let missing = run(&fork.url, &["call", "other", "--output", "json"]).json();
+    assert_eq!(missing["status_code"], 5, "{missing:#}");
+    fork.stop();
+
+    let earlier = DevServer::start(&["--fork", &format!("{}@3", live.url)]);
+    assert_eq!(balance(&earlier.url, "2")["balance"], 0, "before the deposit");
+    earlier.stop();
+
+    let refused = |args: &[&str]| DevServer::try_start(args, &[]).err().expect("it must not start");
+    let beyond = refused(&["--fork", &format!("{}@99", live.url)]);
+    assert!(beyond.contains("cannot fork: transaction 99 is not committed on the server (its last is 5)"), "{beyond}");
+    let v1 = refused(&["--fork", &live.url, "--abi", "v1"]);
+    assert!(v1.contains("--fork serves a fork of a HEAD (e14b146) ledger"), "{v1}");
+}

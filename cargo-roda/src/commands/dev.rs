@@ -14,7 +14,7 @@ use super::token;
 /// Run a local ledger server (in memory, or durable with --data-dir).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  cargo roda dev\n  cargo roda dev --listen 127.0.0.1:0 --data-dir .roda/data\n  cargo roda dev --pipeline-delay 5\n\nWhere it answers differently from a real server, and why: docs/differences.md in the repository."
+    after_help = "Examples:\n  cargo roda dev\n  cargo roda dev --listen 127.0.0.1:0 --data-dir .roda/data\n  cargo roda dev --pipeline-delay 5\n  cargo roda dev --fork http://ledger.internal:50051@1200 --functions build/functions\n\nWhere it answers differently from a real server, and why: docs/differences.md in the repository."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -65,6 +65,64 @@ pub struct Args {
     /// leader.
     #[arg(long)]
     pub follower: bool,
+    /// ABI v2: serve a fork of the live ledger at URL, as it was at its
+    /// transaction TX (default: its last), rebuilt from its log: balances,
+    /// accounts, flags, links, KV, constants and functions. The log holds no
+    /// binary: give them with --wasm or --functions; a function without one
+    /// is listed and its calls fail with status 5. In memory.
+    #[arg(long, value_name = "URL[@TX]", conflicts_with_all = ["data_dir", "pipeline_delay"])]
+    pub fork: Option<String>,
+    /// A binary the fork may run, when its CRC32C is a registration's
+    /// (repeatable).
+    #[arg(long = "wasm", value_name = "FILE", requires = "fork")]
+    pub wasm: Vec<PathBuf>,
+    /// Every `.wasm` file in DIR is a binary the fork may run.
+    #[arg(long, value_name = "DIR", requires = "fork")]
+    pub functions: Option<PathBuf>,
+}
+
+/// `URL[@TX]`: the server, and the transaction to fork at (none: the last).
+fn fork_source(text: &str) -> Result<(String, Option<u64>), Error> {
+    match text.rsplit_once('@') {
+        Some((url, tx)) if !tx.is_empty() && tx.bytes().all(|b| b.is_ascii_digit()) => {
+            let tx = tx.parse().map_err(|_| Error::Usage(format!("--fork {text}: transaction {tx} is too large")))?;
+            Ok((url.to_owned(), Some(tx)))
+        }
+        _ => Ok((text.to_owned(), None)),
+    }
+}
+
+/// The binaries a fork may run: the files named, then a directory's `.wasm`
+/// files, by name.
+fn fork_binaries(files: &[PathBuf], dir: Option<&PathBuf>) -> Result<Vec<Vec<u8>>, Error> {
+    let mut paths = files.to_vec();
+    if let Some(dir) = dir {
+        let entries =
+            std::fs::read_dir(dir).map_err(Error::io(format!("cannot read the directory {}", dir.display())))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    paths.iter().map(|path| std::fs::read(path).map_err(Error::io(format!("cannot read {}", path.display())))).collect()
+}
+
+/// Forks the ledger at `source` and reports progress on stderr.
+fn fork(source: &str, binaries: &[Vec<u8>], config: LedgerConfig) -> Result<roda_rpc::fork::Fork, Error> {
+    let (url, at) = fork_source(source)?;
+    roda_rpc::client::check_server_url(&url).map_err(Error::Usage)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the async runtime"))?;
+    runtime.block_on(async {
+        let client = roda_rpc::client::Client::connect(&roda_rpc::client::Endpoint::new(&url)).await?;
+        let progress =
+            |applied: u64, target: u64| eprintln!("cargo roda dev: forking {url}: {applied} of {target} transactions");
+        Ok(roda_rpc::fork::fork(&client, at, binaries, config, progress).await?)
+    })
 }
 
 /// The server stopped cleanly.
@@ -126,7 +184,15 @@ impl StopSignals {
 /// else v1: ee2b042's wire for v1, HEAD's (e14b146) for v2.
 pub fn exec(args: Args) -> Result<Stopped, Error> {
     let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
-    let abi = args.abi.resolve(project.as_ref(), None).abi;
+    let abi = match &args.fork {
+        Some(_) if args.abi.abi == Some(cargo_roda::project::Abi::V1) => {
+            return Err(Error::Usage(
+                "--fork serves a fork of a HEAD (e14b146) ledger, on ABI v2: leave --abi v1 out".into(),
+            ));
+        }
+        Some(_) => cargo_roda::project::Abi::V2,
+        None => args.abi.resolve(project.as_ref(), None).abi,
+    };
     let wire = match abi {
         cargo_roda::project::Abi::V1 => roda_rpc::Wire::Ee2b042,
         cargo_roda::project::Abi::V2 => roda_rpc::Wire::Head,
@@ -152,7 +218,7 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
             dedup_window: args.dedup_window,
             ..LedgerConfig::default()
         },
-        data_dir: args.data_dir,
+        data_dir: args.data_dir.clone(),
         tls,
         token,
         pipeline_delay: args.pipeline_delay.map(std::time::Duration::from_millis),
@@ -163,10 +229,27 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
     };
     let open = config.open_beyond_loopback();
     let signals = StopSignals::install()?;
-    let server = roda_rpc::dev::start(config)?;
+    let (server, forked) = match &args.fork {
+        Some(source) => {
+            let binaries = fork_binaries(&args.wasm, args.functions.as_ref())?;
+            let forked = fork(source, &binaries, config.ledger.clone())?;
+            let (at, unmatched) = (forked.at, forked.unmatched);
+            (roda_rpc::dev::start_fork(config, forked.ledger)?, Some((source, at, unmatched)))
+        }
+        None => (roda_rpc::dev::start(config)?, None),
+    };
     let address = server.url();
     eprintln!("cargo roda dev: listening on {address}");
     eprintln!("cargo roda dev: ABI {}, serving the {wire} wire", abi.id());
+    if let Some((source, at, unmatched)) = forked {
+        eprintln!("cargo roda dev: a fork of {source} at transaction {at}");
+        for function in unmatched {
+            eprintln!(
+                "warning: no binary given for `{}` version {} (CRC32C {:08x}): it is listed, and its calls fail with status 5; give it with --wasm or --functions",
+                function.name, function.version, function.crc32c
+            );
+        }
+    }
     if open {
         eprintln!(
             "warning: listening beyond loopback without a token: anyone who reaches the port can register functions and move balances; pass --token-env"

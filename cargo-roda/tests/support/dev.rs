@@ -39,15 +39,19 @@ impl DevServer {
         command.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("spawn cargo-roda dev");
         let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
-        let mut line = String::new();
-        stderr.read_line(&mut line).expect("read stderr");
-        let Some(url) = line.trim().strip_prefix("cargo roda dev: listening on ") else {
-            let mut rest = String::new();
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
-            let _ = child.wait();
-            return Err(format!("{line}{rest}"));
+        // What it prints before it listens (a fork's progress) comes first.
+        let mut before = String::new();
+        let url = loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).expect("read stderr") == 0 {
+                let _ = child.wait();
+                return Err(before);
+            }
+            if let Some(url) = line.trim().strip_prefix("cargo roda dev: listening on ") {
+                break url.to_owned();
+            }
+            before.push_str(&line);
         };
-        let url = url.to_owned();
         // Keep draining stderr so the server never blocks on a full pipe.
         let (lines, received) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

@@ -54,14 +54,18 @@ struct Shared {
 #[derive(Clone)]
 struct HeadService(Arc<Shared>);
 
-/// The HEAD service, its ledger recovered from the data directory if set.
-pub(super) fn build(config: &DevConfig) -> Result<Built, DevError> {
+/// The HEAD service on `ledger` (a fork) or on the ledger recovered from
+/// the data directory, if set.
+pub(super) fn build(config: &DevConfig, ledger: Option<Ledger>) -> Result<Built, DevError> {
     if config.pipeline_delay.is_some() {
         return Err(DevError::Unsupported(
             "a pipeline delay is served on the ee2b042 wire (ABI v1) only: the HEAD dev server computes, commits and snapshots each operation before it answers",
         ));
     }
-    let (core, recovery) = Core::<Ledger>::open(config)?;
+    let (core, recovery) = match ledger {
+        Some(ledger) => (Core::in_memory(ledger), super::Recovery::default()),
+        None => Core::<Ledger>::open(config)?,
+    };
     let control = Arc::new(Control { interrupter: core.ledger.interrupter(), activity: Activity::default() });
     let follower = Arc::new(AtomicBool::new(config.follower));
     let shared = Arc::new(Shared {

@@ -268,6 +268,11 @@ struct Core<E: Durable> {
 }
 
 impl<E: Durable> Core<E> {
+    /// A ledger built elsewhere (a fork), in memory.
+    fn in_memory(ledger: E) -> Core<E> {
+        Core { ledger, log: Log { store: None, broken: None } }
+    }
+
     /// The ledger, recovered from the data directory when there is one.
     fn open(config: &DevConfig) -> Result<(Core<E>, Recovery), DevError> {
         let (store, ledger, recovery) = match &config.data_dir {
@@ -489,15 +494,41 @@ pub struct DevHandle {
 /// [`DevError::Listen`] for an address that cannot be bound,
 /// [`DevError::Tls`] for an unusable TLS identity.
 pub fn start(config: DevConfig) -> Result<DevHandle, DevError> {
-    let Built { routes, control, recovery, drain, follower } = match config.wire {
+    let built = match config.wire {
         Wire::Ee2b042 if config.follower => {
             return Err(DevError::Unsupported(
                 "an ee2b042 server has no cluster: only the HEAD wire serves as a follower",
             ));
         }
         Wire::Ee2b042 => ee2b042::build(&config)?,
-        Wire::Head => head::build(&config)?,
+        Wire::Head => head::build(&config, None)?,
     };
+    serve_built(config, built)
+}
+
+/// Serves a fork of a live ledger ([`crate::fork`]) on the HEAD wire, in
+/// memory: what it was given, then what clients send.
+///
+/// # Errors
+///
+/// [`DevError::Unsupported`] for the ee2b042 wire or a data directory (a
+/// fork lives in memory); otherwise as [`start`].
+pub fn start_fork(config: DevConfig, ledger: ledger_core::v2::Ledger) -> Result<DevHandle, DevError> {
+    if config.wire != Wire::Head {
+        return Err(DevError::Unsupported("a fork is of a HEAD (e14b146) ledger: serve it on the HEAD wire"));
+    }
+    if config.data_dir.is_some() {
+        return Err(DevError::Unsupported(
+            "a fork lives in memory: leave the data directory out (the ledger it was forked from keeps the history)",
+        ));
+    }
+    let built = head::build(&config, Some(ledger))?;
+    serve_built(config, built)
+}
+
+/// Binds the address and serves `built` on threads of its own.
+fn serve_built(config: DevConfig, built: Built) -> Result<DevHandle, DevError> {
+    let Built { routes, control, recovery, drain, follower } = built;
     let listener = std::net::TcpListener::bind(config.listen)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|source| DevError::Listen { address: config.listen, source })?;
