@@ -193,13 +193,41 @@ fn every_scenario_in_the_guide_parses_and_passes() {
 /// port instead of 50051.
 #[test]
 fn getting_started_runs_as_written() {
-    let page = std::fs::read_to_string(docs().join("getting-started.md")).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let script: String = blocks(&page, "sh")
-        .into_iter()
-        .filter(|block| !block.contains("cargo install"))
-        .collect::<String>()
-        .replace("50051", &port);
+    let stdout = run_page("getting-started.md", &["50051"]);
+    assert!(stdout.contains("transfers/1/0/0 = 1"), "{stdout}");
+}
+
+/// The forking page, as written: a live ledger, a fork of it that moves
+/// money of its own, and a fork at an earlier transaction.
+#[test]
+fn forking_runs_as_written() {
+    let stdout = run_page("forking.md", &["50061", "50062", "50063"]);
+    // `cargo roda balance` prints `id balance status flags` rows.
+    let balances: Vec<(&str, &str)> = stdout
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|row| row.get(2) == Some(&"open"))
+        .map(|row| (row[0], row[1]))
+        .collect();
+    let expected = [("1", "70"), ("2", "30"), ("1", "20"), ("2", "80"), ("1", "70"), ("2", "30"), ("1", "100")];
+    assert_eq!(
+        balances, expected,
+        "the live ledger, the fork after its own move, the live one again, an earlier fork\n{stdout}"
+    );
+}
+
+/// Runs a page's `sh` blocks in order in one shell, in an empty directory,
+/// with this build's `cargo-roda` on PATH (install steps skipped: they
+/// would build what the tests already built), each of `ports` replaced by
+/// a free one; returns what it printed.
+fn run_page(page: &str, ports: &[&str]) -> String {
+    let page = std::fs::read_to_string(docs().join(page)).unwrap();
+    let mut script: String =
+        blocks(&page, "sh").into_iter().filter(|block| !block.contains("cargo install")).collect::<String>();
+    for port in ports {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+        script = script.replace(port, &free);
+    }
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
@@ -219,13 +247,13 @@ fn getting_started_runs_as_written() {
         }
     }
     let output = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{script}\n--- stdout\n{stdout}\n--- stderr\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("transfers/1/0/0 = 1"), "{stdout}");
+    stdout
 }
 
 /// The language pages show real files: the AssemblyScript example and the

@@ -258,7 +258,9 @@ fn a_leader_lost_mid_call() {
 #[test]
 fn a_fork_serves_the_live_ledger() {
     let dir = tempfile::tempdir().unwrap();
-    let counter_wasm = dir.path().join("counter.wasm");
+    let functions = dir.path().join("functions");
+    std::fs::create_dir(&functions).unwrap();
+    let counter_wasm = functions.join("counter.wasm");
     std::fs::write(&counter_wasm, wat::parse_file(counter()).unwrap()).unwrap();
     let other_wasm = dir.path().join("other.wasm");
     let other =
@@ -274,7 +276,7 @@ fn a_fork_serves_the_live_ledger() {
     assert_eq!(run(&live.url, &["deposit", "2", "100"]).code, 0);
     assert_eq!(run(&live.url, &["call", "counter", "1"]).code, 0);
 
-    let fork = DevServer::start(&["--fork", &live.url, "--wasm", counter_wasm.to_str().unwrap()]);
+    let fork = DevServer::start(&["--fork", &live.url, "--functions", functions.to_str().unwrap()]);
     let forked = fork.wait_for_stderr("a fork of");
     assert!(forked.ends_with("at transaction 5"), "two registrations, an open, a deposit, a call: {forked}");
     assert!(fork.wait_for_stderr("warning").contains("no binary given for `other` version 1"));
@@ -299,4 +301,10 @@ fn a_fork_serves_the_live_ledger() {
     assert!(beyond.contains("cannot fork: transaction 99 is not committed on the server (its last is 5)"), "{beyond}");
     let v1 = refused(&["--fork", &live.url, "--abi", "v1"]);
     assert!(v1.contains("--fork serves a fork of a HEAD (e14b146) ledger"), "{v1}");
+    let no_dir = refused(&["--fork", &live.url, "--functions", "/nonexistent"]);
+    assert!(no_dir.contains("cannot read the directory /nonexistent"), "{no_dir}");
+    let bad_wat = dir.path().join("bad.wat");
+    std::fs::write(&bad_wat, "(module").unwrap();
+    let unparsed = refused(&["--fork", &live.url, "--wasm", bad_wat.to_str().unwrap()]);
+    assert!(unparsed.contains("bad.wat"), "{unparsed}");
 }

@@ -72,11 +72,11 @@ pub struct Args {
     /// is listed and its calls fail with status 5. In memory.
     #[arg(long, value_name = "URL[@TX]", conflicts_with_all = ["data_dir", "pipeline_delay"])]
     pub fork: Option<String>,
-    /// A binary the fork may run, when its CRC32C is a registration's
-    /// (repeatable).
+    /// A module the fork may run, when its CRC32C is a registration's: a
+    /// `.wasm` binary, or a `.wat` file as `deploy` sends it (repeatable).
     #[arg(long = "wasm", value_name = "FILE", requires = "fork")]
     pub wasm: Vec<PathBuf>,
-    /// Every `.wasm` file in DIR is a binary the fork may run.
+    /// Every `.wasm` and `.wat` file in DIR is a module the fork may run.
     #[arg(long, value_name = "DIR", requires = "fork")]
     pub functions: Option<PathBuf>,
 }
@@ -93,7 +93,7 @@ fn fork_source(text: &str) -> Result<(String, Option<u64>), Error> {
 }
 
 /// The binaries a fork may run: the files named, then a directory's `.wasm`
-/// files, by name.
+/// and `.wat` files, by name (a `.wat` file as `deploy` compiles it).
 fn fork_binaries(files: &[PathBuf], dir: Option<&PathBuf>) -> Result<Vec<Vec<u8>>, Error> {
     let mut paths = files.to_vec();
     if let Some(dir) = dir {
@@ -101,12 +101,12 @@ fn fork_binaries(files: &[PathBuf], dir: Option<&PathBuf>) -> Result<Vec<Vec<u8>
             std::fs::read_dir(dir).map_err(Error::io(format!("cannot read the directory {}", dir.display())))?;
         let mut found: Vec<PathBuf> = entries
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm" || ext == "wat"))
             .collect();
         found.sort();
         paths.extend(found);
     }
-    paths.iter().map(|path| std::fs::read(path).map_err(Error::io(format!("cannot read {}", path.display())))).collect()
+    Ok(paths.iter().map(|path| roda_test::fs::load_module(path)).collect::<Result<_, _>>()?)
 }
 
 /// Forks the ledger at `source` and reports progress on stderr.
