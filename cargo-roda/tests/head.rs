@@ -308,3 +308,29 @@ fn a_fork_serves_the_live_ledger() {
     let unparsed = refused(&["--fork", &live.url, "--wasm", bad_wat.to_str().unwrap()]);
     assert!(unparsed.contains("bad.wat"), "{unparsed}");
 }
+
+/// `tx --explain` names the function a call's CRC belongs to (the version
+/// the log registered before it) and decodes flags, lane by lane.
+#[test]
+fn tx_explain_names_the_function_and_decodes_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&["--abi", "v2"]);
+    let run = |args: &[&str]| against(dir.path(), &server.url, args);
+    let wat = counter();
+    assert_eq!(run(&["deploy", wat.to_str().unwrap(), "--name", "counter", "--abi", "v2"]).code, 0);
+    run(&["accounts", "open", "2"]);
+    let called = run(&["call", "counter", "1", "--output", "json"]).json();
+    let id = called["transaction_id"].to_string();
+
+    let human = run(&["tx", &id, "--explain"]).stdout;
+    assert!(human.contains("  ran `counter` v1 (crc32c "), "{human}");
+    assert!(human.contains("    lane 2: 0 -> 7\n"), "{human}");
+    assert!(human.contains("    status programmed\n"), "{human}");
+    let json = run(&["tx", &id, "--explain", "--output", "json"]).json();
+    assert_eq!(json["explained"]["functions"][0]["name"], "counter", "{json:#}");
+    let notes = json["explained"]["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), json["records"].as_array().unwrap().len(), "one note per record");
+    let plain = run(&["tx", "2", "--explain", "--output", "json"]).json();
+    assert_eq!(plain["explained"]["functions"], serde_json::json!([]), "an open runs no function");
+    assert!(run(&["tx", &id, "--output", "json"]).json().get("explained").is_none(), "only when asked");
+}

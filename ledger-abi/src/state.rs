@@ -28,6 +28,29 @@ pub enum AccountStatus {
 }
 
 impl AccountStatus {
+    /// The status an account's flags hold in lane 0.
+    ///
+    /// ```
+    /// use ledger_abi::v2::AccountStatus;
+    /// assert_eq!(AccountStatus::of_flags(0x0007_0001), AccountStatus::Open);
+    /// assert_eq!(AccountStatus::of_flags(2).name(), "programmed");
+    /// ```
+    pub const fn of_flags(flags: u64) -> AccountStatus {
+        AccountStatus::from_lane(flags as u8)
+    }
+
+    /// Its name as commands print it: none, open, programmed, system, or
+    /// unknown for another value a function wrote in lane 0.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            AccountStatus::None => "none",
+            AccountStatus::Open => "open",
+            AccountStatus::Programmed => "programmed",
+            AccountStatus::System => "system",
+            AccountStatus::Other(_) => "unknown",
+        }
+    }
+
     const fn from_lane(lane: u8) -> AccountStatus {
         match lane {
             0 => AccountStatus::None,

@@ -94,6 +94,18 @@ pub mod tags {
         let c = crc32c.to_le_bytes();
         [b'f', b'n', b'w', b'\n', c[0], c[1], c[2], c[3]]
     }
+
+    /// The CRC32C a function call's tag carries; `None` for any other tag.
+    ///
+    /// ```
+    /// use ledger_core::tags;
+    /// assert_eq!(tags::function_crc(&tags::function(0x1234_5678)), Some(0x1234_5678));
+    /// assert_eq!(tags::function_crc(&tags::DEPOSIT), None);
+    /// ```
+    pub fn function_crc(tag: &[u8; 8]) -> Option<u32> {
+        let (prefix, crc) = tag.split_at(4);
+        (prefix == b"fnw\n").then(|| u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]))
+    }
 }
 
 /// What ran when a function operation was processed. `R` is what a call

@@ -12,7 +12,7 @@ use roda_rpc::fork::{ForkError, fork};
 fn on_a_new_server<F: Future<Output = ()>>(wire: Wire, check: impl FnOnce(Client) -> F) {
     let server = dev::start(DevConfig { wire, ..DevConfig::default() }).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async { check(Client::connect(&Endpoint::new(&server.url())).await.unwrap()).await });
+    runtime.block_on(async { check(Client::connect(&Endpoint::new(server.url())).await.unwrap()).await });
     server.shutdown().unwrap();
 }
 

@@ -67,13 +67,7 @@ impl Outcome for Balances {
 
 /// Lane 0 of an account's flags, by name.
 fn status_name(flags: u64) -> &'static str {
-    match flags & 0xFF {
-        0 => "none",
-        1 => "open",
-        2 => "programmed",
-        3 => "system",
-        _ => "unknown",
-    }
+    ledger_core::v2::AccountStatus::of_flags(flags).name()
 }
 
 /// Runs the command.

@@ -2,7 +2,10 @@
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use roda_rpc::results::{CommittedTransaction, WalRecord};
+use ledger_core::FunctionInfo;
+use ledger_core::v2::{AccountStatus, Record};
+use roda_rpc::client::Client;
+use roda_rpc::results::{CommittedTransaction, WalRecord, tag_bytes};
 use serde::Serialize;
 
 use super::{EndpointArgs, block_on};
@@ -11,10 +14,15 @@ use super::{EndpointArgs, block_on};
 /// name, tag and every record (entries, accounts opened and linked, flags,
 /// KV, constants, registrations).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  cargo roda tx 42\n  cargo roda tx 42 --output json")]
+#[command(after_help = "Examples:\n  cargo roda tx 42\n  cargo roda tx 42 --explain\n  cargo roda tx 42 --output json")]
 pub struct Args {
     /// The transaction id.
     pub id: u64,
+    /// Also say which function (name and version) its tag's CRC32C belongs
+    /// to, found in the server's log, and decode flags: each lane that
+    /// changed, lane 0 (the account's status) by name.
+    #[arg(long)]
+    pub explain: bool,
     #[command(flatten)]
     pub endpoint: EndpointArgs,
 }
@@ -27,6 +35,21 @@ pub struct Shown {
     status_code: u8,
     #[serde(flatten)]
     transaction: CommittedTransaction,
+    /// With `--explain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explained: Option<Explained>,
+}
+
+/// What `--explain` adds.
+#[derive(Debug, Serialize)]
+pub struct Explained {
+    /// For a function call: the functions registered with the CRC32C its tag
+    /// carries, as the log names them before the transaction (usually one;
+    /// none when the call found no function, CRC 0).
+    functions: Vec<FunctionInfo>,
+    /// For each record, in order: what it means beyond its numbers (empty
+    /// when it says it all).
+    notes: Vec<String>,
 }
 
 impl Outcome for Shown {
@@ -40,7 +63,15 @@ impl Outcome for Shown {
             "transaction {}: {} ({}), tag {:?}, user_ref {}\n",
             t.tx_id, self.status_name, self.status_code, t.tag, t.user_ref
         );
-        for record in &t.records {
+        if let Some(explained) = &self.explained {
+            for function in &explained.functions {
+                out.push_str(&format!(
+                    "  ran `{}` v{} (crc32c {:08x})\n",
+                    function.name, function.version, function.crc32c
+                ));
+            }
+        }
+        for (i, record) in t.records.iter().enumerate() {
             out.push_str("  ");
             out.push_str(&match record {
                 // The log names constants by id, as `constant[<id>]`.
@@ -55,9 +86,58 @@ impl Outcome for Shown {
                 WalRecord::Term { term, node_id } => format!("term {term} (leader {node_id})"),
             });
             out.push('\n');
+            match self.explained.as_ref().and_then(|e| e.notes.get(i)) {
+                Some(note) if !note.is_empty() => out.push_str(&format!("    {note}\n")),
+                _ => {}
+            }
         }
         out
     }
+}
+
+/// What a record means beyond its numbers: each flag lane that changed
+/// (lane 0 by the status name), an opened account's status.
+fn note(record: &WalRecord) -> String {
+    match record {
+        WalRecord::Ledger(Record::FlagsUpdated { prev, new, .. }) => (0..8)
+            .filter(|lane| (prev >> (lane * 8)) & 0xFF != (new >> (lane * 8)) & 0xFF)
+            .map(|lane| match lane {
+                0 => format!(
+                    "lane 0 (status): {} -> {}",
+                    AccountStatus::of_flags(*prev).name(),
+                    AccountStatus::of_flags(*new).name()
+                ),
+                lane => format!("lane {lane}: {} -> {}", (prev >> (lane * 8)) & 0xFF, (new >> (lane * 8)) & 0xFF),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        WalRecord::Ledger(Record::AccountOpened { flags, .. }) => {
+            format!("status {}", AccountStatus::of_flags(*flags).name())
+        }
+        _ => String::new(),
+    }
+}
+
+/// The functions registered with `crc32c` before transaction `tx_id`, the
+/// last version of each name, from the server's log.
+async fn functions_with(client: &Client, crc32c: u32, tx_id: u64) -> Result<Vec<FunctionInfo>, Error> {
+    let mut found: Vec<FunctionInfo> = Vec::new();
+    let mut from = 1;
+    while from != 0 && from < tx_id {
+        let page = client.log(from, tx_id - 1, 10_000).await?;
+        for function in page.transactions.iter().flat_map(|t| &t.records).filter_map(|record| match record {
+            WalRecord::FunctionRegistered(f) if f.crc32c == crc32c => Some(f),
+            _ => None,
+        }) {
+            found.retain(|other| other.name != function.name);
+            found.push(function.clone());
+        }
+        if page.transactions.is_empty() {
+            break;
+        }
+        from = page.next_tx_id;
+    }
+    Ok(found)
 }
 
 /// Runs the command.
@@ -65,11 +145,23 @@ pub fn exec(args: Args) -> Result<Shown, Error> {
     block_on(async {
         let client = args.endpoint.connect_here().await?.reader().await?;
         let transaction = client.transaction(args.id).await?;
+        let explained = match args.explain {
+            true => {
+                let crc = tag_bytes(&transaction.tag).and_then(|tag| ledger_core::tags::function_crc(&tag));
+                let functions = match crc {
+                    Some(crc) if crc != 0 => functions_with(&client, crc, transaction.tx_id).await?,
+                    _ => Vec::new(),
+                };
+                Some(Explained { functions, notes: transaction.records.iter().map(note).collect() })
+            }
+            false => None,
+        };
         Ok(Shown {
             server: client.url().to_owned(),
             status_name: transaction.status.to_string(),
             status_code: transaction.status.code(),
             transaction,
+            explained,
         })
     })?
 }

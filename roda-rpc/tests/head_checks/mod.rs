@@ -600,8 +600,9 @@ pub async fn a_fork_reproduces_the_ledger(url: &str) {
     client.register("other", &other, false).await.unwrap();
     let last = submit(&client, Operation::Withdrawal { account: 3, amount: 5, user_ref: 0 }).await.tx_id;
 
-    let forked =
-        fork(&client, None, &[counter.clone()], ledger_core::LedgerConfig::default(), |_, _| {}).await.unwrap();
+    let forked = fork(&client, None, std::slice::from_ref(&counter), ledger_core::LedgerConfig::default(), |_, _| {})
+        .await
+        .unwrap();
     assert_eq!(forked.at, last);
     let state = forked.ledger.state();
     for account in 0..12u64 {
