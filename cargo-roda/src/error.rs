@@ -41,6 +41,9 @@ pub enum Error {
     /// A fork of a live ledger (exit 6).
     #[error("cannot fork: {0}")]
     Fork(#[from] roda_rpc::fork::ForkError),
+    /// A replay of a committed call (exit 6).
+    #[error("cannot replay: {0}")]
+    Replay(#[from] roda_rpc::replay::ReplayError),
     /// Starting or running the dev server.
     #[error(transparent)]
     Dev(roda_rpc::dev::DevError),
@@ -137,7 +140,7 @@ impl Error {
             Error::Usage(_) | Error::Sdk(_) => ExitCode::Usage,
             Error::InvalidModule { .. } | Error::RequestTooLarge { .. } | Error::Refused(_) => ExitCode::InvalidModule,
             Error::Build(_) => ExitCode::BuildFailed,
-            Error::Rpc(_) | Error::UploadAltered { .. } | Error::Fork(_) => ExitCode::RpcFailed,
+            Error::Rpc(_) | Error::UploadAltered { .. } | Error::Fork(_) | Error::Replay(_) => ExitCode::RpcFailed,
         }
     }
 
@@ -154,6 +157,7 @@ impl Error {
             Error::Junit(_) => "junit",
             Error::Rpc(_) => "rpc",
             Error::Fork(_) => "fork",
+            Error::Replay(_) => "replay",
             Error::Store(_) => "store",
             Error::Dev(_) => "dev",
             Error::Token { .. } | Error::TokenMissing { .. } => "token",

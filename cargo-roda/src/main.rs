@@ -45,6 +45,7 @@ enum Command {
     Accounts(commands::accounts::Args),
     Kv(commands::kv::Args),
     Tx(commands::tx::Args),
+    Replay(commands::replay::Args),
     Dev(commands::dev::Args),
 }
 
@@ -78,6 +79,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Accounts(args) => finish(commands::accounts::exec(args), format),
         Command::Kv(args) => finish(commands::kv::exec(args), format),
         Command::Tx(args) => finish(commands::tx::exec(args), format),
+        Command::Replay(args) => finish(commands::replay::exec(args), format),
         Command::Dev(args) => finish(commands::dev::exec(args), format),
     }
 }

@@ -214,6 +214,7 @@ fn forking_runs_as_written() {
         balances, expected,
         "the live ledger, the fork after its own move, the live one again, an earlier fork\n{stdout}"
     );
+    assert!(stdout.contains("same: the 2 records the server committed"), "the replay\n{stdout}");
 }
 
 /// Runs a page's `sh` blocks in order in one shell, in an empty directory,

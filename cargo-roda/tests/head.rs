@@ -334,3 +334,42 @@ fn tx_explain_names_the_function_and_decodes_flags() {
     assert_eq!(plain["explained"]["functions"], serde_json::json!([]), "an open runs no function");
     assert!(run(&["tx", &id, "--output", "json"]).json().get("explained").is_none(), "only when asked");
 }
+
+/// `cargo roda replay` runs a committed call again on the ledger as it was
+/// before it: the same records (exit 0), or the first that differs with a
+/// new version (exit 5); the parameters are asked for, the log lacks them.
+#[test]
+fn replay_reproduces_a_call_or_shows_the_first_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&["--abi", "v2"]);
+    let run = |args: &[&str]| against(dir.path(), &server.url, args);
+    let wat = counter();
+    let wat = wat.to_str().unwrap();
+    assert_eq!(run(&["deploy", wat, "--name", "counter", "--abi", "v2"]).code, 0);
+    run(&["accounts", "open", "2"]);
+    let id = run(&["call", "counter", "1", "--output", "json"]).json()["transaction_id"].to_string();
+
+    let same = run(&["replay", &id, "--params", "1", "--wasm", wat]);
+    assert_eq!(same.code, 0, "{same:?}");
+    assert!(same.stdout.contains("same: the 6 records the server committed"), "{same:?}");
+    let eight = dir.path().join("eight.wat");
+    let source = std::fs::read_to_string(counter()).unwrap();
+    std::fs::write(&eight, source.replace("(i32.const 2) (i32.const 7)", "(i32.const 2) (i32.const 8)")).unwrap();
+    let changed = run(&["replay", &id, "--params", "1", "--instead", eight.to_str().unwrap()]);
+    assert_eq!(changed.code, 5, "{changed:?}");
+    assert!(
+        changed.stdout.contains(
+            "differs at record 1:\n  committed: flags 1: 0x1 -> 0x70001\n  replayed:  flags 1: 0x1 -> 0x80001\n"
+        ),
+        "{changed:?}"
+    );
+    let json = run(&["replay", &id, "--params", "1", "--instead", eight.to_str().unwrap(), "--output", "json"]).json();
+    assert_eq!((json["same"].as_bool(), json["first_difference"].as_u64()), (Some(false), Some(1)), "{json:#}");
+
+    let no_params = run(&["replay", &id, "--wasm", wat]);
+    assert_eq!(no_params.code, 2, "{no_params:?}");
+    assert!(no_params.stderr.contains("a server's log does not keep a call's parameters"), "{no_params:?}");
+    let no_binary = run(&["replay", &id, "--params", "1"]);
+    assert_eq!(no_binary.code, 6, "{no_binary:?}");
+    assert!(no_binary.stderr.contains("no binary given has that CRC"), "{no_binary:?}");
+}

@@ -20,6 +20,7 @@ fn help_texts() {
         ("accounts_open", vec!["accounts", "open", "--help"]),
         ("kv_get", vec!["kv", "get", "--help"]),
         ("tx", vec!["tx", "--help"]),
+        ("replay", vec!["replay", "--help"]),
     ] {
         let run = roda(&dir, &args);
         assert_eq!(run.code, 0, "{run:?}");

@@ -48,6 +48,7 @@ pub mod cluster;
 pub mod dev;
 pub mod fork;
 mod pipeline;
+pub mod replay;
 pub mod results;
 pub mod store;
 pub mod token;

@@ -132,6 +132,7 @@ macro_rules! upstream_checks {
 
 upstream_checks!(
     reads_come_from_the_snapshot,
+    a_replay_reproduces_a_call,
     a_fork_reproduces_the_ledger,
     the_log_pages_as_a_servers_wal,
     a_store_holds_ten_thousand_instances,

@@ -143,13 +143,7 @@ impl Outcome for Called {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Called, Error> {
-    if args.params.len() > ledger_core::abi::PARAM_COUNT {
-        return Err(Error::Usage(format!(
-            "{} parameters given; a function takes at most {} (a server would silently drop the rest)",
-            args.params.len(),
-            ledger_core::abi::PARAM_COUNT
-        )));
-    }
+    check_param_count(&args.params)?;
     let (server, wire, user_ref, result, entries, note) = block_on(async {
         let endpoints = args.endpoint.endpoints_here()?;
         let several = endpoints.len() > 1;
@@ -218,7 +212,20 @@ pub fn exec(args: Args) -> Result<Called, Error> {
 
 /// A parameter: an `i64`. Account names are a scenario file's (its `open`
 /// list); a server knows only ids.
-fn parse_param(text: &str) -> Result<i64, String> {
+/// Refuses more parameters than a function takes.
+pub(super) fn check_param_count(params: &[i64]) -> Result<(), Error> {
+    if params.len() > ledger_core::abi::PARAM_COUNT {
+        return Err(Error::Usage(format!(
+            "{} parameters given; a function takes at most {} (a server would silently drop the rest)",
+            params.len(),
+            ledger_core::abi::PARAM_COUNT
+        )));
+    }
+    Ok(())
+}
+
+/// A call's parameter as the command line gives it.
+pub(super) fn parse_param(text: &str) -> Result<i64, String> {
     text.parse().map_err(|_| match text.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
         true => format!("`{text}` is out of range: a parameter is an i64 ({} to {})", i64::MIN, i64::MAX),
         false => format!(

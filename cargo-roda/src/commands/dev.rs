@@ -92,23 +92,6 @@ fn fork_source(text: &str) -> Result<(String, Option<u64>), Error> {
     }
 }
 
-/// The binaries a fork may run: the files named, then a directory's `.wasm`
-/// and `.wat` files, by name (a `.wat` file as `deploy` compiles it).
-fn fork_binaries(files: &[PathBuf], dir: Option<&PathBuf>) -> Result<Vec<Vec<u8>>, Error> {
-    let mut paths = files.to_vec();
-    if let Some(dir) = dir {
-        let entries =
-            std::fs::read_dir(dir).map_err(Error::io(format!("cannot read the directory {}", dir.display())))?;
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm" || ext == "wat"))
-            .collect();
-        found.sort();
-        paths.extend(found);
-    }
-    Ok(paths.iter().map(|path| roda_test::fs::load_module(path)).collect::<Result<_, _>>()?)
-}
-
 /// Forks the ledger at `source` and reports progress on stderr.
 fn fork(source: &str, binaries: &[Vec<u8>], config: LedgerConfig) -> Result<roda_rpc::fork::Fork, Error> {
     let (url, at) = fork_source(source)?;
@@ -231,7 +214,7 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
     let signals = StopSignals::install()?;
     let (server, forked) = match &args.fork {
         Some(source) => {
-            let binaries = fork_binaries(&args.wasm, args.functions.as_ref())?;
+            let binaries = super::module_files(&args.wasm, args.functions.as_ref())?;
             let forked = fork(source, &binaries, config.ledger.clone())?;
             let (at, unmatched) = (forked.at, forked.unmatched);
             (roda_rpc::dev::start_fork(config, forked.ledger)?, Some((source, at, unmatched)))

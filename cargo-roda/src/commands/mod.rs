@@ -11,6 +11,7 @@ pub mod init;
 pub mod kv;
 pub mod list;
 pub mod new;
+pub mod replay;
 pub mod test;
 pub mod tx;
 pub mod unregister;
@@ -205,6 +206,25 @@ pub fn checked_module(
         return Err(Error::InvalidModule { report: report.human().trim_end().to_owned(), refusal: refusal.to_owned() });
     }
     Ok(CheckedModule { project, name, bytes, abi })
+}
+
+/// The modules a fork or a replay may run: the files named, then a
+/// directory's `.wasm` and `.wat` files, by name (a `.wat` file compiled as
+/// `deploy` compiles it).
+pub fn module_files(files: &[PathBuf], dir: Option<&PathBuf>) -> Result<Vec<Vec<u8>>, cargo_roda::error::Error> {
+    use cargo_roda::error::Error;
+    let mut paths = files.to_vec();
+    if let Some(dir) = dir {
+        let entries =
+            std::fs::read_dir(dir).map_err(Error::io(format!("cannot read the directory {}", dir.display())))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm" || ext == "wat"))
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    Ok(paths.iter().map(|path| roda_test::fs::load_module(path)).collect::<Result<_, _>>()?)
 }
 
 /// Which server to talk to: flags shared by the commands that make RPCs.

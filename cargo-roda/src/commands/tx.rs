@@ -4,7 +4,6 @@ use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
 use ledger_core::FunctionInfo;
 use ledger_core::v2::{AccountStatus, Record};
-use roda_rpc::client::Client;
 use roda_rpc::results::{CommittedTransaction, WalRecord, tag_bytes};
 use serde::Serialize;
 
@@ -118,28 +117,6 @@ fn note(record: &WalRecord) -> String {
     }
 }
 
-/// The functions registered with `crc32c` before transaction `tx_id`, the
-/// last version of each name, from the server's log.
-async fn functions_with(client: &Client, crc32c: u32, tx_id: u64) -> Result<Vec<FunctionInfo>, Error> {
-    let mut found: Vec<FunctionInfo> = Vec::new();
-    let mut from = 1;
-    while from != 0 && from < tx_id {
-        let page = client.log(from, tx_id - 1, 10_000).await?;
-        for function in page.transactions.iter().flat_map(|t| &t.records).filter_map(|record| match record {
-            WalRecord::FunctionRegistered(f) if f.crc32c == crc32c => Some(f),
-            _ => None,
-        }) {
-            found.retain(|other| other.name != function.name);
-            found.push(function.clone());
-        }
-        if page.transactions.is_empty() {
-            break;
-        }
-        from = page.next_tx_id;
-    }
-    Ok(found)
-}
-
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Shown, Error> {
     block_on(async {
@@ -149,7 +126,7 @@ pub fn exec(args: Args) -> Result<Shown, Error> {
             true => {
                 let crc = tag_bytes(&transaction.tag).and_then(|tag| ledger_core::tags::function_crc(&tag));
                 let functions = match crc {
-                    Some(crc) if crc != 0 => functions_with(&client, crc, transaction.tx_id).await?,
+                    Some(crc) if crc != 0 => roda_rpc::replay::functions_with(&client, crc, transaction.tx_id).await?,
                     _ => Vec::new(),
                 };
                 Some(Explained { functions, notes: transaction.records.iter().map(note).collect() })

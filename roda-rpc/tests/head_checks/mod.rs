@@ -640,3 +640,36 @@ pub async fn a_fork_reproduces_the_ledger(url: &str) {
     let beyond = fork(&client, Some(last + 10), &[], ledger_core::LedgerConfig::default(), |_, _| {}).await;
     assert!(matches!(beyond, Err(ForkError::Beyond { last: l, .. }) if l == last), "{:?}", beyond.err());
 }
+
+/// A replay (`roda_rpc::replay`) runs a committed call again on the ledger
+/// forked just before it and writes the records the server committed; a
+/// changed binary shows the first record that differs.
+pub async fn a_replay_reproduces_a_call(url: &str) {
+    use roda_rpc::replay::{ReplayError, replay};
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let counter = wat::parse_str(COUNTER).unwrap();
+    client.register("counter", &counter, false).await.unwrap();
+    assert_eq!(open(&client, 2).await, 1);
+    submit(&client, call("counter", vec![1])).await;
+    let second = submit(&client, call("counter", vec![1])).await.tx_id;
+    let config = || ledger_core::LedgerConfig::default();
+
+    let same = replay(&client, second, &[1], std::slice::from_ref(&counter), None, config()).await.unwrap();
+    assert!(same.same(), "{same:?}");
+    assert_eq!((same.function.name.as_str(), same.committed.len()), ("counter", 3), "kv and two entries");
+
+    let eight = wat::parse_str(COUNTER.replace("(i32.const 2) (i32.const 7)", "(i32.const 2) (i32.const 8)")).unwrap();
+    let changed = replay(&client, second, &[1], &[], Some(&eight), config()).await.unwrap();
+    assert_eq!(changed.first_difference, Some(1), "the flag the new version writes: {changed:?}");
+    assert!(!changed.same());
+    let other_account = replay(&client, second, &[2], std::slice::from_ref(&counter), None, config()).await.unwrap();
+    assert_eq!(other_account.first_difference, Some(0), "other parameters, another key");
+
+    let missing = replay(&client, second, &[1], &[], None, config()).await.unwrap_err();
+    assert!(matches!(missing, ReplayError::MissingBinary { ref name, .. } if name == "counter"), "{missing}");
+    let not_a_call = replay(&client, 2, &[], &[], None, config()).await.unwrap_err();
+    assert!(matches!(not_a_call, ReplayError::NotACall { tx_id: 2, .. }), "{not_a_call}");
+    let nothing_ran = submit(&client, call("absent", vec![])).await.tx_id;
+    let unknown = replay(&client, nothing_ran, &[], &[], None, config()).await.unwrap_err();
+    assert!(matches!(unknown, ReplayError::NoFunctionRan(id) if id == nothing_ran), "{unknown}");
+}
