@@ -373,3 +373,20 @@ fn replay_reproduces_a_call_or_shows_the_first_difference() {
     assert_eq!(no_binary.code, 6, "{no_binary:?}");
     assert!(no_binary.stderr.contains("no binary given has that CRC"), "{no_binary:?}");
 }
+
+/// Inside a project, a fork runs the project's build: the function it
+/// deployed is matched without naming a file.
+#[test]
+fn a_fork_inside_a_project_runs_its_build() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(roda(dir.path(), &["new", "mover", "--lang", "wat", "--abi", "v2"]).code, 0);
+    let project = dir.path().join("mover");
+    let live = DevServer::start(&["--abi", "v2"]);
+    let deployed = against(&project, &live.url, &["deploy"]);
+    assert_eq!(deployed.code, 0, "{deployed:?}");
+    let fork = DevServer::spawn(support::command(&project, &["dev", "--fork", &live.url, "--listen", "127.0.0.1:0"]))
+        .unwrap_or_else(|stderr| panic!("the fork did not start:\n{stderr}"));
+    assert!(fork.wait_for_stderr("a fork of").ends_with("at transaction 1"));
+    let (_, stderr) = fork.stop_with_stderr();
+    assert!(!stderr.iter().any(|line| line.contains("no binary given")), "{stderr:?}");
+}

@@ -68,8 +68,9 @@ pub struct Args {
     /// ABI v2: serve a fork of the live ledger at URL, as it was at its
     /// transaction TX (default: its last), rebuilt from its log: balances,
     /// accounts, flags, links, KV, constants and functions. The log holds no
-    /// binary: give them with --wasm or --functions; a function without one
-    /// is listed and its calls fail with status 5. In memory.
+    /// binary: inside a project its build is given, others with --wasm or
+    /// --functions; a function without one is listed and its calls fail with
+    /// status 5. In memory.
     #[arg(long, value_name = "URL[@TX]", conflicts_with_all = ["data_dir", "pipeline_delay"])]
     pub fork: Option<String>,
     /// A module the fork may run, when its CRC32C is a registration's: a
@@ -214,7 +215,7 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
     let signals = StopSignals::install()?;
     let (server, forked) = match &args.fork {
         Some(source) => {
-            let binaries = super::module_files(&args.wasm, args.functions.as_ref())?;
+            let binaries = super::module_files(project.as_ref(), &args.wasm, args.functions.as_ref())?;
             let forked = fork(source, &binaries, config.ledger.clone())?;
             let (at, unmatched) = (forked.at, forked.unmatched);
             (roda_rpc::dev::start_fork(config, forked.ledger)?, Some((source, at, unmatched)))

@@ -208,12 +208,21 @@ pub fn checked_module(
     Ok(CheckedModule { project, name, bytes, abi })
 }
 
-/// The modules a fork or a replay may run: the files named, then a
+/// The modules a fork or a replay may run: the project's, built as
+/// `deploy` builds it, when there is a project; the files named; a
 /// directory's `.wasm` and `.wat` files, by name (a `.wat` file compiled as
 /// `deploy` compiles it).
-pub fn module_files(files: &[PathBuf], dir: Option<&PathBuf>) -> Result<Vec<Vec<u8>>, cargo_roda::error::Error> {
+pub fn module_files(
+    project: Option<&cargo_roda::project::Project>,
+    files: &[PathBuf],
+    dir: Option<&PathBuf>,
+) -> Result<Vec<Vec<u8>>, cargo_roda::error::Error> {
     use cargo_roda::error::Error;
-    let mut paths = files.to_vec();
+    let mut paths = Vec::new();
+    if let Some(project) = project {
+        paths.push(build_project(project, cargo_roda::builder::BuildProfile::Release)?);
+    }
+    paths.extend_from_slice(files);
     if let Some(dir) = dir {
         let entries =
             std::fs::read_dir(dir).map_err(Error::io(format!("cannot read the directory {}", dir.display())))?;

@@ -28,7 +28,8 @@ pub struct Args {
     #[arg(long, num_args = 1.., allow_negative_numbers = true, value_name = "PARAM", value_parser = super::call::parse_param)]
     pub params: Option<Vec<i64>>,
     /// A module the replay may run, when its CRC32C is a registration's (a
-    /// `.wasm` binary or a `.wat` file; repeatable).
+    /// `.wasm` binary or a `.wat` file; repeatable). Inside a project, its
+    /// build is one.
     #[arg(long = "wasm", value_name = "FILE")]
     pub wasm: Vec<PathBuf>,
     /// Every `.wasm` and `.wat` file in DIR is a module the replay may run.
@@ -91,7 +92,8 @@ pub fn exec(args: Args) -> Result<Replayed, Error> {
         )
     })?;
     super::call::check_param_count(&params)?;
-    let binaries = super::module_files(&args.wasm, args.functions.as_ref())?;
+    let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
+    let binaries = super::module_files(project.as_ref(), &args.wasm, args.functions.as_ref())?;
     let instead = args.instead.as_deref().map(roda_test::fs::load_module).transpose()?;
     block_on(async {
         let client = args.endpoint.connect_here().await?.reader().await?;
