@@ -363,7 +363,12 @@ fn replay_reproduces_a_call_or_shows_the_first_difference() {
         ),
         "{changed:?}"
     );
+    let traced = run(&["replay", &id, "--params", "1", "--wasm", wat, "--trace"]);
+    assert!(traced.stdout.contains("\n  set_flag(1, 2, 7)  (fuel "), "{traced:?}");
+    assert!(traced.stdout.contains("\n  linked_account(1, 1) = 3  (fuel "), "{traced:?}");
+    assert!(!same.stdout.contains("set_flag("), "a trace only when asked");
     let json = run(&["replay", &id, "--params", "1", "--instead", eight.to_str().unwrap(), "--output", "json"]).json();
+    assert!(json.get("host_calls").is_none(), "{json:#}");
     assert_eq!((json["same"].as_bool(), json["first_difference"].as_u64()), (Some(false), Some(1)), "{json:#}");
 
     let no_params = run(&["replay", &id, "--wasm", wat]);

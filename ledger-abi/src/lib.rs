@@ -640,7 +640,9 @@ pub mod v2 {
     pub const CONSTANT_BIT: u32 = 0x8000_0000;
 
     #[cfg(feature = "alloc")]
-    pub use crate::state::{AccountStatus, CallEnd, CallPhase, Hazards, HostTrap, INITIAL_CAPACITY, Record, State};
+    pub use crate::state::{
+        AccountStatus, CallEnd, CallPhase, Hazards, HostCall, HostTrap, INITIAL_CAPACITY, Record, State,
+    };
 }
 
 /// `execute(i64 x 8) -> i32`, the entry point of both profiles.

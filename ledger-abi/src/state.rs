@@ -125,6 +125,21 @@ pub enum Record {
     },
 }
 
+/// One host call a guest made, as a trace shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HostCall {
+    /// The import.
+    pub import: &'static str,
+    /// Its arguments, each widened to `i64`.
+    pub args: Vec<i64>,
+    /// What it returned, widened to `i64`; `None` for an import with no
+    /// result, or one that trapped.
+    pub result: Option<i64>,
+    /// The fuel the call had used when the host call returned.
+    pub fuel_used: u64,
+}
+
 /// Which export the transaction in progress runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CallPhase {
@@ -266,6 +281,8 @@ pub struct State {
     /// value: an inexact rollback leaves them, a committed record of the
     /// same field clears them. Empty unless a rollback was inexact.
     snapshot_residue: BTreeMap<u64, Cell>,
+    /// The host calls made while tracing is on ([`State::trace`]).
+    trace: Option<Vec<HostCall>>,
     tx: Transaction,
 }
 
@@ -316,7 +333,7 @@ impl Clone for State {
     /// Field by field, so that the account cells keep their buffer: a
     /// fuzzer starts every case again from one copy.
     fn clone_from(&mut self, source: &Self) {
-        let State { cells, next_account, links, kv, constants, next_constant, snapshot_residue, tx } = source;
+        let State { cells, next_account, links, kv, constants, next_constant, snapshot_residue, trace, tx } = source;
         self.cells.clone_from(cells);
         self.next_account = *next_account;
         self.links.clone_from(links);
@@ -324,6 +341,7 @@ impl Clone for State {
         self.constants.clone_from(constants);
         self.next_constant = *next_constant;
         self.snapshot_residue.clone_from(snapshot_residue);
+        self.trace.clone_from(trace);
         self.tx.clone_from(tx);
     }
 }
@@ -348,6 +366,7 @@ impl State {
             constants: BTreeMap::new(),
             next_constant: 1,
             snapshot_residue: BTreeMap::new(),
+            trace: None,
             tx: Transaction::new(CallPhase::Execute, 1, 1),
         }
     }
@@ -367,6 +386,31 @@ impl State {
         tx.looked_up.clear();
         tx.originals.clear();
         tx.hazards = Hazards::default();
+    }
+
+    /// Starts recording every host call (`on`), or stops and drops what was
+    /// recorded: the engine that runs the guest records them
+    /// ([`State::record_host_call`]), for a trace of a call.
+    pub fn trace(&mut self, on: bool) {
+        self.trace = on.then(Vec::new);
+    }
+
+    /// Whether host calls are being recorded.
+    #[inline]
+    pub fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// Records a host call while tracing; nothing otherwise.
+    pub fn record_host_call(&mut self, call: HostCall) {
+        if let Some(trace) = self.trace.as_mut() {
+            trace.push(call);
+        }
+    }
+
+    /// The host calls recorded since tracing started or was last taken.
+    pub fn take_host_calls(&mut self) -> Vec<HostCall> {
+        self.trace.as_mut().map(core::mem::take).unwrap_or_default()
     }
 
     /// Moves the transaction in progress to `phase`, keeping what it did: a

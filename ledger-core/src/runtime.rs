@@ -294,6 +294,11 @@ pub struct StoreData<H> {
 }
 
 impl<H> StoreData<H> {
+    /// The fuel a call starts with.
+    pub(crate) fn fuel_budget(&self) -> u64 {
+        self.limits.fuel_per_call
+    }
+
     /// Accounts for `current -> desired` bytes of one memory or table:
     /// within this instance's limit and the runtime's shared budget.
     fn grow(&mut self, current: usize, desired: usize) -> Result<(), MemoryLimitExceeded> {

@@ -43,7 +43,7 @@
 //! assert_eq!(ledger.kv([id | ledger_core::v2::CONSTANT_BIT, 7, 0, 0]), 2);
 //! ```
 
-pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, Hazards, INITIAL_CAPACITY, Record, State};
+pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, Hazards, HostCall, INITIAL_CAPACITY, Record, State};
 use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
 use ledger_abi::{Entry, Status, param_slots};
 use wasmtime::{Caller, Extern, Linker};
@@ -63,8 +63,13 @@ impl Host for State {
         macro_rules! link_v2 {
             (module = $module:literal; $( #[doc = $doc:literal] $(#[phase = $phase:ident])? fn $name:ident($($p:ident : $t:ident),*) $(-> $r:ident)?; )*) => {
                 $(
-                    linker.func_wrap($module, stringify!($name), |caller: Caller<'_, StoreData<State>>, $($p: $t),*| {
-                        host::$name(caller, $($p),*)
+                    linker.func_wrap($module, stringify!($name), |mut caller: Caller<'_, StoreData<State>>, $($p: $t),*| {
+                        let result = host::$name(&mut caller, $($p),*);
+                        if caller.data().host.tracing() {
+                            let returned = result.as_ref().ok().and_then(host::Traced::traced);
+                            host::trace(&mut caller, stringify!($name), &[$($p as i64),*], returned);
+                        }
+                        result
                     })?;
                 )*
             };
@@ -117,61 +122,96 @@ mod host {
     type Ctx<'a> = Caller<'a, StoreData<State>>;
     type Result<T> = wasmtime::Result<T>;
 
-    pub(super) fn credit(mut cx: Ctx<'_>, account_id: u64, amount: u64) -> Result<()> {
+    pub(super) fn credit(cx: &mut Ctx<'_>, account_id: u64, amount: u64) -> Result<()> {
         cx.data_mut().host.credit(account_id, amount);
         Ok(())
     }
 
-    pub(super) fn debit(mut cx: Ctx<'_>, account_id: u64, amount: u64) -> Result<()> {
+    pub(super) fn debit(cx: &mut Ctx<'_>, account_id: u64, amount: u64) -> Result<()> {
         cx.data_mut().host.debit(account_id, amount);
         Ok(())
     }
 
-    pub(super) fn get_balance(mut cx: Ctx<'_>, account_id: u64) -> Result<i64> {
+    pub(super) fn get_balance(cx: &mut Ctx<'_>, account_id: u64) -> Result<i64> {
         Ok(cx.data_mut().host.get_balance(account_id))
     }
 
-    pub(super) fn linked_account(mut cx: Ctx<'_>, parent_id: u64, link_type: u32) -> Result<u64> {
+    pub(super) fn linked_account(cx: &mut Ctx<'_>, parent_id: u64, link_type: u32) -> Result<u64> {
         Ok(cx.data_mut().host.linked_account(parent_id, link_type))
     }
 
-    pub(super) fn get_flag(mut cx: Ctx<'_>, account_id: u64, lane: u32) -> Result<u32> {
+    pub(super) fn get_flag(cx: &mut Ctx<'_>, account_id: u64, lane: u32) -> Result<u32> {
         Ok(cx.data_mut().host.get_flag(account_id, lane))
     }
 
-    pub(super) fn has_flag(mut cx: Ctx<'_>, account_id: u64, lane: u32, value: u32) -> Result<u32> {
+    pub(super) fn has_flag(cx: &mut Ctx<'_>, account_id: u64, lane: u32, value: u32) -> Result<u32> {
         Ok(cx.data_mut().host.has_flag(account_id, lane, value))
     }
 
-    pub(super) fn set_flag(mut cx: Ctx<'_>, account_id: u64, lane: u32, value: u32) -> Result<()> {
+    pub(super) fn set_flag(cx: &mut Ctx<'_>, account_id: u64, lane: u32, value: u32) -> Result<()> {
         cx.data_mut().host.set_flag(account_id, lane, value);
         Ok(())
     }
 
-    pub(super) fn kv_get(mut cx: Ctx<'_>, key0: u32, key1: u32, key2: u32, key3: u32) -> Result<i64> {
+    pub(super) fn kv_get(cx: &mut Ctx<'_>, key0: u32, key1: u32, key2: u32, key3: u32) -> Result<i64> {
         Ok(cx.data_mut().host.kv_get([key0, key1, key2, key3]))
     }
 
-    pub(super) fn kv_set(mut cx: Ctx<'_>, key0: u32, key1: u32, key2: u32, key3: u32, value: i64) -> Result<()> {
+    pub(super) fn kv_set(cx: &mut Ctx<'_>, key0: u32, key1: u32, key2: u32, key3: u32, value: i64) -> Result<()> {
         cx.data_mut().host.kv_set([key0, key1, key2, key3], value);
         Ok(())
     }
 
-    pub(super) fn kv_register_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<()> {
+    pub(super) fn kv_register_constant(cx: &mut Ctx<'_>, name_ptr: u32) -> Result<()> {
         const IMPORT: &str = "kv_register_constant";
         // The phase first, as the server checks it: before the name is read.
         cx.data_mut().host.may_register_constant().map_err(|trap| stopped(IMPORT, b"", trap))?;
-        with_name(&mut cx, IMPORT, name_ptr, |host, name| {
+        with_name(cx, IMPORT, name_ptr, |host, name| {
             host.kv_register_constant(name).map_err(|trap| stopped(IMPORT, name, trap))
         })
     }
 
-    pub(super) fn kv_get_constant(mut cx: Ctx<'_>, name_ptr: u32) -> Result<u32> {
+    pub(super) fn kv_get_constant(cx: &mut Ctx<'_>, name_ptr: u32) -> Result<u32> {
         const IMPORT: &str = "kv_get_constant";
         cx.data_mut().host.may_get_constant().map_err(|trap| stopped(IMPORT, b"", trap))?;
-        with_name(&mut cx, IMPORT, name_ptr, |host, name| {
+        with_name(cx, IMPORT, name_ptr, |host, name| {
             host.kv_get_constant(name).map_err(|trap| stopped(IMPORT, name, trap))
         })
+    }
+
+    /// A host import's result as a trace shows it.
+    pub(super) trait Traced {
+        fn traced(&self) -> Option<i64>;
+    }
+
+    impl Traced for () {
+        fn traced(&self) -> Option<i64> {
+            None
+        }
+    }
+
+    impl Traced for i64 {
+        fn traced(&self) -> Option<i64> {
+            Some(*self)
+        }
+    }
+
+    impl Traced for u64 {
+        fn traced(&self) -> Option<i64> {
+            Some(*self as i64)
+        }
+    }
+
+    impl Traced for u32 {
+        fn traced(&self) -> Option<i64> {
+            Some(i64::from(*self))
+        }
+    }
+
+    /// Records a host call in the state's trace, with the fuel used so far.
+    pub(super) fn trace(cx: &mut Ctx<'_>, import: &'static str, args: &[i64], result: Option<i64>) {
+        let fuel_used = cx.data().fuel_budget().saturating_sub(cx.get_fuel().unwrap_or(0));
+        cx.data_mut().host.record_host_call(HostCall { import, args: args.to_vec(), result, fuel_used });
     }
 
     /// Calls `verb` with the state and the NUL-terminated name at `ptr` in
@@ -752,6 +792,34 @@ impl Ledger {
         }
         self.base.history.record(transaction.tx_id, Transaction { call: None, ..transaction.clone() });
         Ok(())
+    }
+
+    /// Records every host call the next calls make, with its arguments,
+    /// result and the fuel used so far (`on`), or stops and drops them: a
+    /// trace of what a function did ([`take_host_calls`](Ledger::take_host_calls)).
+    ///
+    /// ```
+    /// use ledger_core::v2::{Ledger, Operation};
+    /// use ledger_core::{Engine, IfRegistered};
+    ///
+    /// let wasm = wat::parse_str(r#"(module
+    ///   (import "ledger" "get_balance" (func $balance (param i64) (result i64)))
+    ///   (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    ///     (drop (call $balance (local.get 0))) (i32.const 0)))"#).unwrap();
+    /// let mut ledger = Ledger::new(Default::default()).unwrap();
+    /// ledger.register("peek", &wasm, IfRegistered::Refuse).unwrap();
+    /// ledger.trace_host_calls(true);
+    /// ledger.submit(&Operation::Function { name: "peek".into(), params: vec![7], user_ref: 0 });
+    /// let calls = ledger.take_host_calls();
+    /// assert_eq!((calls[0].import, calls[0].args.as_slice(), calls[0].result), ("get_balance", &[7][..], Some(0)));
+    /// ```
+    pub fn trace_host_calls(&mut self, on: bool) {
+        self.state.trace(on);
+    }
+
+    /// The host calls recorded since tracing started, or since last taken.
+    pub fn take_host_calls(&mut self) -> Vec<HostCall> {
+        self.state.take_host_calls()
     }
 
     /// The state: balances, flags, links, KV and constants.

@@ -3,7 +3,7 @@
 //! given (a server's log does not keep them), and the records it writes
 //! compared with the ones the server committed.
 
-use ledger_core::v2::{Operation, Record};
+use ledger_core::v2::{HostCall, Operation, Record};
 use ledger_core::{Engine, FunctionInfo, LedgerConfig, Status};
 
 use crate::client::{Client, RpcError};
@@ -32,6 +32,10 @@ pub struct Replay {
     /// The index of the first record that differs (one side may end
     /// first); `None` when the records and the statuses agree.
     pub first_difference: Option<usize>,
+    /// Every host call the replayed call made, in order, with its
+    /// arguments, result and the fuel used so far.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub host_calls: Vec<HostCall>,
 }
 
 impl Replay {
@@ -157,7 +161,9 @@ pub async fn replay(
     }
     let call =
         Operation::Function { name: function.name.clone(), params: params.to_vec(), user_ref: committed.user_ref };
+    ledger.trace_host_calls(true);
     let replayed = ledger.submit(&call);
+    let host_calls = ledger.take_host_calls();
     let committed_records: Vec<Record> = committed
         .records
         .iter()
@@ -176,6 +182,7 @@ pub async fn replay(
         committed: committed_records,
         replayed: replayed.records,
         first_difference,
+        host_calls,
     })
 }
 

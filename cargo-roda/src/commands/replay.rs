@@ -38,6 +38,10 @@ pub struct Args {
     /// Run this module instead of the one the call ran (a new version).
     #[arg(long, value_name = "FILE")]
     pub instead: Option<PathBuf>,
+    /// Print every host call the replay made: its arguments, its result and
+    /// the fuel used so far.
+    #[arg(long)]
+    pub trace: bool,
     #[command(flatten)]
     pub endpoint: EndpointArgs,
 }
@@ -62,6 +66,11 @@ impl Outcome for Replayed {
             "transaction {} ran `{}` v{}; replayed with crc32c {:08x}: {} (committed {})\n",
             r.tx_id, r.function.name, r.function.version, r.crc32c, r.replayed_status, r.committed_status
         );
+        for call in &r.host_calls {
+            let args: Vec<String> = call.args.iter().map(i64::to_string).collect();
+            let result = call.result.map_or_else(String::new, |value| format!(" = {value}"));
+            out.push_str(&format!("  {}({}){result}  (fuel {})\n", call.import, args.join(", "), call.fuel_used));
+        }
         match r.first_difference {
             None if self.same => {
                 out.push_str(&format!("same: the {} records the server committed\n", r.committed.len()))
@@ -98,7 +107,11 @@ pub fn exec(args: Args) -> Result<Replayed, Error> {
     block_on(async {
         let client = args.endpoint.connect_here().await?.reader().await?;
         let config = LedgerConfig { keep_history: false, ..LedgerConfig::default() };
-        let replay = roda_rpc::replay::replay(&client, args.id, &params, &binaries, instead.as_deref(), config).await?;
+        let mut replay =
+            roda_rpc::replay::replay(&client, args.id, &params, &binaries, instead.as_deref(), config).await?;
+        if !args.trace {
+            replay.host_calls.clear();
+        }
         Ok(Replayed { server: client.url().to_owned(), same: replay.same(), replay })
     })?
 }

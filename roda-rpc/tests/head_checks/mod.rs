@@ -657,6 +657,14 @@ pub async fn a_replay_reproduces_a_call(url: &str) {
     let same = replay(&client, second, &[1], std::slice::from_ref(&counter), None, config()).await.unwrap();
     assert!(same.same(), "{same:?}");
     assert_eq!((same.function.name.as_str(), same.committed.len()), ("counter", 3), "kv and two entries");
+    let imports: Vec<&str> = same.host_calls.iter().map(|call| call.import).collect();
+    assert_eq!(imports, ["kv_get_constant", "kv_get", "kv_set", "set_flag", "linked_account", "debit", "credit"]);
+    assert_eq!(
+        (same.host_calls[1].args.len(), same.host_calls[1].result),
+        (4, Some(1)),
+        "kv_get read the 1 the first call wrote"
+    );
+    assert!(same.host_calls.windows(2).all(|pair| pair[0].fuel_used <= pair[1].fuel_used), "fuel so far");
 
     let eight = wat::parse_str(COUNTER.replace("(i32.const 2) (i32.const 7)", "(i32.const 2) (i32.const 8)")).unwrap();
     let changed = replay(&client, second, &[1], &[], Some(&eight), config()).await.unwrap();
