@@ -1,5 +1,5 @@
-//! Where a fork of a live ledger stops, and why (`roda_rpc::fork`): what it
-//! reproduces is checked in `head_checks` on the dev server and on a real
+//! Where a fork of a live ledger (`roda_rpc::fork`) or a replay stops, and why: what they
+//! reproduce is checked in `head_checks` on the dev server and on a real
 //! e14b146 server.
 
 use ledger_core::LedgerConfig;
@@ -66,5 +66,16 @@ fn progress_reaches_the_target() {
         let forked = fork(&client, None, &[], LedgerConfig::default(), |done, target| seen.push((done, target))).await;
         assert_eq!(forked.unwrap().at, 3);
         assert_eq!(seen.last(), Some(&(3, 3)));
+    });
+}
+
+/// An ee2b042 server keeps no whole transactions to replay.
+#[test]
+fn an_ee2b042_server_has_nothing_to_replay() {
+    on_a_new_server(Wire::Ee2b042, |client| async move {
+        let refused = roda_rpc::replay::replay(&client, 1, &[], &[], None, LedgerConfig::default()).await;
+        let Err(roda_rpc::replay::ReplayError::Rpc(RpcError::NotOnWire { .. })) = refused else {
+            panic!("{:?}", refused.err())
+        };
     });
 }
