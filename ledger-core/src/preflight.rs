@@ -103,9 +103,39 @@ pub fn preflight(profile: &'static Profile, name: &str, binary: &[u8], limits: L
             Some(outcome @ CallOutcome::StartFailed(_)) => Err(start(outcome)),
             _ => Ok(()),
         },
-        Err(RegistryError::RegisterFailed { status, outcome, .. }) => {
+        Err(RegistryError::RegisterFailed { status, outcome, live_until_restart: false }) => {
             Err(RegistrationRisk::Register { status: Status::from_code(status), outcome })
         }
+        // The `start` function's moves failed on this empty ledger; on the
+        // server's, whose accounts are not these, they may not (the
+        // validator's `start-function` error speaks of `start`).
+        Err(RegistryError::RegisterFailed { live_until_restart: true, .. }) => Ok(()),
         Err(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A v2 `start` whose moves fail on the empty ledger a preflight uses
+    /// says nothing about the server's, whose accounts are others; a
+    /// `register()` that fails does.
+    #[test]
+    fn only_register_failures_are_risks_of_a_v2_registration() {
+        let module = |extra: &str| {
+            wat::parse_str(format!(
+                r#"(module
+                     (import "ledger" "credit" (func $credit (param i64 i64)))
+                     {extra}
+                     (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.const 0)))"#
+            ))
+            .unwrap()
+        };
+        let start = module("(func $start (call $credit (i64.const 7) (i64.const 1))) (start $start)");
+        assert_eq!(preflight(&crate::abi::V2, "s", &start, Limits::default()), Ok(()));
+        let register = module(r#"(func (export "register") (call $credit (i64.const 0) (i64.const 1)))"#);
+        let risk = preflight(&crate::abi::V2, "r", &register, Limits::default()).unwrap_err();
+        assert!(matches!(risk, RegistrationRisk::Register { status: Status::PROHIBITED_HOST_CALL, .. }), "{risk}");
     }
 }
