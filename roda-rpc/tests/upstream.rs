@@ -9,6 +9,7 @@
 //! upstream -- --ignored`. Each test starts the server on a free loopback
 //! port with a data directory of its own.
 
+mod head_checks;
 mod wire;
 
 use std::path::PathBuf;
@@ -97,6 +98,17 @@ fn the_commit_index_reads_0_after_a_registration() {
     let server = Upstream::start();
     runtime()
         .block_on(async { wire::the_commit_index_reads_0_after_a_registration(&mut server.connect().await).await });
+}
+
+/// Reflection answers with the ee2b042 service, as the dev server's does.
+#[test]
+#[ignore = "needs a roda-ledger server built at ee2b042: RODA_EE2B042_SERVER=/path/to/roda-ledger cargo test -p roda-rpc --test upstream -- --ignored"]
+fn reflection_lists_the_service() {
+    let server = Upstream::start();
+    runtime().block_on(async {
+        server.connect().await;
+        head_checks::reflection_lists_the_service(&format!("http://127.0.0.1:{}", server.port)).await
+    });
 }
 
 #[test]
