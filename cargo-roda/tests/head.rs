@@ -301,6 +301,8 @@ fn a_fork_serves_the_live_ledger() {
     assert!(beyond.contains("cannot fork: transaction 99 is not committed on the server (its last is 5)"), "{beyond}");
     let v1 = refused(&["--fork", &live.url, "--abi", "v1"]);
     assert!(v1.contains("--fork serves a fork of a HEAD (e14b146) ledger"), "{v1}");
+    let huge = refused(&["--fork", &format!("{}@99999999999999999999999", live.url)]);
+    assert!(huge.contains("transaction 99999999999999999999999 is too large"), "{huge}");
     let no_dir = refused(&["--fork", &live.url, "--functions", "/nonexistent"]);
     assert!(no_dir.contains("cannot read the directory /nonexistent"), "{no_dir}");
     let bad_wat = dir.path().join("bad.wat");

@@ -202,7 +202,7 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
             dedup_window: args.dedup_window,
             ..LedgerConfig::default()
         },
-        data_dir: args.data_dir.clone(),
+        data_dir: args.data_dir,
         tls,
         token,
         pipeline_delay: args.pipeline_delay.map(std::time::Duration::from_millis),
