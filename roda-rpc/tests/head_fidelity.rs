@@ -46,20 +46,6 @@ macro_rules! dev_checks {
     )*};
 }
 
-dev_checks!(
-    reads_come_from_the_snapshot,
-    a_replay_reproduces_a_call,
-    a_fork_reproduces_the_ledger,
-    the_log_pages_as_a_servers_wal,
-    a_store_holds_ten_thousand_instances,
-    instances_follow_the_binary,
-    constant_verbs_check_the_phase_first,
-    the_record_limit_is_checked_over_a_host_reason,
-    terms_in_statuses_and_waits,
-    more_messages,
-    reflection_lists_the_service,
-);
-
 /// Checks around a restart: `$before` on a new server with a data
 /// directory, `$after` on one started again on it.
 macro_rules! dev_restart_checks {
@@ -79,11 +65,7 @@ macro_rules! dev_restart_checks {
     )*};
 }
 
-dev_restart_checks! {
-    flags_beyond_the_account_array: flags_beyond_the_account_array, flags_beyond_the_account_array_after_a_restart;
-    start_runs_inside_the_registration: start_runs_inside_the_registration, start_runs_inside_the_registration_after_a_restart;
-    dedup_forgets_duplicates_across_a_restart: dedup_before_a_restart, dedup_after_a_restart;
-}
+head_checks::every_check!(dev_checks, dev_restart_checks);
 
 #[test]
 fn a_pipeline_delay_is_refused_on_the_head_wire() {

@@ -2,7 +2,34 @@
 //! e14b146 `roda-server` must pass alike: `head_fidelity.rs` runs them on
 //! the dev server, `head_upstream.rs` (ignored without a server binary) on a
 //! real one. Each starts from a new, empty ledger.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports, unused_macros)]
+
+/// Hands `$runner!` every check that runs on a new server, and
+/// `$restart_runner!` every check around a restart (`test: before, after;`):
+/// the one list both servers' test files run, so neither misses one.
+macro_rules! every_check {
+    ($runner:ident, $restart_runner:ident) => {
+        $runner!(
+            reads_come_from_the_snapshot,
+            a_replay_reproduces_a_call,
+            a_fork_reproduces_the_ledger,
+            the_log_pages_as_a_servers_wal,
+            a_store_holds_ten_thousand_instances,
+            instances_follow_the_binary,
+            constant_verbs_check_the_phase_first,
+            the_record_limit_is_checked_over_a_host_reason,
+            terms_in_statuses_and_waits,
+            more_messages,
+            reflection_lists_the_service,
+        );
+        $restart_runner! {
+            flags_beyond_the_account_array: flags_beyond_the_account_array, flags_beyond_the_account_array_after_a_restart;
+            start_runs_inside_the_registration: start_runs_inside_the_registration, start_runs_inside_the_registration_after_a_restart;
+            dedup_forgets_duplicates_across_a_restart: dedup_before_a_restart, dedup_after_a_restart;
+        }
+    };
+}
+pub(crate) use every_check;
 
 use ledger_core::Status;
 use ledger_core::v2::Operation;
