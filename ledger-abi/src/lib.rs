@@ -641,7 +641,7 @@ pub mod v2 {
 
     #[cfg(feature = "alloc")]
     pub use crate::state::{
-        AccountStatus, CallEnd, CallPhase, Hazards, HostCall, HostTrap, INITIAL_CAPACITY, Record, State,
+        AccountStatus, CallEnd, CallPhase, Hazards, HostCall, HostTrap, INITIAL_CAPACITY, Record, State, lane_of,
     };
 }
 

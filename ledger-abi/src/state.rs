@@ -207,7 +207,12 @@ struct Cell {
     flags: u64,
 }
 
-const fn lane_of(flags: u64, lane: u8) -> u8 {
+/// Lane `lane` (modulo 8, as the ledger reads it) of an account's flags.
+///
+/// ```
+/// assert_eq!(ledger_abi::v2::lane_of(0x0007_0001, 2), 7);
+/// ```
+pub const fn lane_of(flags: u64, lane: u8) -> u8 {
     (flags >> ((lane % 8) * 8)) as u8
 }
 
@@ -1255,11 +1260,13 @@ mod tests {
         assert_eq!(restarted.open_accounts(1), 1151);
     }
 
-    /// The snapshot a server reads balances from applies committed records
-    /// only: a rollback's residue is not on it until a committed record
-    /// rewrites the same field.
+    /// Upstream restores flags in call order, each to the value before its
+    /// own update: two updates of one account leave the first one's value
+    /// (read from the source). The snapshot a server reads balances from
+    /// applies committed records only: that residue is not on it until a
+    /// committed record rewrites the same field.
     #[test]
-    fn the_snapshot_reads_committed_records_only() {
+    fn a_rollback_restores_flags_in_call_order_and_the_snapshot_reads_committed_records_only() {
         let mut state = opened(1);
         state.begin(CallPhase::Execute);
         state.set_flag(1, 1, 5);
@@ -1307,19 +1314,5 @@ mod tests {
         state.end_call(CallEnd::Returned(0));
         assert_eq!(state.settle(), Status::ENTRY_LIMIT_EXCEEDED);
         assert_eq!(state.kv_value([0, 0, 0, 0]), 0, "rolled back");
-    }
-
-    /// Upstream restores flags in call order, each to the value before its
-    /// own update: two updates of one account leave the first one's value.
-    /// Read from the source, not yet observed on a server.
-    #[test]
-    fn a_rollback_restores_flags_in_call_order_as_upstream_does() {
-        let mut state = opened(1);
-        state.begin(CallPhase::Execute);
-        state.set_flag(1, 1, 5);
-        state.set_flag(1, 1, 6);
-        state.end_call(CallEnd::Returned(1));
-        assert_eq!(state.settle(), Status::INSUFFICIENT_FUNDS);
-        assert_eq!(state.flag(1, 1), 5);
     }
 }

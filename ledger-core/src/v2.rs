@@ -43,7 +43,7 @@
 //! assert_eq!(ledger.kv([id | ledger_core::v2::CONSTANT_BIT, 7, 0, 0]), 2);
 //! ```
 
-pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, Hazards, HostCall, INITIAL_CAPACITY, Record, State};
+pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, Hazards, HostCall, INITIAL_CAPACITY, Record, State, lane_of};
 use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
 use ledger_abi::{Entry, Status, param_slots};
 use wasmtime::{Caller, Extern, Linker};

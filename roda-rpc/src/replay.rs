@@ -76,6 +76,14 @@ pub enum ReplayError {
         /// The CRC.
         crc32c: u32,
     },
+    /// The binary to run (`instead`) does not register.
+    #[error("the module to replay `{name}` with does not register: {source}")]
+    Register {
+        /// The function.
+        name: String,
+        /// The registry's refusal.
+        source: ledger_core::RegistryError,
+    },
     /// The binary to run is not among those given.
     #[error(
         "transaction {tx_id} ran `{name}` (CRC32C {crc32c:08x}), and no binary given has that CRC: give it (or the one to try instead) with --wasm or --functions"
@@ -155,23 +163,16 @@ pub async fn replay(
     // registration is a transaction of the fork's (its `register()` and
     // `start` run there), before the call.
     if ledger.list_functions().iter().all(|f| f.name != function.name || f.crc32c != ledger_core::crc32c(binary)) {
-        ledger.register(&function.name, binary, ledger_core::IfRegistered::Override).map_err(|e| {
-            ReplayError::Fork(ForkError::Apply { tx_id, reason: format!("`{}` does not register: {e}", function.name) })
-        })?;
+        ledger
+            .register(&function.name, binary, ledger_core::IfRegistered::Override)
+            .map_err(|source| ReplayError::Register { name: function.name.clone(), source })?;
     }
     let call =
         Operation::Function { name: function.name.clone(), params: params.to_vec(), user_ref: committed.user_ref };
     ledger.trace_host_calls(true);
     let replayed = ledger.submit(&call);
     let host_calls = ledger.take_host_calls();
-    let committed_records: Vec<Record> = committed
-        .records
-        .iter()
-        .filter_map(|record| match record {
-            WalRecord::Ledger(record) => Some(record.clone()),
-            _ => None,
-        })
-        .collect();
+    let committed_records: Vec<Record> = committed.ledger_records().cloned().collect();
     let first_difference = first_difference(&committed_records, &replayed.records);
     Ok(Replay {
         tx_id,

@@ -52,6 +52,15 @@ impl CommittedTransaction {
         })
     }
 
+    /// What the ledger wrote, in order: its records less what only the log
+    /// carries (links, registrations, terms).
+    pub fn ledger_records(&self) -> impl Iterator<Item = &v2::Record> {
+        self.records.iter().filter_map(|record| match record {
+            WalRecord::Ledger(record) => Some(record),
+            _ => None,
+        })
+    }
+
     /// The credits and debits, in order.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.records.iter().filter_map(|record| match record {
@@ -75,14 +84,7 @@ impl CommittedTransaction {
             WalRecord::FunctionRegistered(function) => Some(function.clone()),
             _ => None,
         });
-        let records = self
-            .records
-            .iter()
-            .filter_map(|record| match record {
-                WalRecord::Ledger(record) => Some(record.clone()),
-                _ => None,
-            })
-            .collect();
+        let records = self.ledger_records().cloned().collect();
         Ok(v2::Transaction {
             tx_id: self.tx_id,
             user_ref: self.user_ref,

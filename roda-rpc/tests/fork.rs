@@ -79,3 +79,22 @@ fn an_ee2b042_server_has_nothing_to_replay() {
         };
     });
 }
+
+/// A module to replay with that does not register says so, with the
+/// registry's words.
+#[test]
+fn a_replay_with_a_module_that_does_not_register_says_why() {
+    on_a_new_server(Wire::Head, |client| async move {
+        let returns = wat::parse_str(
+            r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) (i32.const 0)))"#,
+        )
+        .unwrap();
+        client.register("f", &returns, false).await.unwrap();
+        let op = Operation::Function { name: "f".into(), params: vec![], user_ref: 0 };
+        let called = client.submit(&op, WaitLevel::Snapshot).await.unwrap();
+        let refused =
+            roda_rpc::replay::replay(&client, called.tx_id, &[], &[], Some(b"junk"), LedgerConfig::default()).await;
+        let Err(err @ roda_rpc::replay::ReplayError::Register { .. }) = refused else { panic!("{:?}", refused.err()) };
+        assert!(err.to_string().contains("failed to parse WebAssembly module"), "{err}");
+    });
+}

@@ -97,16 +97,12 @@ fn fork_source(text: &str) -> Result<(String, Option<u64>), Error> {
 fn fork(source: &str, binaries: &[Vec<u8>], config: LedgerConfig) -> Result<roda_rpc::fork::Fork, Error> {
     let (url, at) = fork_source(source)?;
     roda_rpc::client::check_server_url(&url).map_err(Error::Usage)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::io("cannot start the async runtime"))?;
-    runtime.block_on(async {
+    super::block_on(async {
         let client = roda_rpc::client::Client::connect(&roda_rpc::client::Endpoint::new(&url)).await?;
         let progress =
             |applied: u64, target: u64| eprintln!("cargo roda dev: forking {url}: {applied} of {target} transactions");
         Ok(roda_rpc::fork::fork(&client, at, binaries, config, progress).await?)
-    })
+    })?
 }
 
 /// The server stopped cleanly.

@@ -3,7 +3,7 @@
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
 use ledger_core::FunctionInfo;
-use ledger_core::v2::{AccountStatus, Record};
+use ledger_core::v2::{AccountStatus, Record, lane_of};
 use roda_rpc::results::{CommittedTransaction, WalRecord, tag_bytes};
 use serde::Serialize;
 
@@ -99,14 +99,14 @@ impl Outcome for Shown {
 fn note(record: &WalRecord) -> String {
     match record {
         WalRecord::Ledger(Record::FlagsUpdated { prev, new, .. }) => (0..8)
-            .filter(|lane| (prev >> (lane * 8)) & 0xFF != (new >> (lane * 8)) & 0xFF)
+            .filter(|&lane| lane_of(*prev, lane) != lane_of(*new, lane))
             .map(|lane| match lane {
                 0 => format!(
                     "lane 0 (status): {} -> {}",
                     AccountStatus::of_flags(*prev).name(),
                     AccountStatus::of_flags(*new).name()
                 ),
-                lane => format!("lane {lane}: {} -> {}", (prev >> (lane * 8)) & 0xFF, (new >> (lane * 8)) & 0xFF),
+                lane => format!("lane {lane}: {} -> {}", lane_of(*prev, lane), lane_of(*new, lane)),
             })
             .collect::<Vec<_>>()
             .join("; "),
