@@ -98,3 +98,17 @@ fn a_replay_with_a_module_that_does_not_register_says_why() {
         assert!(err.to_string().contains("failed to parse WebAssembly module"), "{err}");
     });
 }
+
+/// A fork is served on the HEAD wire, in memory: anything else is refused
+/// with what to do.
+#[test]
+fn a_fork_is_served_on_the_head_wire_in_memory() {
+    let ledger = || ledger_core::v2::Ledger::new(LedgerConfig::default()).unwrap();
+    let refused = |config: DevConfig| dev::start_fork(config, ledger()).err().expect("refused").to_string();
+    assert!(refused(DevConfig::default()).contains("serve it on the HEAD wire"));
+    let dir = tempfile::tempdir().unwrap();
+    let durable = DevConfig { wire: Wire::Head, data_dir: Some(dir.path().to_owned()), ..DevConfig::default() };
+    assert!(refused(durable).contains("a fork lives in memory"));
+    let served = dev::start_fork(DevConfig { wire: Wire::Head, ..DevConfig::default() }, ledger()).unwrap();
+    served.shutdown().unwrap();
+}
