@@ -8,15 +8,15 @@ use ledger_core::{Engine, FunctionInfo, LedgerConfig, Status};
 
 use crate::client::{Client, RpcError};
 use crate::fork::{ForkError, fork};
-use crate::results::{WalRecord, tag_bytes};
+use crate::results::tag_bytes;
 
 /// What a replay found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Replay {
     /// The transaction replayed.
     pub tx_id: u64,
-    /// The function that ran, by the name and version the log registered
-    /// its CRC under.
+    /// The function that ran: the one live before the call with the CRC
+    /// its tag carries, by name and version.
     pub function: FunctionInfo,
     /// The CRC32C of the binary that ran again (the committed one's, or the
     /// one given instead).
@@ -68,8 +68,8 @@ pub enum ReplayError {
         "transaction {0} ran no function (the server found none under its name: status 5, CRC 0): nothing to replay"
     )]
     NoFunctionRan(u64),
-    /// No registration before it has the CRC its tag carries.
-    #[error("no function registered before transaction {tx_id} has the CRC32C {crc32c:08x} its tag carries")]
+    /// No function live before it has the CRC its tag carries.
+    #[error("no function live before transaction {tx_id} has the CRC32C {crc32c:08x} its tag carries")]
     UnknownCrc {
         /// The transaction.
         tx_id: u64,
@@ -98,33 +98,6 @@ pub enum ReplayError {
     },
 }
 
-/// The functions registered with `crc32c` before transaction `tx_id`: the
-/// last version of each name, from the server's log.
-///
-/// # Errors
-///
-/// [`RpcError`] when the log cannot be read.
-pub async fn functions_with(client: &Client, crc32c: u32, tx_id: u64) -> Result<Vec<FunctionInfo>, RpcError> {
-    let mut found: Vec<FunctionInfo> = Vec::new();
-    let mut from = 1;
-    while from != 0 && from < tx_id {
-        let page = client.log(from, tx_id - 1, 10_000).await?;
-        let registered = page.transactions.iter().flat_map(|t| &t.records).filter_map(|record| match record {
-            WalRecord::FunctionRegistered(f) if f.crc32c == crc32c => Some(f),
-            _ => None,
-        });
-        for function in registered {
-            found.retain(|other| other.name != function.name);
-            found.push(function.clone());
-        }
-        if page.transactions.is_empty() {
-            break;
-        }
-        from = page.next_tx_id;
-    }
-    Ok(found)
-}
-
 /// Replays committed call `tx_id` with `params`: the ledger forked at the
 /// transaction before it, with `binaries`; `instead`, when given, runs in
 /// place of the committed binary (to see what a new version would have
@@ -148,8 +121,14 @@ pub async fn replay(
     if crc32c == 0 {
         return Err(ReplayError::NoFunctionRan(tx_id));
     }
-    let function =
-        functions_with(client, crc32c, tx_id).await?.pop().ok_or(ReplayError::UnknownCrc { tx_id, crc32c })?;
+    // The fork before the call holds the function that ran: the one live
+    // with the CRC its tag carries (the log is read once).
+    let mut ledger = fork(client, Some(tx_id - 1), binaries, config, |_, _| {}).await?.ledger;
+    let function = ledger
+        .list_functions()
+        .into_iter()
+        .rfind(|f| f.crc32c == crc32c)
+        .ok_or(ReplayError::UnknownCrc { tx_id, crc32c })?;
     let binary = match instead {
         Some(binary) => binary,
         None => binaries
@@ -158,7 +137,6 @@ pub async fn replay(
             .map(Vec::as_slice)
             .ok_or_else(|| ReplayError::MissingBinary { tx_id, name: function.name.clone(), crc32c })?,
     };
-    let mut ledger = fork(client, Some(tx_id - 1), binaries, config, |_, _| {}).await?.ledger;
     // A binary other than the fork's is registered over it first: its
     // registration is a transaction of the fork's (its `register()` and
     // `start` run there), before the call.

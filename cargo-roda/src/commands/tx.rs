@@ -126,7 +126,7 @@ pub fn exec(args: Args) -> Result<Shown, Error> {
             true => {
                 let crc = tag_bytes(&transaction.tag).and_then(|tag| ledger_core::tags::function_crc(&tag));
                 let functions = match crc {
-                    Some(crc) if crc != 0 => roda_rpc::replay::functions_with(&client, crc, transaction.tx_id).await?,
+                    Some(crc) if crc != 0 => client.registered_with(crc, transaction.tx_id).await?,
                     _ => Vec::new(),
                 };
                 Some(Explained { functions, notes: transaction.records.iter().map(note).collect() })
