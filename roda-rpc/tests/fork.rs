@@ -104,7 +104,10 @@ fn a_replay_with_a_module_that_does_not_register_says_why() {
 #[test]
 fn a_fork_is_served_on_the_head_wire_in_memory() {
     let ledger = || ledger_core::v2::Ledger::new(LedgerConfig::default()).unwrap();
-    let refused = |config: DevConfig| dev::start_fork(config, ledger()).err().expect("refused").to_string();
+    let refused = |config: DevConfig| match dev::start_fork(config, ledger()) {
+        Err(err) => err.to_string(),
+        Ok(_) => panic!("served, not refused"),
+    };
     assert!(refused(DevConfig::default()).contains("serve it on the HEAD wire"));
     let dir = tempfile::tempdir().unwrap();
     let durable = DevConfig { wire: Wire::Head, data_dir: Some(dir.path().to_owned()), ..DevConfig::default() };
