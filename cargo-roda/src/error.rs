@@ -23,6 +23,9 @@ pub enum Error {
     /// Fuzzing that could not run to a verdict (exit 1).
     #[error(transparent)]
     Fuzz(#[from] roda_test::FuzzError),
+    /// The function cannot be set up on a fork (exit 1).
+    #[error("on the fork: {0}")]
+    ForkSetup(#[from] roda_test::SetupError),
     /// `--fuzz` with no `[scenario.fuzz]` table to fuzz (exit 1).
     #[error("--fuzz needs a [scenario.fuzz] table in a scenario file")]
     NothingToFuzz,
@@ -44,6 +47,9 @@ pub enum Error {
     /// A replay of a committed call (exit 6).
     #[error("cannot replay: {0}")]
     Replay(#[from] roda_rpc::replay::ReplayError),
+    /// Scenarios could not be run on a live server.
+    #[error(transparent)]
+    Live(#[from] roda_rpc::live::LiveError),
     /// Starting or running the dev server.
     #[error(transparent)]
     Dev(roda_rpc::dev::DevError),
@@ -128,6 +134,7 @@ impl Error {
             | Error::Scaffold(_)
             | Error::Scenario(_)
             | Error::Fuzz(_)
+            | Error::ForkSetup(_)
             | Error::NothingToFuzz
             | Error::Costs(_)
             | Error::Junit(_)
@@ -140,7 +147,9 @@ impl Error {
             Error::Usage(_) | Error::Sdk(_) => ExitCode::Usage,
             Error::InvalidModule { .. } | Error::RequestTooLarge { .. } | Error::Refused(_) => ExitCode::InvalidModule,
             Error::Build(_) => ExitCode::BuildFailed,
-            Error::Rpc(_) | Error::UploadAltered { .. } | Error::Fork(_) | Error::Replay(_) => ExitCode::RpcFailed,
+            Error::Rpc(_) | Error::UploadAltered { .. } | Error::Fork(_) | Error::Replay(_) | Error::Live(_) => {
+                ExitCode::RpcFailed
+            }
         }
     }
 
@@ -151,13 +160,14 @@ impl Error {
             Error::Scaffold(_) => "scaffold",
             Error::Sdk(_) => "usage",
             Error::Build(_) => "build",
-            Error::Scenario(_) => "scenario",
+            Error::Scenario(_) | Error::ForkSetup(_) => "scenario",
             Error::Fuzz(_) | Error::NothingToFuzz => "fuzz",
             Error::Costs(_) => "costs",
             Error::Junit(_) => "junit",
             Error::Rpc(_) => "rpc",
             Error::Fork(_) => "fork",
             Error::Replay(_) => "replay",
+            Error::Live(_) => "live",
             Error::Store(_) => "store",
             Error::Dev(_) => "dev",
             Error::Token { .. } | Error::TokenMissing { .. } => "token",

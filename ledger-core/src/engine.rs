@@ -279,6 +279,11 @@ pub trait Processed {
 
     /// For a function call: what ran and how.
     fn call(&self) -> Option<&CallReport<Self::Record>>;
+
+    /// The accounts it opened: the first id and how many (none where the
+    /// profile opens no account), so that a run knows the ids a ledger
+    /// issued.
+    fn opened(&self) -> Option<(u64, u32)>;
 }
 
 /// What code that serves any profile reads of an operation (every

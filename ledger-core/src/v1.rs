@@ -83,6 +83,10 @@ impl Processed for Transaction {
     fn call(&self) -> Option<&CallReport<Entry>> {
         self.call.as_ref()
     }
+
+    fn opened(&self) -> Option<(u64, u32)> {
+        None
+    }
 }
 
 /// What a v1 log keeps: registrations and unregisters (the registry is not

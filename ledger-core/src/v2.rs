@@ -411,6 +411,13 @@ impl Processed for Transaction {
     fn call(&self) -> Option<&CallReport<Record>> {
         self.call.as_ref()
     }
+
+    fn opened(&self) -> Option<(u64, u32)> {
+        self.records.iter().find_map(|record| match record {
+            Record::AccountOpened { begin, count, .. } => Some((*begin, *count)),
+            _ => None,
+        })
+    }
 }
 
 /// What a v2 log keeps: transactions, registrations and unregisters among

@@ -47,6 +47,7 @@ pub mod client;
 pub mod cluster;
 pub mod dev;
 pub mod fork;
+pub mod live;
 mod pipeline;
 pub mod replay;
 pub mod results;

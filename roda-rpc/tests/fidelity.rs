@@ -229,3 +229,10 @@ fn a_shuffled_list_has_every_function_in_some_order() {
         assert!(orders.iter().any(|order| *order != names), "never shuffled: {orders:?}");
     });
 }
+
+#[test]
+fn scenarios_run_on_the_scenarios_ids() {
+    let server = dev::start(DevConfig::default()).unwrap();
+    runtime().block_on(wire::scenarios_run_on_the_scenarios_ids(&server.url()));
+    server.shutdown().unwrap();
+}

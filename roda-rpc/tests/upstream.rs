@@ -113,6 +113,16 @@ fn reflection_lists_the_service() {
 
 #[test]
 #[ignore = "needs a roda-ledger server built at ee2b042: RODA_EE2B042_SERVER=/path/to/roda-ledger cargo test -p roda-rpc --test upstream -- --ignored"]
+fn scenarios_run_on_the_scenarios_ids() {
+    let server = Upstream::start();
+    runtime().block_on(async {
+        server.connect().await;
+        wire::scenarios_run_on_the_scenarios_ids(&format!("http://127.0.0.1:{}", server.port)).await
+    });
+}
+
+#[test]
+#[ignore = "needs a roda-ledger server built at ee2b042: RODA_EE2B042_SERVER=/path/to/roda-ledger cargo test -p roda-rpc --test upstream -- --ignored"]
 fn messages_are_the_dev_servers() {
     let server = Upstream::start();
     runtime().block_on(async { wire::messages(&mut server.connect().await).await });

@@ -302,7 +302,7 @@ impl Runner {
         work: &Chunks<'_>,
     ) -> Result<Worker, FuzzError> {
         let config = LedgerConfig { keep_history: false, check_carried_state: false, ..self.ledger_config().clone() };
-        let ledger = RefCell::new(self.prepare::<E>(file, scenario, config)?);
+        let ledger = RefCell::new(self.prepare::<E>(file, scenario, config)?.0);
         // Every case starts from the prepared state (accounts opened,
         // starting balances, flags, KV).
         let start = ledger.borrow().snapshot();

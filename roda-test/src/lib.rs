@@ -91,9 +91,11 @@ pub use junit::JunitError;
 /// rest of `ledger_core::abi`.
 pub use ledger_core::abi;
 pub use lint::{Lint, hazard_lints, lints, lints_for};
-pub use model::{Action, FORMAT_VERSION, Scenario, ScenarioFile, Step};
+pub use model::{AccountMap, Action, FORMAT_VERSION, Scenario, ScenarioFile, Step};
 pub use parse::{Problem, ScenarioError, scenario_paths};
-pub use run::{FileReport, Mismatch, Runner, ScenarioReport, SetupError, StepReport};
+pub use run::{
+    Answer, FileReport, Mismatch, Runner, ScenarioReport, Session, SetupError, Start, StepReport, View, check,
+};
 
 /// Serialises a value as its `Display` text (statuses by name).
 fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {

@@ -20,6 +20,13 @@ pub const FORMAT_VERSION: u32 = 2;
 /// Balances by account id.
 pub type Balances = BTreeMap<u64, i64>;
 
+/// The id of the first `open` name of a scenario that also names existing
+/// accounts (`accounts = { treasury = 17 }`): such a scenario runs only
+/// where accounts exist already (a fork, a live server), whose ledger
+/// issues its own ids, so its opened names hold placeholders from here that
+/// no existing id can be, replaced by the ids issued when it runs.
+pub const PLACEHOLDER_BASE: u64 = 1 << 40;
+
 /// A scenario file: the functions it registers besides the one under test,
 /// and its scenarios.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +59,9 @@ pub struct Scenario {
     /// ABI v2: accounts opened before anything else, in order (ids from 1),
     /// by the names steps use for them.
     pub open: Vec<String>,
+    /// ABI v2: accounts that exist already on the ledger the scenario runs
+    /// on (a fork's), by name: `accounts = { treasury = 17 }`.
+    pub existing: BTreeMap<String, u64>,
     /// Starting balances, set directly.
     pub balances: Balances,
     /// ABI v2: starting flag lanes, set directly.
@@ -78,6 +88,10 @@ pub struct Step {
     pub expect: Status,
     /// Balances that must hold after the step; others are not checked.
     pub balances: Balances,
+    /// Balances that must hold after the step, as a change from the
+    /// account's balance when the scenario started (`"+40"`): what a
+    /// scenario on a fork, whose starting balances it does not set, checks.
+    pub relative: Balances,
     /// The committed entries, exactly, when checked.
     pub entries: Option<Vec<EntryValue>>,
     /// ABI v2: flag lanes that must hold after the step.
@@ -90,6 +104,11 @@ pub struct Step {
     /// ABI v2: the committed records, exactly, in their text form (see
     /// [`record_text`]), when checked.
     pub records: Option<Vec<String>>,
+    /// The call's parameters written as account names (bit `i` for
+    /// `params[i]`): a ledger that issues other ids than the scenario's
+    /// (a fork, a live server) gets its own there. A number is passed as
+    /// written.
+    pub account_params: u8,
 }
 
 impl Step {
@@ -102,11 +121,13 @@ impl Step {
             user_ref: 0,
             expect,
             balances: Balances::new(),
+            relative: Balances::new(),
             entries: None,
             flags: Flags::new(),
             kv: Vec::new(),
             links: Vec::new(),
             records: None,
+            account_params: 0,
         }
     }
 
@@ -124,7 +145,17 @@ impl Step {
 impl Scenario {
     /// Whether the scenario needs ABI v2.
     pub fn needs_v2(&self) -> bool {
-        !self.open.is_empty() || !self.flags.is_empty() || !self.kv.is_empty() || self.steps.iter().any(Step::needs_v2)
+        !self.open.is_empty()
+            || !self.existing.is_empty()
+            || !self.flags.is_empty()
+            || !self.kv.is_empty()
+            || self.steps.iter().any(Step::needs_v2)
+    }
+
+    /// The id its first `open` name stands for: 1, as a fresh ledger issues
+    /// it, or [`PLACEHOLDER_BASE`] when it also names existing accounts.
+    pub fn first_opened(&self) -> u64 {
+        if self.existing.is_empty() { 1 } else { PLACEHOLDER_BASE }
     }
 }
 
@@ -139,8 +170,10 @@ pub struct KeySpec(pub [KeyComponent; 4]);
 /// One component of a [`KeySpec`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum KeyComponent {
-    /// An integer below 2^31 (an account name is resolved to its id).
+    /// An integer below 2^31.
     Int(u32),
+    /// An account, written by name: its id.
+    Account(u64),
     /// A constant, by name: resolved when the scenario runs.
     Constant(String),
 }
@@ -153,6 +186,7 @@ impl fmt::Display for KeySpec {
             }
             match component {
                 KeyComponent::Int(value) => write!(f, "{value}")?,
+                KeyComponent::Account(id) => write!(f, "{id}")?,
                 KeyComponent::Constant(name) => f.write_str(name)?,
             }
         }
@@ -474,5 +508,135 @@ impl InclusiveRange {
     /// The highest value.
     pub fn high(self) -> i64 {
         self.high
+    }
+}
+
+/// The ids a ledger issued for a scenario's accounts, by the ids the
+/// scenario names them with (1, 2, ... for its `open` names, or
+/// [`PLACEHOLDER_BASE`] onward): a fork or a live server issues its own.
+/// An id it does not hold stands for itself.
+///
+/// ```
+/// use roda_test::model::AccountMap;
+///
+/// let mut map = AccountMap::default();
+/// map.insert(1, 1151);
+/// assert_eq!((map.to_ledger(1), map.to_ledger(0)), (1151, 0));
+/// assert_eq!(map.to_scenario(1151), 1);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccountMap(BTreeMap<u64, u64>);
+
+impl AccountMap {
+    /// Says that the ledger's `ledger_id` is the scenario's `scenario_id`.
+    pub fn insert(&mut self, scenario_id: u64, ledger_id: u64) {
+        self.0.insert(scenario_id, ledger_id);
+    }
+
+    /// The ledger's id for the scenario's.
+    pub fn to_ledger(&self, scenario_id: u64) -> u64 {
+        self.0.get(&scenario_id).copied().unwrap_or(scenario_id)
+    }
+
+    /// The scenario's id for the ledger's.
+    pub fn to_scenario(&self, ledger_id: u64) -> u64 {
+        self.0.iter().find(|&(_, &issued)| issued == ledger_id).map_or(ledger_id, |(&id, _)| id)
+    }
+
+    /// Whether every id stands for itself.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Scenario id, ledger id, in scenario order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.0.iter().map(|(&a, &b)| (a, b))
+    }
+}
+
+impl Step {
+    /// The step with the ledger's ids wherever it names an account: the
+    /// operation, the parameters written as names, and every expectation.
+    pub fn with_ids(&self, map: &AccountMap) -> Step {
+        let id = |account: u64| map.to_ledger(account);
+        let balances = |b: &Balances| b.iter().map(|(&account, &v)| (id(account), v)).collect();
+        let action = match &self.action {
+            Action::Call { function, params } => {
+                let values = params
+                    .as_slice()
+                    .iter()
+                    .enumerate()
+                    .map(|(slot, &v)| if self.account_params & (1 << slot) != 0 { id(v as u64) as i64 } else { v })
+                    .collect();
+                Action::Call { function: function.clone(), params: Params(values) }
+            }
+            Action::Deposit { account, amount } => Action::Deposit { account: id(*account), amount: *amount },
+            Action::Withdrawal { account, amount } => Action::Withdrawal { account: id(*account), amount: *amount },
+            Action::Transfer { from, to, amount } => Action::Transfer { from: id(*from), to: id(*to), amount: *amount },
+            Action::OpenAccount { count } => Action::OpenAccount { count: *count },
+        };
+        Step {
+            action,
+            balances: balances(&self.balances),
+            relative: balances(&self.relative),
+            entries: self
+                .entries
+                .as_ref()
+                .map(|entries| entries.iter().map(|e| EntryValue { account: id(e.account), ..*e }).collect()),
+            flags: self.flags.iter().map(|(&(account, lane), &v)| ((id(account), lane), v)).collect(),
+            kv: self.kv.iter().map(|(key, v)| (key.with_ids(map), *v)).collect(),
+            links: self.links.iter().map(|&(parent, t, child)| (id(parent), t, id(child))).collect(),
+            ..self.clone()
+        }
+    }
+}
+
+impl KeySpec {
+    /// The key with the ledger's ids for its accounts.
+    pub fn with_ids(&self, map: &AccountMap) -> KeySpec {
+        KeySpec(self.0.clone().map(|component| match component {
+            KeyComponent::Account(id) => KeyComponent::Account(map.to_ledger(id)),
+            other => other,
+        }))
+    }
+}
+
+impl Scenario {
+    /// Every account the scenario names where an account goes (opened,
+    /// existing, starting state, operations, parameters written as names,
+    /// expectations), by the scenario's ids: what a run on another ledger
+    /// reads and compares.
+    pub fn accounts(&self) -> std::collections::BTreeSet<u64> {
+        let mut accounts: std::collections::BTreeSet<u64> =
+            (self.first_opened()..).take(self.open.len()).chain(self.existing.values().copied()).collect();
+        accounts.extend(self.balances.keys());
+        accounts.extend(self.flags.keys().map(|(account, _)| *account));
+        for step in &self.steps {
+            match &step.action {
+                Action::Call { params, .. } => accounts.extend(
+                    params
+                        .as_slice()
+                        .iter()
+                        .enumerate()
+                        .filter(|(slot, _)| step.account_params & (1 << slot) != 0)
+                        .map(|(_, &v)| v as u64),
+                ),
+                Action::Deposit { account, .. } | Action::Withdrawal { account, .. } => {
+                    accounts.insert(*account);
+                }
+                Action::Transfer { from, to, .. } => accounts.extend([*from, *to]),
+                Action::OpenAccount { .. } => {}
+            }
+            accounts.extend(step.balances.keys().chain(step.relative.keys()));
+            accounts.extend(step.entries.iter().flatten().map(|e| e.account));
+            accounts.extend(step.flags.keys().map(|(account, _)| *account));
+            accounts.extend(step.links.iter().flat_map(|&(parent, _, child)| [parent, child]));
+        }
+        accounts
+    }
+
+    /// Every KV key the scenario sets or checks.
+    pub fn keys(&self) -> std::collections::BTreeSet<KeySpec> {
+        self.kv.iter().chain(self.steps.iter().flat_map(|s| &s.kv)).map(|(key, _)| key.clone()).collect()
     }
 }

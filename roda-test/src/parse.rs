@@ -15,7 +15,7 @@ use toml::Spanned;
 use crate::fs::{LoadError, load_module};
 use crate::model::{
     AccountSet, Action, Balances, EntryKind, EntryValue, FORMAT_VERSION, Flags, FuzzBalances, FuzzSpec, HelperFunction,
-    InclusiveRange, KeyComponent, KeySpec, Params, Scenario, ScenarioFile, Slot, Step, TooManyParams,
+    InclusiveRange, KeyComponent, KeySpec, PLACEHOLDER_BASE, Params, Scenario, ScenarioFile, Slot, Step, TooManyParams,
 };
 
 /// Why a scenario file cannot be used.
@@ -129,6 +129,8 @@ pub enum Problem {
         /// The problem.
         problem: Box<Problem>,
     },
+    /// An expected balance written as text that is not a change (`"+40"`).
+    BadRelative(String),
     /// A status that is neither a known name nor a number 0..=255.
     UnknownStatus(String),
     /// A balance key that is not an account id, nor a name the scenario
@@ -170,13 +172,13 @@ pub enum Problem {
     },
 }
 
-/// "a name from the scenario's `open` list (alice, bob)", or how to
+/// "a name from the scenario's `open` or `accounts` (alice, bob)", or how to
 /// declare one when it opens none.
 fn names_opened(open: &[String]) -> String {
     match open {
         [] => "a name the scenario opens: `open = [\"alice\", \"bob\"]` names accounts 1, 2, ... (format version 2)"
             .into(),
-        names => format!("a name from the scenario's `open` list ({})", names.join(", ")),
+        names => format!("a name from the scenario's `open` or `accounts` ({})", names.join(", ")),
     }
 }
 
@@ -211,6 +213,10 @@ impl fmt::Display for Problem {
             Problem::InScenario { scenario, problem } => write!(f, "scenario `{scenario}`: {problem}"),
             Problem::ParamsWithoutCall => f.write_str("`params` goes with `call`"),
             Problem::UnknownStatus(written) => write!(f, "unknown status {written}: {STATUS_HELP}"),
+            Problem::BadRelative(text) => write!(
+                f,
+                "balance \"{text}\": write a number, or a change from the scenario's start with its sign in quotes (\"+40\", \"-5\")"
+            ),
             Problem::NotAnAccount { scenario, key, open } => {
                 if let Some(scenario) = scenario {
                     write!(f, "scenario `{scenario}`: ")?;
@@ -262,6 +268,15 @@ enum RawAccount {
     Name(String),
 }
 
+/// An expected balance as written: a number, or a change from the
+/// scenario's start (`"+40"`, `"-5"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawBalance {
+    Absolute(i64),
+    Relative(String),
+}
+
 /// A parameter as written: an integer, or an account name.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -307,7 +322,7 @@ struct RawStep {
     #[serde(default)]
     user_ref: u64,
     expect: Option<RawStatus>,
-    balances: Option<BTreeMap<String, i64>>,
+    balances: Option<BTreeMap<String, RawBalance>>,
     entries: Option<Vec<RawEntry>>,
     flags: Option<RawFlags>,
     kv: Option<BTreeMap<String, i64>>,
@@ -355,6 +370,8 @@ struct RawScenario {
     name: String,
     #[serde(default)]
     open: Vec<String>,
+    #[serde(default)]
+    accounts: BTreeMap<String, u64>,
     #[serde(default)]
     balances: BTreeMap<String, i64>,
     #[serde(default)]
@@ -443,7 +460,7 @@ fn key_spec(names: &Names, written: &str) -> Result<KeySpec, Problem> {
         } else if part.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         } else if let Some(&id) = names.get(part) {
-            KeyComponent::Int(u32::try_from(id).map_err(|_| bad())?)
+            KeyComponent::Account(id)
         } else {
             KeyComponent::Constant(part.to_owned())
         };
@@ -517,11 +534,15 @@ impl Checker<'_> {
         self.v2_key(!raw.open.is_empty(), "open").map_err(&in_scenario)?;
         self.v2_key(!raw.flags.is_empty(), "flags").map_err(&in_scenario)?;
         self.v2_key(!raw.kv.is_empty(), "kv").map_err(&in_scenario)?;
+        self.v2_key(!raw.accounts.is_empty(), "accounts").map_err(&in_scenario)?;
+        let first_opened = if raw.accounts.is_empty() { 1 } else { PLACEHOLDER_BASE };
         let mut names = Names::new();
-        for (index, account_name) in raw.open.iter().enumerate() {
+        let declared = raw.accounts.iter().map(|(name, &id)| (name, id));
+        let opened = raw.open.iter().zip(first_opened..);
+        for (account_name, id) in declared.chain(opened) {
             let valid = account_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && account_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid || names.insert(account_name.clone(), index as u64 + 1).is_some() {
+            if !valid || names.insert(account_name.clone(), id).is_some() {
                 return Err(in_scenario(Problem::BadAccountName(account_name.clone())));
             }
         }
@@ -532,7 +553,17 @@ impl Checker<'_> {
         let kv = kv(&names, raw.kv).map_err(&in_scenario)?;
         let steps = raw.steps.into_iter().map(|s| self.step(&names, s)).collect::<Result<_, _>>()?;
         let fuzz = raw.fuzz.map(|f| self.fuzz(&span, &names, &name, f)).transpose()?;
-        Ok(Scenario { line: position(self.text, span.start).0, name, open: raw.open, balances, flags, kv, steps, fuzz })
+        Ok(Scenario {
+            line: position(self.text, span.start).0,
+            name,
+            open: raw.open,
+            existing: raw.accounts,
+            balances,
+            flags,
+            kv,
+            steps,
+            fuzz,
+        })
     }
 
     fn step(&self, names: &Names, raw: Spanned<RawStep>) -> Result<Step, ScenarioError> {
@@ -558,6 +589,12 @@ impl Checker<'_> {
         }
         let account = |raw: &RawAccount| account(names, raw).map_err(invalid);
         let params_without_call = raw.call.is_none() && !raw.params.is_empty();
+        let account_params = raw
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(slot, param)| *slot < 8 && matches!(param, RawParam::Name(_)))
+            .fold(0u8, |mask, (slot, _)| mask | 1 << slot);
         let action = match (raw.call, raw.deposit, raw.withdrawal, raw.transfer, raw.open) {
             (Some(function), None, None, None, None) => {
                 let params = raw
@@ -585,7 +622,23 @@ impl Checker<'_> {
             Some(status) => status.resolve().map_err(|written| invalid(Problem::UnknownStatus(written)))?,
             None => Status::NONE,
         };
-        let balances = balances(names, raw.balances.unwrap_or_default())
+        let mut absolute = BTreeMap::new();
+        let mut relative = Balances::new();
+        for (key, balance) in raw.balances.unwrap_or_default() {
+            match balance {
+                RawBalance::Absolute(value) => {
+                    absolute.insert(key, value);
+                }
+                RawBalance::Relative(text) => {
+                    let id = account_key(names, &key).map_err(|_| {
+                        invalid(Problem::NotAnAccount { scenario: None, key: key.clone(), open: opened(names) })
+                    })?;
+                    let change = relative_balance(&text).ok_or_else(|| invalid(Problem::BadRelative(text.clone())))?;
+                    relative.insert(id, change);
+                }
+            }
+        }
+        let balances = balances(names, absolute)
             .map_err(|key| invalid(Problem::NotAnAccount { scenario: None, key, open: opened(names) }))?;
         let entries = match raw.entries {
             Some(entries) => Some(
@@ -618,11 +671,13 @@ impl Checker<'_> {
             user_ref: raw.user_ref,
             expect,
             balances,
+            relative,
             entries,
             flags: flags(names, raw.flags.unwrap_or_default()).map_err(invalid)?,
             kv: kv(names, raw.kv.unwrap_or_default()).map_err(invalid)?,
             links,
             records: raw.records,
+            account_params,
         })
     }
 
@@ -680,6 +735,16 @@ impl Checker<'_> {
         };
         Ok(FuzzSpec { call: raw.call, params, balances, allowed, never_negative: accounts(&raw.never_negative)? })
     }
+}
+
+/// A change of balance as written: `+40`, `-5`, `+0`.
+fn relative_balance(text: &str) -> Option<i64> {
+    let sign = match text.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    text[1..].bytes().all(|b| b.is_ascii_digit()).then(|| text[1..].parse::<i64>().ok()).flatten().map(|v| sign * v)
 }
 
 /// Balances keyed by account id or name; the first key that is neither.

@@ -1,16 +1,18 @@
 //! The runner: each scenario in a fresh in-process ledger, results as data.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use ledger_core::abi::{Profile, ProfileId, V1};
-use ledger_core::{CallOutcome, Engine, ForEngine, IfRegistered, LedgerConfig, Limits, RegistryError, Status};
+use ledger_core::{CallOutcome, Engine, Entry, ForEngine, IfRegistered, LedgerConfig, Limits, RegistryError, Status};
 use serde::Serialize;
 
 use crate::fs::{LoadError, load_module};
 use crate::lint::Lint;
-use crate::model::{Action, EntryValue, KeyComponent, KeySpec, Scenario, ScenarioFile, Step};
-use crate::sim::{Receipt, SimLedger};
+use crate::model::{AccountMap, Action, Balances, EntryValue, KeyComponent, KeySpec, Scenario, ScenarioFile, Step};
+use crate::sim::SimLedger;
 
 /// Runs scenarios against one function binary, registered under its name.
 ///
@@ -107,31 +109,99 @@ impl Runner {
     }
 
     fn run_on<E: Engine>(&self, file: &ScenarioFile, scenario: &Scenario) -> ScenarioReport {
-        let mut report = ScenarioReport {
-            name: scenario.name.clone(),
-            open: scenario.open.clone(),
-            fuel_budget: self.fuel_per_call(),
-            steps: Vec::new(),
-            error: None,
-        };
         let config = LedgerConfig { check_carried_state: true, ..self.config.clone() };
-        let mut ledger = match self.prepare::<E>(file, scenario, config) {
-            Ok(ledger) => ledger,
-            Err(error) => {
-                report.error = Some(error);
-                return report;
+        match self.prepare::<E>(file, scenario, config) {
+            Ok((mut ledger, start)) => self.run_steps(&mut ledger, scenario, &start),
+            Err(error) => ScenarioReport::unstarted(scenario, self.fuel_per_call(), error),
+        }
+    }
+
+    /// Runs every scenario of `files` on `ledger`, a ledger that holds
+    /// accounts already (a fork of a live one, see roda-rpc): the function
+    /// under test and each file's functions are registered over whatever is
+    /// registered under their names, and each scenario starts from the
+    /// state they leave. The ids its `open` names stand for are the ones
+    /// the ledger issues ([`ScenarioReport::accounts`] says which).
+    ///
+    /// # Errors
+    ///
+    /// [`SetupError`] when a function cannot be registered on it, or the
+    /// ledger's profile is not the runner's.
+    pub fn run_files_on<E: Engine>(&self, files: &[ScenarioFile], ledger: E) -> Result<Vec<FileReport>, SetupError> {
+        if E::PROFILE.id != self.profile.id {
+            return Err(SetupError::Ledger {
+                message: format!("the ledger runs ABI {} and the function ABI {}", E::PROFILE.name, self.profile.name),
+            });
+        }
+        let mut ledger = SimLedger(ledger);
+        let mut reports = Vec::new();
+        for file in files {
+            self.register_all(&mut ledger, file, IfRegistered::Override)?;
+            let registered = ledger.snapshot();
+            let scenarios = file
+                .scenarios
+                .iter()
+                .map(|scenario| {
+                    ledger.restore(&registered);
+                    match self.set_up(&mut ledger, scenario) {
+                        Ok(start) => self.run_steps(&mut ledger, scenario, &start),
+                        Err(error) => ScenarioReport::unstarted(scenario, self.fuel_per_call(), error),
+                    }
+                })
+                .collect();
+            reports.push(FileReport { path: file.origin.clone(), scenarios });
+        }
+        Ok(reports)
+    }
+
+    /// `scenario` on a fresh ledger, set up and ready for its steps, which
+    /// the caller submits one by one: to run the same steps on another
+    /// ledger (a live server) and compare.
+    ///
+    /// # Errors
+    ///
+    /// [`SetupError`], as [`run`](Runner::run) reports it.
+    pub fn session(&self, file: &ScenarioFile, scenario: &Scenario) -> Result<Session, SetupError> {
+        /// [`Runner::prepare`], boxed, with the profile's engine.
+        struct Prepare<'a>(&'a Runner, &'a ScenarioFile, &'a Scenario);
+        impl ForEngine for Prepare<'_> {
+            type Output = Result<Session, SetupError>;
+            fn run<E: Engine>(self) -> Self::Output {
+                let config = LedgerConfig { check_carried_state: true, ..self.0.config.clone() };
+                let (ledger, start) = self.0.prepare::<E>(self.1, self.2, config)?;
+                Ok(Session { ledger: Box::new(ledger), start })
             }
-        };
+        }
+        ledger_core::for_profile(self.profile, Prepare(self, file, scenario))
+    }
+
+    /// Runs the steps of `scenario` on a ledger it was set up on, up to the
+    /// first step whose expectations do not hold.
+    fn run_steps<E: Engine>(&self, ledger: &mut SimLedger<E>, scenario: &Scenario, start: &Start) -> ScenarioReport {
+        let mut report = ScenarioReport::unstarted(scenario, self.fuel_per_call(), None);
+        report.accounts = start.names(scenario);
+        let mut map = start.map.clone();
+        let mut next_unnamed = scenario.first_opened() + scenario.open.len() as u64;
         for (index, step) in scenario.steps.iter().enumerate() {
+            let step = if map.is_empty() { Cow::Borrowed(step) } else { Cow::Owned(step.with_ids(&map)) };
             let receipt = ledger.submit(&step.action, step.user_ref);
-            let mismatches = mismatches(step, &receipt, &ledger);
+            if let Some((begin, count)) = receipt.opened {
+                for (offset, issued) in (begin..begin + u64::from(count)).enumerate() {
+                    let named = next_unnamed + offset as u64;
+                    if named != issued {
+                        map.insert(named, issued);
+                    }
+                }
+                next_unnamed += u64::from(count);
+            }
+            let mismatches = check(&step, &receipt.answer, &*ledger, &start.balances);
             let stop = !mismatches.is_empty();
             report.steps.push(StepReport {
                 step: index + 1,
                 line: step.line,
                 operation: step.action.clone(),
                 user_ref: step.user_ref,
-                status: receipt.status,
+                status: receipt.answer.status,
                 fuel: receipt.fuel,
                 outcome: receipt.outcome.filter(|o| !matches!(o, CallOutcome::Returned(_))),
                 lints: receipt.lints,
@@ -145,38 +215,52 @@ impl Runner {
     }
 
     /// A fresh ledger for `scenario`: the functions registered, its accounts
-    /// opened, its starting state set.
+    /// opened, its starting state set; and where it started.
     pub(crate) fn prepare<E: Engine>(
         &self,
         file: &ScenarioFile,
         scenario: &Scenario,
         config: LedgerConfig,
-    ) -> Result<SimLedger<E>, SetupError> {
-        let has_v2 = match E::PROFILE.id {
-            ProfileId::V1 => false,
-            ProfileId::V2 => true,
-        };
-        if scenario.needs_v2() && !has_v2 {
-            return Err(SetupError::NeedsV2 { scenario: scenario.name.clone(), profile: E::PROFILE.name });
+    ) -> Result<(SimLedger<E>, Start), SetupError> {
+        if !scenario.existing.is_empty() {
+            return Err(SetupError::NeedsFork { scenario: scenario.name.clone() });
         }
         let mut ledger = self.ledger::<E>(file, config)?;
+        let start = self.set_up(&mut ledger, scenario)?;
+        Ok((ledger, start))
+    }
+
+    /// Opens the accounts of `scenario` and sets its starting state.
+    fn set_up<E: Engine>(&self, ledger: &mut SimLedger<E>, scenario: &Scenario) -> Result<Start, SetupError> {
+        if scenario.needs_v2() && E::PROFILE.id == ProfileId::V1 {
+            return Err(SetupError::NeedsV2 { scenario: scenario.name.clone(), profile: E::PROFILE.name });
+        }
+        let mut map = AccountMap::default();
         if !scenario.open.is_empty() {
             let count = u32::try_from(scenario.open.len()).unwrap_or(u32::MAX);
             let opened = ledger.submit(&Action::OpenAccount { count }, 0);
-            debug_assert!(opened.status.is_success());
+            debug_assert!(opened.answer.status.is_success());
+            let begin = opened.opened.map_or(1, |(begin, _)| begin);
+            for (named, issued) in (scenario.first_opened()..).zip(begin..begin + u64::from(count)) {
+                if named != issued {
+                    map.insert(named, issued);
+                }
+            }
         }
         for (&account, &balance) in &scenario.balances {
-            ledger.seed_balance(account, balance);
+            ledger.seed_balance(map.to_ledger(account), balance);
         }
         for (&(account, lane), &value) in &scenario.flags {
-            ledger.seed_flag(account, lane, value);
+            ledger.seed_flag(map.to_ledger(account), lane, value);
         }
         for (key, value) in &scenario.kv {
-            let raw =
-                resolve(&ledger, key).map_err(|name| SetupError::UnknownConstant { key: key.to_string(), name })?;
+            let raw = resolve(&*ledger, &key.with_ids(&map))
+                .map_err(|name| SetupError::UnknownConstant { key: key.to_string(), name })?;
             ledger.seed_kv(raw, *value);
         }
-        Ok(ledger)
+        let relative = scenario.steps.iter().flat_map(|step| step.relative.keys()).map(|&id| map.to_ledger(id));
+        let balances = relative.map(|id| (id, ledger.balance(id))).collect();
+        Ok(Start { map, balances })
     }
 
     /// A ledger with the function under test and the file's functions
@@ -186,19 +270,96 @@ impl Runner {
         file: &ScenarioFile,
         config: LedgerConfig,
     ) -> Result<SimLedger<E>, SetupError> {
+        let mut ledger = SimLedger::<E>::new(config).map_err(|e| SetupError::Ledger { message: e.to_string() })?;
+        self.register_all(&mut ledger, file, IfRegistered::Refuse)?;
+        Ok(ledger)
+    }
+
+    /// Registers the function under test (`if_registered` says what to do
+    /// when its name is taken) and the file's functions.
+    fn register_all<E: Engine>(
+        &self,
+        ledger: &mut SimLedger<E>,
+        file: &ScenarioFile,
+        if_registered: IfRegistered,
+    ) -> Result<(), SetupError> {
         if let Some(helper) = file.functions.iter().find(|f| f.name == self.function) {
             return Err(SetupError::HelperNamedLikeSubject { origin: file.origin.clone(), name: helper.name.clone() });
         }
-        let mut ledger = SimLedger::<E>::new(config).map_err(|e| SetupError::Ledger { message: e.to_string() })?;
         ledger
-            .register(&self.function, &self.wasm, IfRegistered::Refuse)
+            .register(&self.function, &self.wasm, if_registered)
             .map_err(|source| SetupError::Register { name: self.function.clone(), source })?;
         for helper in &file.functions {
             ledger
                 .register(&helper.name, &helper.wasm, IfRegistered::Override)
                 .map_err(|source| SetupError::Register { name: helper.name.clone(), source })?;
         }
-        Ok(ledger)
+        Ok(())
+    }
+}
+
+/// A scenario on a fresh simulated ledger, its steps submitted one by one
+/// (see [`Runner::session`]).
+pub struct Session {
+    ledger: Box<dyn Simulated>,
+    start: Start,
+}
+
+impl Session {
+    /// Submits a step's operation; the ledger then reads as
+    /// [`view`](Session::view) shows.
+    pub fn submit(&mut self, step: &Step) -> Answer {
+        self.ledger.submit(&step.action, step.user_ref)
+    }
+
+    /// The ledger's state now.
+    pub fn view(&self) -> &dyn View {
+        self.ledger.view()
+    }
+
+    /// Where the scenario started (on a fresh ledger its ids are the
+    /// scenario's own).
+    pub fn start(&self) -> &Start {
+        &self.start
+    }
+}
+
+/// A simulated ledger of any profile, boxed in a [`Session`].
+trait Simulated: Send {
+    fn submit(&mut self, action: &Action, user_ref: u64) -> Answer;
+    fn view(&self) -> &dyn View;
+}
+
+impl<E: Engine> Simulated for SimLedger<E> {
+    fn submit(&mut self, action: &Action, user_ref: u64) -> Answer {
+        SimLedger::submit(self, action, user_ref).answer
+    }
+
+    fn view(&self) -> &dyn View {
+        self
+    }
+}
+
+/// Where a scenario started: the ids the ledger issued for its accounts,
+/// and the balances its relative expectations are counted from (by the
+/// ledger's ids).
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// The ledger's ids for the scenario's.
+    pub map: AccountMap,
+    /// Balances when the scenario started.
+    pub balances: Balances,
+}
+
+impl Start {
+    /// The names of `scenario`'s accounts by the ledger's ids.
+    pub fn names(&self, scenario: &Scenario) -> BTreeMap<u64, String> {
+        let opened = scenario
+            .open
+            .iter()
+            .zip(scenario.first_opened()..)
+            .map(|(name, id)| (self.map.to_ledger(id), name.clone()));
+        scenario.existing.iter().map(|(name, &id)| (id, name.clone())).chain(opened).collect()
     }
 }
 
@@ -209,6 +370,8 @@ fn resolve<E: Engine>(ledger: &SimLedger<E>, key: &KeySpec) -> Result<[u32; 4], 
     for (slot, component) in raw.iter_mut().zip(&key.0) {
         *slot = match component {
             KeyComponent::Int(value) => *value,
+            // No function can write a key of an account past 2^32.
+            KeyComponent::Account(id) => u32::try_from(*id).unwrap_or(u32::MAX),
             KeyComponent::Constant(name) => {
                 ledger.constant(name.as_bytes()).ok_or_else(|| name.clone())? | ledger_core::v2::CONSTANT_BIT
             }
@@ -217,20 +380,70 @@ fn resolve<E: Engine>(ledger: &SimLedger<E>, key: &KeySpec) -> Result<[u32; 4], 
     Ok(raw)
 }
 
-/// The expectations of `step` that do not hold after it.
-fn mismatches<E: Engine>(step: &Step, receipt: &Receipt, ledger: &SimLedger<E>) -> Vec<Mismatch> {
-    let mut mismatches = Vec::new();
-    if step.expect != receipt.status {
-        mismatches.push(Mismatch::Status { expected: step.expect, actual: receipt.status });
+/// What a step's transaction answered, from the simulator or a live
+/// server.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Answer {
+    /// Its status.
+    pub status: Status,
+    /// Its committed credits and debits.
+    pub entries: Vec<Entry>,
+    /// Its committed records in their text form (none where the profile, or
+    /// the wire, has only entries).
+    pub records: Vec<String>,
+}
+
+/// A ledger's state as a step's expectations read it: the simulator's, or
+/// a live server's as read after the step.
+pub trait View {
+    /// An account's balance.
+    fn balance(&self, account: u64) -> i64;
+    /// A flag lane of an account.
+    fn flag(&self, account: u64, lane: u8) -> u8;
+    /// The value under a key (0 when never written), or the name of the
+    /// first of its constants that no `register()` defined.
+    fn kv(&self, key: &KeySpec) -> Result<i64, String>;
+    /// The account linked to `parent` under `link_type`.
+    fn linked(&self, parent: u64, link_type: u16) -> Option<u64>;
+}
+
+impl<E: Engine> View for SimLedger<E> {
+    fn balance(&self, account: u64) -> i64 {
+        SimLedger::balance(self, account)
     }
-    for (&account, &expected) in &step.balances {
-        let actual = ledger.balance(account);
+
+    fn flag(&self, account: u64, lane: u8) -> u8 {
+        SimLedger::flag(self, account, lane)
+    }
+
+    fn kv(&self, key: &KeySpec) -> Result<i64, String> {
+        resolve(self, key).map(|raw| SimLedger::kv(self, raw))
+    }
+
+    fn linked(&self, parent: u64, link_type: u16) -> Option<u64> {
+        SimLedger::linked(self, parent, link_type)
+    }
+}
+
+/// The expectations of `step` that do not hold after it answered `answer`
+/// and left `view`; relative balances count from `start`.
+pub fn check(step: &Step, answer: &Answer, view: &dyn View, start: &Balances) -> Vec<Mismatch> {
+    let mut mismatches = Vec::new();
+    if step.expect != answer.status {
+        mismatches.push(Mismatch::Status { expected: step.expect, actual: answer.status });
+    }
+    let relative = step
+        .relative
+        .iter()
+        .map(|(&account, &change)| (account, start.get(&account).copied().unwrap_or(0).saturating_add(change)));
+    for (account, expected) in step.balances.iter().map(|(&a, &b)| (a, b)).chain(relative) {
+        let actual = view.balance(account);
         if actual != expected {
             mismatches.push(Mismatch::Balance { account, expected, actual });
         }
     }
     if let Some(expected) = &step.entries {
-        let actual = receipt.entries.as_slice();
+        let actual = answer.entries.as_slice();
         let same = expected.len() == actual.len() && expected.iter().zip(actual).all(|(e, a)| e.matches(a));
         if !same {
             mismatches.push(Mismatch::Entries {
@@ -240,33 +453,31 @@ fn mismatches<E: Engine>(step: &Step, receipt: &Receipt, ledger: &SimLedger<E>) 
         }
     }
     for (&(account, lane), &expected) in &step.flags {
-        let actual = ledger.flag(account, lane);
+        let actual = view.flag(account, lane);
         if actual != expected {
             mismatches.push(Mismatch::Flag { account, lane, expected, actual });
         }
     }
     for (key, expected) in &step.kv {
         let text = key.to_string();
-        match resolve(ledger, key) {
-            Ok(raw) => {
-                let actual = ledger.kv(raw);
-                if actual != *expected {
-                    mismatches.push(Mismatch::Kv { key: text, expected: *expected, actual });
-                }
+        match view.kv(key) {
+            Ok(actual) if actual != *expected => {
+                mismatches.push(Mismatch::Kv { key: text, expected: *expected, actual });
             }
+            Ok(_) => {}
             Err(name) => mismatches.push(Mismatch::UnknownConstant { key: text, name }),
         }
     }
     for &(parent, link_type, child) in &step.links {
-        let actual = ledger.linked(parent, link_type);
+        let actual = view.linked(parent, link_type);
         if actual != Some(child) {
             mismatches.push(Mismatch::Link { parent, link_type, expected: child, actual });
         }
     }
     if let Some(expected) = &step.records
-        && *expected != receipt.records
+        && *expected != answer.records
     {
-        mismatches.push(Mismatch::Records { expected: expected.clone(), actual: receipt.records.clone() });
+        mismatches.push(Mismatch::Records { expected: expected.clone(), actual: answer.records.clone() });
     }
     mismatches
 }
@@ -301,6 +512,15 @@ pub enum SetupError {
         scenario: String,
         /// The runner's profile.
         profile: &'static str,
+    },
+    /// The scenario names existing accounts (`accounts`), which only a
+    /// ledger that holds them has.
+    #[error(
+        "scenario `{scenario}` names existing accounts (`accounts = {{ ... }}`), which a fresh ledger does not hold: run it on a fork of the ledger that does (`cargo roda test --fork URL`)"
+    )]
+    NeedsFork {
+        /// The scenario.
+        scenario: String,
     },
     /// A starting KV key names a constant no `register()` defined.
     #[error("starting kv `{key}`: no constant is named `{name}`; define it in the function's register()")]
@@ -453,9 +673,10 @@ pub struct StepReport {
 pub struct ScenarioReport {
     /// The scenario's name.
     pub name: String,
-    /// The accounts it opened by name (ids from 1), to name them in reports.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub open: Vec<String>,
+    /// The names of the accounts it opened or named, by the ids the ledger
+    /// gave them, to name them in reports.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<u64, String>,
     /// The fuel each call had.
     pub fuel_budget: u64,
     /// The steps that ran.
@@ -466,6 +687,18 @@ pub struct ScenarioReport {
 }
 
 impl ScenarioReport {
+    /// A report of `scenario` with no step run yet: `error` says why it
+    /// will not start, when it will not.
+    pub fn unstarted(scenario: &Scenario, fuel_budget: u64, error: impl Into<Option<SetupError>>) -> ScenarioReport {
+        ScenarioReport {
+            name: scenario.name.clone(),
+            accounts: Start::default().names(scenario),
+            fuel_budget,
+            steps: Vec::new(),
+            error: error.into(),
+        }
+    }
+
     /// Started, every expectation held and no call raised a lint.
     pub fn passed(&self) -> bool {
         self.error.is_none() && self.steps.iter().all(|s| s.mismatches.is_empty() && s.lints.is_empty())
@@ -510,15 +743,15 @@ impl fmt::Display for ScenarioReport {
             }
         }
         if let Some(step) = self.failed_step() {
-            write_mismatches(f, step, &self.open)?;
+            write_mismatches(f, step, &self.accounts)?;
         }
         Ok(())
     }
 }
 
-fn write_mismatches(f: &mut fmt::Formatter<'_>, step: &StepReport, open: &[String]) -> fmt::Result {
-    // An account as the scenario knows it: `2 (bob)` for an opened name.
-    let account = |id: u64| match id.checked_sub(1).and_then(|i| open.get(i as usize)) {
+fn write_mismatches(f: &mut fmt::Formatter<'_>, step: &StepReport, names: &BTreeMap<u64, String>) -> fmt::Result {
+    // An account as the scenario knows it: `2 (bob)` for a named one.
+    let account = |id: u64| match names.get(&id) {
         Some(name) => format!("{id} ({name})"),
         None => id.to_string(),
     };

@@ -1,24 +1,20 @@
 //! The ledger a scenario runs on: any profile's engine behind one
 //! interface, so that what a step submits and reads is the same for all.
 
-use ledger_core::{
-    CallOutcome, Engine, Entry, IfRegistered, LedgerConfig, Processed, RegistryError, SetupError, Status,
-};
+use ledger_core::{CallOutcome, Engine, IfRegistered, LedgerConfig, Processed, RegistryError, SetupError, Status};
 
 use crate::lint::{Lint, hazard_lints, lints_for};
 use crate::model::Action;
+use crate::run::Answer;
 
 /// An in-process ledger of the engine `E`.
-pub(crate) struct SimLedger<E: Engine>(E);
+pub(crate) struct SimLedger<E: Engine>(pub(crate) E);
 
 /// What a step's transaction did, whatever the profile.
 pub(crate) struct Receipt {
-    pub(crate) status: Status,
-    /// Committed credits and debits.
-    pub(crate) entries: Vec<Entry>,
-    /// Every committed record, in its text form (none where the profile
-    /// records only entries).
-    pub(crate) records: Vec<String>,
+    pub(crate) answer: Answer,
+    /// The accounts it opened: the first id, how many.
+    pub(crate) opened: Option<(u64, u32)>,
     /// For a call: fuel, outcome, lints.
     pub(crate) fuel: Option<u64>,
     pub(crate) outcome: Option<CallOutcome>,
@@ -56,9 +52,12 @@ impl<E: Engine> SimLedger<E> {
         let tx = self.0.submit(&operation);
         let call = tx.call();
         Receipt {
-            status: tx.status(),
-            entries: tx.entries().copied().collect(),
-            records: self.0.record_texts(&tx),
+            answer: Answer {
+                status: tx.status(),
+                entries: tx.entries().copied().collect(),
+                records: self.0.record_texts(&tx),
+            },
+            opened: tx.opened(),
             fuel: call.map(|c| c.fuel_used),
             outcome: call.map(|c| c.outcome.clone()),
             lints: lints::<E>(&tx),

@@ -146,17 +146,17 @@ fn balance_keys_are_account_ids() {
     // A name the `open` list lacks: the list is named.
     let text = "version = 2\n[[scenario]]\nname = \"s\"\nopen = [\"alice\", \"bob\"]\nbalances = { carol = 5 }\n";
     assert!(
-        refuse(text)
-            .to_string()
-            .contains("`carol` is not an account: use an id or a name from the scenario's `open` list (alice, bob)"),
+        refuse(text).to_string().contains(
+            "`carol` is not an account: use an id or a name from the scenario's `open` or `accounts` (alice, bob)"
+        ),
         "{}",
         refuse(text)
     );
     let text = "version = 2\n[[scenario]]\nname = \"s\"\nopen = [\"alice\"]\nsteps = [{ call = \"f\", params = [\"carol\"] }]\n";
     assert!(
-        refuse(text)
-            .to_string()
-            .contains("`carol` is not an account: use an id or a name from the scenario's `open` list (alice)")
+        refuse(text).to_string().contains(
+            "`carol` is not an account: use an id or a name from the scenario's `open` or `accounts` (alice)"
+        )
     );
 }
 

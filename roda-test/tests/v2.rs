@@ -146,6 +146,7 @@ fn version_1_files_cannot_use_version_2_keys() {
         ("steps = [{ call = \"f\", params = [\"a\"] }]", "an account name in params"),
         ("steps = [{ call = \"f\", records = [] }]", "records"),
         ("kv = { \"a\" = 1 }\nsteps = []", "kv"),
+        ("accounts = { treasury = 17 }", "accounts"),
     ] {
         let message = refuse(&format!("version = 1\n[[scenario]]\nname = \"s\"\n{body}\n"));
         assert!(message.contains(&format!("`{key}` is format version 2")), "{body}: {message}");
@@ -167,6 +168,19 @@ fn bad_names_lanes_links_and_keys_are_refused_with_the_rule() {
         ("kv = { \"2147483648\" = 1 }", "kv key `2147483648`"),
         ("kv = { \"a//b\" = 1 }", "kv key `a//b`"),
         ("steps = [{ open = 1, deposit = { account = 1, amount = 1 } }]", "exactly one of"),
+        ("open = [\"treasury\"]\naccounts = { treasury = 17 }", "`treasury` cannot name an account"),
+        (
+            "open = [\"a\"]\nsteps = [{ deposit = { account = \"a\", amount = 1 }, balances = { a = \"40\" } }]",
+            "balance \"40\": write a number, or a change",
+        ),
+        (
+            "open = [\"a\"]\nsteps = [{ deposit = { account = \"a\", amount = 1 }, balances = { a = \"+4x\" } }]",
+            "balance \"+4x\"",
+        ),
+        (
+            "steps = [{ deposit = { account = 1, amount = 1 } , balances = { carol = \"+1\" } }]",
+            "`carol` is not an account",
+        ),
     ];
     for (body, expected) in cases {
         let message = scenario(body);
@@ -311,4 +325,72 @@ never_negative = ["alice"]
     let replay = runner().run_file(&pasted);
     assert!(replay.passed(), "{replay}");
     assert_eq!(replay.scenarios[0].steps[0].status, failure.status);
+}
+
+/// A scenario that names existing accounts runs on a ledger that holds
+/// them (a fork): its `open` names get the ids that ledger issues (after
+/// its own), which a parameter written as a name and a key of an account
+/// follow; relative balances count from the scenario's start. A fresh
+/// ledger refuses it and says where to run it.
+#[test]
+fn a_scenario_on_existing_accounts_runs_on_a_ledger_that_holds_them() {
+    use ledger_core::v2::{Ledger, Operation};
+    let scenarios = file(
+        r#"
+        version = 2
+        [[scenario]]
+        name = "on top of production"
+        accounts = { treasury = 2 }
+        open = ["alice"]
+        steps = [
+          { call = "rules", params = [0, "alice", 0, 0], kv = { "counter/alice" = 1 } },
+          { transfer = { from = "treasury", to = "alice", amount = 40 }, balances = { treasury = "-40", alice = 40 } },
+          { call = "rules", params = [0, "treasury", 0, 5], kv = { "counter/treasury" = 1 }, balances = { treasury = "-45", 0 = "+5" } },
+        ]
+        [[scenario]]
+        name = "starts again from the ledger"
+        accounts = { treasury = 2 }
+        open = ["bob"]
+        steps = [{ deposit = { account = "bob", amount = 1 }, balances = { treasury = 100, bob = "+1" } }]
+        "#,
+    );
+    let mut ledger = Ledger::new(ledger_core::LedgerConfig::default()).unwrap();
+    ledger.submit(&Operation::OpenAccount { count: 5, user_ref: 0 });
+    ledger.submit(&Operation::Deposit { account: 2, amount: 100, user_ref: 0 });
+    let reports = runner().run_files_on(std::slice::from_ref(&scenarios), ledger).unwrap();
+    let [first, second] = &reports[0].scenarios[..] else { panic!("{:?}", reports) };
+    assert!(first.passed() && second.passed(), "{}", reports[0]);
+    let names = |report: &roda_test::ScenarioReport| report.accounts.clone().into_iter().collect::<Vec<_>>();
+    assert_eq!(names(first), [(2, "treasury".to_owned()), (6, "alice".to_owned())]);
+    assert_eq!(names(second), [(2, "treasury".to_owned()), (6, "bob".to_owned())], "each scenario starts afresh");
+
+    let fresh = runner().run(&scenarios, &scenarios.scenarios[0]);
+    let Some(error @ SetupError::NeedsFork { .. }) = &fresh.error else { panic!("{fresh}") };
+    assert!(error.to_string().contains("cargo roda test --fork URL"), "{error}");
+    let v1 = Runner::new(wat::parse_str(RULES).unwrap(), "rules");
+    let refused = v1.run_files_on(&[], Ledger::new(ledger_core::LedgerConfig::default()).unwrap());
+    assert_eq!(refused.unwrap_err().to_string(), "the ledger runs ABI v2 and the function ABI v1");
+}
+
+/// A relative balance counts from the scenario's start; a failed one says
+/// the balance it expected.
+#[test]
+fn relative_balances_count_from_the_start() {
+    let report = runner().run_file(&file(
+        r#"
+        version = 2
+        [[scenario]]
+        name = "relative"
+        open = ["alice"]
+        balances = { alice = 100 }
+        steps = [
+          { call = "rules", params = [0, "alice", 0, 10], balances = { alice = "-10", 0 = "+10" } },
+          { call = "rules", params = [0, "alice", 0, 10], balances = { alice = "-10" } },
+        ]
+        "#,
+    ));
+    let failed = report.scenarios[0].failed_step().unwrap();
+    assert_eq!(failed.step, 2);
+    assert_eq!(failed.mismatches, [Mismatch::Balance { account: 1, expected: 90, actual: 80 }]);
+    assert!(report.to_string().contains("1 (alice)"), "{report}");
 }

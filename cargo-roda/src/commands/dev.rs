@@ -82,29 +82,6 @@ pub struct Args {
     pub functions: Option<PathBuf>,
 }
 
-/// `URL[@TX]`: the server, and the transaction to fork at (none: the last).
-fn fork_source(text: &str) -> Result<(String, Option<u64>), Error> {
-    match text.rsplit_once('@') {
-        Some((url, tx)) if !tx.is_empty() && tx.bytes().all(|b| b.is_ascii_digit()) => {
-            let tx = tx.parse().map_err(|_| Error::Usage(format!("--fork {text}: transaction {tx} is too large")))?;
-            Ok((url.to_owned(), Some(tx)))
-        }
-        _ => Ok((text.to_owned(), None)),
-    }
-}
-
-/// Forks the ledger at `source` and reports progress on stderr.
-fn fork(source: &str, binaries: &[Vec<u8>], config: LedgerConfig) -> Result<roda_rpc::fork::Fork, Error> {
-    let (url, at) = fork_source(source)?;
-    roda_rpc::client::check_server_url(&url).map_err(Error::Usage)?;
-    super::block_on(async {
-        let client = roda_rpc::client::Client::connect(&roda_rpc::client::Endpoint::new(&url)).await?;
-        let progress =
-            |applied: u64, target: u64| eprintln!("cargo roda dev: forking {url}: {applied} of {target} transactions");
-        Ok(roda_rpc::fork::fork(&client, at, binaries, config, progress).await?)
-    })?
-}
-
 /// The server stopped cleanly.
 #[derive(Debug, Serialize)]
 pub struct Stopped {
@@ -212,7 +189,7 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
     let (server, forked) = match &args.fork {
         Some(source) => {
             let binaries = super::module_files(project.as_ref(), &args.wasm, args.functions.as_ref())?;
-            let forked = fork(source, &binaries, config.ledger.clone())?;
+            let forked = super::fork("dev", source, &binaries, config.ledger.clone())?;
             let (at, unmatched) = (forked.at, forked.unmatched);
             (roda_rpc::dev::start_fork(config, forked.ledger)?, Some((source, at, unmatched)))
         }

@@ -366,3 +366,35 @@ pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, ca
         .map_err(cargo_roda::error::Error::io("cannot start the async runtime"))?;
     Ok(runtime.block_on(future))
 }
+
+/// `URL[@TX]`: the server, and the transaction to fork at (none: the last).
+fn fork_source(text: &str) -> Result<(String, Option<u64>), cargo_roda::error::Error> {
+    use cargo_roda::error::Error;
+    match text.rsplit_once('@') {
+        Some((url, tx)) if !tx.is_empty() && tx.bytes().all(|b| b.is_ascii_digit()) => {
+            let tx = tx.parse().map_err(|_| Error::Usage(format!("--fork {text}: transaction {tx} is too large")))?;
+            Ok((url.to_owned(), Some(tx)))
+        }
+        _ => Ok((text.to_owned(), None)),
+    }
+}
+
+/// Forks the ledger at `source` (`URL[@TX]`) and reports progress on
+/// stderr as `command`.
+pub fn fork(
+    command: &str,
+    source: &str,
+    binaries: &[Vec<u8>],
+    config: ledger_core::LedgerConfig,
+) -> Result<roda_rpc::fork::Fork, cargo_roda::error::Error> {
+    use cargo_roda::error::Error;
+    let (url, at) = fork_source(source)?;
+    roda_rpc::client::check_server_url(&url).map_err(Error::Usage)?;
+    block_on(async {
+        let client = roda_rpc::client::Client::connect(&roda_rpc::client::Endpoint::new(&url)).await?;
+        let progress = |applied: u64, target: u64| {
+            eprintln!("cargo roda {command}: forking {url}: {applied} of {target} transactions")
+        };
+        Ok(roda_rpc::fork::fork(&client, at, binaries, config, progress).await?)
+    })?
+}

@@ -19,7 +19,7 @@ const DEFAULT_FUZZ_CASES: &str = "10000";
 /// and check fuel costs.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  cargo roda test\n  cargo roda test --fuzz 100000 --seed 7 --jobs 2\n  cargo roda test --wasm f.wasm tests/x.toml --junit report.xml\n  cargo roda test --costs costs.json            # write once, then compare"
+    after_help = "Examples:\n  cargo roda test\n  cargo roda test --fuzz 100000 --seed 7 --jobs 2\n  cargo roda test --wasm f.wasm tests/x.toml --junit report.xml\n  cargo roda test --costs costs.json            # write once, then compare\n  cargo roda test --server http://127.0.0.1:50051   # also on a live server, step by step\n  cargo roda test --fork http://ledger.internal:50051@1200"
 )]
 pub struct Args {
     #[command(flatten)]
@@ -57,6 +57,19 @@ pub struct Args {
     pub update_costs: bool,
     #[command(flatten)]
     pub abi: super::AbiArgs,
+    /// Also run the scenarios on the live server at URL, the function
+    /// deployed under a run-unique name, and compare each step's answer with
+    /// the simulator's (exit 5 when a scenario fails there).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["fuzz", "fork"])]
+    pub server: Option<String>,
+    /// Run the scenarios on a fork of the live HEAD ledger at URL, as it was
+    /// at transaction TX (default: its last), instead of a fresh ledger.
+    #[arg(long, value_name = "URL[@TX]", conflicts_with = "fuzz")]
+    pub fork: Option<String>,
+    /// Every `.wasm` and `.wat` file in DIR is a module the fork may run
+    /// for the functions it holds (the one under test is always this build).
+    #[arg(long, value_name = "DIR", requires = "fork")]
+    pub functions: Option<PathBuf>,
 }
 
 /// What the fuel baseline said.
@@ -81,6 +94,22 @@ pub struct Tested {
     /// The command that runs the same fuzzing again (with the seed).
     #[serde(skip_serializing_if = "Option::is_none")]
     reproduce: Option<String>,
+    /// The run on a live server (`--server`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<roda_rpc::live::LiveRun>,
+    /// Where the scenarios ran (`--fork`): the fork's source and transaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fork: Option<Forked>,
+}
+
+/// The fork the scenarios ran on.
+#[derive(Debug, Serialize)]
+pub struct Forked {
+    source: String,
+    at: u64,
+    /// Functions on the fork whose binary was not given: calls to them fail
+    /// with status 5.
+    unmatched: Vec<ledger_core::FunctionInfo>,
 }
 
 impl Outcome for Tested {
@@ -90,6 +119,15 @@ impl Outcome for Tested {
 
     fn human(&self) -> String {
         let mut out = String::new();
+        if let Some(fork) = &self.fork {
+            out.push_str(&format!("on a fork of {} at transaction {}\n", fork.source, fork.at));
+            for function in &fork.unmatched {
+                out.push_str(&format!(
+                    "  warning: no binary for `{}` v{} (crc32c {:08x}): its calls fail with 5; pass its build with --functions DIR\n",
+                    function.name, function.version, function.crc32c
+                ));
+            }
+        }
         for file in &self.files {
             out.push_str(&file.to_string());
         }
@@ -98,6 +136,9 @@ impl Outcome for Tested {
         }
         if let Some(costs) = &self.costs {
             render_costs(&mut out, costs);
+        }
+        if let Some(live) = &self.live {
+            out.push_str(&live.to_string());
         }
         let verdict = if self.failed == 0 { "ok" } else { "FAILED" };
         let scenarios: Vec<&roda_test::ScenarioReport> = self.files.iter().flat_map(|f| &f.scenarios).collect();
@@ -110,6 +151,22 @@ impl Outcome for Tested {
         }
         if let Some(costs) = &self.costs {
             parts.push(format!("{} fuel regression(s)", costs.regressions.len()));
+        }
+        if let Some(live) = &self.live {
+            let not_run = live
+                .scenarios()
+                .filter(|s| matches!(s.outcome, roda_rpc::live::LiveOutcome::NotReproducible { .. }))
+                .count();
+            let disagreed =
+                live.scenarios().filter(|s| matches!(s.outcome, roda_rpc::live::LiveOutcome::Disagreed { .. })).count();
+            let mut part = format!("on the server {} failed", live.failed());
+            if disagreed > 0 {
+                part.push_str(&format!(" ({disagreed} where server and simulator disagree)"));
+            }
+            if not_run > 0 {
+                part.push_str(&format!(", {not_run} could not be run there"));
+            }
+            parts.push(part);
         }
         out.push_str(&format!("test result: {verdict}. {}\n", parts.join("; ")));
         out
@@ -218,7 +275,14 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
     let files = scenario_files(&args, module.project.as_ref())?;
     let runner =
         Runner::new(module.bytes, module.name).with_limits(args.limits.limits()).with_profile(module.abi.profile());
-    let reports: Vec<FileReport> = files.iter().map(|file| runner.run_file(file)).collect();
+    let (reports, fork) = match &args.fork {
+        Some(source) => on_fork(&runner, &files, source, args.functions.as_ref())?,
+        None => (files.iter().map(|file| runner.run_file(file)).collect(), None),
+    };
+    let live = match &args.server {
+        Some(url) => Some(on_server(url, &runner, &files)?),
+        None => None,
+    };
     let seed = args.seed.unwrap_or_else(clock_seed);
     let fuzzed = match args.fuzz {
         Some(cases) => {
@@ -250,9 +314,43 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         fuzz: fuzzed,
         costs,
         passed: junit.passed(),
-        failed: junit.failed(),
+        failed: junit.failed() + live.as_ref().map_or(0, roda_rpc::live::LiveRun::failed),
         reproduce,
+        live,
+        fork,
     })
+}
+
+/// Runs the scenarios on a fork of the ledger at `source` (`URL[@TX]`).
+fn on_fork(
+    runner: &Runner,
+    files: &[ScenarioFile],
+    source: &str,
+    functions: Option<&PathBuf>,
+) -> Result<(Vec<FileReport>, Option<Forked>), Error> {
+    if runner.profile().id != ledger_core::abi::ProfileId::V2 {
+        return Err(Error::Usage(format!(
+            "--fork runs on a fork of a HEAD (e14b146) ledger, on ABI v2; this function is ABI {}: set `abi = \"v2\"` or pass --abi v2",
+            runner.profile().name
+        )));
+    }
+    // The function under test is this build, already made.
+    let mut binaries = super::module_files(None, &[], functions)?;
+    binaries.push(runner.wasm().to_vec());
+    let forked = super::fork("test", source, &binaries, runner.ledger_config().clone())?;
+    let reports = runner.run_files_on(files, forked.ledger)?;
+    Ok((reports, Some(Forked { source: source.to_owned(), at: forked.at, unmatched: forked.unmatched })))
+}
+
+/// Runs the scenarios on the live server at `url`, beside the simulator.
+fn on_server(url: &str, runner: &Runner, files: &[ScenarioFile]) -> Result<roda_rpc::live::LiveRun, Error> {
+    roda_rpc::client::check_server_url(url).map_err(Error::Usage)?;
+    // The clock's low bits make the run's names and user_refs its own.
+    let run_id = clock_seed() as u32;
+    super::block_on(async {
+        let client = roda_rpc::client::Client::connect(&roda_rpc::client::Endpoint::new(url)).await?;
+        Ok(roda_rpc::live::run(&client, runner, files, run_id).await?)
+    })?
 }
 
 /// The command line that fuzzes the same files, module and function with

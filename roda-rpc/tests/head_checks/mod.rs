@@ -21,6 +21,7 @@ macro_rules! every_check {
             terms_in_statuses_and_waits,
             more_messages,
             reflection_lists_the_service,
+            scenarios_run_on_the_server_as_in_the_simulator,
         );
         $restart_runner! {
             flags_beyond_the_account_array: flags_beyond_the_account_array, flags_beyond_the_account_array_after_a_restart;
@@ -707,4 +708,61 @@ pub async fn a_replay_reproduces_a_call(url: &str) {
     let nothing_ran = submit(&client, call("absent", vec![])).await.tx_id;
     let unknown = replay(&client, nothing_ran, &[], &[], None, config()).await.unwrap_err();
     assert!(matches!(unknown, ReplayError::NoFunctionRan(id) if id == nothing_ran), "{unknown}");
+}
+
+/// Scenarios run on the server as in the simulator (`roda_rpc::live`): on a
+/// server that already holds accounts and a function of the same name, the
+/// scenario's accounts are opened afresh and its function deployed under a
+/// name of the run's own; a step whose expectation is wrong fails there as
+/// here, a starting state only a function can make is not run, and the
+/// deployed name is gone afterwards. Run twice: a run's `user_ref`s are its
+/// own.
+pub async fn scenarios_run_on_the_server_as_in_the_simulator(url: &str) {
+    use roda_rpc::live::{LiveOutcome, run};
+    let client = Client::connect(&endpoint(url)).await.unwrap();
+    let counter = wat::parse_str(COUNTER).unwrap();
+    client.register("counter", &counter, false).await.unwrap();
+    assert_eq!(open(&client, 3).await, 1);
+    let file = roda_test::ScenarioFile::from_str(
+        r#"
+        version = 2
+        [[scenario]]
+        name = "counts, flags, links and moves"
+        open = ["alice", "bob"]
+        balances = { bob = 30 }
+        steps = [
+          { call = "counter", params = ["alice"], kv = { "counter/alice" = 1 }, flags = { alice = { 2 = 7 } },
+            links = { alice = { 1 = 3 } }, balances = { alice = 1, 3 = 0 } },
+          { call = "counter", params = ["alice"], kv = { "counter/alice" = 2, "counter/bob" = 0 }, balances = { alice = "+2" } },
+          { transfer = { from = "bob", to = "alice", amount = 5 }, user_ref = 7, balances = { bob = 25 } },
+          { transfer = { from = "bob", to = "alice", amount = 5 }, user_ref = 7, expect = "DUPLICATE", balances = { bob = "-5", alice = 7 } },
+        ]
+        [[scenario]]
+        name = "a wrong expectation"
+        open = ["alice"]
+        steps = [{ call = "counter", params = ["alice"], kv = { "counter/alice" = 5 } }]
+        [[scenario]]
+        name = "a count only a function can start"
+        open = ["alice"]
+        kv = { "counter/alice" = 5 }
+        steps = [{ call = "counter", params = ["alice"], kv = { "counter/alice" = 6 } }]
+        "#,
+        "live.toml",
+    )
+    .unwrap();
+    let runner = roda_test::Runner::new(counter, "counter").with_profile(&roda_test::abi::V2);
+    for run_id in [1, 2] {
+        let live = run(&client, &runner, std::slice::from_ref(&file), run_id).await.unwrap();
+        let scenarios: Vec<_> = live.scenarios().collect();
+        assert_eq!(scenarios[0].outcome, LiveOutcome::Passed, "{live}");
+        let (alice, on_server) = scenarios[0].accounts[0];
+        assert!(alice == 1 && on_server > 3, "{live}");
+        assert_eq!(scenarios[1].outcome, LiveOutcome::Failed { step: 1 }, "{live}");
+        assert!(scenarios[1].steps[0].differences.is_empty(), "{live}");
+        assert!(matches!(scenarios[2].outcome, LiveOutcome::NotReproducible { .. }), "{live}");
+        assert_eq!(live.failed(), 1);
+        assert_eq!(live.deployed["counter"], format!("counter_{run_id:08x}"));
+        assert!(live.cleanup.is_empty(), "{live}");
+        assert_eq!(listed(&client).await, ["counter"]);
+    }
 }

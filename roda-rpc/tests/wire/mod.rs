@@ -106,3 +106,43 @@ pub async fn unregister_checks_the_name_first(client: &mut Wire) {
     let err = client.unregister_function(proto::UnregisterFunctionRequest { name: "abc".into() }).await.unwrap_err();
     assert_eq!((err.code(), err.message()), (tonic::Code::NotFound, "function `abc` is not registered"));
 }
+
+/// Scenarios run on the server as in the simulator (`roda_rpc::live`): an
+/// ee2b042 server has no account to open, so the scenario's own ids are
+/// used, each brought to its starting balance (0 when none is given)
+/// whatever an earlier run left there; a second run passes as the first
+/// did, and the deployed name is gone after each.
+pub async fn scenarios_run_on_the_scenarios_ids(url: &str) {
+    use roda_rpc::live::{LiveOutcome, run};
+    let client = roda_rpc::client::Client::connect(&roda_rpc::client::Endpoint::new(url)).await.unwrap();
+    let file = roda_test::ScenarioFile::from_str(
+        r#"
+        version = 1
+        [[scenario]]
+        name = "moves"
+        balances = { 101 = 20000 }
+        steps = [
+          { call = "fee_transfer", params = [101, 202, 999, 10000, 50], balances = { 101 = 9950, 202 = 10000, 999 = 50 } },
+          { transfer = { from = 101, to = 202, amount = 20 }, user_ref = 3, balances = { 101 = 9930, 202 = 10020 } },
+          { transfer = { from = 101, to = 202, amount = 20 }, user_ref = 3, expect = "DUPLICATE", balances = { 101 = "-10070", 202 = "+10020" } },
+          { withdrawal = { account = 999, amount = 50 }, entries = [{ account = 999, amount = 50, kind = "credit", balance = 0 }, { account = 0, amount = 50, kind = "debit" }] },
+        ]
+        [[scenario]]
+        name = "an overdrawn start"
+        balances = { 101 = -5 }
+        "#,
+        "moves.toml",
+    )
+    .unwrap();
+    let runner = roda_test::Runner::new(fee_transfer(), "fee_transfer");
+    for run_id in [1, 2] {
+        let live = run(&client, &runner, std::slice::from_ref(&file), run_id).await.unwrap();
+        let scenarios: Vec<_> = live.scenarios().collect();
+        assert_eq!(scenarios[0].outcome, LiveOutcome::Passed, "{live}");
+        assert!(scenarios[0].accounts.is_empty(), "{live}");
+        let LiveOutcome::NotReproducible { reason } = &scenarios[1].outcome else { panic!("{live}") };
+        assert!(reason.contains("account 101 is -5"), "{reason}");
+        assert_eq!(live.failed(), 0);
+        assert!(client.list().await.unwrap().is_empty(), "{live}");
+    }
+}
