@@ -397,3 +397,91 @@ fn a_fork_inside_a_project_runs_its_build() {
     let (_, stderr) = fork.stop_with_stderr();
     assert!(!stderr.iter().any(|line| line.contains("no binary given")), "{stderr:?}");
 }
+
+/// `cargo roda test --server URL` runs the project's scenarios on a live
+/// server beside the simulator (exit 5 when one fails there); `--fork
+/// URL[@TX]` runs them on a fork of it, where a scenario names the
+/// accounts it holds. `RODA_SERVER` alone never sends scenarios anywhere.
+#[test]
+fn scenarios_run_on_a_live_server_and_on_a_fork() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(roda(dir.path(), &["new", "mover", "--lang", "wat", "--abi", "v2"]).code, 0);
+    let project = dir.path().join("mover");
+    let live = DevServer::start(&["--abi", "v2"]);
+    let run = |args: &[&str]| against(&project, &live.url, args);
+
+    let local = run(&["test"]);
+    assert_eq!(local.code, 0, "{local:?}");
+    assert!(!local.stdout.contains("on the server"), "RODA_SERVER does not make a test live: {local:?}");
+    let on_server = run(&["test", "--server", &live.url]);
+    assert_eq!(on_server.code, 0, "{on_server:?}");
+    assert!(on_server.stdout.contains("deployed mover as mover_"), "{on_server:?}");
+    assert!(on_server.stdout.contains("  not run a frozen account sends nothing (0 step(s))\n       cannot be run on a live server: its starting flags"), "{on_server:?}");
+    assert!(on_server.stdout.contains("; on the server 0 failed, 1 could not be run there\n"), "{on_server:?}");
+    let json = run(&["test", "--server", &live.url, "--output", "json"]).json();
+    let outcomes: Vec<&str> = json["live"]["files"][0]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outcome"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["passed", "passed", "not_reproducible", "passed"], "{json:#}");
+    assert_eq!(
+        run(&["list", "--output", "json"]).json()["functions"],
+        serde_json::json!([]),
+        "deployed names are gone"
+    );
+
+    let wrong = project.join("tests/wrong.toml");
+    std::fs::write(
+        &wrong,
+        "version = 2\n[[scenario]]\nname = \"wrong\"\nopen = [\"alice\", \"bob\"]\nbalances = { alice = 10 }\nsteps = [{ call = \"mover\", params = [\"alice\", \"bob\", 4], balances = { bob = 5 } }]\n",
+    )
+    .unwrap();
+    let failed = run(&["test", "--server", &live.url, wrong.to_str().unwrap()]);
+    assert_eq!(failed.code, 5, "{failed:?}");
+    assert!(
+        failed.stdout.contains("expectation not met: {\"kind\":\"balance\",\"account\":2,\"expected\":5,\"actual\":4}"),
+        "{failed:?}"
+    );
+
+    // A fork: the live ledger holds the project's function and a treasury.
+    assert_eq!(run(&["deploy"]).code, 0);
+    assert_eq!(run(&["accounts", "open", "3"]).code, 0);
+    let treasury = run(&["accounts", "open", "--output", "json"]).json()["first"].as_u64();
+    let treasury = treasury.map_or_else(|| panic!("no id"), |id| id.to_string());
+    assert_eq!(run(&["deposit", &treasury, "500"]).code, 0);
+    let on_fork = project.join("fork.toml");
+    std::fs::write(
+        &on_fork,
+        format!(
+            "version = 2\n[[scenario]]\nname = \"pays out of the treasury\"\naccounts = {{ treasury = {treasury} }}\nopen = [\"alice\"]\nsteps = [{{ call = \"mover\", params = [\"treasury\", \"alice\", 40], balances = {{ treasury = \"-40\", alice = 40 }} }}]\n"
+        ),
+    )
+    .unwrap();
+    let forked = run(&["test", "--fork", &live.url, on_fork.to_str().unwrap()]);
+    assert_eq!(forked.code, 0, "{forked:?}");
+    assert!(forked.stdout.starts_with(&format!("on a fork of {} at transaction ", live.url)), "{forked:?}");
+    assert!(forked.stderr.contains("cargo roda test: forking"), "{forked:?}");
+    assert_eq!(
+        run(&["balance", &treasury, "--output", "json"]).json()["balances"][0]["balance"],
+        500,
+        "the live ledger is untouched"
+    );
+    let fresh = run(&["test", on_fork.to_str().unwrap()]);
+    assert_eq!(fresh.code, 5, "{fresh:?}");
+    assert!(
+        fresh.stdout.contains("run it on a fork of the ledger that does (`cargo roda test --fork URL`)"),
+        "{fresh:?}"
+    );
+    let on_live = run(&["test", "--server", &live.url, on_fork.to_str().unwrap()]);
+    assert!(on_live.stdout.contains("cannot be run on a live server: it names existing accounts"), "{on_live:?}");
+
+    assert_eq!(roda(dir.path(), &["new", "older", "--lang", "wat", "--abi", "v1"]).code, 0);
+    let v1 = against(&dir.path().join("older"), &live.url, &["test", "--fork", &live.url]);
+    assert_eq!(v1.code, 2, "{v1:?}");
+    assert!(v1.stderr.contains("--fork runs on a fork of a HEAD (e14b146) ledger, on ABI v2"), "{v1:?}");
+    let both = run(&["test", "--server", &live.url, "--fuzz"]);
+    assert_eq!(both.code, 2, "{both:?}");
+    assert!(both.stderr.contains("cannot be used with"), "{both:?}");
+}
