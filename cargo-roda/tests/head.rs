@@ -373,6 +373,41 @@ fn replay_reproduces_a_call_or_shows_the_first_difference() {
     assert!(json.get("host_calls").is_none(), "{json:#}");
     assert_eq!((json["same"].as_bool(), json["first_difference"].as_u64()), (Some(false), Some(1)), "{json:#}");
 
+    let saved = dir.path().join("incident.toml");
+    let saving = run(&["replay", &id, "--params", "1", "--wasm", wat, "--save-scenario", saved.to_str().unwrap()]);
+    assert_eq!(saving.code, 0, "{saving:?}");
+    assert!(saving.stdout.contains("saved as a scenario: "), "{saving:?}");
+    let scenario = std::fs::read_to_string(&saved).unwrap();
+    assert!(scenario.contains("open = [\"a1\"]\n"), "{scenario}");
+    assert!(
+        scenario.contains("{ call = \"counter\", params = [\"a1\"], records = [\"kv counter/1/0/0 = 1\""),
+        "{scenario}"
+    );
+    let regression = run(&["test", "--wasm", wat, "--name", "counter", "--abi", "v2", saved.to_str().unwrap()]);
+    assert_eq!(regression.code, 0, "the saved call passes on a fresh ledger: {regression:?}\n{scenario}");
+    let again = run(&["replay", &id, "--params", "1", "--wasm", wat, "--save-scenario", saved.to_str().unwrap()]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(again.stderr.contains("the file exists; name another, or remove it first"), "{again:?}");
+    let second = run(&["call", "counter", "1", "--output", "json"]).json()["transaction_id"].to_string();
+    let linked = dir.path().join("linked.toml");
+    let noted = run(&[
+        "replay",
+        &second,
+        "--params",
+        "1",
+        "--wasm",
+        wat,
+        "--save-scenario",
+        linked.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let notes = noted.json()["saved"]["notes"].clone();
+    assert!(notes[0].as_str().unwrap().starts_with("account 1 was linked to 3 (type 1) before the call"), "{notes:#}");
+    let linked = std::fs::read_to_string(&linked).unwrap();
+    assert!(linked.contains("# Note: account 1 was linked to 3"), "{linked}");
+    assert!(linked.contains("flags = { a1 = { 2 = 7 } }\nkv = { \"counter/a1/0/0\" = 1 }\n"), "{linked}");
+
     let no_params = run(&["replay", &id, "--wasm", wat]);
     assert_eq!(no_params.code, 2, "{no_params:?}");
     assert!(no_params.stderr.contains("a server's log does not keep a call's parameters"), "{no_params:?}");

@@ -209,7 +209,38 @@ impl HostImport {
     pub fn reads_name(&self) -> bool {
         self.params.iter().any(|param| param.name == NAME_PTR)
     }
+
+    /// The positions of its parameters that name an account
+    /// ([`ACCOUNT_PARAMS`]): what a trace of a call reads to know which
+    /// accounts it looked at.
+    ///
+    /// ```
+    /// use ledger_abi::V2;
+    /// assert_eq!(V2.host_import("credit").unwrap().account_params().collect::<Vec<_>>(), [0]);
+    /// assert_eq!(V2.host_import("linked_account").unwrap().account_params().collect::<Vec<_>>(), [0]);
+    /// assert_eq!(V2.host_import("kv_get").unwrap().account_params().count(), 0);
+    /// ```
+    pub fn account_params(&self) -> impl Iterator<Item = usize> + '_ {
+        self.params.iter().enumerate().filter(|(_, p)| ACCOUNT_PARAMS.contains(&p.name)).map(|(i, _)| i)
+    }
+
+    /// Whether its first four parameters are a KV key (`kv_get`, `kv_set`).
+    ///
+    /// ```
+    /// use ledger_abi::V2;
+    /// assert!(V2.host_import("kv_set").unwrap().takes_key());
+    /// assert!(!V2.host_import("credit").unwrap().takes_key());
+    /// ```
+    pub fn takes_key(&self) -> bool {
+        self.params.len() >= 4 && self.params[..4].iter().map(|p| p.name).eq(KEY_PARAMS)
+    }
 }
+
+/// The names the import tables give a parameter that is an account.
+pub const ACCOUNT_PARAMS: [&str; 2] = ["account_id", "parent_id"];
+
+/// The names the import tables give a KV key's four components.
+pub const KEY_PARAMS: [&str; 4] = ["key0", "key1", "key2", "key3"];
 
 /// The name of a parameter that points at a NUL-terminated name in the
 /// profile's [`memory_export`](Profile::memory_export).

@@ -15,7 +15,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use serde::Serialize;
 
 use crate::lint::Lint;
-use crate::model::{Action, FuzzSpec, Params, Scenario, ScenarioFile, Slot};
+use crate::model::{Action, FuzzSpec, Params, Scenario, ScenarioFile, Slot, Step};
 use crate::run::{Runner, SetupError};
 use crate::sim::{Called, SimLedger};
 
@@ -427,44 +427,19 @@ fn paste(
     status: Status,
     reason: &Violation,
 ) -> String {
-    // TOML strings, quoted and escaped.
-    let string = |text: &str| toml::Value::String(text.to_owned()).to_string();
-    // An account as the scenario names it.
-    let account = |id: u64| match scenario.open.get((id as usize).wrapping_sub(1)) {
-        Some(name) if id > 0 => name.clone(),
-        _ => id.to_string(),
-    };
     let mut balances = scenario.balances.clone();
     balances.extend(drawn);
-    let balances: Vec<String> = balances.iter().map(|(id, b)| format!("{} = {b}", account(*id))).collect();
-    let params: Vec<String> = params.iter().map(i64::to_string).collect();
-    let name = string(&format!("{}: fuzz case (seed {seed})", scenario.name));
-    // The reason goes in a TOML comment: one line.
-    let reason = reason.to_string().replace(['\n', '\r'], " ");
-    let mut out = format!("[[scenario]]\nname = {name}\n# {reason}\n");
-    if !scenario.open.is_empty() {
-        let open: Vec<String> = scenario.open.iter().map(|n| string(n)).collect();
-        out.push_str(&format!("open = [{}]\n", open.join(", ")));
-    }
-    out.push_str(&format!("balances = {{ {} }}\n", balances.join(", ")));
-    if !scenario.flags.is_empty() {
-        let mut by_account: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-        for ((id, lane), value) in &scenario.flags {
-            by_account.entry(*id).or_default().push(format!("{lane} = {value}"));
-        }
-        let flags: Vec<String> =
-            by_account.iter().map(|(id, lanes)| format!("{} = {{ {} }}", account(*id), lanes.join(", "))).collect();
-        out.push_str(&format!("flags = {{ {} }}\n", flags.join(", ")));
-    }
-    if !scenario.kv.is_empty() {
-        let kv: Vec<String> =
-            scenario.kv.iter().map(|(key, value)| format!("{} = {value}", string(&key.to_string()))).collect();
-        out.push_str(&format!("kv = {{ {} }}\n", kv.join(", ")));
-    }
-    out.push_str(&format!(
-        "steps = [\n  {{ call = {}, params = [{}], expect = \"{status}\" }},\n]\n",
-        string(call),
-        params.join(", ")
-    ));
-    out
+    let action = Action::Call { function: call.to_owned(), params: Params::new(params.to_vec()).unwrap_or_default() };
+    let case = Scenario {
+        name: format!("{}: fuzz case (seed {seed})", scenario.name),
+        line: 0,
+        open: scenario.open.clone(),
+        existing: scenario.existing.clone(),
+        balances,
+        flags: scenario.flags.clone(),
+        kv: scenario.kv.clone(),
+        steps: vec![Step::new(action, status)],
+        fuzz: None,
+    };
+    case.to_toml(Some(&reason.to_string()))
 }

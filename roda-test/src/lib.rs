@@ -83,6 +83,7 @@ pub mod model;
 mod parse;
 mod run;
 mod sim;
+mod write;
 
 pub use costs::{Costs, CostsError, Regression};
 pub use fuzz::{FuzzError, FuzzFailure, FuzzOptions, FuzzReport, Violation};

@@ -317,7 +317,7 @@ never_negative = ["alice"]
     let report = runner().fuzz(&parsed, &parsed.scenarios[0], FuzzOptions::new(500, 3)).unwrap();
     let failure = report.failure.expect("alice is overdrawn");
     assert!(matches!(failure.reason, Violation::Negative { account: 1, .. }), "{failure:?}");
-    for line in ["open = [\"alice\", \"bob\"]", "flags = { bob = { 2 = 9 } }", "kv = { \"counter/2/0/0\" = 41 }"] {
+    for line in ["open = [\"alice\", \"bob\"]", "flags = { bob = { 2 = 9 } }", "kv = { \"counter/bob/0/0\" = 41 }"] {
         assert!(failure.scenario.contains(line), "{line} in:\n{}", failure.scenario);
     }
     assert!(failure.scenario.contains("balances = { alice = "), "{}", failure.scenario);
@@ -393,4 +393,41 @@ fn relative_balances_count_from_the_start() {
     assert_eq!(failed.step, 2);
     assert_eq!(failed.mismatches, [Mismatch::Balance { account: 1, expected: 90, actual: 80 }]);
     assert!(report.to_string().contains("1 (alice)"), "{report}");
+}
+
+/// What `Scenario::to_toml` writes parses back to the same scenario: every
+/// operation, expectation and starting state, accounts by name.
+#[test]
+fn a_written_scenario_parses_back_the_same() {
+    let without_lines = |mut scenario: roda_test::Scenario| {
+        scenario.line = 0;
+        scenario.steps.iter_mut().for_each(|step| step.line = 0);
+        scenario.fuzz = None;
+        scenario
+    };
+    let texts = [
+        PASSING.to_owned(),
+        r#"version = 2
+[[scenario]]
+name = "every kind of step"
+accounts = { treasury = 17 }
+open = ["alice", "bob"]
+steps = [
+  { deposit = { account = "alice", amount = 5 }, user_ref = 3, balances = { alice = "+5", treasury = 0 } },
+  { withdrawal = { account = "alice", amount = 1 }, entries = [{ account = "alice", amount = 1, kind = "credit", balance = 4 }, { account = 0, amount = 1, kind = "debit" }] },
+  { transfer = { from = "treasury", to = "bob", amount = 2 }, expect = "INSUFFICIENT_FUNDS", links = { alice = { 1 = "bob", 2 = 5 } } },
+  { open = 2, kv = { "c/alice/7/treasury" = -1 } },
+]
+"#
+        .to_owned(),
+    ];
+    for text in texts {
+        let parsed = file(&text);
+        for scenario in &parsed.scenarios {
+            let written = scenario.to_toml(Some("a comment\non two lines"));
+            assert!(written.contains("\n# a comment on two lines\n"), "{written}");
+            let again = file(&format!("version = 2\n{written}"));
+            assert_eq!(without_lines(again.scenarios[0].clone()), without_lines(scenario.clone()), "{written}");
+        }
+    }
 }

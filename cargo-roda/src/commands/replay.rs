@@ -19,7 +19,7 @@ use super::{EndpointArgs, block_on};
 /// new version would have written.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  cargo roda replay 42 --params 1 2 30 --wasm move.wasm\n  cargo roda replay 42 --params 1 2 30 --functions build/ --instead target/new.wasm\n\nA server's log does not keep a call's parameters: give them with --params. Exit code 5 when the records differ."
+    after_help = "Examples:\n  cargo roda replay 42 --params 1 2 30 --wasm move.wasm\n  cargo roda replay 42 --params 1 2 30 --functions build/ --instead target/new.wasm\n  cargo roda replay 42 --params 1 2 30 --save-scenario tests/incident_42.toml\n\nA server's log does not keep a call's parameters: give them with --params. Exit code 5 when the records differ."
 )]
 pub struct Args {
     /// The committed call to replay.
@@ -42,6 +42,12 @@ pub struct Args {
     /// the fuel used so far.
     #[arg(long)]
     pub trace: bool,
+    /// Write the call as a scenario file that runs on a fresh ledger (`cargo
+    /// roda test FILE`): the accounts and KV it looked at as they were, the
+    /// call, the status and records the server committed. A file already
+    /// there is not overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub save_scenario: Option<PathBuf>,
     #[command(flatten)]
     pub endpoint: EndpointArgs,
 }
@@ -53,6 +59,16 @@ pub struct Replayed {
     same: bool,
     #[serde(flatten)]
     replay: Replay,
+    /// Where the scenario was saved, and what it cannot hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved: Option<Saved>,
+}
+
+/// A replay saved as a scenario.
+#[derive(Debug, Serialize)]
+pub struct Saved {
+    path: PathBuf,
+    notes: Vec<String>,
 }
 
 impl Outcome for Replayed {
@@ -84,6 +100,15 @@ impl Outcome for Replayed {
                 out.push_str(&format!("  committed: {}\n  replayed:  {}\n", side(&r.committed), side(&r.replayed)));
             }
         }
+        if let Some(saved) = &self.saved {
+            out.push_str(&format!(
+                "saved as a scenario: {} (run it with `cargo roda test {0}`)\n",
+                saved.path.display()
+            ));
+            for note in &saved.notes {
+                out.push_str(&format!("  note: {note}\n"));
+            }
+        }
         out
     }
 
@@ -101,6 +126,12 @@ pub fn exec(args: Args) -> Result<Replayed, Error> {
         )
     })?;
     super::call::check_param_count(&params)?;
+    if let Some(path) = args.save_scenario.as_ref().filter(|path| path.exists()) {
+        return Err(Error::Usage(format!(
+            "--save-scenario {}: the file exists; name another, or remove it first",
+            path.display()
+        )));
+    }
     let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
     let binaries = super::module_files(project.as_ref(), &args.wasm, args.functions.as_ref())?;
     let instead = args.instead.as_deref().map(roda_test::fs::load_module).transpose()?;
@@ -112,6 +143,33 @@ pub fn exec(args: Args) -> Result<Replayed, Error> {
         if !args.trace {
             replay.host_calls.clear();
         }
-        Ok(Replayed { server: client.url().to_owned(), same: replay.same(), replay })
+        let saved = match &args.save_scenario {
+            Some(path) => Some(save(path, &replay, &params, client.url())?),
+            None => None,
+        };
+        Ok(Replayed { server: client.url().to_owned(), same: replay.same(), replay, saved })
     })?
+}
+
+/// Writes the replay as a scenario file at `path`, whole or not at all.
+fn save(path: &std::path::Path, replay: &Replay, params: &[i64], server: &str) -> Result<Saved, Error> {
+    let (scenario, notes) = replay.to_scenario(params);
+    let params: Vec<String> = params.iter().map(i64::to_string).collect();
+    let mut text = format!(
+        "# Saved by `cargo roda replay {} --params {}` from {server}: `{}` v{} (crc32c {:08x}) committed {}.\n",
+        replay.tx_id,
+        params.join(" "),
+        replay.function.name,
+        replay.function.version,
+        replay.function.crc32c,
+        replay.committed_status
+    );
+    for note in &notes {
+        text.push_str(&format!("# Note: {note}.\n"));
+    }
+    text.push_str("version = 2\n\n");
+    text.push_str(&scenario.to_toml(None));
+    roda_test::fs::write_atomically(path, text.as_bytes())
+        .map_err(Error::io(format!("cannot write the scenario to {}", path.display())))?;
+    Ok(Saved { path: path.to_path_buf(), notes })
 }
