@@ -215,6 +215,16 @@ fn forking_runs_as_written() {
         "the live ledger, the fork after its own move, the live one again, an earlier fork\n{stdout}"
     );
     assert!(stdout.contains("same: the 2 records the server committed"), "the replay\n{stdout}");
+    assert!(stdout.contains("saved as a scenario: incident.toml"), "the saved replay\n{stdout}");
+    assert!(stdout.contains("  ok   transaction 4 replayed (1 step(s)"), "the saved replay passes\n{stdout}");
+    assert!(
+        stdout.contains("  ok   a newcomer is paid out of production's account 1 (2 step(s)"),
+        "on the fork\n{stdout}"
+    );
+    assert!(
+        stdout.contains("test result: ok. 1 scenario(s) passed, 0 failed; on the server 0 failed\n"),
+        "live\n{stdout}"
+    );
 }
 
 /// Runs a page's `sh` blocks in order in one shell, in an empty directory,

@@ -328,6 +328,13 @@ fn tx_explain_names_the_function_and_decodes_flags() {
     assert!(human.contains("  ran `counter` v1 (crc32c "), "{human}");
     assert!(human.contains("    lane 2: 0 -> 7\n"), "{human}");
     assert!(human.contains("    status programmed\n"), "{human}");
+    assert!(human.contains("\n  kv counter/1/0/0 = 1\n"), "constants by name: {human}");
+    assert!(
+        human.ends_with(
+            "  accounts just before:\n    0: system, balance 0\n    1: open, balance 0\n    3: opened here, balance 0\n"
+        ),
+        "{human}"
+    );
     let json = run(&["tx", &id, "--explain", "--output", "json"]).json();
     assert_eq!(json["explained"]["functions"][0]["name"], "counter", "{json:#}");
     let notes = json["explained"]["notes"].as_array().unwrap();

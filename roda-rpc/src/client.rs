@@ -16,8 +16,7 @@ use tonic::{Code, Request};
 
 use crate::proto::{self, ledger_client::LedgerClient};
 use crate::results::{
-    AccountBalance, CallResult, CommittedTransaction, LinkedBalance, LogPage, PipelineIndex, WalRecord, committed,
-    entry,
+    AccountBalance, CallResult, CommittedTransaction, LinkedBalance, LogPage, PipelineIndex, committed, entry,
 };
 use crate::token::Token;
 use crate::{Wire, head, operation_to_proto};
@@ -715,34 +714,6 @@ impl Client {
         Ok(LogPage { transactions, next_tx_id: response.next_tx_id, last_commit_tx_id: response.last_commit_tx_id })
     }
 
-    /// The functions registered with `crc32c` before transaction `tx_id`,
-    /// the last version of each name, read from the log (HEAD): which
-    /// function a call's tag names.
-    ///
-    /// # Errors
-    ///
-    /// As [`log`](Client::log).
-    pub async fn registered_with(&self, crc32c: u32, tx_id: u64) -> Result<Vec<FunctionInfo>, RpcError> {
-        let mut found: Vec<FunctionInfo> = Vec::new();
-        let mut from = 1;
-        while from != 0 && from < tx_id {
-            let page = self.log(from, tx_id - 1, 10_000).await?;
-            let registered = page.transactions.iter().flat_map(|t| &t.records).filter_map(|record| match record {
-                WalRecord::FunctionRegistered(f) if f.crc32c == crc32c => Some(f),
-                _ => None,
-            });
-            for function in registered {
-                found.retain(|other| other.name != function.name);
-                found.push(function.clone());
-            }
-            if page.transactions.is_empty() {
-                break;
-            }
-            from = page.next_tx_id;
-        }
-        Ok(found)
-    }
-
     /// A transaction's committed entries, from either wire.
     ///
     /// # Errors
@@ -902,8 +873,6 @@ fn head_operation(op: Operation) -> head::submit_and_wait_result_request::Operat
     }
 }
 
-/// A HEAD transaction as ours.
-/// An error and its causes, `: `-separated.
 /// An error and its causes, `: `-joined; a cause that only repeats what is
 /// already said (libraries often print their source within their own text)
 /// is left out.

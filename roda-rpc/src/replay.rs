@@ -297,10 +297,8 @@ impl Replay {
         };
         let mut notes = Vec::new();
         for (&live, &(balance, flags)) in &self.before.accounts {
-            if live == SYSTEM_ACCOUNT || existed(flags) {
-                if balance != 0 {
-                    scenario.balances.insert(to(live), balance);
-                }
+            if (live == SYSTEM_ACCOUNT || existed(flags)) && balance != 0 {
+                scenario.balances.insert(to(live), balance);
             }
             if !existed(flags) || live == SYSTEM_ACCOUNT {
                 continue;

@@ -1,9 +1,11 @@
 //! `cargo roda tx`.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use ledger_core::FunctionInfo;
 use ledger_core::v2::{AccountStatus, Record, lane_of};
+use ledger_core::{Engine, FunctionInfo};
 use roda_rpc::results::{CommittedTransaction, WalRecord, tag_bytes};
 use serde::Serialize;
 
@@ -18,8 +20,10 @@ pub struct Args {
     /// The transaction id.
     pub id: u64,
     /// Also say which function (name and version) its tag's CRC32C belongs
-    /// to, found in the server's log, and decode flags: each lane that
-    /// changed, lane 0 (the account's status) by name.
+    /// to, name the KV constants, decode flags (each lane that changed, lane
+    /// 0 the account's status by name) and describe each account it names
+    /// as it was just before (its status and balance): all read from the
+    /// server's log, rebuilt up to the transaction.
     #[arg(long)]
     pub explain: bool,
     #[command(flatten)]
@@ -49,6 +53,23 @@ pub struct Explained {
     /// For each record, in order: what it means beyond its numbers (empty
     /// when it says it all).
     notes: Vec<String>,
+    /// The names of the constants its KV keys use, by id.
+    constants: BTreeMap<u32, String>,
+    /// Each account it names, as it was just before it.
+    accounts: Vec<AccountBefore>,
+}
+
+/// An account a transaction names, as it was just before it.
+#[derive(Debug, Serialize)]
+pub struct AccountBefore {
+    id: u64,
+    /// `system`, `open`, `programmed`, `opened here` (by this
+    /// transaction), or `none`.
+    status: &'static str,
+    balance: i64,
+    /// Its links: link type, child.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    linked: Vec<(u16, u64)>,
 }
 
 impl Outcome for Shown {
@@ -70,11 +91,15 @@ impl Outcome for Shown {
                 ));
             }
         }
+        let constants = self.explained.as_ref().map(|e| &e.constants);
         for (i, record) in t.records.iter().enumerate() {
             out.push_str("  ");
             out.push_str(&match record {
-                // The log names constants by id, as `constant[<id>]`.
-                WalRecord::Ledger(record) => ledger_core::v2::record_text(record, |_| None),
+                // The log names constants by id, as `constant[<id>]`, unless
+                // explained.
+                WalRecord::Ledger(record) => {
+                    ledger_core::v2::record_text(record, |id| constants.and_then(|c| c.get(&id).cloned()))
+                }
                 WalRecord::Link { to_tx_id, kind } => format!("{kind} of transaction {to_tx_id}"),
                 WalRecord::FunctionRegistered(f) if f.crc32c == 0 => {
                     format!("unregistered `{}` (v{})", f.name, f.version)
@@ -88,6 +113,16 @@ impl Outcome for Shown {
             match self.explained.as_ref().and_then(|e| e.notes.get(i)) {
                 Some(note) if !note.is_empty() => out.push_str(&format!("    {note}\n")),
                 _ => {}
+            }
+        }
+        if let Some(explained) = self.explained.as_ref().filter(|e| !e.accounts.is_empty()) {
+            out.push_str("  accounts just before:\n");
+            for account in &explained.accounts {
+                out.push_str(&format!("    {}: {}, balance {}", account.id, account.status, account.balance));
+                for (link_type, child) in &account.linked {
+                    out.push_str(&format!(", linked to {child} (type {link_type})"));
+                }
+                out.push('\n');
             }
         }
         out
@@ -117,20 +152,56 @@ fn note(record: &WalRecord) -> String {
     }
 }
 
+/// What the log says about `transaction`: the ledger rebuilt up to just
+/// before it (no binary needed) names its function, its constants and the
+/// state of its accounts.
+async fn explain(client: &roda_rpc::client::Client, transaction: &CommittedTransaction) -> Result<Explained, Error> {
+    let config = ledger_core::LedgerConfig { keep_history: false, ..ledger_core::LedgerConfig::default() };
+    let before = roda_rpc::fork::fork(client, Some(transaction.tx_id - 1), &[], config, |_, _| {}).await?.ledger;
+    let crc = tag_bytes(&transaction.tag).and_then(|tag| ledger_core::tags::function_crc(&tag));
+    let functions = match crc {
+        Some(crc) if crc != 0 => before.list_functions().into_iter().filter(|f| f.crc32c == crc).collect(),
+        _ => Vec::new(),
+    };
+    let state = before.state();
+    let constants = state.constants().map(|(name, id)| (id, String::from_utf8_lossy(name).into_owned())).collect();
+    let mut ids = BTreeSet::new();
+    let mut opened_here = Vec::new();
+    for record in transaction.ledger_records() {
+        match record {
+            Record::AccountOpened { begin, count, .. } => opened_here.push(*begin..*begin + u64::from(*count)),
+            Record::Entry(entry) => {
+                ids.insert(entry.account_id);
+            }
+            Record::AccountLinked { parent, child, .. } => ids.extend([*parent, *child]),
+            Record::FlagsUpdated { account_id, .. } => {
+                ids.insert(*account_id);
+            }
+            Record::Kv { .. } | Record::KvConstant { .. } => {}
+        }
+    }
+    let accounts = ids
+        .into_iter()
+        .map(|id| AccountBefore {
+            id,
+            status: match opened_here.iter().any(|range| range.contains(&id)) {
+                true => "opened here",
+                false => AccountStatus::of_flags(state.snapshot_flags(id)).name(),
+            },
+            balance: state.snapshot_balance(id),
+            linked: state.linked_accounts(id).collect(),
+        })
+        .collect();
+    Ok(Explained { functions, notes: transaction.records.iter().map(note).collect(), constants, accounts })
+}
+
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Shown, Error> {
     block_on(async {
         let client = args.endpoint.connect_here().await?.reader().await?;
         let transaction = client.transaction(args.id).await?;
         let explained = match args.explain {
-            true => {
-                let crc = tag_bytes(&transaction.tag).and_then(|tag| ledger_core::tags::function_crc(&tag));
-                let functions = match crc {
-                    Some(crc) if crc != 0 => client.registered_with(crc, transaction.tx_id).await?,
-                    _ => Vec::new(),
-                };
-                Some(Explained { functions, notes: transaction.records.iter().map(note).collect() })
-            }
+            true => Some(explain(&client, &transaction).await?),
             false => None,
         };
         Ok(Shown {
