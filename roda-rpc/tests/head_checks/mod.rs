@@ -693,6 +693,20 @@ pub async fn a_replay_reproduces_a_call(url: &str) {
         "kv_get read the 1 the first call wrote"
     );
     assert!(same.host_calls.windows(2).all(|pair| pair[0].fuel_used <= pair[1].fuel_used), "fuel so far");
+    // Saved as a scenario, the first call reproduces on a fresh ledger; the
+    // second followed the link the first made, which a scenario cannot set
+    // up, and says so.
+    let runner = roda_test::Runner::new(counter.clone(), "counter").with_profile(&roda_test::abi::V2);
+    let first = replay(&client, second - 1, &[1], std::slice::from_ref(&counter), None, config()).await.unwrap();
+    let (scenario, notes) = first.to_scenario(&[1]);
+    assert!(notes.is_empty(), "{notes:?}");
+    let file =
+        roda_test::ScenarioFile::from_str(&format!("version = 2\n{}", scenario.to_toml(None)), "saved.toml").unwrap();
+    let report = runner.run_file(&file);
+    assert!(report.passed(), "{report}");
+    let (_, notes) = same.to_scenario(&[1]);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("account 1 was linked to 3 (type 1) before the call"), "{notes:?}");
 
     let eight = wat::parse_str(COUNTER.replace("(i32.const 2) (i32.const 7)", "(i32.const 2) (i32.const 8)")).unwrap();
     let changed = replay(&client, second, &[1], &[], Some(&eight), config()).await.unwrap();
