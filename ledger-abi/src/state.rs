@@ -125,6 +125,44 @@ pub enum Record {
     },
 }
 
+impl Record {
+    /// The record with `id(account)` for every account it names, a KV
+    /// key's integer components too where `id` changes them (a key holds
+    /// account ids as often as not): the same record on a ledger that
+    /// issued other ids.
+    ///
+    /// ```
+    /// use ledger_abi::v2::Record;
+    /// let id = |account| if account == 28 { 1 } else { account };
+    /// let link = Record::AccountLinked { parent: 28, link_type: 1, child: 29 };
+    /// assert_eq!(link.with_accounts(id), Record::AccountLinked { parent: 1, link_type: 1, child: 29 });
+    /// let kv = Record::Kv { key: [7 | ledger_abi::v2::CONSTANT_BIT, 28, 0, 0], value: 3 };
+    /// assert_eq!(kv.with_accounts(id), Record::Kv { key: [7 | ledger_abi::v2::CONSTANT_BIT, 1, 0, 0], value: 3 });
+    /// ```
+    pub fn with_accounts(&self, id: impl Fn(u64) -> u64) -> Record {
+        match self {
+            Record::Entry(entry) => Record::Entry(Entry { account_id: id(entry.account_id), ..*entry }),
+            Record::AccountOpened { begin, count, flags } => {
+                Record::AccountOpened { begin: id(*begin), count: *count, flags: *flags }
+            }
+            Record::AccountLinked { parent, link_type, child } => {
+                Record::AccountLinked { parent: id(*parent), link_type: *link_type, child: id(*child) }
+            }
+            Record::FlagsUpdated { account_id, prev, new } => {
+                Record::FlagsUpdated { account_id: id(*account_id), prev: *prev, new: *new }
+            }
+            Record::Kv { key, value } => Record::Kv {
+                key: key.map(|part| match part & CONSTANT_BIT {
+                    0 => u32::try_from(id(u64::from(part))).unwrap_or(part),
+                    _ => part,
+                }),
+                value: *value,
+            },
+            Record::KvConstant { .. } => self.clone(),
+        }
+    }
+}
+
 /// One host call a guest made, as a trace shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

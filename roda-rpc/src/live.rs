@@ -210,9 +210,14 @@ pub enum LiveError {
 /// # use roda_rpc::live::deployed_name;
 /// assert_eq!(deployed_name("fee_transfer", "1a2b3c4d"), "fee_transfer_1a2b3c4d");
 /// assert_eq!(deployed_name("a_very_long_function_name_indeed", "1a2b3c4d").len(), 32);
+/// assert_eq!(deployed_name("ééééééééééééééééééé", "1a2b3c4d"), "ééééééééééé_1a2b3c4d");
 /// ```
 pub fn deployed_name(name: &str, suffix: &str) -> String {
-    let keep = 32usize.saturating_sub(suffix.len() + 1).min(name.len());
+    let mut keep = 32usize.saturating_sub(suffix.len() + 1).min(name.len());
+    // A name the server would refuse anyway may hold other characters.
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
     format!("{}_{suffix}", &name[..keep])
 }
 
@@ -442,7 +447,7 @@ impl Live<'_> {
                 amount if target > now => Operation::Deposit { account: id, amount, user_ref: 0 },
                 amount => Operation::Withdrawal { account: id, amount, user_ref: 0 },
             };
-            let result = self.client.submit(operation.clone(), WaitLevel::Snapshot).await?;
+            let result = self.client.submit(operation, WaitLevel::Snapshot).await?;
             if !result.status.is_success() {
                 let reason = format!("bringing account {id} from {now} to {target} failed with {}", result.status);
                 return Ok((map, Err(reason)));
@@ -572,30 +577,12 @@ fn opened(result: &CallResult) -> Option<(u64, u32)> {
     })
 }
 
-/// A server's record in the scenario's terms: its ids for the accounts (a
-/// KV key's integer components too, where they are a scenario account's
-/// id), the system balance as a change from the start.
+/// A server's record in the scenario's terms: its ids for the accounts,
+/// the system balance as a change from the start.
 fn to_scenario(record: &Record, ids: &Ids) -> Record {
-    let id = |account: u64| ids.map.to_scenario(account);
     match record {
         Record::Entry(entry) => Record::Entry(ids.entry(entry)),
-        Record::AccountOpened { begin, count, flags } => {
-            Record::AccountOpened { begin: id(*begin), count: *count, flags: *flags }
-        }
-        Record::AccountLinked { parent, link_type, child } => {
-            Record::AccountLinked { parent: id(*parent), link_type: *link_type, child: id(*child) }
-        }
-        Record::FlagsUpdated { account_id, prev, new } => {
-            Record::FlagsUpdated { account_id: id(*account_id), prev: *prev, new: *new }
-        }
-        Record::Kv { key, value } => Record::Kv {
-            key: key.map(|part| match part & CONSTANT_BIT {
-                0 => u32::try_from(id(u64::from(part))).unwrap_or(part),
-                _ => part,
-            }),
-            value: *value,
-        },
-        Record::KvConstant { .. } => record.clone(),
+        other => other.with_accounts(|account| ids.map.to_scenario(account)),
     }
 }
 

@@ -349,27 +349,7 @@ impl Replay {
         let mut step = Step::new(action, self.committed_status);
         step.account_params = account_params;
         let constant = |id: u32| self.before.constants.get(&id).cloned();
-        let in_scenario = |record: &Record| match record {
-            Record::Entry(entry) => Record::Entry(ledger_core::Entry { account_id: to(entry.account_id), ..*entry }),
-            Record::AccountOpened { begin, count, flags } => {
-                Record::AccountOpened { begin: to(*begin), count: *count, flags: *flags }
-            }
-            Record::AccountLinked { parent, link_type, child } => {
-                Record::AccountLinked { parent: to(*parent), link_type: *link_type, child: to(*child) }
-            }
-            Record::FlagsUpdated { account_id, prev, new } => {
-                Record::FlagsUpdated { account_id: to(*account_id), prev: *prev, new: *new }
-            }
-            Record::Kv { key, value } => Record::Kv {
-                key: key.map(|part| match part & CONSTANT_BIT {
-                    0 => u32::try_from(to(u64::from(part))).unwrap_or(part),
-                    _ => part,
-                }),
-                value: *value,
-            },
-            Record::KvConstant { .. } => record.clone(),
-        };
-        step.records = Some(self.committed.iter().map(|r| record_text(&in_scenario(r), constant)).collect());
+        step.records = Some(self.committed.iter().map(|r| record_text(&r.with_accounts(to), constant)).collect());
         scenario.steps.push(step);
         (scenario, notes)
     }
