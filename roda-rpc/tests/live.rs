@@ -10,7 +10,7 @@ use ledger_core::{LedgerConfig, Limits};
 use roda_rpc::Wire;
 use roda_rpc::client::{Client, Endpoint, WaitLevel};
 use roda_rpc::dev::{self, DevConfig};
-use roda_rpc::live::{LiveError, LiveOutcome, run};
+use roda_rpc::live::{LiveError, LiveOutcome, LiveRun, run};
 use roda_test::{Runner, ScenarioFile};
 
 fn on_a_new_server<F: Future<Output = ()>>(config: DevConfig, check: impl FnOnce(Client) -> F) {
@@ -39,6 +39,14 @@ fn head() -> DevConfig {
     DevConfig { wire: Wire::Head, ..DevConfig::default() }
 }
 
+/// Runs the scenarios of `text` (a file at `origin`) on the server, with
+/// `SPENDER` under test.
+async fn run_spender(client: &Client, text: &str, origin: &std::path::Path, run_id: u32) -> Result<LiveRun, LiveError> {
+    let file = ScenarioFile::from_str(text, origin).unwrap();
+    let runner = Runner::new(wat::parse_str(SPENDER).unwrap(), "spender").with_profile(&roda_test::abi::V2);
+    run(client, &runner, std::slice::from_ref(&file), run_id).await
+}
+
 /// A server whose calls get less fuel than the simulator's answers a long
 /// call otherwise: the step is a disagreement, with both answers, and the
 /// run stops the scenario there.
@@ -47,8 +55,7 @@ fn a_server_that_answers_otherwise_is_a_disagreement() {
     let stingy =
         LedgerConfig { limits: Limits { fuel_per_call: 1_000, ..Limits::default() }, ..LedgerConfig::default() };
     on_a_new_server(DevConfig { ledger: stingy, ..head() }, |client| async move {
-        let file = ScenarioFile::from_str(
-            r#"
+        let text = r#"
             version = 2
             [[scenario]]
             name = "a long call"
@@ -58,12 +65,8 @@ fn a_server_that_answers_otherwise_is_a_disagreement() {
               { call = "spender", params = [100000, 5, "alice"], balances = { alice = 10 } },
               { call = "spender", params = [1, 5, "alice"], balances = { alice = 15 } },
             ]
-            "#,
-            "long.toml",
-        )
-        .unwrap();
-        let runner = Runner::new(wat::parse_str(SPENDER).unwrap(), "spender").with_profile(&roda_test::abi::V2);
-        let live = run(&client, &runner, std::slice::from_ref(&file), 7).await.unwrap();
+            "#;
+        let live = run_spender(&client, text, "long.toml".as_ref(), 7).await.unwrap();
         let scenario = live.scenarios().next().unwrap();
         assert_eq!(scenario.outcome, LiveOutcome::Disagreed { step: 2 }, "{live}");
         assert_eq!(scenario.steps.len(), 2);
@@ -82,8 +85,7 @@ fn a_server_that_answers_otherwise_is_a_disagreement() {
 fn what_a_live_server_cannot_reproduce_is_said() {
     on_a_new_server(head(), |client| async move {
         client.submit(Operation::OpenAccount { count: 12, user_ref: 0 }, WaitLevel::Snapshot).await.unwrap();
-        let file = ScenarioFile::from_str(
-            r#"
+        let text = r#"
             version = 2
             [[scenario]]
             name = "flags to start"
@@ -96,12 +98,8 @@ fn what_a_live_server_cannot_reproduce_is_said() {
             name = "an account that does not exist"
             open = ["alice"]
             steps = [{ call = "spender", params = [1, 5, 9], expect = "ACCOUNT_NOT_FOUND" }]
-            "#,
-            "odd.toml",
-        )
-        .unwrap();
-        let runner = Runner::new(wat::parse_str(SPENDER).unwrap(), "spender").with_profile(&roda_test::abi::V2);
-        let live = run(&client, &runner, std::slice::from_ref(&file), 1).await.unwrap();
+            "#;
+        let live = run_spender(&client, text, "odd.toml".as_ref(), 1).await.unwrap();
         let reasons: Vec<String> = live
             .scenarios()
             .map(|s| match &s.outcome {
@@ -128,13 +126,8 @@ fn a_refused_function_stops_the_run() {
     on_a_new_server(head(), |client| async move {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("broken.wat"), "(module)").unwrap();
-        let file = ScenarioFile::from_str(
-            "version = 2\nfunctions = { broken = \"broken.wat\" }\n[[scenario]]\nname = \"x\"\n",
-            dir.path().join("x.toml"),
-        )
-        .unwrap();
-        let runner = Runner::new(wat::parse_str(SPENDER).unwrap(), "spender").with_profile(&roda_test::abi::V2);
-        let refused = run(&client, &runner, std::slice::from_ref(&file), 0xab).await;
+        let text = "version = 2\nfunctions = { broken = \"broken.wat\" }\n[[scenario]]\nname = \"x\"\n";
+        let refused = run_spender(&client, text, &dir.path().join("x.toml"), 0xab).await;
         let Err(error @ LiveError::Deploy { .. }) = refused else { panic!("{:?}", refused.map(|r| r.to_string())) };
         assert!(error.to_string().starts_with("deploying `broken` as `broken_000000ab`: "), "{error}");
         assert!(client.list().await.unwrap().is_empty(), "spender_000000ab is unregistered");
