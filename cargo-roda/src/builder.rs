@@ -70,6 +70,10 @@ pub enum BuildError {
     /// Cargo's messages could not be read.
     #[error("cannot read cargo's build messages: {0}")]
     Messages(std::io::Error),
+    /// `cargo metadata` failed: the packages whose paths a reproducible
+    /// build takes out of the module are unknown.
+    #[error("cannot read the package graph (`cargo metadata`): {0}")]
+    Metadata(String),
     /// The WAT source does not parse.
     #[error("{}: {message}", .path.display())]
     Wat {
@@ -183,6 +187,7 @@ fn build_rust(project: &Project, profile: BuildProfile) -> Result<PathBuf, Build
     if profile == BuildProfile::Release {
         command.arg("--release");
     }
+    reproducible(&mut command, &remap_flags(project, &cargo)?);
     let mut child = command.spawn().map_err(|source| BuildError::ToolMissing {
         tool: cargo.to_string_lossy().into(),
         source,
@@ -214,13 +219,78 @@ fn build_rust(project: &Project, profile: BuildProfile) -> Result<PathBuf, Build
     wasm.ok_or_else(|| BuildError::NoArtifact { package: project.file.function.name.clone() })
 }
 
+/// `--remap-path-prefix` flags that take out of the module every path
+/// that depends on where the build ran (panic locations hold source
+/// paths): each path dependency outside the project (the SDK's checkout, a
+/// sibling crate) becomes `/path/NAME`, CARGO_HOME (registry and git
+/// sources) `/cargo`, the project `/project`. The same source then gives
+/// the same bytes in any directory, for any user, whatever the target
+/// directory.
+fn remap_flags(project: &Project, cargo: &OsString) -> Result<Vec<String>, BuildError> {
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .cargo_path(cargo)
+        .manifest_path(project.root.join("Cargo.toml"))
+        .exec()
+        .map_err(|e| BuildError::Metadata(e.to_string()))?;
+    let root = project.root.canonicalize().unwrap_or_else(|_| project.root.clone());
+    let mut prefixes: Vec<(PathBuf, String)> = metadata
+        .packages
+        .iter()
+        .filter(|package| package.source.is_none())
+        .filter_map(|package| Some((package.manifest_path.parent()?.as_std_path().to_path_buf(), &package.name)))
+        .filter(|(dir, _)| !dir.starts_with(&root))
+        .map(|(dir, name)| (dir, format!("/path/{name}")))
+        .collect();
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    prefixes.extend(home.map(|home| (home, "/cargo".to_owned())));
+    prefixes.push((project.root.clone(), "/project".to_owned()));
+    let mut flags = Vec::new();
+    for (from, to) in prefixes {
+        // Cargo names some paths as given and others resolved: both.
+        let resolved = from.canonicalize().ok().filter(|resolved| *resolved != from);
+        for from in std::iter::once(from).chain(resolved) {
+            flags.push(format!("--remap-path-prefix={}={to}", from.display()));
+        }
+    }
+    Ok(flags)
+}
+
+/// Adds `flags` to the rustc flags of a cargo `command`: to the ones the
+/// environment gives when it gives any (cargo then reads no others), else
+/// to the ones cargo's configuration gives.
+fn reproducible(command: &mut Command, flags: &[String]) {
+    const SEPARATOR: char = '\x1f';
+    let encoded = std::env::var("CARGO_ENCODED_RUSTFLAGS").ok().filter(|f| !f.is_empty());
+    let plain = std::env::var("RUSTFLAGS").ok().filter(|f| !f.trim().is_empty());
+    let from_env: Option<Vec<String>> = match (encoded, plain) {
+        (Some(encoded), _) => Some(encoded.split(SEPARATOR).map(str::to_owned).collect()),
+        (None, Some(plain)) => Some(plain.split_whitespace().map(str::to_owned).collect()),
+        (None, None) => None,
+    };
+    match from_env {
+        Some(mut all) => {
+            all.extend_from_slice(flags);
+            command.env("CARGO_ENCODED_RUSTFLAGS", all.join(&SEPARATOR.to_string())).env_remove("RUSTFLAGS");
+        }
+        None => {
+            let quoted: Vec<String> = flags.iter().map(|f| toml::Value::String(f.clone()).to_string()).collect();
+            command.arg("--config").arg(format!("build.rustflags=[{}]", quoted.join(", ")));
+        }
+    }
+}
+
 const NODE_HINT: &str = "install Node.js and npm (Debian: `apt-get install nodejs npm`)";
 
 fn build_assemblyscript(project: &Project) -> Result<PathBuf, BuildError> {
     if !project.root.join("node_modules").is_dir() {
+        // The lock file, once npm wrote it, pins the compiler: `npm ci`
+        // installs exactly what it lists.
+        let install = if project.root.join("package-lock.json").is_file() { "ci" } else { "install" };
         run(
             Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund"])
+                .args([install, "--no-audit", "--no-fund"])
                 .current_dir(&project.root)
                 .stdout(stderr_stdio()),
             "npm",

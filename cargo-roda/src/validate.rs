@@ -50,6 +50,9 @@ pub struct FileReport {
     pub size: usize,
     /// CRC32C, as a server reports it, in hex.
     pub crc32c: String,
+    /// SHA-256, in hex: what a reproducible build is compared by (a server
+    /// keeps only the CRC32C, which four chosen bytes can forge).
+    pub sha256: String,
     /// Imports.
     pub imports: Vec<ImportView>,
     /// Exported names.
@@ -60,6 +63,19 @@ pub struct FileReport {
     pub errors: usize,
     /// Number of warnings.
     pub warnings: usize,
+}
+
+/// The SHA-256 of `bytes`, in lowercase hex.
+///
+/// ```
+/// assert_eq!(
+///     cargo_roda::validate::sha256_hex(b""),
+///     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+/// );
+/// ```
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl FileReport {
@@ -88,6 +104,7 @@ impl FileReport {
             valid: report.is_valid(),
             size: report.size,
             crc32c: format!("{:08x}", report.crc32c),
+            sha256: sha256_hex(bytes),
             imports: report
                 .imports
                 .iter()
@@ -110,6 +127,7 @@ impl FileReport {
             valid: false,
             size: 0,
             crc32c: String::new(),
+            sha256: String::new(),
             imports: Vec::new(),
             exports: Vec::new(),
             violations: Vec::new(),
@@ -147,11 +165,12 @@ impl FileReport {
             let verdict = if self.valid { "valid".to_owned() } else { format!("INVALID ({} error(s))", self.errors) };
             let satisfies = if self.satisfies.is_empty() { "none".to_owned() } else { self.satisfies.join(", ") };
             format!(
-                "{}: {verdict} for ABI {}, {} bytes, crc32c {}\n  satisfies ABI: {satisfies}\n",
+                "{}: {verdict} for ABI {}, {} bytes, crc32c {}\n  sha256: {}\n  satisfies ABI: {satisfies}\n",
                 self.path.display(),
                 self.abi,
                 self.size,
-                self.crc32c
+                self.crc32c,
+                self.sha256
             )
         };
         if let Some(source) = &self.abi_source {
