@@ -23,6 +23,9 @@ pub enum Error {
     /// Fuzzing that could not run to a verdict (exit 1).
     #[error(transparent)]
     Fuzz(#[from] roda_test::FuzzError),
+    /// The project's deployment records (exit 1).
+    #[error(transparent)]
+    Deployments(#[from] crate::deployments::DeploymentsError),
     /// The function cannot be set up on a fork (exit 1).
     #[error("on the fork: {0}")]
     ForkSetup(#[from] roda_test::SetupError),
@@ -135,6 +138,7 @@ impl Error {
             | Error::Scenario(_)
             | Error::Fuzz(_)
             | Error::ForkSetup(_)
+            | Error::Deployments(_)
             | Error::NothingToFuzz
             | Error::Costs(_)
             | Error::Junit(_)
@@ -161,6 +165,7 @@ impl Error {
             Error::Sdk(_) => "usage",
             Error::Build(_) => "build",
             Error::Scenario(_) | Error::ForkSetup(_) => "scenario",
+            Error::Deployments(_) => "deployments",
             Error::Fuzz(_) | Error::NothingToFuzz => "fuzz",
             Error::Costs(_) => "costs",
             Error::Junit(_) => "junit",

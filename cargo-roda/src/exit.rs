@@ -12,6 +12,7 @@
 /// | 5 | a test or scenario failed |
 /// | 6 | an RPC to a ledger server failed |
 /// | 7 | a transaction was made and failed (`call`, `deposit`, `accounts open`: its status is not NONE, or not `--expect`ed) |
+/// | 8 | `verify`: the rebuilt source, the deployment record and the server do not agree |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExitCode {
@@ -31,11 +32,13 @@ pub enum ExitCode {
     RpcFailed,
     /// 7: the server made the transaction, and it failed.
     TransactionFailed,
+    /// 8: a verification found a difference.
+    NotVerified,
 }
 
 impl ExitCode {
     /// Every code, in numeric order.
-    pub const ALL: [ExitCode; 8] = [
+    pub const ALL: [ExitCode; 9] = [
         ExitCode::Success,
         ExitCode::Error,
         ExitCode::Usage,
@@ -44,6 +47,7 @@ impl ExitCode {
         ExitCode::TestFailed,
         ExitCode::RpcFailed,
         ExitCode::TransactionFailed,
+        ExitCode::NotVerified,
     ];
 
     /// The process exit status.
@@ -57,6 +61,7 @@ impl ExitCode {
             ExitCode::TestFailed => 5,
             ExitCode::RpcFailed => 6,
             ExitCode::TransactionFailed => 7,
+            ExitCode::NotVerified => 8,
         }
     }
 
@@ -72,6 +77,9 @@ impl ExitCode {
             ExitCode::RpcFailed => "an RPC to a ledger server failed",
             ExitCode::TransactionFailed => {
                 "the server made the transaction and it failed: its status is not NONE (call: or not the --expect'ed one)"
+            }
+            ExitCode::NotVerified => {
+                "verify: the source rebuilt, the deployment record and the server do not agree (see the fields that differ)"
             }
         }
     }

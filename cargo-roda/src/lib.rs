@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod builder;
+pub mod deployments;
 pub mod docs;
 pub mod error;
 pub mod exit;

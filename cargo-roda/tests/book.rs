@@ -227,6 +227,24 @@ fn forking_runs_as_written() {
     );
 }
 
+#[test]
+fn auditing_runs_as_written() {
+    let stdout = run_page("auditing.md", &["50071"]);
+    assert!(stdout.contains("DEPLOYMENT RECORD") && stdout.contains("v1 deployed "), "list\n{stdout}");
+    let verdicts: Vec<&str> =
+        stdout.lines().filter(|l| l.starts_with("verified") || l.starts_with("NOT VERIFIED")).collect();
+    assert_eq!(
+        verdicts,
+        [
+            "verified: the server runs what this source builds",
+            "NOT VERIFIED: see the fields that differ",
+            "verified: the server runs what this source builds"
+        ],
+        "verify, after an edit, at the recorded revision\n{stdout}"
+    );
+    assert!(stdout.contains("exit code 8"), "{stdout}");
+}
+
 /// Runs a page's `sh` blocks in order in one shell, in an empty directory,
 /// with this build's `cargo-roda` on PATH (install steps skipped: they
 /// would build what the tests already built), each of `ports` replaced by

@@ -14,6 +14,7 @@ fn help_texts() {
         ("validate", vec!["validate", "--help"]),
         ("test", vec!["test", "--help"]),
         ("deploy", vec!["deploy", "--help"]),
+        ("verify", vec!["verify", "--help"]),
         ("call", vec!["call", "--help"]),
         ("dev", vec!["dev", "--help"]),
         ("balance", vec!["balance", "--help"]),

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cargo_roda::builder;
+use cargo_roda::deployments::{self, Deployment, Deployments};
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
 use cargo_roda::project::Abi;
@@ -47,7 +47,11 @@ pub struct Deployed {
     wire: roda_rpc::Wire,
     version: u32,
     crc32c: String,
+    sha256: String,
     size: usize,
+    /// Where the deployment was recorded (inside a project).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_in: Option<PathBuf>,
     warnings: Vec<String>,
     /// For a cluster: whether each node lists it afterwards.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -70,27 +74,32 @@ impl Outcome for Deployed {
     }
 
     fn human(&self) -> String {
-        format!(
+        let mut out = format!(
             "Deployed {} v{} (crc32c {}, {} bytes) to {}\n",
             self.name, self.version, self.crc32c, self.size, self.server
-        )
+        );
+        if let Some(path) = &self.recorded_in {
+            out.push_str(&format!("  sha256 {}, recorded in {}\n", self.sha256, path.display()));
+        }
+        out
     }
 }
 
-/// Where a project remembers what it deployed, per server, to notice names
-/// that were unregistered since.
-const HISTORY: &str = ".roda/deployed.json";
+/// Where projects deployed with cargo-roda before `.roda/deployments.toml`
+/// remembered the last version per server and name.
+const LEGACY_HISTORY: &str = ".roda/deployed.json";
 
-type History = BTreeMap<String, BTreeMap<String, u32>>;
-
-fn load_history(root: &Path) -> History {
-    std::fs::read_to_string(root.join(HISTORY)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
-}
-
-fn save_history(root: &Path, history: &History) {
-    let text = serde_json::to_string_pretty(history).unwrap_or_default();
-    // Losing the history only loses a warning.
-    let _ = builder::write_atomically(&root.join(HISTORY), text.as_bytes());
+/// The version of `name` last deployed to `server` from the project, if
+/// any: its records, else what an older cargo-roda remembered.
+fn last_deployed(root: &Path, records: &Deployments, server: &str, name: &str) -> Option<u32> {
+    if let Some(record) = records.last(name, Some(server)) {
+        return Some(record.version);
+    }
+    let legacy: BTreeMap<String, BTreeMap<String, u32>> = std::fs::read_to_string(root.join(LEGACY_HISTORY))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    legacy.get(server).and_then(|names| names.get(name)).copied()
 }
 
 /// Runs the command.
@@ -110,7 +119,9 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
     }
     let endpoints = args.endpoint.endpoints(project.as_ref())?;
     let local_crc = ledger_core::crc32c(&binary);
-    let mut history = project.as_ref().map(|p| load_history(&p.root)).unwrap_or_default();
+    // Read before anything is sent: a record file that cannot take the
+    // record refuses the deploy rather than lose it.
+    let mut records = project.as_ref().map(|p| Deployments::load(&p.root)).transpose()?;
     let (server, wire, registered, warnings, nodes) = block_on(async {
         let several = endpoints.len() > 1;
         let cluster = roda_rpc::cluster::Cluster::connect(endpoints).await?;
@@ -131,7 +142,7 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
                 "`{name}` is written for ABI v1 and {server} runs ABI v2 (e14b146): there, accounts must be opened (`cargo roda accounts open`) before a call moves money in or out of them, else the call fails with ACCOUNT_NOT_FOUND"
             ));
         }
-        let seen = history.get(&server).and_then(|h| h.get(&name)).copied();
+        let seen = project.as_ref().zip(records.as_ref()).and_then(|(p, r)| last_deployed(&p.root, r, &server, &name));
         let live = leader.list().await?;
         if let (Some(seen), false) = (seen, live.iter().any(|f| f.name == name)) {
             warnings.push(refuse(Refusal::Unregistered { name: name.clone(), server: server.clone(), seen })?);
@@ -168,11 +179,46 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
     if crc != local_crc {
         return Err(Error::UploadAltered { name, version, server: crc, local: local_crc });
     }
-    if let Some(project) = &project {
-        history.entry(server.clone()).or_default().insert(name.clone(), version);
-        save_history(&project.root, &history);
+    let sha256 = cargo_roda::validate::sha256_hex(&binary);
+    let mut recorded_in = None;
+    if let (Some(project), Some(records)) = (&project, records.as_mut()) {
+        let (revision, dirty) = deployments::git_revision(&project.root).map_or((None, false), |(r, d)| (Some(r), d));
+        let record = Deployment {
+            server: server.clone(),
+            wire: wire.name().to_owned(),
+            name: name.clone(),
+            version,
+            crc32c: format!("{crc:08x}"),
+            sha256: sha256.clone(),
+            size: binary.len(),
+            revision,
+            dirty,
+            toolchain: match args.file {
+                Some(_) => "(a module given on the command line)".to_owned(),
+                None => deployments::toolchain(project),
+            },
+            cargo_roda: env!("CARGO_PKG_VERSION").to_owned(),
+            deployed_at: deployments::now_utc(),
+        };
+        // The function is registered: a record that cannot be written is
+        // said, not an error that would hide the deploy.
+        match records.append(&project.root, record) {
+            Ok(()) => recorded_in = Some(project.root.join(deployments::FILE)),
+            Err(error) => eprintln!("warning: deployed, but not recorded: {error}"),
+        }
     }
-    Ok(Deployed { name, server, wire, version, crc32c: format!("{crc:08x}"), size: binary.len(), warnings, nodes })
+    Ok(Deployed {
+        name,
+        server,
+        wire,
+        version,
+        crc32c: format!("{crc:08x}"),
+        sha256,
+        size: binary.len(),
+        recorded_in,
+        warnings,
+        nodes,
+    })
 }
 
 /// Whether each node of a cluster lists `registered` (its name and CRC).

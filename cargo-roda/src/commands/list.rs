@@ -29,6 +29,11 @@ pub struct Function {
     name: String,
     version: u32,
     crc32c: String,
+    /// Inside a project with deployment records: the record this function
+    /// matches (name, server and CRC32C), as `deployed_at` and revision;
+    /// `null` when none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded: Option<Option<String>>,
 }
 
 /// One node's functions, or why it could not be asked.
@@ -53,9 +58,16 @@ pub struct Listed {
 }
 
 fn table(functions: &[Function]) -> String {
-    let mut out = format!("{:<32} {:>7}  {}\n", "NAME", "VERSION", "CRC32C");
+    let records = functions.iter().any(|f| f.recorded.is_some());
+    let mut out = format!("{:<32} {:>7}  {:<8}", "NAME", "VERSION", "CRC32C");
+    out.push_str(if records { "  DEPLOYMENT RECORD\n" } else { "\n" });
     for f in functions {
-        out.push_str(&format!("{:<32} {:>7}  {}\n", f.name, f.version, f.crc32c));
+        out.push_str(&format!("{:<32} {:>7}  {:<8}", f.name, f.version, f.crc32c));
+        match &f.recorded {
+            Some(Some(record)) => out.push_str(&format!("  {record}\n")),
+            Some(None) => out.push_str("  none matches (not deployed from this project, or changed since)\n"),
+            None => out.push('\n'),
+        }
     }
     out
 }
@@ -88,9 +100,24 @@ impl Outcome for Listed {
     }
 }
 
-fn functions(list: Vec<ledger_core::FunctionInfo>) -> Vec<Function> {
+/// The functions listed; with `records` (a project's, for `server`), the
+/// record each matches.
+fn functions(
+    list: Vec<ledger_core::FunctionInfo>,
+    records: Option<(&cargo_roda::deployments::Deployments, &str)>,
+) -> Vec<Function> {
     list.into_iter()
-        .map(|f| Function { name: f.name, version: f.version, crc32c: format!("{:08x}", f.crc32c) })
+        .map(|f| {
+            let crc32c = format!("{:08x}", f.crc32c);
+            let recorded = records.map(|(records, server)| {
+                records.matching(server, &f.name, &crc32c).map(|d| {
+                    let revision = d.revision.as_deref().map(|r| &r[..r.len().min(12)]).unwrap_or("no revision");
+                    let dirty = if d.dirty { ", modified" } else { "" };
+                    format!("v{} deployed {} ({revision}{dirty})", d.version, d.deployed_at)
+                })
+            });
+            Function { name: f.name, version: f.version, crc32c, recorded }
+        })
         .collect()
 }
 
@@ -105,12 +132,22 @@ pub fn exec(args: Args) -> Result<Listed, Error> {
         };
         Ok::<_, Error>((client.url().to_owned(), client.wire(), client.list().await?, nodes))
     })??;
+    let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
+    let records = match &project {
+        Some(project) => Some(cargo_roda::deployments::Deployments::load(&project.root)?),
+        None => None,
+    };
+    let records = records.as_ref().filter(|r| !r.list.is_empty());
     let nodes = nodes
         .into_iter()
         .map(|node| match node.answer {
-            Ok(list) => Node { server: node.url, functions: Some(functions(list)), error: None },
+            Ok(list) => {
+                let functions = functions(list, records.map(|r| (r, node.url.as_str())));
+                Node { server: node.url, functions: Some(functions), error: None }
+            }
             Err(error) => Node { server: node.url, functions: None, error: Some(error.to_string()) },
         })
         .collect();
-    Ok(Listed { server, wire, functions: functions(listed), nodes })
+    let functions = functions(listed, records.map(|r| (r, server.as_str())));
+    Ok(Listed { server, wire, functions, nodes })
 }

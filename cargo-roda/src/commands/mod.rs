@@ -16,6 +16,7 @@ pub mod test;
 pub mod tx;
 pub mod unregister;
 pub mod validate;
+pub mod verify;
 
 use std::path::PathBuf;
 
