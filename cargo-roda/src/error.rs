@@ -110,6 +110,10 @@ pub enum Error {
     /// fails or never finishes, or the name was unregistered there.
     #[error("not deployed: {0}; --force sends it anyway")]
     Refused(String),
+    /// `deploy --override` found that the new build behaves otherwise than
+    /// the last recorded deployment (exit 3).
+    #[error("not deployed: {0}")]
+    UpgradeRefused(String),
     /// Arguments that make no sense together (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -149,7 +153,10 @@ impl Error {
             | Error::Module(_)
             | Error::Io { .. } => ExitCode::Error,
             Error::Usage(_) | Error::Sdk(_) => ExitCode::Usage,
-            Error::InvalidModule { .. } | Error::RequestTooLarge { .. } | Error::Refused(_) => ExitCode::InvalidModule,
+            Error::InvalidModule { .. }
+            | Error::RequestTooLarge { .. }
+            | Error::Refused(_)
+            | Error::UpgradeRefused(_) => ExitCode::InvalidModule,
             Error::Build(_) => ExitCode::BuildFailed,
             Error::Rpc(_) | Error::UploadAltered { .. } | Error::Fork(_) | Error::Replay(_) | Error::Live(_) => {
                 ExitCode::RpcFailed
@@ -179,6 +186,7 @@ impl Error {
             Error::Module(_) => "module",
             Error::InvalidModule { .. } | Error::RequestTooLarge { .. } => "validation",
             Error::Refused(_) => "refused",
+            Error::UpgradeRefused(_) => "upgrade-refused",
             Error::UploadAltered { .. } => "rpc",
             Error::Usage(_) => "usage",
             Error::Io { .. } => "io",

@@ -243,6 +243,10 @@ fn auditing_runs_as_written() {
         "verify, after an edit, at the recorded revision\n{stdout}"
     );
     assert!(stdout.contains("exit code 8"), "{stdout}");
+    assert!(stdout.contains("CHANGED a transfer moves the amount and counts it"), "diff\n{stdout}");
+    assert!(stdout.contains("exit code 5"), "diff\n{stdout}");
+    assert!(stdout.contains("exit code 3"), "the gate\n{stdout}");
+    assert!(stdout.contains("Deployed mover v2 (crc32c "), "accepted\n{stdout}");
 }
 
 /// Runs a page's `sh` blocks in order in one shell, in an empty directory,

@@ -15,6 +15,7 @@ fn help_texts() {
         ("test", vec!["test", "--help"]),
         ("deploy", vec!["deploy", "--help"]),
         ("verify", vec!["verify", "--help"]),
+        ("diff", vec!["diff", "--help"]),
         ("call", vec!["call", "--help"]),
         ("dev", vec!["dev", "--help"]),
         ("balance", vec!["balance", "--help"]),

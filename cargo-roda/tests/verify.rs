@@ -1,7 +1,9 @@
 //! Deployed = reviewed: `deploy` records what it sent in
 //! `.roda/deployments.toml`, `list` says which listed function matches a
-//! record, and `verify` rebuilds the source (at the recorded revision with
-//! `--rev`) and compares it with the record and the server.
+//! record, `verify` rebuilds the source (at the recorded revision with
+//! `--rev`) and compares it with the record and the server, `diff` shows
+//! what a new build changes, and `deploy --override` refuses a behaviour
+//! change unless it is accepted.
 
 mod support;
 
@@ -87,15 +89,47 @@ fn deploy_records_and_verify_compares_source_record_and_server() {
     let at_record = run(&["verify", "--rev"]);
     assert_eq!(at_record.code, 0, "the recorded revision still builds what was deployed: {at_record:?}");
 
-    // A new version, deployed: the record grows, and verify checks the last.
-    assert_eq!(run(&["deploy", "--override"]).code, 0);
+    // What the change does, against the deployed version rebuilt at its
+    // revision: the counter's constant is renamed.
+    let diffed = run(&["diff", "--fuzz", "200", "--seed", "3"]);
+    assert_eq!(diffed.code, 5, "{diffed:?}");
+    assert!(diffed.stdout.contains("interface: the same imports and exports\n"), "{diffed:?}");
+    assert!(diffed.stdout.contains("CHANGED a transfer moves the amount and counts it (line "), "{diffed:?}");
+    assert!(diffed.stdout.contains("  kv transfers/1/0/0: old 1, new no constant `transfers`\n"), "{diffed:?}");
+    assert!(diffed.stdout.contains("CHANGED fuzz any transfer between open accounts"), "{diffed:?}");
+    assert!(diffed.stdout.ends_with("behaviour changed\n"), "{diffed:?}");
+    let built = run(&["build", "--output", "json"]).json();
+    let same = run(&["diff", built["wasm"].as_str().unwrap(), "--fuzz", "200"]);
+    assert_eq!(same.code, 0, "a build against itself: {same:?}");
+    assert!(same.stdout.ends_with("no behaviour change found\n"), "{same:?}");
+
+    // A new version: an override that changes behaviour is refused unless
+    // accepted; the record grows, and verify checks the last.
+    let refused = run(&["deploy", "--override"]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert!(refused.stderr.contains("`mover` behaves otherwise than v1 deployed to "), "{refused:?}");
+    assert!(refused.stderr.contains("--override --accept-changes if that is intended"), "{refused:?}");
+    let accepted = run(&["deploy", "--override", "--accept-changes", "--output", "json"]).json();
+    assert_eq!(accepted["version"], 2, "{accepted:#}");
+    assert!(accepted["changes"]["steps"].as_array().is_some_and(|s| !s.is_empty()), "{accepted:#}");
     let records = std::fs::read_to_string(project.join(".roda/deployments.toml")).unwrap();
     assert_eq!(records.matches("[[deployment]]").count(), 2, "{records}");
     assert!(records.contains("dirty = true"), "{records}");
     assert_eq!(run(&["verify"]).code, 0);
     assert!(run(&["list"]).stdout.contains("v2 deployed "));
+    // Built from modified files, it cannot be rebuilt to compare with.
+    let dirty = run(&["deploy", "--override"]);
+    assert_eq!(dirty.code, 3, "{dirty:?}");
+    assert!(dirty.stderr.contains("was built from files that differed from revision"), "{dirty:?}");
+    // Committed and deployed again: the same behaviour passes the gate.
+    git(&project, &["commit", "-qam", "renamed"]);
+    assert_eq!(run(&["deploy", "--override", "--accept-changes"]).code, 0);
+    let unchanged = run(&["deploy", "--override", "--output", "json"]);
+    assert_eq!(unchanged.code, 0, "{unchanged:?}");
+    assert_eq!(unchanged.json()["changes"]["steps"], serde_json::json!([]));
 
     // Gone from the server: the server's side differs.
+    assert_eq!(run(&["verify"]).code, 0);
     assert_eq!(run(&["unregister", "mover"]).code, 0);
     let gone = run(&["verify", "--output", "json"]);
     assert_eq!(gone.code, 8, "{gone:?}");

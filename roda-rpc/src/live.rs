@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 use ledger_core::Status;
 use ledger_core::v2::{self, CONSTANT_BIT, Operation, Record};
+use roda_test::compare::{Reads, differences};
 use roda_test::model::{KeyComponent, KeySpec};
 use roda_test::{AccountMap, Action, Answer, Mismatch, Runner, Scenario, ScenarioFile, Step, View, check};
 use serde::Serialize;
@@ -341,7 +342,12 @@ impl Live<'_> {
             seen.extend(answer.1.iter().copied());
             let observed = self.observe(&seen, &keys, &ids, &links).await?;
             let mismatches = check(step, &answer.0, &observed, &session.start().balances);
-            let differences = differences(&simulated, session.view(), &answer.0, &observed, &seen, &keys, &links);
+            let linked: BTreeSet<(u64, u16)> = links.keys().copied().collect();
+            let reads = Reads { accounts: &seen, keys: &keys, links: &linked };
+            let differences: Vec<Difference> = differences((&simulated, session.view()), (&answer.0, &observed), reads)
+                .into_iter()
+                .map(|d| Difference { what: d.what, simulator: d.left, server: d.right })
+                .collect();
             if !differences.is_empty()
                 && let Some(reason) = self.unopened_accounts(step, session.view()).await?
             {
@@ -660,54 +666,10 @@ impl View for Observed {
     fn linked(&self, parent: u64, link_type: u16) -> Option<u64> {
         self.links.get(&(parent, link_type)).copied()
     }
-}
 
-/// Where the server's answer and state differ from the simulator's.
-fn differences(
-    simulated: &Answer,
-    simulator: &dyn View,
-    server: &Answer,
-    observed: &Observed,
-    accounts: &BTreeSet<u64>,
-    keys: &BTreeSet<KeySpec>,
-    links: &BTreeMap<(u64, u16), u64>,
-) -> Vec<Difference> {
-    let mut differences = Vec::new();
-    let mut differ = |what: String, simulator: String, server: String| {
-        if simulator != server {
-            differences.push(Difference { what, simulator, server });
-        }
-    };
-    differ("status".into(), simulated.status.to_string(), server.status.to_string());
-    let entries = |answer: &Answer| format!("{:?}", answer.entries);
-    differ("entries".into(), entries(simulated), entries(server));
-    differ("records".into(), simulated.records.join(", "), server.records.join(", "));
-    for &account in accounts {
-        if observed.balances.contains_key(&account) {
-            differ(
-                format!("balance of {account}"),
-                simulator.balance(account).to_string(),
-                observed.balance(account).to_string(),
-            );
-        }
-        if observed.flags.contains_key(&account) {
-            let lanes =
-                |view: &dyn View| (0..8).map(|lane| view.flag(account, lane).to_string()).collect::<Vec<_>>().join(" ");
-            differ(format!("flag lanes of {account}"), lanes(simulator), lanes(observed));
-        }
+    fn reads_account(&self, account: u64) -> bool {
+        self.balances.contains_key(&account)
     }
-    for key in keys.iter().filter(|key| observed.kv.contains_key(*key)) {
-        let value = |view: &dyn View| match view.kv(key) {
-            Ok(value) => value.to_string(),
-            Err(name) => format!("no constant `{name}`"),
-        };
-        differ(format!("kv {key}"), value(simulator), value(observed));
-    }
-    for &(parent, link_type) in links.keys() {
-        let child = |view: &dyn View| format!("{:?}", view.linked(parent, link_type));
-        differ(format!("link {parent} type {link_type}"), child(simulator), child(observed));
-    }
-    differences
 }
 
 /// Serialises a value as its `Display` text.

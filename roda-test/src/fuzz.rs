@@ -3,7 +3,7 @@
 //! written out as a scenario to paste.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -14,6 +14,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde::Serialize;
 
+use crate::compare::{Reads, differences};
 use crate::lint::Lint;
 use crate::model::{Action, FuzzSpec, Params, Scenario, ScenarioFile, Slot, Step};
 use crate::run::{Runner, SetupError};
@@ -76,6 +77,8 @@ pub enum Violation {
         /// Its balance.
         balance: i64,
     },
+    /// `cargo roda diff`: the new binary answered otherwise than the old.
+    Changed(Vec<crate::compare::Difference>),
     /// The shrunk case passed when run again.
     NotReproduced,
 }
@@ -94,6 +97,11 @@ impl fmt::Display for Violation {
                 write!(f, "the ledger failed the call with {status} although it returned {returned}")
             }
             Violation::Negative { account, balance } => write!(f, "account {account} went negative ({balance})"),
+            Violation::Changed(differences) => {
+                let changes: Vec<String> =
+                    differences.iter().map(|d| format!("{}: old {}, new {}", d.what, d.left, d.right)).collect();
+                write!(f, "the new binary answers otherwise: {}", changes.join("; "))
+            }
             Violation::NotReproduced => f.write_str("the failure did not reproduce"),
         }
     }
@@ -212,6 +220,14 @@ fn slot_strategy(slot: &Slot) -> BoxedStrategy<i64> {
     }
 }
 
+/// The accounts a parameter slot may name.
+fn slot_accounts(slot: &Slot) -> Vec<u64> {
+    match slot {
+        Slot::Accounts(accounts) => accounts.as_slice().to_vec(),
+        Slot::Range { .. } | Slot::Value(_) => Vec::new(),
+    }
+}
+
 fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
@@ -236,15 +252,45 @@ impl Runner {
         scenario: &Scenario,
         options: FuzzOptions,
     ) -> Result<FuzzReport, FuzzError> {
+        self.fuzz_with(file, scenario, options, None)
+    }
+
+    /// Fuzzes the `[scenario.fuzz]` call of `scenario` on this runner's
+    /// binary and on `old`'s (the same function's previous version) from
+    /// identical states, and finds a draw where they answer differently
+    /// (status, entries, records, or the state of an account or key the
+    /// scenario names), shrunk to the smallest: what `cargo roda diff`
+    /// runs. The invariants are not checked.
+    ///
+    /// # Errors
+    ///
+    /// As [`fuzz`](Runner::fuzz).
+    pub fn fuzz_against(
+        &self,
+        old: &Runner,
+        file: &ScenarioFile,
+        scenario: &Scenario,
+        options: FuzzOptions,
+    ) -> Result<FuzzReport, FuzzError> {
+        self.fuzz_with(file, scenario, options, Some(old))
+    }
+
+    fn fuzz_with(
+        &self,
+        file: &ScenarioFile,
+        scenario: &Scenario,
+        options: FuzzOptions,
+        against: Option<&Runner>,
+    ) -> Result<FuzzReport, FuzzError> {
         /// [`Runner::fuzz_on`], with the profile's engine.
-        struct Fuzz<'a>(&'a Runner, &'a ScenarioFile, &'a Scenario, FuzzOptions);
+        struct Fuzz<'a>(&'a Runner, &'a ScenarioFile, &'a Scenario, FuzzOptions, Option<&'a Runner>);
         impl ForEngine for Fuzz<'_> {
             type Output = Result<FuzzReport, FuzzError>;
             fn run<E: Engine>(self) -> Self::Output {
-                self.0.fuzz_on::<E>(self.1, self.2, self.3)
+                self.0.fuzz_on::<E>(self.1, self.2, self.3, self.4)
             }
         }
-        ledger_core::for_profile(self.profile(), Fuzz(self, file, scenario, options))
+        ledger_core::for_profile(self.profile(), Fuzz(self, file, scenario, options, against))
     }
 
     fn fuzz_on<E: Engine>(
@@ -252,6 +298,7 @@ impl Runner {
         file: &ScenarioFile,
         scenario: &Scenario,
         options: FuzzOptions,
+        against: Option<&Runner>,
     ) -> Result<FuzzReport, FuzzError> {
         let spec = scenario.fuzz.as_ref().ok_or_else(|| FuzzError::NoFuzzTable { scenario: scenario.name.clone() })?;
         let chunks = options.cases.div_ceil(CHUNK_CASES);
@@ -261,11 +308,12 @@ impl Runner {
         let work = Chunks { options, chunks, next: &next_chunk, first_found: &first_found };
         let started = Instant::now();
         let done: Vec<Result<Worker, FuzzError>> = if jobs == 1 {
-            vec![self.fuzz_worker::<E>(file, scenario, spec, &work)]
+            vec![self.fuzz_worker::<E>(file, scenario, spec, &work, against)]
         } else {
             std::thread::scope(|threads| {
-                let workers: Vec<_> =
-                    (0..jobs).map(|_| threads.spawn(|| self.fuzz_worker::<E>(file, scenario, spec, &work))).collect();
+                let workers: Vec<_> = (0..jobs)
+                    .map(|_| threads.spawn(|| self.fuzz_worker::<E>(file, scenario, spec, &work, against)))
+                    .collect();
                 workers.into_iter().map(|worker| worker.join().expect("a fuzz worker panicked")).collect()
             })
         };
@@ -300,9 +348,21 @@ impl Runner {
         scenario: &Scenario,
         spec: &FuzzSpec,
         work: &Chunks<'_>,
+        against: Option<&Runner>,
     ) -> Result<Worker, FuzzError> {
         let config = LedgerConfig { keep_history: false, check_carried_state: false, ..self.ledger_config().clone() };
-        let ledger = RefCell::new(self.prepare::<E>(file, scenario, config)?.0);
+        let ledger = RefCell::new(self.prepare::<E>(file, scenario, config.clone())?.0);
+        // `cargo roda diff`: the old binary's ledger, prepared alike.
+        let old = match against {
+            Some(old) => Some(RefCell::new(old.prepare::<E>(file, scenario, config)?.0)),
+            None => None,
+        };
+        let old_start = old.as_ref().map(|old| old.borrow().snapshot());
+        let accounts: BTreeSet<u64> =
+            scenario.accounts().into_iter().chain(spec.params.as_slice().iter().flat_map(slot_accounts)).collect();
+        let keys = scenario.keys();
+        let no_links = BTreeSet::new();
+        let reads = Reads { accounts: &accounts, keys: &keys, links: &no_links };
         // Every case starts from the prepared state (accounts opened,
         // starting balances, flags, KV).
         let start = ledger.borrow().snapshot();
@@ -331,8 +391,18 @@ impl Runner {
             let slots = operation.params_mut().expect("a call");
             slots.clear();
             slots.extend_from_slice(params);
-            let called = ledger.call(&operation);
-            (called.status, invariants.check(&ledger, &called))
+            let (Some(old), Some(old_start)) = (&old, &old_start) else {
+                let called = ledger.call(&operation);
+                return (called.status, invariants.check(&ledger, &called));
+            };
+            let mut old = old.borrow_mut();
+            old.restore(old_start);
+            for (account, balance) in balance_accounts.iter().zip(balances) {
+                old.seed_balance(*account, *balance);
+            }
+            let (new_answer, old_answer) = (ledger.answer(&operation), old.answer(&operation));
+            let changes = differences((&old_answer, &*old), (&new_answer, &*ledger), reads);
+            (new_answer.status, if changes.is_empty() { Ok(()) } else { Err(Violation::Changed(changes)) })
         };
         let mut found = None;
         while let Some((chunk, cases)) = work.take() {

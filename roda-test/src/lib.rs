@@ -74,7 +74,9 @@
 
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod costs;
+pub mod diff;
 pub mod fs;
 pub mod fuzz;
 pub mod junit;

@@ -64,6 +64,15 @@ impl<E: Engine> SimLedger<E> {
         }
     }
 
+    /// Processes an operation of the engine's own, keeping what
+    /// comparisons read: status, entries, records.
+    pub(crate) fn answer(&mut self, operation: &E::Operation) -> Answer {
+        let tx = self.0.process(operation);
+        let (status, entries) = (tx.status(), tx.entries().copied().collect());
+        let tx = tx.clone();
+        Answer { status, entries, records: self.0.record_texts(&tx) }
+    }
+
     /// Processes a call as [`submit`](SimLedger::submit) does, keeping
     /// only what the fuzzer's invariants read: no copy of the transaction,
     /// its entries or its records.

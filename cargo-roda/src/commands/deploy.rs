@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::diff::Changes;
 use cargo_roda::deployments::{self, Deployment, Deployments};
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
@@ -34,6 +35,11 @@ pub struct Args {
     /// that traps or never finishes in the simulator.
     #[arg(long)]
     pub force: bool,
+    /// With --override inside a project: deploy even when the new build
+    /// behaves otherwise than the last recorded deployment on the project's
+    /// scenarios and their fuzzed draws (`cargo roda diff` shows how).
+    #[arg(long, requires = "override_existing")]
+    pub accept_changes: bool,
     #[command(flatten)]
     pub abi: super::AbiArgs,
 }
@@ -56,6 +62,10 @@ pub struct Deployed {
     /// For a cluster: whether each node lists it afterwards.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     nodes: Vec<NodeHas>,
+    /// With --override inside a project: what the new build changes from
+    /// the last recorded deployment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes: Option<Changes>,
 }
 
 /// Whether one node of a cluster lists the deployed function.
@@ -117,6 +127,10 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
     if request_len > ledger_core::abi::MAX_BINARY_SIZE {
         return Err(Error::RequestTooLarge { request_len, limit: ledger_core::abi::MAX_BINARY_SIZE });
     }
+    let changes = match (&project, args.override_existing) {
+        (Some(project), true) => upgrade_gate(project, &name, &binary, abi, args.accept_changes)?,
+        _ => None,
+    };
     let endpoints = args.endpoint.endpoints(project.as_ref())?;
     let local_crc = ledger_core::crc32c(&binary);
     // Read before anything is sent: a record file that cannot take the
@@ -218,7 +232,73 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
         recorded_in,
         warnings,
         nodes,
+        changes,
     })
+}
+
+/// Fuzzed draws per scenario the upgrade gate compares, from a fixed seed
+/// so that a deploy is refused or not the same way every time.
+const GATE_SEED: u64 = 0;
+
+/// Before an override: what the new build changes from the last recorded
+/// deployment (rebuilt at its revision), on the project's scenarios and
+/// their fuzzed draws; refused when the behaviour changed, unless
+/// `accept`. `None` when there is nothing to compare with (no record, no
+/// revision, no scenarios), which is said.
+fn upgrade_gate(
+    project: &cargo_roda::project::Project,
+    name: &str,
+    binary: &[u8],
+    abi: Abi,
+    accept: bool,
+) -> Result<Option<Changes>, Error> {
+    let records = Deployments::load(&project.root)?;
+    let Some(record) = records.last(name, None) else { return Ok(None) };
+    if record.revision.is_none() {
+        eprintln!(
+            "warning: the last deployment of `{name}` names no git revision, so its behaviour is not compared with this build's"
+        );
+        return Ok(None);
+    }
+    let files = match roda_test::ScenarioFile::from_dir(project.root.join("tests")) {
+        Ok(files) => files,
+        Err(error) => {
+            eprintln!("warning: no scenarios to compare the deployed version with ({error})");
+            return Ok(None);
+        }
+    };
+    let old = match super::deployed_binary(project, name, None) {
+        Ok((_, old)) => old,
+        Err(error) if accept => {
+            eprintln!(
+                "warning: the deployed version could not be rebuilt to compare with ({error}); deploying (--accept-changes)"
+            );
+            return Ok(None);
+        }
+        Err(error) => {
+            return Err(Error::UpgradeRefused(format!(
+                "the deployed version could not be rebuilt to compare with this build: {error}; deploy with --override --accept-changes to skip the comparison"
+            )));
+        }
+    };
+    let runner = |bytes: Vec<u8>| roda_test::Runner::new(bytes, name).with_profile(abi.profile());
+    let changes = super::diff::changes(
+        &runner(old),
+        &runner(binary.to_vec()),
+        &files,
+        super::diff::DEFAULT_DIFF_CASES,
+        GATE_SEED,
+    )?;
+    if changes.behaviour_changed() && !accept {
+        return Err(Error::UpgradeRefused(format!(
+            "`{name}` behaves otherwise than v{} deployed to {} ({}):\n{}deploy it with --override --accept-changes if that is intended",
+            record.version,
+            record.server,
+            record.deployed_at,
+            changes.human()
+        )));
+    }
+    Ok(Some(changes))
 }
 
 /// Whether each node of a cluster lists `registered` (its name and CRC).

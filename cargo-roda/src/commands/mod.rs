@@ -7,6 +7,7 @@ pub mod call;
 pub mod deploy;
 pub mod deposit;
 pub mod dev;
+pub mod diff;
 pub mod init;
 pub mod kv;
 pub mod list;
@@ -398,4 +399,62 @@ pub fn fork(
         };
         Ok(roda_rpc::fork::fork(&client, at, binaries, config, progress).await?)
     })?
+}
+
+/// The project as it was at git revision `rev`, built for release in a
+/// temporary worktree: its bytes, the compiler that built them and the
+/// commit `rev` names.
+pub fn build_at(
+    project: &cargo_roda::project::Project,
+    rev: &str,
+) -> Result<(Vec<u8>, String, Option<String>), cargo_roda::error::Error> {
+    use cargo_roda::deployments::{self, Worktree};
+    use cargo_roda::error::Error;
+    let (worktree, dir) = Worktree::at(&project.root, rev).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut there = cargo_roda::project::Project::find(&dir)?;
+    if there.file.function.name != project.file.function.name {
+        there.override_name(&project.file.function.name)?;
+    }
+    let bytes = roda_test::fs::load_module(&build_project(&there, cargo_roda::builder::BuildProfile::Release)?)?;
+    let toolchain = deployments::toolchain(&there);
+    let commit = deployments::git_revision(&dir).map(|(commit, _)| commit);
+    drop(worktree);
+    Ok((bytes, toolchain, commit))
+}
+
+/// The binary of the last deployment of `name` recorded in the project
+/// (to `server`, when given), rebuilt at its recorded revision and checked
+/// against its SHA-256: what the server runs, to compare a new build with.
+pub fn deployed_binary(
+    project: &cargo_roda::project::Project,
+    name: &str,
+    server: Option<&str>,
+) -> Result<(cargo_roda::deployments::Deployment, Vec<u8>), cargo_roda::error::Error> {
+    use cargo_roda::error::Error;
+    let records = cargo_roda::deployments::Deployments::load(&project.root)?;
+    let record = records.last(name, server).cloned().ok_or_else(|| {
+        Error::Usage(format!(
+            "no deployment of `{name}` is recorded in {}: name the old module (a .wasm or .wat file) instead",
+            project.root.join(cargo_roda::deployments::FILE).display()
+        ))
+    })?;
+    let revision = record.revision.clone().ok_or_else(|| {
+        Error::Usage(format!(
+            "the last deployment of `{name}` names no git revision to rebuild it from: name the old module (a .wasm or .wat file) instead"
+        ))
+    })?;
+    if record.dirty {
+        return Err(Error::Usage(format!(
+            "the last deployment of `{name}` was built from files that differed from revision {revision}, so it cannot be rebuilt: name the old module (a .wasm or .wat file) instead"
+        )));
+    }
+    let (bytes, _, _) = build_at(project, &revision)?;
+    let sha256 = cargo_roda::validate::sha256_hex(&bytes);
+    if sha256 != record.sha256 {
+        return Err(Error::Usage(format!(
+            "revision {revision} builds {sha256}, not the recorded {} (`cargo roda verify --rev` shows why): name the old module instead",
+            record.sha256
+        )));
+    }
+    Ok((record, bytes))
 }

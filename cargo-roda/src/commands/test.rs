@@ -259,7 +259,7 @@ fn check_costs(path: &Path, now: &Costs, args: &Args) -> Result<CostsReport, Err
 }
 
 /// A seed from the clock, for runs without `--seed`; printed with the result.
-fn clock_seed() -> u64 {
+pub fn clock_seed() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 

@@ -1,12 +1,10 @@
 //! `cargo roda verify`.
 
-use std::path::PathBuf;
-
-use cargo_roda::deployments::{self, Deployments, Field, Listed, Worktree};
+use cargo_roda::builder::BuildProfile;
+use cargo_roda::deployments::{self, Deployments, Field, Listed};
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
-use cargo_roda::project::Project;
 use serde::Serialize;
 
 use super::{EndpointArgs, ProjectArgs, block_on};
@@ -104,21 +102,14 @@ pub fn exec(args: Args) -> Result<Verified, Error> {
                 })?,
                 rev => rev.to_owned(),
             };
-            let (worktree, dir) = Worktree::at(&project.root, &rev).map_err(|e| Error::Usage(e.to_string()))?;
-            let mut there = Project::find(&dir)?;
-            if there.file.function.name != project.file.function.name {
-                there.override_name(&project.file.function.name)?;
-            }
-            let bytes = build(&there)?;
-            let toolchain = deployments::toolchain(&there);
-            let commit = deployments::git_revision(&dir).map(|(commit, _)| commit);
-            drop(worktree);
+            let (bytes, toolchain, commit) = super::build_at(&project, &rev)?;
             (bytes, format!("revision {rev}"), toolchain, commit)
         }
         None => {
             let commit = deployments::git_revision(&project.root)
                 .map(|(commit, dirty)| if dirty { format!("{commit} (modified)") } else { commit });
-            (build(&project)?, "working tree".to_owned(), deployments::toolchain(&project), commit)
+            let bytes = roda_test::fs::load_module(&super::build_project(&project, BuildProfile::Release)?)?;
+            (bytes, "working tree".to_owned(), deployments::toolchain(&project), commit)
         }
     };
     let server = given.map_or_else(|| record.server.clone(), str::to_owned);
@@ -132,10 +123,4 @@ pub fn exec(args: Args) -> Result<Verified, Error> {
     let fields = deployments::compare(&record, &rebuilt, &toolchain, revision.as_deref(), listed);
     let verified = fields.iter().all(|f| f.agrees || !f.decides);
     Ok(Verified { name, server, record, rebuilt_from, fields, verified })
-}
-
-/// The project built for release, its bytes.
-fn build(project: &Project) -> Result<Vec<u8>, Error> {
-    let path: PathBuf = super::build_project(project, cargo_roda::builder::BuildProfile::Release)?;
-    Ok(roda_test::fs::load_module(&path)?)
 }
