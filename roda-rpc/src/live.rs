@@ -332,9 +332,7 @@ impl Live<'_> {
             let sent = self.on_server(&step.with_ids(&ids.map));
             let result = self.client.submit(sent.action.operation(sent.user_ref), WaitLevel::Snapshot).await?;
             if let Some((begin, count)) = opened(&result) {
-                for (offset, issued) in (begin..begin + u64::from(count)).enumerate() {
-                    ids.map.insert(next_unnamed + offset as u64, issued);
-                }
+                ids.map.opened(next_unnamed, begin, count);
                 next_unnamed += u64::from(count);
             }
             let answer = self.answer(&result, &ids, &mut links).await?;
@@ -372,7 +370,7 @@ impl Live<'_> {
                 break;
             }
         }
-        report.accounts = ids.map.iter().filter(|(a, b)| a != b).collect();
+        report.accounts = ids.map.iter().collect();
         Ok(report)
     }
 
@@ -434,9 +432,7 @@ impl Live<'_> {
             let Some((begin, _)) = opened(&result).filter(|_| result.status.is_success()) else {
                 return Ok((map, Err(format!("opening {count} account(s) failed with {}", result.status))));
             };
-            for (named, issued) in (scenario.first_opened()..).zip(begin..begin + u64::from(count)) {
-                map.insert(named, issued);
-            }
+            map.opened(scenario.first_opened(), begin, count);
         }
         // A HEAD server's opened accounts start at 0; an ee2b042 server's
         // hold what earlier runs left.
@@ -669,6 +665,10 @@ impl View for Observed {
 
     fn reads_account(&self, account: u64) -> bool {
         self.balances.contains_key(&account)
+    }
+
+    fn reads_flags(&self, account: u64) -> bool {
+        self.flags.contains_key(&account)
     }
 }
 

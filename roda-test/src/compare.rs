@@ -34,7 +34,7 @@ pub struct Difference {
 /// Where the second ledger's answer to a step, and its state after it,
 /// differ from the first's: status, entries, records, then each account's
 /// balance and flag lanes, each key's value and each link that `reads`
-/// names (an account the second view cannot read is left out).
+/// names (what the second view cannot read is left out).
 ///
 /// ```
 /// use std::collections::BTreeSet;
@@ -69,9 +69,11 @@ pub fn differences(left: (&Answer, &dyn View), right: (&Answer, &dyn View), read
     differ("records".into(), left_answer.records.join(", "), right_answer.records.join(", "));
     for &account in reads.accounts.iter().filter(|&&account| right.reads_account(account)) {
         differ(format!("balance of {account}"), left.balance(account).to_string(), right.balance(account).to_string());
-        let lanes =
-            |view: &dyn View| (0..8).map(|lane| view.flag(account, lane).to_string()).collect::<Vec<_>>().join(" ");
-        differ(format!("flag lanes of {account}"), lanes(left), lanes(right));
+        if right.reads_flags(account) {
+            let lanes =
+                |view: &dyn View| (0..8).map(|lane| view.flag(account, lane).to_string()).collect::<Vec<_>>().join(" ");
+            differ(format!("flag lanes of {account}"), lanes(left), lanes(right));
+        }
     }
     for key in reads.keys {
         let value = |view: &dyn View| match view.kv(key) {

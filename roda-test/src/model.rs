@@ -528,9 +528,28 @@ impl InclusiveRange {
 pub struct AccountMap(BTreeMap<u64, u64>);
 
 impl AccountMap {
-    /// Says that the ledger's `ledger_id` is the scenario's `scenario_id`.
+    /// Says that the ledger's `ledger_id` is the scenario's `scenario_id`
+    /// (nothing to say when they are the same).
     pub fn insert(&mut self, scenario_id: u64, ledger_id: u64) {
-        self.0.insert(scenario_id, ledger_id);
+        if scenario_id != ledger_id {
+            self.0.insert(scenario_id, ledger_id);
+        }
+    }
+
+    /// Says that the `count` accounts the ledger opened from `begin` are
+    /// the scenario's from `first`, in order.
+    ///
+    /// ```
+    /// use roda_test::model::AccountMap;
+    ///
+    /// let mut map = AccountMap::default();
+    /// map.opened(1, 1151, 2);
+    /// assert_eq!((map.to_ledger(1), map.to_ledger(2)), (1151, 1152));
+    /// ```
+    pub fn opened(&mut self, first: u64, begin: u64, count: u32) {
+        for offset in 0..u64::from(count) {
+            self.insert(first + offset, begin + offset);
+        }
     }
 
     /// The ledger's id for the scenario's.
