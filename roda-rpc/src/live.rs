@@ -542,7 +542,8 @@ impl Live<'_> {
         }
         if self.client.wire() == Wire::Head {
             for key in keys {
-                let text = server_key(&key.with_ids(map));
+                // The server's string form: its ids, all four components.
+                let text = key.with_ids(map).to_string();
                 let value = match self.client.kv_get(&text).await {
                     Ok(value) => Ok(value.unwrap_or(0)),
                     Err(error) if error.code() == Some(tonic::Code::InvalidArgument) => Err(first_constant(key)),
@@ -610,20 +611,6 @@ async fn constant_names(client: &Client) -> Result<HashMap<u32, String>, RpcErro
         from = page.next_tx_id;
     }
     Ok(names)
-}
-
-/// A key in the server's string form: all four components.
-fn server_key(key: &KeySpec) -> String {
-    let parts: Vec<String> = key
-        .0
-        .iter()
-        .map(|component| match component {
-            KeyComponent::Int(value) => value.to_string(),
-            KeyComponent::Account(id) => id.to_string(),
-            KeyComponent::Constant(name) => name.clone(),
-        })
-        .collect();
-    parts.join("/")
 }
 
 /// The first constant a key names (what a refused key's message names).

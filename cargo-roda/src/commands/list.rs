@@ -111,7 +111,9 @@ fn functions(
             let crc32c = format!("{:08x}", f.crc32c);
             let recorded = records.map(|(records, server)| {
                 records.matching(server, &f.name, &crc32c).map(|d| {
-                    let revision = d.revision.as_deref().map(|r| &r[..r.len().min(12)]).unwrap_or("no revision");
+                    // The file is the user's: any text may stand there.
+                    let revision: String =
+                        d.revision.as_deref().map_or("no revision".into(), |r| r.chars().take(12).collect());
                     let dirty = if d.dirty { ", modified" } else { "" };
                     format!("v{} deployed {} ({revision}{dirty})", d.version, d.deployed_at)
                 })
