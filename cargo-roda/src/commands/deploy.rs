@@ -1,7 +1,6 @@
 //! `cargo roda deploy`.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::diff::Changes;
 use cargo_roda::deployments::{self, Deployment, Deployments};
@@ -95,23 +94,6 @@ impl Outcome for Deployed {
     }
 }
 
-/// Where projects deployed with cargo-roda before `.roda/deployments.toml`
-/// remembered the last version per server and name.
-const LEGACY_HISTORY: &str = ".roda/deployed.json";
-
-/// The version of `name` last deployed to `server` from the project, if
-/// any: its records, else what an older cargo-roda remembered.
-fn last_deployed(root: &Path, records: &Deployments, server: &str, name: &str) -> Option<u32> {
-    if let Some(record) = records.last(name, Some(server)) {
-        return Some(record.version);
-    }
-    let legacy: BTreeMap<String, BTreeMap<String, u32>> = std::fs::read_to_string(root.join(LEGACY_HISTORY))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default();
-    legacy.get(server).and_then(|names| names.get(name)).copied()
-}
-
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Deployed, Error> {
     // Refused locally, before anything is sent: invalid modules, oversize ones.
@@ -156,7 +138,7 @@ pub fn exec(args: Args) -> Result<Deployed, Error> {
                 "`{name}` is written for ABI v1 and {server} runs ABI v2 (e14b146): there, accounts must be opened (`cargo roda accounts open`) before a call moves money in or out of them, else the call fails with ACCOUNT_NOT_FOUND"
             ));
         }
-        let seen = project.as_ref().zip(records.as_ref()).and_then(|(p, r)| last_deployed(&p.root, r, &server, &name));
+        let seen = records.as_ref().and_then(|r| r.last(&name, Some(&server))).map(|record| record.version);
         let live = leader.list().await?;
         if let (Some(seen), false) = (seen, live.iter().any(|f| f.name == name)) {
             warnings.push(refuse(Refusal::Unregistered { name: name.clone(), server: server.clone(), seen })?);
