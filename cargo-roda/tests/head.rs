@@ -311,18 +311,25 @@ fn a_fork_serves_the_live_ledger() {
     assert!(unparsed.contains("bad.wat"), "{unparsed}");
 }
 
+/// A HEAD dev server with the counter deployed, accounts 1 and 2 open and
+/// one call of the counter on account 1: a directory to run in, the
+/// server, and the call's transaction id.
+fn counter_called() -> (tempfile::TempDir, DevServer, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&["--abi", "v2"]);
+    let run = |args: &[&str]| against(dir.path(), &server.url, args);
+    assert_eq!(run(&["deploy", counter().to_str().unwrap(), "--name", "counter", "--abi", "v2"]).code, 0);
+    assert_eq!(run(&["accounts", "open", "2"]).code, 0);
+    let id = run(&["call", "counter", "1", "--output", "json"]).json()["transaction_id"].to_string();
+    (dir, server, id)
+}
+
 /// `tx --explain` names the function a call's CRC belongs to (the version
 /// the log registered before it) and decodes flags, lane by lane.
 #[test]
 fn tx_explain_names_the_function_and_decodes_flags() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = DevServer::start(&["--abi", "v2"]);
+    let (dir, server, id) = counter_called();
     let run = |args: &[&str]| against(dir.path(), &server.url, args);
-    let wat = counter();
-    assert_eq!(run(&["deploy", wat.to_str().unwrap(), "--name", "counter", "--abi", "v2"]).code, 0);
-    run(&["accounts", "open", "2"]);
-    let called = run(&["call", "counter", "1", "--output", "json"]).json();
-    let id = called["transaction_id"].to_string();
 
     let human = run(&["tx", &id, "--explain"]).stdout;
     assert!(human.contains("  ran `counter` v1 (crc32c "), "{human}");
@@ -349,14 +356,10 @@ fn tx_explain_names_the_function_and_decodes_flags() {
 /// new version (exit 5); the parameters are asked for, the log lacks them.
 #[test]
 fn replay_reproduces_a_call_or_shows_the_first_difference() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = DevServer::start(&["--abi", "v2"]);
+    let (dir, server, id) = counter_called();
     let run = |args: &[&str]| against(dir.path(), &server.url, args);
     let wat = counter();
     let wat = wat.to_str().unwrap();
-    assert_eq!(run(&["deploy", wat, "--name", "counter", "--abi", "v2"]).code, 0);
-    run(&["accounts", "open", "2"]);
-    let id = run(&["call", "counter", "1", "--output", "json"]).json()["transaction_id"].to_string();
 
     let same = run(&["replay", &id, "--params", "1", "--wasm", wat]);
     assert_eq!(same.code, 0, "{same:?}");

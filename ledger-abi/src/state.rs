@@ -6,6 +6,7 @@
 //! as v1's share [`Accounts`](crate::Accounts).
 
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::v2::CONSTANT_BIT;
@@ -160,6 +161,26 @@ impl Record {
             },
             Record::KvConstant { .. } => self.clone(),
         }
+    }
+
+    /// The existing accounts the record names: an entry's, a link's parent
+    /// and child, an account whose flags changed (none for an account it
+    /// opens, a KV write or a constant).
+    ///
+    /// ```
+    /// use ledger_abi::v2::Record;
+    /// let link = Record::AccountLinked { parent: 28, link_type: 1, child: 29 };
+    /// assert_eq!(link.accounts().collect::<Vec<_>>(), [28, 29]);
+    /// assert_eq!(Record::AccountOpened { begin: 29, count: 1, flags: 2 }.accounts().count(), 0);
+    /// ```
+    pub fn accounts(&self) -> impl Iterator<Item = u64> {
+        let (first, second) = match self {
+            Record::Entry(entry) => (Some(entry.account_id), None),
+            Record::AccountLinked { parent, child, .. } => (Some(*parent), Some(*child)),
+            Record::FlagsUpdated { account_id, .. } => (Some(*account_id), None),
+            Record::AccountOpened { .. } | Record::Kv { .. } | Record::KvConstant { .. } => (None, None),
+        };
+        first.into_iter().chain(second)
     }
 }
 
@@ -823,6 +844,11 @@ impl State {
     /// Every registered constant, by name.
     pub fn constants(&self) -> impl Iterator<Item = (&[u8], u32)> + '_ {
         self.constants.iter().map(|(name, &id)| (name.as_slice(), id))
+    }
+
+    /// The name of constant `id` (without [`CONSTANT_BIT`]), as text.
+    pub fn constant_name(&self, id: u32) -> Option<String> {
+        self.constants().find(|(_, other)| *other == id).map(|(name, _)| String::from_utf8_lossy(name).into_owned())
     }
 
     /// The host import `kv_set`: every call records, an unchanged value too.

@@ -998,13 +998,7 @@ impl Engine for Ledger {
     }
 
     fn record_texts(&self, transaction: &Transaction) -> Vec<String> {
-        let constant_name = |id| {
-            self.state
-                .constants()
-                .find(|(_, other)| *other == id)
-                .map(|(name, _)| String::from_utf8_lossy(name).into_owned())
-        };
-        transaction.records.iter().map(|record| record_text(record, constant_name)).collect()
+        transaction.records.iter().map(|record| record_text(record, |id| self.state.constant_name(id))).collect()
     }
 
     fn hazards(transaction: &Transaction) -> Hazards {

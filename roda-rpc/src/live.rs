@@ -482,18 +482,9 @@ impl Live<'_> {
         let constants = self.constants.as_ref();
         let mut named = BTreeSet::new();
         for record in &records {
-            match record {
-                Record::Entry(entry) => {
-                    named.insert(entry.account_id);
-                }
-                Record::AccountLinked { parent, link_type, child } => {
-                    links.insert((*parent, *link_type), *child);
-                    named.extend([*parent, *child]);
-                }
-                Record::FlagsUpdated { account_id, .. } => {
-                    named.insert(*account_id);
-                }
-                _ => {}
+            named.extend(record.accounts());
+            if let Record::AccountLinked { parent, link_type, child } = record {
+                links.insert((*parent, *link_type), *child);
             }
         }
         let answer = Answer {

@@ -210,18 +210,9 @@ impl Before {
             }
         }
         for record in records {
-            match record {
-                Record::Entry(entry) => {
-                    accounts.insert(entry.account_id);
-                }
-                Record::AccountLinked { parent, child, .. } => accounts.extend([*parent, *child]),
-                Record::FlagsUpdated { account_id, .. } => {
-                    accounts.insert(*account_id);
-                }
-                Record::Kv { key, .. } => {
-                    keys.insert(*key);
-                }
-                Record::AccountOpened { .. } | Record::KvConstant { .. } => {}
+            accounts.extend(record.accounts());
+            if let Record::Kv { key, .. } = record {
+                keys.insert(*key);
             }
         }
         let constants = keys
@@ -230,8 +221,7 @@ impl Before {
             .filter(|&&part| part & CONSTANT_BIT != 0)
             .filter_map(|&part| {
                 let id = part & !CONSTANT_BIT;
-                let (name, _) = state.constants().find(|(_, other)| *other == id)?;
-                Some((id, String::from_utf8_lossy(name).into_owned()))
+                Some((id, state.constant_name(id)?))
             })
             .collect();
         let links = accounts

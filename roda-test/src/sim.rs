@@ -52,11 +52,7 @@ impl<E: Engine> SimLedger<E> {
         let tx = self.0.submit(&operation);
         let call = tx.call();
         Receipt {
-            answer: Answer {
-                status: tx.status(),
-                entries: tx.entries().copied().collect(),
-                records: self.0.record_texts(&tx),
-            },
+            answer: self.answer_of(&tx),
             opened: tx.opened(),
             fuel: call.map(|c| c.fuel_used),
             outcome: call.map(|c| c.outcome.clone()),
@@ -67,10 +63,13 @@ impl<E: Engine> SimLedger<E> {
     /// Processes an operation of the engine's own, keeping what
     /// comparisons read: status, entries, records.
     pub(crate) fn answer(&mut self, operation: &E::Operation) -> Answer {
-        let tx = self.0.process(operation);
-        let (status, entries) = (tx.status(), tx.entries().copied().collect());
-        let tx = tx.clone();
-        Answer { status, entries, records: self.0.record_texts(&tx) }
+        let tx = self.0.submit(operation);
+        self.answer_of(&tx)
+    }
+
+    /// What a processed transaction answered.
+    fn answer_of(&self, tx: &E::Transaction) -> Answer {
+        Answer { status: tx.status(), entries: tx.entries().copied().collect(), records: self.0.record_texts(tx) }
     }
 
     /// Processes a call as [`submit`](SimLedger::submit) does, keeping

@@ -168,16 +168,9 @@ async fn explain(client: &roda_rpc::client::Client, transaction: &CommittedTrans
     let mut ids = BTreeSet::new();
     let mut opened_here = Vec::new();
     for record in transaction.ledger_records() {
-        match record {
-            Record::AccountOpened { begin, count, .. } => opened_here.push(*begin..*begin + u64::from(*count)),
-            Record::Entry(entry) => {
-                ids.insert(entry.account_id);
-            }
-            Record::AccountLinked { parent, child, .. } => ids.extend([*parent, *child]),
-            Record::FlagsUpdated { account_id, .. } => {
-                ids.insert(*account_id);
-            }
-            Record::Kv { .. } | Record::KvConstant { .. } => {}
+        ids.extend(record.accounts());
+        if let Record::AccountOpened { begin, count, .. } = record {
+            opened_here.push(*begin..*begin + u64::from(*count));
         }
     }
     let accounts = ids
