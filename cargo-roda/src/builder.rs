@@ -6,6 +6,8 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use ledger_core::interface::Interface;
+
 use crate::project::{Language, Project};
 use crate::scaffold::artifact_path;
 
@@ -82,6 +84,14 @@ pub enum BuildError {
         /// The parser's message, with line and column.
         message: String,
     },
+    /// `Roda.toml`'s `[interface]` cannot be written into the module.
+    #[error("{}: {message}", .path.display())]
+    Interface {
+        /// `Roda.toml`.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// An input or output file.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -95,11 +105,47 @@ pub enum BuildError {
 /// Builds the project and returns the path of its `.wasm`. The tools'
 /// own output goes to this process's stderr.
 pub fn build(project: &Project, profile: BuildProfile) -> Result<PathBuf, BuildError> {
-    match project.file.function.language {
-        Language::Rust => build_rust(project, profile),
-        Language::AssemblyScript => build_assemblyscript(project),
-        Language::Wat => build_wat(project),
+    let interface = project.interface().map_err(|e| match e {
+        crate::project::ProjectError::Parse { path, message } => BuildError::Interface { path, message },
+        other => {
+            BuildError::Interface { path: project.root.join(crate::project::PROJECT_FILE), message: other.to_string() }
+        }
+    })?;
+    match (project.file.function.language, interface) {
+        (Language::Rust, None) => canonical(build_rust(project, profile)?),
+        (Language::Rust, Some(_)) => Err(BuildError::Interface {
+            path: project.root.join(crate::project::PROJECT_FILE),
+            message: "a Rust function declares its interface in code, not in `[interface]`: `#[execute]` names the parameters, `#[status]` the statuses, `#[register]` the constants; remove `[interface]`".into(),
+        }),
+        (Language::AssemblyScript, interface) => embed(project, build_assemblyscript(project)?, interface),
+        (Language::Wat, interface) => embed(project, build_wat(project)?, interface),
     }
+}
+
+/// Rewrites the module's interface manifest, if it has one, in its
+/// canonical form: the lines the macros wrote come out of the linker in an
+/// order that depends on where the crate was built.
+fn canonical(module: PathBuf) -> Result<PathBuf, BuildError> {
+    let bytes = std::fs::read(&module).map_err(|source| BuildError::Io { path: module.clone(), source })?;
+    match Interface::canonicalize(&bytes) {
+        Ok(Some(canonical)) if canonical != bytes => write_atomically(&module, &canonical)?,
+        // No manifest, or one already canonical; an unreadable one is the
+        // validator's to report.
+        Ok(_) | Err(_) => {}
+    }
+    Ok(module)
+}
+
+/// Writes `[interface]` into the module the toolchain wrote, if declared.
+fn embed(project: &Project, module: PathBuf, interface: Option<Interface>) -> Result<PathBuf, BuildError> {
+    let Some(interface) = interface else { return Ok(module) };
+    let bytes = std::fs::read(&module).map_err(|source| BuildError::Io { path: module.clone(), source })?;
+    let with = interface.embed(&bytes).map_err(|e| BuildError::Interface {
+        path: project.root.join(crate::project::PROJECT_FILE),
+        message: format!("`[interface]` cannot be added to {}: {e}", module.display()),
+    })?;
+    write_atomically(&module, &with)?;
+    Ok(module)
 }
 
 /// stderr, for a child's stdout: our stdout carries only results.

@@ -70,6 +70,10 @@ fn write_rules(out: &mut String) -> std::fmt::Result {
         };
         let server = match (rule.server_enforced(), rule.severity()) {
             (true, _) => "a server refuses such a module at registration",
+            // A custom section: the server never reads it.
+            (false, _) if *rule == Rule::Interface => {
+                "a server registers and runs it (it ignores custom sections), and `cargo roda` cannot name the function's parameters and statuses"
+            }
             (false, Severity::Error) => "a server registers it, and then every call fails with status 5 or misbehaves",
             (false, Severity::Warning) => "a server registers and runs it",
         };

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use ledger_core::Status;
+use ledger_core::interface::{Interface, NamedStatus};
 use serde::{Deserialize, Serialize};
 
 /// The project file's name.
@@ -65,6 +67,11 @@ impl Abi {
         self.profile().name
     }
 
+    /// The ABI a profile name (`v1`, `v2`) names.
+    pub fn parse(name: &str) -> Option<Abi> {
+        ledger_core::abi::PROFILES.iter().find(|p| p.name == name).map(Abi::from_profile)
+    }
+
     /// The ABI of a profile of the table: with no wildcard, so a profile
     /// added to the table is a compile error here until the CLI names it.
     pub fn from_profile(profile: &ledger_core::abi::Profile) -> Abi {
@@ -115,9 +122,37 @@ impl Profile {
 pub struct ProjectFile {
     /// The function.
     pub function: FunctionSection,
+    /// An AssemblyScript or WAT function's interface, which `build` writes
+    /// into the module (Rust functions declare theirs in code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<InterfaceSection>,
     /// Server profiles, by name.
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
+}
+
+/// `[interface]`: what `build` writes into an AssemblyScript or WAT
+/// module's `roda.interface` section.
+///
+/// ```toml
+/// [interface]
+/// params = [{ name = "sender", kind = "account" }, { name = "amount", kind = "amount" }]
+/// statuses = { FEE_TOO_HIGH = 201 }
+/// constants = ["transfers"]
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceSection {
+    /// `execute`'s parameters in slot order, each a name and a kind
+    /// (`account`, `amount`, `i64`, `u64`, `bool`, `i32`, `u32`).
+    #[serde(default)]
+    pub params: Vec<ledger_core::interface::Param>,
+    /// The function's own statuses: name = code (128..=255).
+    #[serde(default)]
+    pub statuses: BTreeMap<String, u8>,
+    /// The constants `register()` defines (v2).
+    #[serde(default)]
+    pub constants: Vec<String>,
 }
 
 /// A function project on disk.
@@ -265,7 +300,7 @@ impl Project {
         };
         let mut project = Project {
             root,
-            file: ProjectFile { function, profiles: BTreeMap::new() },
+            file: ProjectFile { function, interface: None, profiles: BTreeMap::new() },
             origin: Origin::Crate { abi_from },
         };
         let name = project.file.function.name.clone();
@@ -306,6 +341,42 @@ impl Project {
     /// module's imports first: see `AbiArgs::resolve`).
     pub fn abi(&self) -> Abi {
         self.file.function.abi.unwrap_or(Abi::V1)
+    }
+
+    /// The manifest `Roda.toml`'s `[interface]` declares, if it declares
+    /// one: for the function's name and ABI.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectError::Parse`] for a status outside 128..=255 or a rule of
+    /// the manifest broken (a name twice, more than eight parameters).
+    pub fn interface(&self) -> Result<Option<Interface>, ProjectError> {
+        let Some(section) = &self.file.interface else { return Ok(None) };
+        let invalid = |message: String| ProjectError::Parse { path: self.root.join(PROJECT_FILE), message };
+        let statuses = section
+            .statuses
+            .iter()
+            .map(|(name, &code)| {
+                let status = Status::try_user(u32::from(code)).ok_or_else(|| {
+                    invalid(format!(
+                        "[interface] statuses: `{name} = {code}`: a function's own statuses are 128..=255 (0..=127 are the ledger's)"
+                    ))
+                })?;
+                Ok(NamedStatus { name: name.clone(), status, doc: String::new() })
+            })
+            .collect::<Result<Vec<_>, ProjectError>>()?;
+        let mut interface = Interface {
+            abi: Some(self.abi().id().to_owned()),
+            function: Some(self.file.function.name.clone()),
+            doc: String::new(),
+            params: section.params.clone(),
+            statuses,
+            constants: section.constants.clone(),
+        };
+        interface.statuses.sort_by_key(|s| s.status.code());
+        interface.constants.sort();
+        interface.check().map_err(|e| invalid(format!("[interface]: {e}")))?;
+        Ok(Some(interface))
     }
 
     /// Replaces the function name (from a flag or `RODA_NAME`), checked with

@@ -151,6 +151,46 @@ fn files(language: Language, abi: Abi) -> impl Iterator<Item = &'static Template
     COMMON.iter().chain(own).chain(function)
 }
 
+/// `Roda.toml`'s `[interface]` for the AssemblyScript and WAT templates
+/// (Rust's macros write it from the source): their parameters, statuses
+/// and constants.
+fn interface_section(language: Language, abi: Abi) -> &'static str {
+    match (language, abi) {
+        (Language::Rust, _) => "",
+        (Language::AssemblyScript | Language::Wat, Abi::V1) => {
+            "
+# The function's interface, which `cargo roda build` writes into the module
+# (its `roda.interface` section): `call` and scenarios then take parameters
+# by name, and reports name the statuses.
+[interface]
+params = [
+    { name = \"sender\", kind = \"account\" },
+    { name = \"receiver\", kind = \"account\" },
+    { name = \"fee_account\", kind = \"account\" },
+    { name = \"amount\", kind = \"amount\" },
+    { name = \"fee_bps\", kind = \"u64\" },
+]
+statuses = { FEE_TOO_HIGH = 201 }
+"
+        }
+        (Language::AssemblyScript | Language::Wat, Abi::V2) => {
+            "
+# The function's interface, which `cargo roda build` writes into the module
+# (its `roda.interface` section): `call` and scenarios then take parameters
+# by name, and reports name the statuses.
+[interface]
+params = [
+    { name = \"sender\", kind = \"account\" },
+    { name = \"receiver\", kind = \"account\" },
+    { name = \"amount\", kind = \"amount\" },
+]
+statuses = { ACCOUNT_FROZEN = 200 }
+constants = [\"transfers\"]
+"
+        }
+    }
+}
+
 fn render(text: &str, new: &NewProject) -> String {
     // In Rust source the name is also an identifier, which a keyword cannot be.
     let rust_ident =
@@ -167,6 +207,7 @@ fn render(text: &str, new: &NewProject) -> String {
         .replace("{{language_title}}", new.language.title())
         .replace("{{language}}", new.language.id())
         .replace("{{artifact}}", &artifact_path(new.language, &new.name))
+        .replace("{{interface}}", interface_section(new.language, new.abi))
         .replace("{{name}}(", &format!("{rust_ident}("))
         .replace("{{name}}", &new.name)
 }

@@ -147,22 +147,59 @@ fn blocks(text: &str, lang: &str) -> Vec<String> {
     blocks
 }
 
+/// The WAT template of `abi`, as `cargo roda build` writes it: with the
+/// interface its `Roda.toml` declares.
+fn wat_template(abi: cargo_roda::project::Abi) -> Vec<u8> {
+    use cargo_roda::project::{Abi, Language, Project};
+    use cargo_roda::scaffold::{NewProject, rendered};
+    use cargo_roda::sdk::Sdk;
+    let dir = std::env::temp_dir();
+    let new =
+        NewProject { name: "transfer".into(), language: Language::Wat, dir: dir.clone(), sdk: Sdk::built_with(), abi };
+    let source = if abi == Abi::V1 {
+        "cargo-roda/templates/wat/function.wat"
+    } else {
+        "cargo-roda/templates/v2/wat/function.wat"
+    };
+    let wasm = wat::parse_file(repo_root().join(source)).unwrap();
+    let project = Project::parse(&rendered(&new, "Roda.toml").unwrap(), &dir.join("Roda.toml")).unwrap();
+    project.interface().unwrap().expect("the template declares its interface").embed(&wasm).unwrap()
+}
+
+/// The `[interface]` the WAT and AssemblyScript pages show is the one their
+/// v1 templates declare.
+#[test]
+fn the_language_pages_show_the_templates_interface() {
+    use cargo_roda::project::{Abi, Language, ProjectFile};
+    use cargo_roda::scaffold::{NewProject, rendered};
+    use cargo_roda::sdk::Sdk;
+    for (page, language) in [("docs/wat.md", Language::Wat), ("docs/assemblyscript.md", Language::AssemblyScript)] {
+        let text = std::fs::read_to_string(repo_root().join(page)).unwrap();
+        let shown = blocks(&text, "toml").into_iter().find(|b| b.contains("[interface]")).expect(page);
+        let dir = std::env::temp_dir();
+        let new = NewProject { name: "f".into(), language, dir, sdk: Sdk::built_with(), abi: Abi::V1 };
+        let template: ProjectFile = toml::from_str(&rendered(&new, "Roda.toml").unwrap()).unwrap();
+        let shown: ProjectFile =
+            toml::from_str(&format!("[function]\nname = \"f\"\nlanguage = \"wat\"\n{shown}")).unwrap();
+        assert_eq!(shown.interface, template.interface, "{page}");
+    }
+}
+
 /// Every scenario in the guide parses; those of the scenario page pass
 /// (and their fuzz sections hold) against the functions they call: the
 /// WAT fee transfer (v1), the WAT counter of the WAT page and the v2 WAT
-/// template's transfer (v2).
+/// template's transfer (v2), the templates with the interfaces their
+/// `Roda.toml` declares.
 #[test]
 fn every_scenario_in_the_guide_parses_and_passes() {
     let read = |path: &str| std::fs::read_to_string(repo_root().join(path)).unwrap();
-    let fee_transfer = wat::parse_str(read("cargo-roda/templates/wat/function.wat")).unwrap();
+    let fee_transfer = wat_template(cargo_roda::project::Abi::V1);
     let counter = wat::parse_str(&blocks(&read("docs/wat.md"), "wat")[1]).unwrap();
-    let transfer = wat::parse_str(read("cargo-roda/templates/v2/wat/function.wat")).unwrap();
+    let transfer = wat_template(cargo_roda::project::Abi::V2);
     let mut ran = 0;
     for page in pages() {
         let text = std::fs::read_to_string(&page).unwrap();
         for block in blocks(&text, "toml").into_iter().filter(|b| b.contains("[[scenario]]")) {
-            let file = roda_test::ScenarioFile::from_str(&block, page.display().to_string())
-                .unwrap_or_else(|e| panic!("{}: {e}\n{block}", page.display()));
             let runner = match () {
                 _ if block.contains("\"fee_transfer\"") => roda_test::Runner::new(fee_transfer.clone(), "fee_transfer"),
                 _ if block.contains("\"counter\"") => {
@@ -171,8 +208,13 @@ fn every_scenario_in_the_guide_parses_and_passes() {
                 _ if block.contains("\"transfer\"") => {
                     roda_test::Runner::new(transfer.clone(), "transfer").with_profile(&roda_test::abi::V2)
                 }
-                _ => continue,
+                _ => roda_test::Runner::new(Vec::new(), "none"),
             };
+            let file = roda_test::ScenarioFile::from_str_with(&block, page.display().to_string(), &runner.interfaces())
+                .unwrap_or_else(|e| panic!("{}: {e}\n{block}", page.display()));
+            if runner.wasm().is_empty() {
+                continue;
+            }
             let report = runner.run_file(&file);
             assert!(report.passed(), "{}: {report}", page.display());
             for scenario in file.scenarios.iter().filter(|s| s.fuzz.is_some()) {
@@ -243,6 +285,8 @@ fn auditing_runs_as_written() {
         "verify, after an edit, at the recorded revision\n{stdout}"
     );
     assert!(stdout.contains("exit code 8"), "{stdout}");
+    assert!(stdout.contains("      USER(200) = ACCOUNT_FROZEN\n"), "inspect\n{stdout}");
+    assert!(stdout.contains("  - constant transfers\n  + constant transferz\n"), "diff\n{stdout}");
     assert!(stdout.contains("CHANGED a transfer moves the amount and counts it"), "diff\n{stdout}");
     assert!(stdout.contains("exit code 5"), "diff\n{stdout}");
     assert!(stdout.contains("exit code 3"), "the gate\n{stdout}");

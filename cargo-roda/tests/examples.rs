@@ -50,12 +50,15 @@ fn touch_sources(example: &std::path::Path) {
 fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
     let examples = examples();
     assert!(examples.len() >= 10, "{examples:?}");
+    let mut interfaces = std::collections::BTreeMap::new();
     for example in examples {
         let name = example.file_name().unwrap().to_string_lossy().into_owned();
         let project = cargo_roda::project::Project::load(&example.join("Roda.toml")).unwrap();
         touch_sources(&example);
         let built = roda(&example, &["build", "--deny-warnings", "--output", "json"]);
         assert_eq!(built.code, 0, "{name}: {built:?}");
+        let interface = check_manifest(&example, &project, built.json()["wasm"].as_str().unwrap());
+        interfaces.insert(name.clone(), interface);
         let tested = roda(&example, &["test", "--fuzz", "3000", "--seed", "1", "--costs", "costs.json"]);
         assert_eq!(tested.code, 0, "{name}: {tested:?}");
         assert!(!tested.stdout.contains("fuel baseline written"), "{name}: costs.json is committed: {tested:?}");
@@ -85,6 +88,44 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
             .unwrap();
         assert!(native.status.success(), "{name}: {}", String::from_utf8_lossy(&native.stderr));
     }
+    // The AssemblyScript template's `[interface]` says what the Rust
+    // template's source does.
+    let (rust, assemblyscript) = (&interfaces["fee_transfer"], &interfaces["fee_transfer_as"]);
+    assert_eq!(rust["params"], assemblyscript["params"]);
+    assert_eq!(rust["abi"], assemblyscript["abi"]);
+    let statuses = |interface: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
+        let list = interface["statuses"].as_array().unwrap();
+        list.iter().map(|s| (s["name"].clone(), s["status"].clone())).collect()
+    };
+    assert_eq!(statuses(rust), statuses(assemblyscript));
+}
+
+/// The example's module names what its source declares: a parameter per
+/// slot, a status per `#[status]` (Rust) or `[interface]` entry, each
+/// constant `register()` defines, and the project's ABI.
+fn check_manifest(example: &std::path::Path, project: &cargo_roda::project::Project, wasm: &str) -> serde_json::Value {
+    let inspected = roda(example, &["inspect", wasm, "--output", "json"]);
+    assert_eq!(inspected.code, 0, "{inspected:?}");
+    let interface = inspected.json()["interface"].clone();
+    assert_eq!(interface["abi"].as_str(), Some(project.abi().id()), "{interface:#}");
+    let params = interface["params"].as_array().unwrap();
+    assert!(!params.is_empty() && params.len() <= 8, "{interface:#}");
+    let source: String = ["src/lib.rs", "assembly/index.ts"]
+        .iter()
+        .filter_map(|file| std::fs::read_to_string(example.join(file)).ok())
+        .collect();
+    let statuses = interface["statuses"].as_array().unwrap();
+    for status in statuses {
+        let name = status["name"].as_str().unwrap();
+        let code = status["status"].as_u64().unwrap();
+        let declared = [format!("{name}: Status = Status::user({code})"), format!("{name}: i32 = {code}")];
+        assert!(declared.iter().any(|d| source.contains(d.as_str())), "{name} = {code} in {}", example.display());
+    }
+    assert_eq!(statuses.len(), source.matches("#[status]").count().max(source.matches(": i32 = ").count()));
+    for constant in interface["constants"].as_array().unwrap() {
+        assert!(source.contains(&format!("register_constant(c\"{}\")", constant.as_str().unwrap())), "{interface:#}");
+    }
+    interface
 }
 
 /// The fee transfer in Rust and in AssemblyScript run the same scenarios.
@@ -102,6 +143,8 @@ fn both_fee_transfers_share_their_scenarios() {
 fn the_fee_transfers_are_the_v1_templates() {
     for (dir, language, file) in [
         ("fee_transfer", cargo_roda::project::Language::Rust, "src/lib.rs"),
+        ("fee_transfer", cargo_roda::project::Language::Rust, "Roda.toml"),
+        ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "Roda.toml"),
         ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "assembly/index.ts"),
         ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "assembly/ledger.ts"),
     ] {

@@ -12,6 +12,7 @@ fn help_texts() {
         ("new", vec!["new", "--help"]),
         ("build", vec!["build", "--help"]),
         ("validate", vec!["validate", "--help"]),
+        ("inspect", vec!["inspect", "--help"]),
         ("test", vec!["test", "--help"]),
         ("deploy", vec!["deploy", "--help"]),
         ("verify", vec!["verify", "--help"]),

@@ -36,13 +36,19 @@ fn committed_project(dir: &Path) -> std::path::PathBuf {
     project
 }
 
-/// A change to the source that changes the module.
+/// A change to the source that changes the module: the constant renamed,
+/// in the code and in the manifest `Roda.toml` declares.
 fn change(project: &Path) {
-    let path = project.join("function.wat");
-    let source = std::fs::read_to_string(&path).unwrap();
-    let changed = source.replace("\"transfers\\00\"", "\"transferz\\00\"");
-    assert_ne!(source, changed, "the template changed");
-    std::fs::write(path, changed).unwrap();
+    for (file, from, to) in [
+        ("function.wat", "\"transfers\\00\"", "\"transferz\\00\""),
+        ("Roda.toml", "[\"transfers\"]", "[\"transferz\"]"),
+    ] {
+        let path = project.join(file);
+        let source = std::fs::read_to_string(&path).unwrap();
+        let changed = source.replace(from, to);
+        assert_ne!(source, changed, "the template changed: {file}");
+        std::fs::write(path, changed).unwrap();
+    }
 }
 
 #[test]
@@ -93,7 +99,7 @@ fn deploy_records_and_verify_compares_source_record_and_server() {
     // revision: the counter's constant is renamed.
     let diffed = run(&["diff", "--fuzz", "200", "--seed", "3"]);
     assert_eq!(diffed.code, 5, "{diffed:?}");
-    assert!(diffed.stdout.contains("interface: the same imports and exports\n"), "{diffed:?}");
+    assert!(diffed.stdout.contains("interface:\n  - constant transfers\n  + constant transferz\n"), "{diffed:?}");
     assert!(diffed.stdout.contains("CHANGED a transfer moves the amount and counts it (line "), "{diffed:?}");
     assert!(diffed.stdout.contains("  kv transfers/1/0/0: old 1, new no constant `transfers`\n"), "{diffed:?}");
     assert!(diffed.stdout.contains("CHANGED fuzz any transfer between open accounts"), "{diffed:?}");

@@ -42,6 +42,7 @@ extern crate std;
 #[cfg(feature = "alloc")]
 mod accounts;
 pub mod bindings;
+pub mod interface;
 mod moves;
 #[cfg(feature = "alloc")]
 mod state;

@@ -31,6 +31,7 @@ pub mod abi;
 mod crc;
 mod engine;
 mod functions;
+pub mod interface;
 pub mod preflight;
 mod registry;
 mod runtime;

@@ -421,3 +421,25 @@ fn garbage_never_panics() {
         let _ = validate(&flipped);
     }
 }
+
+#[test]
+fn interface() {
+    let unreadable = wat(&format!(r#"(module (@custom "roda.interface" "{{\"status\":\"A\"}}") {EXECUTE})"#));
+    let report = validate(&unreadable);
+    assert_rules(&report, &[Rule::Interface]);
+    assert!(report.violations[0].found.contains("missing field `code`"), "{:?}", report.violations[0]);
+    let readable = wat(&format!(
+        r#"(module (@custom "roda.interface" "{{\"roda.interface\":1,\"abi\":\"v1\"}}\n{{\"status\":\"A\",\"code\":130}}") {EXECUTE})"#
+    ));
+    assert_rules(&validate(&readable), &[]);
+}
+
+#[test]
+fn interface_abi() {
+    let wasm =
+        wat(&format!(r#"(module (@custom "roda.interface" "{{\"roda.interface\":1,\"abi\":\"v2\"}}") {EXECUTE})"#));
+    let report = validate_for(&wasm, &V1);
+    assert_rules(&report, &[Rule::InterfaceAbi]);
+    assert_eq!(report.violations[0].severity(), Severity::Warning);
+    assert_rules(&validate_for(&wasm, &V2), &[]);
+}

@@ -1,14 +1,19 @@
 //! What `#[execute]` was applied to, checked.
 
+use ledger_abi::interface::ParamKind;
 use proc_macro2::TokenStream;
-use syn::{FnArg, ItemFn, LitStr, Path, ReturnType, Type};
+use syn::ext::IdentExt;
+use syn::{FnArg, ItemFn, LitStr, Pat, Path, ReturnType, Type};
 
 /// Parameters `execute` carries.
 pub const MAX_PARAMS: usize = ledger_abi::PARAM_COUNT;
 
-/// Parameter types the macro converts from an `i64` slot, by the last path
-/// segment. The conversion itself is `ledger_guest::__private::FromParam`.
-pub const PARAM_TYPES: &[&str] = &["i64", "u64", "AccountId", "Amount", "bool", "i32", "u32"];
+/// The kind of a parameter type the macro converts from an `i64` slot, by
+/// the type's last path segment (the ABI table's `ParamKind` rows). The
+/// conversion itself is `ledger_guest::__private::FromParam`.
+fn param_kind(ty: &Type) -> Option<ParamKind> {
+    last_segment(ty).filter(|s| s.arguments.is_none()).and_then(|s| ParamKind::from_rust_type(&s.ident.to_string()))
+}
 
 /// A function `#[execute]` can wrap.
 pub struct Function {
@@ -18,13 +23,15 @@ pub struct Function {
     pub krate: Path,
     /// Parameter types, in order.
     pub params: Vec<Type>,
+    /// Each parameter's name and kind, for the interface manifest.
+    pub manifest: Vec<(String, ParamKind)>,
 }
 
 impl Function {
     /// Parses and checks, reporting every problem at once.
     pub fn parse(attr: TokenStream, item: TokenStream) -> Result<Function, syn::Error> {
         let mut errors = Errors::default();
-        let krate = errors.take(parse_attr(attr)).unwrap_or_else(|| syn::parse_quote!(::ledger_guest));
+        let krate = errors.take(parse_attr(attr, "#[execute]")).unwrap_or_else(|| syn::parse_quote!(::ledger_guest));
         let item: ItemFn = match syn::parse2(item) {
             Ok(item) => item,
             Err(err) => {
@@ -64,6 +71,7 @@ impl Function {
             ));
         }
         let mut params = Vec::new();
+        let mut manifest = Vec::new();
         for (index, input) in sig.inputs.iter().enumerate() {
             match input {
                 FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(
@@ -80,11 +88,15 @@ impl Function {
                             ),
                         ));
                     }
-                    if !supported_param(&typed.ty) {
-                        errors.push(syn::Error::new_spanned(
-                            &typed.ty,
-                            format!("unsupported parameter type: use one of {}", PARAM_TYPES.join(", ")),
-                        ));
+                    match param_kind(&typed.ty) {
+                        Some(kind) => manifest.push((param_name(&typed.pat, index), kind)),
+                        None => {
+                            let types: Vec<&str> = ParamKind::ALL.iter().map(|k| k.rust_type()).collect();
+                            errors.push(syn::Error::new_spanned(
+                                &typed.ty,
+                                format!("unsupported parameter type: use one of {}", types.join(", ")),
+                            ));
+                        }
                     }
                     params.push((*typed.ty).clone());
                 }
@@ -92,13 +104,23 @@ impl Function {
         }
         errors.take(check_returns(&sig.output));
         match errors.finish() {
-            None => Ok(Function { item, krate, params }),
+            None => Ok(Function { item, krate, params, manifest }),
             Some(errors) => Err(errors),
         }
     }
 }
 
-fn parse_attr(attr: TokenStream) -> syn::Result<Path> {
+/// A parameter's name as the manifest gives it: the binding's, or `paramN`
+/// for a pattern that binds no one name.
+fn param_name(pat: &Pat, index: usize) -> String {
+    match pat {
+        Pat::Ident(ident) => ident.ident.unraw().to_string(),
+        _ => format!("param{index}"),
+    }
+}
+
+/// The attribute's arguments: only `crate = "path::to::ledger_guest"`.
+pub fn parse_attr(attr: TokenStream, macro_name: &str) -> syn::Result<Path> {
     let mut krate = None;
     if attr.is_empty() {
         return Ok(syn::parse_quote!(::ledger_guest));
@@ -109,7 +131,7 @@ fn parse_attr(attr: TokenStream) -> syn::Result<Path> {
             krate = Some(path.parse::<Path>()?);
             Ok(())
         } else {
-            Err(meta.error("unknown argument: `#[execute]` takes only `crate = \"path::to::ledger_guest\"`"))
+            Err(meta.error(format!("unknown argument: `{macro_name}` takes only `crate = \"path::to::ledger_guest\"`")))
         }
     });
     syn::parse::Parser::parse2(parser, attr)?;
@@ -123,10 +145,6 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
         Type::Paren(paren) => last_segment(&paren.elem),
         _ => None,
     }
-}
-
-fn supported_param(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|s| s.arguments.is_none() && PARAM_TYPES.iter().any(|name| s.ident == name))
 }
 
 fn is_status(ty: &Type) -> bool {

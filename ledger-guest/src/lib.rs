@@ -112,10 +112,65 @@ pub use status::{IntoStatus, Status};
 /// a compile error.
 pub use ledger_guest_macros::execute;
 
-/// Implementation details of `#[execute]`. Not public API.
+/// Names one of the function's own statuses in its interface manifest (the
+/// `roda.interface` custom section), so tools print `USER(140) =
+/// UNDERCOLLATERALIZED` and scenarios may write `expect =
+/// "UNDERCOLLATERALIZED"`.
+///
+/// ```
+/// use ledger_guest::{Status, status};
+///
+/// /// The collateral does not cover the loan at the required ratio.
+/// #[status]
+/// pub const UNDERCOLLATERALIZED: Status = Status::user(140);
+/// # fn main() { assert_eq!(UNDERCOLLATERALIZED.code(), 140); }
+/// ```
+///
+/// The constant stays as written; its code is read from its value at compile
+/// time and its doc comment goes with it. `#[execute]` writes the
+/// parameters' names and kinds and the function's doc the same way, and
+/// `#[register]` the constants it registers with a literal name. The section
+/// holds no code: a server ignores it (its CRC32C covers it like any other
+/// byte). `cargo roda inspect FILE` prints it.
+///
+/// **Options**: `#[status(crate = "path::to::ledger_guest")]`.
+pub use ledger_guest_macros::status;
+
+/// Implementation details of `#[execute]` and `#[status]`. Not public API.
 #[doc(hidden)]
 pub mod __private {
     use crate::{AccountId, Amount, Status};
+
+    /// `prefix`, the status's code right-aligned in three characters, then
+    /// `suffix`: a manifest line whose code the compiler computes.
+    pub const fn status_line<const N: usize>(prefix: &[u8], code: u8, suffix: &[u8]) -> [u8; N] {
+        assert!(prefix.len() + 3 + suffix.len() == N, "the line's length");
+        let mut line = [b' '; N];
+        let mut i = 0;
+        while i < prefix.len() {
+            line[i] = prefix[i];
+            i += 1;
+        }
+        let digits = [code / 100, code / 10 % 10, code % 10];
+        let first = if code >= 100 {
+            0
+        } else if code >= 10 {
+            1
+        } else {
+            2
+        };
+        let mut d = first;
+        while d < 3 {
+            line[prefix.len() + d] = b'0' + digits[d];
+            d += 1;
+        }
+        let mut j = 0;
+        while j < suffix.len() {
+            line[prefix.len() + 3 + j] = suffix[j];
+            j += 1;
+        }
+        line
+    }
 
     /// Converts an `i64` slot of `execute` to a parameter type.
     pub trait FromParam: Sized {

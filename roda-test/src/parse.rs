@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use ledger_core::Status;
+use ledger_core::interface::Interface;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -133,6 +134,16 @@ pub enum Problem {
     BadRelative(String),
     /// A status that is neither a known name nor a number 0..=255.
     UnknownStatus(String),
+    /// Parameters by name for a function whose interface manifest is
+    /// unknown.
+    NoInterface(String),
+    /// Parameters by name that do not make a call of the function.
+    NamedParams {
+        /// The function called.
+        function: String,
+        /// What is wrong.
+        error: String,
+    },
     /// A balance key that is not an account id, nor a name the scenario
     /// opens.
     NotAnAccount {
@@ -182,7 +193,7 @@ fn names_opened(open: &[String]) -> String {
     }
 }
 
-const STATUS_HELP: &str = "use a name (NONE, INSUFFICIENT_FUNDS, ..., DUPLICATE, USER(130)) or a number 0..=255";
+const STATUS_HELP: &str = "use a name (NONE, INSUFFICIENT_FUNDS, ..., DUPLICATE, USER(130)), the function's own name for it (from its interface manifest) or a number 0..=255";
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -213,6 +224,11 @@ impl fmt::Display for Problem {
             Problem::InScenario { scenario, problem } => write!(f, "scenario `{scenario}`: {problem}"),
             Problem::ParamsWithoutCall => f.write_str("`params` goes with `call`"),
             Problem::UnknownStatus(written) => write!(f, "unknown status {written}: {STATUS_HELP}"),
+            Problem::NoInterface(function) => write!(
+                f,
+                "params by name need `{function}`'s interface manifest (a `roda.interface` section: Rust's `#[execute]` writes one, AssemblyScript and WAT projects declare `[interface]` in Roda.toml), and its module has none; or write `params` as a list in slot order"
+            ),
+            Problem::NamedParams { function, error } => write!(f, "params of `{function}`: {error}"),
             Problem::BadRelative(text) => write!(
                 f,
                 "balance \"{text}\": write a number, or a change from the scenario's start with its sign in quotes (\"+40\", \"-5\")"
@@ -252,9 +268,14 @@ enum RawStatus {
 }
 
 impl RawStatus {
-    fn resolve(&self) -> Result<Status, String> {
+    /// The status, by the function's own name first (from its interface
+    /// manifest, when it has one).
+    fn resolve(&self, own: Option<&Interface>) -> Result<Status, String> {
         match self {
-            RawStatus::Name(name) => Status::parse(name).ok_or_else(|| format!("`{name}`")),
+            RawStatus::Name(name) => own
+                .and_then(|i| i.status_by_name(name))
+                .or_else(|| Status::parse(name))
+                .ok_or_else(|| format!("`{name}`")),
             RawStatus::Code(code) => u8::try_from(*code).map(Status::from_code).map_err(|_| code.to_string()),
         }
     }
@@ -277,12 +298,77 @@ enum RawBalance {
     Relative(String),
 }
 
-/// A parameter as written: an integer, or an account name.
+/// A parameter as written: an integer, `true`/`false`, or an account name.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum RawParam {
     Int(i64),
+    Bool(bool),
     Name(String),
+}
+
+/// A step's parameters: a list in slot order, or a table by name (which
+/// the called function's interface manifest maps to slots).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawParams {
+    List(Vec<RawParam>),
+    Named(BTreeMap<String, RawParam>),
+}
+
+impl Default for RawParams {
+    fn default() -> Self {
+        RawParams::List(Vec::new())
+    }
+}
+
+impl RawParams {
+    fn is_empty(&self) -> bool {
+        match self {
+            RawParams::List(list) => list.is_empty(),
+            RawParams::Named(table) => table.is_empty(),
+        }
+    }
+
+    fn values(&self) -> Box<dyn Iterator<Item = &RawParam> + '_> {
+        match self {
+            RawParams::List(list) => Box::new(list.iter()),
+            RawParams::Named(table) => Box::new(table.values()),
+        }
+    }
+}
+
+/// The interface manifests scenarios are read with, by the name each
+/// function is registered under: `params = { amount = 100 }` and the
+/// function's own status names (`expect = "COLLATERAL_SHORT"`) resolve
+/// through them.
+#[derive(Debug, Clone, Default)]
+pub struct Interfaces {
+    by_name: BTreeMap<String, Interface>,
+    under_test: Option<String>,
+}
+
+impl Interfaces {
+    /// The manifest of the function under test, registered as `function`
+    /// (none when `wasm` has no readable one; the validator reports a
+    /// broken one).
+    pub fn of(function: &str, wasm: &[u8]) -> Interfaces {
+        Interfaces { by_name: BTreeMap::new(), under_test: Some(function.to_owned()) }.with(function, wasm)
+    }
+
+    /// These and the manifest of `wasm`, registered as `function`.
+    fn with(mut self, function: &str, wasm: &[u8]) -> Interfaces {
+        if let Ok(Some(interface)) = Interface::from_module(wasm) {
+            self.by_name.insert(function.to_owned(), interface);
+        }
+        self
+    }
+
+    /// The manifest of the function `call` names (the function under test
+    /// when it names none).
+    fn get(&self, call: Option<&str>) -> Option<&Interface> {
+        call.or(self.under_test.as_deref()).and_then(|name| self.by_name.get(name))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -314,7 +400,7 @@ struct RawEntry {
 struct RawStep {
     call: Option<String>,
     #[serde(default)]
-    params: Vec<RawParam>,
+    params: RawParams,
     deposit: Option<RawAccountMove>,
     withdrawal: Option<RawAccountMove>,
     transfer: Option<RawTransfer>,
@@ -414,6 +500,8 @@ struct Checker<'a> {
     text: &'a str,
     /// The file's format version.
     version: u32,
+    /// The manifests of the functions its steps call.
+    interfaces: Interfaces,
 }
 
 /// The account names a scenario's `open` declares, with their ids.
@@ -508,19 +596,25 @@ impl Checker<'_> {
         if present && self.version < 2 { Err(Problem::Version2Key(key)) } else { Ok(()) }
     }
 
-    fn file(&self, raw: RawFile) -> Result<ScenarioFile, ScenarioError> {
-        // The text is checked whole before any other file is read.
-        let scenarios = raw.scenarios.into_iter().map(|s| self.scenario(s)).collect::<Result<_, _>>()?;
+    fn file(mut self, raw: RawFile) -> Result<ScenarioFile, ScenarioError> {
+        // The helpers are read first, since their manifests name their
+        // parameters; an error in the text is still reported before one in
+        // another file.
         let dir = self.origin.parent().unwrap_or(Path::new("."));
         let mut functions = Vec::new();
         for (name, path) in raw.functions {
-            let wasm = load_module(&dir.join(&path)).map_err(|source| ScenarioError::Function {
+            let loaded = load_module(&dir.join(&path)).map_err(|source| ScenarioError::Function {
                 origin: self.origin.into(),
                 name: name.clone(),
                 source,
-            })?;
-            functions.push(HelperFunction { name, wasm });
+            });
+            if let Ok(wasm) = &loaded {
+                self.interfaces = std::mem::take(&mut self.interfaces).with(&name, wasm);
+            }
+            functions.push(loaded.map(|wasm| HelperFunction { name, wasm }));
         }
+        let scenarios = raw.scenarios.into_iter().map(|s| self.scenario(s)).collect::<Result<_, _>>()?;
+        let functions = functions.into_iter().collect::<Result<_, _>>()?;
         Ok(ScenarioFile { origin: self.origin.into(), functions, scenarios })
     }
 
@@ -570,7 +664,7 @@ impl Checker<'_> {
         let span = raw.span();
         let raw = raw.into_inner();
         let invalid = |problem| self.invalid(&span, problem);
-        let quoted = raw.params.iter().find_map(|p| match p {
+        let quoted = raw.params.values().find_map(|p| match p {
             RawParam::Name(text) if text.parse::<i64>().is_ok() => Some(text.clone()),
             _ => None,
         });
@@ -583,28 +677,43 @@ impl Checker<'_> {
             (raw.kv.is_some(), "kv"),
             (raw.links.is_some(), "links"),
             (raw.records.is_some(), "records"),
-            (raw.params.iter().any(|p| matches!(p, RawParam::Name(_))), "an account name in params"),
+            (raw.params.values().any(|p| matches!(p, RawParam::Name(_))), "an account name in params"),
         ] {
             self.v2_key(present, key).map_err(invalid)?;
         }
         let account = |raw: &RawAccount| account(names, raw).map_err(invalid);
         let params_without_call = raw.call.is_none() && !raw.params.is_empty();
-        let account_params = raw
-            .params
+        let own = self.interfaces.get(raw.call.as_deref());
+        let value = |param: &RawParam| match param {
+            RawParam::Int(value) => Ok(*value),
+            RawParam::Bool(value) => Ok(i64::from(*value)),
+            RawParam::Name(name) => account(&RawAccount::Name(name.clone())).map(|id| id as i64),
+        };
+        // Each parameter's slot, in the order written.
+        let slotted: Vec<(usize, &RawParam)> = match (&raw.params, &raw.call) {
+            (RawParams::List(list), _) => list.iter().enumerate().collect(),
+            (RawParams::Named(table), Some(function)) => {
+                let Some(interface) = own else {
+                    return Err(invalid(Problem::NoInterface(function.clone())));
+                };
+                let named = table.iter().map(|(name, param)| value(param).map(|v| (name.as_str(), v)));
+                interface
+                    .slots(named.collect::<Result<Vec<_>, _>>()?)
+                    .map_err(|e| invalid(Problem::NamedParams { function: function.clone(), error: e.to_string() }))?;
+                table.iter().map(|(name, param)| (interface.param(name).map_or(0, |(slot, _)| slot), param)).collect()
+            }
+            (RawParams::Named(_), None) => Vec::new(),
+        };
+        let account_params = slotted
             .iter()
-            .enumerate()
             .filter(|(slot, param)| *slot < 8 && matches!(param, RawParam::Name(_)))
             .fold(0u8, |mask, (slot, _)| mask | 1 << slot);
         let action = match (raw.call, raw.deposit, raw.withdrawal, raw.transfer, raw.open) {
             (Some(function), None, None, None, None) => {
-                let params = raw
-                    .params
-                    .iter()
-                    .map(|param| match param {
-                        RawParam::Int(value) => Ok(*value),
-                        RawParam::Name(name) => account(&RawAccount::Name(name.clone())).map(|id| id as i64),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                let mut params = vec![0; slotted.iter().map(|(slot, _)| slot + 1).max().unwrap_or(0)];
+                for (slot, param) in &slotted {
+                    params[*slot] = value(param)?;
+                }
                 Action::Call { function, params: Params::new(params).map_err(|e| invalid(Problem::TooManyParams(e)))? }
             }
             (None, Some(m), None, None, None) => Action::Deposit { account: account(&m.account)?, amount: m.amount },
@@ -619,7 +728,7 @@ impl Checker<'_> {
             return Err(invalid(Problem::ParamsWithoutCall));
         }
         let expect = match raw.expect {
-            Some(status) => status.resolve().map_err(|written| invalid(Problem::UnknownStatus(written)))?,
+            Some(status) => status.resolve(own).map_err(|written| invalid(Problem::UnknownStatus(written)))?,
             None => Status::NONE,
         };
         let mut absolute = BTreeMap::new();
@@ -725,7 +834,7 @@ impl Checker<'_> {
                 statuses
                     .iter()
                     .map(|s| {
-                        s.resolve().map_err(|written| {
+                        s.resolve(self.interfaces.get(raw.call.as_deref())).map_err(|written| {
                             invalid(Problem::UnknownAllowedStatus { scenario: scenario.into(), written })
                         })
                     })
@@ -764,7 +873,41 @@ impl ScenarioFile {
     /// another format version or a broken rule; or when a function in
     /// `functions` cannot be loaded.
     pub fn from_str(text: &str, origin: impl AsRef<Path>) -> Result<ScenarioFile, ScenarioError> {
-        let mut checker = Checker { origin: origin.as_ref(), text, version: 1 };
+        ScenarioFile::from_str_with(text, origin, &Interfaces::default())
+    }
+
+    /// [`ScenarioFile::from_str`], with the interface manifests of the
+    /// functions it calls: steps may then give `params` by name and expect
+    /// a status by the function's own name.
+    ///
+    /// ```
+    /// use roda_test::{Interfaces, ScenarioFile};
+    ///
+    /// let wasm = wat::parse_str(r#"(module
+    ///     (@custom "roda.interface" "{\"roda.interface\":1}\n{\"function\":\"pay\",\"params\":[{\"name\":\"to\",\"kind\":\"account\"},{\"name\":\"amount\",\"kind\":\"amount\"}]}\n{\"status\":\"TOO_MUCH\",\"code\":140}")
+    ///     (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 140))"#)?;
+    /// let text = r#"
+    ///     version = 1
+    ///     [[scenario]]
+    ///     name = "named"
+    ///     steps = [{ call = "pay", params = { amount = 5, to = 2 }, expect = "TOO_MUCH" }]
+    /// "#;
+    /// let file = ScenarioFile::from_str_with(text, "pay.toml", &Interfaces::of("pay", &wasm))?;
+    /// assert_eq!(file.scenarios[0].steps[0].expect.code(), 140);
+    /// assert_eq!(file.scenarios[0].steps[0].action.to_string(), "call pay(2, 5)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`ScenarioFile::from_str`], and for `params` by name that the
+    /// function's manifest does not take (or a function without one).
+    pub fn from_str_with(
+        text: &str,
+        origin: impl AsRef<Path>,
+        interfaces: &Interfaces,
+    ) -> Result<ScenarioFile, ScenarioError> {
+        let mut checker = Checker { origin: origin.as_ref(), text, version: 1, interfaces: interfaces.clone() };
         let version: VersionOnly = toml::from_str(text).map_err(|e| checker.syntax(&e))?;
         if let Some(version) = version.version.filter(|v| !(1..=i64::from(FORMAT_VERSION)).contains(v.get_ref())) {
             let (line, _) = position(text, version.span().start);
@@ -782,9 +925,19 @@ impl ScenarioFile {
     /// [`ScenarioError::Read`] when it cannot be read, else as
     /// [`ScenarioFile::from_str`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<ScenarioFile, ScenarioError> {
+        ScenarioFile::from_path_with(path, &Interfaces::default())
+    }
+
+    /// [`ScenarioFile::from_path`] with interface manifests, as
+    /// [`ScenarioFile::from_str_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ScenarioFile::from_path`] and [`ScenarioFile::from_str_with`].
+    pub fn from_path_with(path: impl AsRef<Path>, interfaces: &Interfaces) -> Result<ScenarioFile, ScenarioError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.into(), source })?;
-        ScenarioFile::from_str(&text, path)
+        ScenarioFile::from_str_with(&text, path, interfaces)
     }
 
     /// Reads every `*.toml` in `dir`, in name order: a project's `tests/`.
@@ -794,7 +947,17 @@ impl ScenarioFile {
     /// As [`scenario_paths`], then as [`ScenarioFile::from_path`] for the
     /// first file that fails.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Vec<ScenarioFile>, ScenarioError> {
-        scenario_paths(dir.as_ref())?.iter().map(ScenarioFile::from_path).collect()
+        ScenarioFile::from_dir_with(dir, &Interfaces::default())
+    }
+
+    /// [`ScenarioFile::from_dir`] with interface manifests, as
+    /// [`ScenarioFile::from_str_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ScenarioFile::from_dir`] and [`ScenarioFile::from_str_with`].
+    pub fn from_dir_with(dir: impl AsRef<Path>, interfaces: &Interfaces) -> Result<Vec<ScenarioFile>, ScenarioError> {
+        scenario_paths(dir.as_ref())?.iter().map(|path| ScenarioFile::from_path_with(path, interfaces)).collect()
     }
 }
 

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use ledger_core::abi::{Profile, ProfileId, V1};
+use ledger_core::interface::Interface;
 use ledger_core::{CallOutcome, Engine, Entry, ForEngine, IfRegistered, LedgerConfig, Limits, RegistryError, Status};
 use serde::Serialize;
 
@@ -79,6 +80,13 @@ impl Runner {
         &self.wasm
     }
 
+    /// The binary's interface manifest, to read scenario files with
+    /// ([`ScenarioFile::from_dir_with`]): steps may then give `params` by
+    /// name and expect statuses by the function's own names.
+    pub fn interfaces(&self) -> crate::Interfaces {
+        crate::Interfaces::of(&self.function, &self.wasm)
+    }
+
     /// How each scenario's ledger is set up.
     pub fn ledger_config(&self) -> &LedgerConfig {
         &self.config
@@ -111,7 +119,7 @@ impl Runner {
     fn run_on<E: Engine>(&self, file: &ScenarioFile, scenario: &Scenario) -> ScenarioReport {
         let config = LedgerConfig { check_carried_state: true, ..self.config.clone() };
         match self.prepare::<E>(file, scenario, config) {
-            Ok((mut ledger, start)) => self.run_steps(&mut ledger, scenario, &start),
+            Ok((mut ledger, start)) => self.run_steps(&mut ledger, file, scenario, &start),
             Err(error) => ScenarioReport::unstarted(scenario, self.fuel_per_call(), error),
         }
     }
@@ -144,7 +152,7 @@ impl Runner {
                 .map(|scenario| {
                     ledger.restore(&registered);
                     match self.set_up(&mut ledger, scenario) {
-                        Ok(start) => self.run_steps(&mut ledger, scenario, &start),
+                        Ok(start) => self.run_steps(&mut ledger, file, scenario, &start),
                         Err(error) => ScenarioReport::unstarted(scenario, self.fuel_per_call(), error),
                     }
                 })
@@ -177,8 +185,19 @@ impl Runner {
 
     /// Runs the steps of `scenario` on a ledger it was set up on, up to the
     /// first step whose expectations do not hold.
-    fn run_steps<E: Engine>(&self, ledger: &mut SimLedger<E>, scenario: &Scenario, start: &Start) -> ScenarioReport {
+    fn run_steps<E: Engine>(
+        &self,
+        ledger: &mut SimLedger<E>,
+        file: &ScenarioFile,
+        scenario: &Scenario,
+        start: &Start,
+    ) -> ScenarioReport {
         let mut report = ScenarioReport::unstarted(scenario, self.fuel_per_call(), None);
+        // The functions' own status names, from their manifests.
+        let interfaces: BTreeMap<&str, Interface> = std::iter::once((self.function.as_str(), self.wasm.as_slice()))
+            .chain(file.functions.iter().map(|f| (f.name.as_str(), f.wasm.as_slice())))
+            .filter_map(|(name, wasm)| Some((name, Interface::from_module(wasm).ok().flatten()?)))
+            .collect();
         report.accounts = start.names(scenario);
         let mut map = start.map.clone();
         let mut next_unnamed = scenario.first_opened() + scenario.open.len() as u64;
@@ -191,6 +210,18 @@ impl Runner {
             }
             let mismatches = check(&step, &receipt.answer, &*ledger, &start.balances);
             let stop = !mismatches.is_empty();
+            let status_names = match &step.action {
+                Action::Call { function, .. } => interfaces
+                    .get(function.as_str())
+                    .map(|interface| {
+                        [receipt.answer.status, step.expect]
+                            .into_iter()
+                            .filter_map(|status| Some((status.code(), interface.status_name(status)?.to_owned())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                _ => BTreeMap::new(),
+            };
             report.steps.push(StepReport {
                 step: index + 1,
                 line: step.line,
@@ -201,6 +232,7 @@ impl Runner {
                 outcome: receipt.outcome.filter(|o| !matches!(o, CallOutcome::Returned(_))),
                 lints: receipt.lints,
                 mismatches,
+                status_names,
             });
             if stop {
                 break;
@@ -672,6 +704,18 @@ pub struct StepReport {
     pub lints: Vec<Lint>,
     /// Expectations that did not hold; the scenario stops at such a step.
     pub mismatches: Vec<Mismatch>,
+    /// The called function's own names for the status and the status
+    /// expected, by code, from its interface manifest.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_names: BTreeMap<u8, String>,
+}
+
+impl StepReport {
+    /// `status` as the ledger names it, then as the called function does:
+    /// `USER(140) = COLLATERAL_SHORT`.
+    pub fn describe(&self, status: Status) -> String {
+        ledger_core::interface::describe(status, self.status_names.get(&status.code()).map(String::as_str))
+    }
 }
 
 /// One scenario's result.
@@ -738,7 +782,8 @@ impl fmt::Display for ScenarioReport {
                 writeln!(
                     f,
                     "       step {n}: {} -> {} ({fuel} fuel, {share:.4}% of the budget)",
-                    step.operation, step.status
+                    step.operation,
+                    step.describe(step.status)
                 )?;
             }
             if let Some(outcome) = &step.outcome {
@@ -767,8 +812,10 @@ fn write_mismatches(f: &mut fmt::Formatter<'_>, step: &StepReport, names: &BTree
         match mismatch {
             Mismatch::Status { expected, actual } => writeln!(
                 f,
-                "         expected status {expected} ({}), got {actual} ({})",
+                "         expected status {} ({}), got {} ({})",
+                step.describe(*expected),
                 expected.code(),
+                step.describe(*actual),
                 actual.code()
             )?,
             Mismatch::Balance { account: id, expected, actual } => {

@@ -3,6 +3,7 @@
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
 use cargo_roda::output::Outcome;
+use ledger_core::interface::Interface;
 use ledger_core::v2::Operation;
 use ledger_core::{EntryKind, Status};
 use roda_rpc::client::WaitLevel;
@@ -38,14 +39,21 @@ impl Wait {
 /// Call a registered function as a transaction.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  cargo roda call fee_transfer 101 202 999 10000 50\n  cargo roda call fee_transfer 101 202 999 10000 50 --user-ref 42 --show-entries"
+    after_help = "Examples:\n  cargo roda call fee_transfer 101 202 999 10000 50\n  cargo roda call fee_transfer 101 202 999 10000 50 --user-ref 42 --show-entries\n  cargo roda call fee_transfer sender=101 receiver=202 fee_account=999 amount=10000 fee_bps=50"
 )]
 pub struct Args {
     /// The function's name.
     pub name: String,
-    /// Up to 8 integer parameters (i64); missing ones are 0.
-    #[arg(allow_negative_numbers = true, value_name = "PARAM", value_parser = parse_param)]
-    pub params: Vec<i64>,
+    /// Up to 8 integer parameters (i64), missing ones 0; or, with the
+    /// function's interface manifest, every parameter as `name=value`
+    /// (`true`/`false` for a bool).
+    #[arg(allow_negative_numbers = true, value_name = "PARAM")]
+    pub params: Vec<String>,
+    /// The module whose interface manifest names the parameters and
+    /// statuses (default: the project's last build, when the project's
+    /// function is the one called).
+    #[arg(long, value_name = "FILE")]
+    pub interface: Option<std::path::PathBuf>,
     /// Deduplication key: a second transaction with the same non-zero key
     /// gets DUPLICATE. Given several servers (a cluster), a call without one
     /// gets a random one, so that a send that may have landed on a leader
@@ -61,10 +69,10 @@ pub struct Args {
     #[arg(long)]
     pub show_entries: bool,
     /// The status the transaction should end with (a name, `USER(n)` or a
-    /// number): exit 0 when it does, 7 when not. Without it, any status but
-    /// NONE exits with 7.
-    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
-    pub expect: Option<Status>,
+    /// number, or the function's own name for it): exit 0 when it does, 7
+    /// when not. Without it, any status but NONE exits with 7.
+    #[arg(long, value_name = "STATUS")]
+    pub expect: Option<String>,
     #[command(flatten)]
     pub endpoint: EndpointArgs,
 }
@@ -92,6 +100,9 @@ pub struct Called {
     term: u64,
     status: String,
     status_code: u8,
+    /// The function's own name for the status, from its interface manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_name: Option<String>,
     entries: Option<Vec<EntryView>>,
     /// Why a status-5 call failed, when the server says: the function is
     /// not registered there.
@@ -112,7 +123,8 @@ impl Outcome for Called {
     }
 
     fn human(&self) -> String {
-        let mut out = format!("transaction {}: {} ({})", self.transaction_id, self.status, self.status_code);
+        let status = ledger_core::interface::describe(Status::from_code(self.status_code), self.status_name.as_deref());
+        let mut out = format!("transaction {}: {status} ({})", self.transaction_id, self.status_code);
         if let Some(first) = self.duplicate_of {
             out.push_str(&format!(
                 ", a duplicate of transaction {first} (the user_ref {} was used there)",
@@ -143,7 +155,12 @@ impl Outcome for Called {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Called, Error> {
-    check_param_count(&args.params)?;
+    let interface = interface_of(&args.name, args.interface.as_deref())?;
+    let params = params(&args.params, interface.as_ref())?;
+    let expect = match &args.expect {
+        Some(text) => parse_status(text, interface.as_ref()).map_err(Error::Usage)?,
+        None => Status::NONE,
+    };
     let (server, wire, user_ref, result, entries, note) = block_on(async {
         let endpoints = args.endpoint.endpoints_here()?;
         let several = endpoints.len() > 1;
@@ -152,7 +169,7 @@ pub fn exec(args: Args) -> Result<Called, Error> {
             (given, _) => given,
         };
         let cluster = roda_rpc::cluster::Cluster::connect(endpoints).await?;
-        let op = Operation::Function { name: args.name.clone(), params: args.params.clone(), user_ref };
+        let op = Operation::Function { name: args.name.clone(), params: params.clone(), user_ref };
         let result = cluster.submit(&op, args.wait.level()).await?;
         let client = cluster.client().await?;
         let entries = match (args.show_entries, &result.transaction) {
@@ -191,7 +208,7 @@ pub fn exec(args: Args) -> Result<Called, Error> {
     });
     let status: Status = result.status;
     let duplicate_of = result.transaction.as_ref().and_then(roda_rpc::results::CommittedTransaction::duplicate_of);
-    let expect = args.expect.unwrap_or(Status::NONE);
+    let status_name = interface.as_ref().and_then(|i| i.status_name(status)).map(str::to_owned);
     Ok(Called {
         name: args.name,
         server,
@@ -201,6 +218,7 @@ pub fn exec(args: Args) -> Result<Called, Error> {
         user_ref_made_up: user_ref != args.user_ref,
         term: result.term,
         status: status.to_string(),
+        status_name,
         status_code: status.code(),
         entries,
         note,
@@ -234,12 +252,84 @@ pub(super) fn parse_param(text: &str) -> Result<i64, String> {
     })
 }
 
-/// A status as `--expect` takes it: a name of any profile, `USER(n)` or a
-/// number.
-fn parse_status(text: &str) -> Result<Status, String> {
-    Status::parse(text).ok_or_else(|| {
-        format!("`{text}` is not a status: use a name (NONE, INSUFFICIENT_FUNDS, DUPLICATE, ...), USER(n) or a number 0..=255")
+/// A status as `--expect` takes it: the function's own name for it, a
+/// name of any profile, `USER(n)` or a number.
+fn parse_status(text: &str, interface: Option<&Interface>) -> Result<Status, String> {
+    interface.and_then(|i| i.status_by_name(text)).or_else(|| Status::parse(text)).ok_or_else(|| {
+        let own = interface
+            .filter(|i| !i.statuses.is_empty())
+            .map(|i| {
+                let names: Vec<&str> = i.statuses.iter().map(|s| s.name.as_str()).collect();
+                format!(", or one of the function's own: {}", names.join(", "))
+            })
+            .unwrap_or_default();
+        format!("`{text}` is not a status: use a name (NONE, INSUFFICIENT_FUNDS, DUPLICATE, ...), USER(n) or a number 0..=255{own}")
     })
+}
+
+/// The interface manifest of the function called: `--interface`'s module,
+/// else the project's last build when the project's function is the one
+/// called; `None` when there is neither or the module has none.
+fn interface_of(name: &str, file: Option<&std::path::Path>) -> Result<Option<Interface>, Error> {
+    let read = |path: &std::path::Path| -> Result<Option<Interface>, Error> {
+        let bytes = cargo_roda::validate::load_module(path).map_err(|e| Error::Usage(format!("--interface: {e}")))?;
+        Interface::from_module(&bytes).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+    };
+    if let Some(path) = file {
+        return match read(path)? {
+            Some(interface) => Ok(Some(interface)),
+            None => Err(Error::Usage(format!(
+                "{} has no interface manifest (a `roda.interface` section): Rust's `#[execute]` writes one; AssemblyScript and WAT projects declare `[interface]` in Roda.toml",
+                path.display()
+            ))),
+        };
+    }
+    let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
+    let built = project
+        .filter(|p| p.file.function.name == name)
+        .map(|p| p.root.join(cargo_roda::scaffold::artifact_path(p.file.function.language, &p.file.function.name)));
+    match built.filter(|path| path.is_file()) {
+        Some(path) => Ok(read(&path).ok().flatten()),
+        None => Ok(None),
+    }
+}
+
+/// The parameters as the command line gives them: integers in slot order,
+/// or every one as `name=value` when the function's manifest names them.
+fn params(given: &[String], interface: Option<&Interface>) -> Result<Vec<i64>, Error> {
+    let named: Vec<(&str, &str)> = given.iter().filter_map(|p| p.split_once('=')).collect();
+    if named.is_empty() {
+        let params = given.iter().map(|p| parse_param(p)).collect::<Result<Vec<_>, _>>().map_err(Error::Usage)?;
+        check_param_count(&params)?;
+        return Ok(params);
+    }
+    if named.len() != given.len() {
+        return Err(Error::Usage(
+            "give every parameter as `name=value`, or none: a positional one next to named ones has no slot".into(),
+        ));
+    }
+    let Some(interface) = interface else {
+        return Err(Error::Usage(
+            "parameters by name need the function's interface manifest: pass --interface FILE (its built module), or run this in its project after `cargo roda build`; or give the parameters as integers in slot order".into(),
+        ));
+    };
+    let values = named
+        .iter()
+        .map(|(name, value)| {
+            let number = match *value {
+                "true" => Ok(1),
+                "false" => Ok(0),
+                text => parse_param(text),
+            };
+            number.map(|n| (*name, n)).map_err(|e| Error::Usage(format!("`{name}`: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let slots = interface.slots(values).map_err(|e| Error::Usage(e.to_string()))?;
+    // A server would run it; the function would refuse it, or worse.
+    interface.check_values(&slots).map_err(|e| {
+        Error::Usage(format!("{e}; to send it all the same, give the parameters as integers in slot order"))
+    })?;
+    Ok(slots)
 }
 
 /// A non-zero user_ref no one chose: the clock's nanoseconds hashed with a

@@ -242,7 +242,8 @@ fn upgrade_gate(
         );
         return Ok(None);
     }
-    let files = match roda_test::ScenarioFile::from_dir(project.root.join("tests")) {
+    let interfaces = roda_test::Interfaces::of(name, binary);
+    let files = match roda_test::ScenarioFile::from_dir_with(project.root.join("tests"), &interfaces) {
         Ok(files) => files,
         Err(error) => {
             eprintln!("warning: no scenarios to compare the deployed version with ({error})");

@@ -14,8 +14,9 @@ use super::{AbiArgs, ProjectArgs, checked_module};
 /// Fuzzed draws per scenario when `--fuzz` is not given.
 pub const DEFAULT_DIFF_CASES: u32 = 1000;
 
-/// What a new version of a function changes: its interface (imports and
-/// exports), then its behaviour: the project's scenarios and fuzzed draws
+/// What a new version of a function changes: its interface (imports,
+/// exports, and the manifest's parameters, statuses and constants), then
+/// its behaviour: the project's scenarios and fuzzed draws
 /// of their `[scenario.fuzz]` calls through both binaries from identical
 /// states, every input where the answers differ (fuzzed ones shrunk).
 #[derive(Debug, clap::Args)]
@@ -61,7 +62,8 @@ pub struct Diffed {
 /// An upgrade's changes, interface and behaviour.
 #[derive(Debug, Serialize)]
 pub struct Changes {
-    /// Imports and exports added (`+`) or removed (`-`).
+    /// Imports, exports, parameters, statuses and constants added (`+`)
+    /// or removed (`-`).
     pub interface: Vec<String>,
     /// Per scenario, the first step where the binaries answer differently.
     pub steps: Vec<StepChange>,
@@ -83,7 +85,7 @@ impl Changes {
     pub fn human(&self) -> String {
         let mut out = String::new();
         match self.interface.is_empty() {
-            true => out.push_str("interface: the same imports and exports\n"),
+            true => out.push_str("interface: the same imports, exports, parameters, statuses and constants\n"),
             false => out.push_str(&format!("interface:\n  {}\n", self.interface.join("\n  "))),
         }
         for change in &self.steps {
@@ -159,12 +161,28 @@ pub fn changes(old: &Runner, new: &Runner, files: &[ScenarioFile], cases: u32, s
     Ok(Changes { interface, steps, fuzz, seed })
 }
 
-/// Imports and exports one binary has and the other lacks.
+/// Imports, exports and what the interface manifest declares (parameters
+/// with their slots and kinds, statuses, constants, ABI) one binary has and
+/// the other lacks.
 fn interface_changes(old: &[u8], new: &[u8]) -> Vec<String> {
     let names = |bytes: &[u8]| -> std::collections::BTreeSet<String> {
         let report = ledger_core::abi::validate(bytes);
         let imports = report.imports.iter().map(|i| format!("import {}.{}: {}", i.module, i.name, i.ty));
-        imports.chain(report.exports.iter().map(|e| format!("export {}", e.name))).collect()
+        let mut names: std::collections::BTreeSet<String> =
+            imports.chain(report.exports.iter().map(|e| format!("export {}", e.name))).collect();
+        if let Ok(Some(interface)) = ledger_core::interface::Interface::from_module(bytes) {
+            names.extend(interface.abi.iter().map(|abi| format!("manifest abi {abi}")));
+            names.extend(
+                interface
+                    .params
+                    .iter()
+                    .enumerate()
+                    .map(|(slot, p)| format!("param {slot} {}: {}", p.name, p.kind.name())),
+            );
+            names.extend(interface.statuses.iter().map(|s| format!("status {}", interface.describe(s.status))));
+            names.extend(interface.constants.iter().map(|c| format!("constant {c}")));
+        }
+        names
     };
     let (before, after) = (names(old), names(new));
     let removed = before.difference(&after).map(|n| format!("- {n}"));
@@ -182,10 +200,14 @@ pub fn exec(args: Args) -> Result<Diffed, Error> {
         }
         (None, None) => return Err(Error::Usage("name the old module: cargo roda diff OLD [NEW]".into())),
     };
+    // Scenarios are read as the new version names things.
+    let interfaces = roda_test::Interfaces::of(&new.name, &new.bytes);
     let files: Vec<ScenarioFile> = match (&args.scenarios[..], &new.project) {
-        ([], Some(project)) => ScenarioFile::from_dir(project.root.join("tests"))?,
+        ([], Some(project)) => ScenarioFile::from_dir_with(project.root.join("tests"), &interfaces)?,
         ([], None) => return Err(Error::Usage("name scenario files with --scenario FILE (no project here)".into())),
-        (paths, _) => paths.iter().map(ScenarioFile::from_path).collect::<Result<_, _>>()?,
+        (paths, _) => {
+            paths.iter().map(|path| ScenarioFile::from_path_with(path, &interfaces)).collect::<Result<_, _>>()?
+        }
     };
     let runner = |bytes: Vec<u8>| Runner::new(bytes, new.name.clone()).with_profile(new.abi.profile());
     let (old, new_runner) = (runner(old_bytes), runner(new.bytes.clone()));

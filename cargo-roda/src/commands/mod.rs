@@ -9,6 +9,7 @@ pub mod deposit;
 pub mod dev;
 pub mod diff;
 pub mod init;
+pub mod inspect;
 pub mod kv;
 pub mod list;
 pub mod new;
@@ -90,6 +91,13 @@ impl AbiArgs {
         let why = |why: String| Some(format!("{why} ({nothing_says})"));
         if let Some((abi, dependency)) = abi_from {
             return chosen(abi, why(format!("the crate depends on {dependency}")));
+        }
+        let declared = module
+            .and_then(|m| ledger_core::interface::Interface::from_module(m).ok().flatten())
+            .and_then(|interface| interface.abi)
+            .and_then(|abi| Abi::parse(&abi));
+        if let Some(abi) = declared {
+            return chosen(abi, why("the module's interface manifest says so".into()));
         }
         let inferred = module.and_then(ledger_core::abi::inferred_profile);
         match inferred.map(Abi::from_profile) {

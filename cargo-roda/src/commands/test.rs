@@ -210,13 +210,21 @@ fn render_costs(out: &mut String, costs: &CostsReport) {
 /// without a Roda.toml and without scenarios (one made elsewhere) has
 /// nothing to run, which is said; a Roda.toml project without any is an
 /// error.
-fn scenario_files(args: &Args, project: Option<&Project>) -> Result<Vec<ScenarioFile>, Error> {
+fn scenario_files(
+    args: &Args,
+    project: Option<&Project>,
+    interfaces: &roda_test::Interfaces,
+) -> Result<Vec<ScenarioFile>, Error> {
     if !args.scenarios.is_empty() {
-        return Ok(args.scenarios.iter().map(ScenarioFile::from_path).collect::<Result<_, _>>()?);
+        return Ok(args
+            .scenarios
+            .iter()
+            .map(|path| ScenarioFile::from_path_with(path, interfaces))
+            .collect::<Result<_, _>>()?);
     }
     let dir = project.map_or(Path::new("."), |p| p.root.as_path()).join("tests");
     let foreign_crate = project.is_some_and(|p| matches!(p.origin, Origin::Crate { .. }));
-    match ScenarioFile::from_dir(&dir) {
+    match ScenarioFile::from_dir_with(&dir, interfaces) {
         Err(roda_test::ScenarioError::NoFiles { .. } | roda_test::ScenarioError::ListDir { .. }) if foreign_crate => {
             eprintln!(
                 "warning: no scenario files in {}: only the build and validation ran; write one (`cargo roda new NAME` shows the format, and docs/scenarios.md)",
@@ -272,7 +280,8 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         "the module fails validation; fix it before testing",
         &args.abi,
     )?;
-    let files = scenario_files(&args, module.project.as_ref())?;
+    let interfaces = roda_test::Interfaces::of(&module.name, &module.bytes);
+    let files = scenario_files(&args, module.project.as_ref(), &interfaces)?;
     let runner =
         Runner::new(module.bytes, module.name).with_limits(args.limits.limits()).with_profile(module.abi.profile());
     let (reports, fork) = match &args.fork {

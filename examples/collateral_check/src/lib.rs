@@ -3,11 +3,13 @@
 //! conditional logic).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance, status};
 
 /// The collateral does not cover the loan at the required ratio.
+#[status]
 pub const UNDERCOLLATERALIZED: Status = Status::user(140);
 /// The lender cannot fund the loan.
+#[status]
 pub const LENDER_SHORT: Status = Status::user(141);
 
 /// Lends `amount` from `lender` to `borrower` when `collateral`'s balance

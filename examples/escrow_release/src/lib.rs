@@ -3,11 +3,13 @@
 //! seller's payout (the seed's multi-leg settlement).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance, status};
 
 /// The escrow account holds less than the amount released.
+#[status]
 pub const ESCROW_SHORT: Status = Status::user(128);
 /// The cut is over 100% (10,000 basis points).
+#[status]
 pub const CUT_TOO_LARGE: Status = Status::user(129);
 
 /// Releases `amount` from `escrow`: `amount * cut_bps / 10000` to

@@ -4,9 +4,10 @@
 //! `cargo roda test`; unit-test it natively with `cargo test`.
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance, status};
 
 /// A fee above 100% (10_000 basis points).
+#[status]
 pub const FEE_TOO_HIGH: Status = Status::user(201);
 
 /// Transfer `amount` from `sender` to `receiver`, taking a `fee_bps` (basis

@@ -3,9 +3,10 @@
 //! same transaction (one of the seed's accounting templates).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance, status};
 
 /// The points pool cannot cover the points earned.
+#[status]
 pub const POOL_EMPTY: Status = Status::user(170);
 
 /// Pays `amount` from `customer` to `merchant`, and moves `amount *

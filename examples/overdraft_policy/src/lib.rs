@@ -3,9 +3,10 @@
 //! policy: credits and debits never fail, so the function checks).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance, status};
 
 /// The transfer would take the sender past its overdraft limit.
+#[status]
 pub const OVERDRAFT_LIMIT: Status = Status::user(150);
 
 /// Moves `amount` from `from` to `to` unless `from` would end below

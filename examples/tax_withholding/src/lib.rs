@@ -3,9 +3,10 @@
 //! accounting templates, shared by every submitter).
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance};
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, get_balance, status};
 
 /// The rate is over 100% (10,000 basis points).
+#[status]
 pub const RATE_TOO_HIGH: Status = Status::user(160);
 
 /// Pays `gross` from `payer`: `gross * rate_bps / 10000` (rounded up, in

@@ -10,12 +10,14 @@
 
 use ledger_guest::v2::{
     AccountId, KeyPart, Lane, Status, constant, execute, get_flag, key, kv_get, kv_set, register, register_constant,
+    status,
 };
 
 /// Lane 0's value for an open account.
 const OPEN: u8 = 1;
 
 /// The counter would pass `i64::MAX`.
+#[status]
 pub const COUNTER_OVERFLOW: Status = Status::user(200);
 
 /// Defines the constant the counters are kept under.

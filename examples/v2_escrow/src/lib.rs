@@ -14,7 +14,8 @@
 #![cfg_attr(not(test), no_std)]
 
 use ledger_guest::v2::{
-    AccountId, Amount, Lane, LinkType, Status, execute, get_balance, has_flag, linked_account, set_flag, transfer,
+    AccountId, Amount, Lane, LinkType, Status, execute, get_balance, has_flag, linked_account, set_flag, status,
+    transfer,
 };
 
 /// Lane 1: 1 while the account is frozen.
@@ -23,10 +24,13 @@ pub const FROZEN: Lane = Lane::new(1);
 pub const ESCROW: LinkType = LinkType(1);
 
 /// The buyer is frozen.
+#[status]
 pub const BUYER_FROZEN: Status = Status::user(200);
 /// The seller is frozen.
+#[status]
 pub const SELLER_FROZEN: Status = Status::user(201);
 /// The escrow account holds less than the amount.
+#[status]
 pub const ESCROW_SHORT: Status = Status::user(202);
 
 fn frozen(account: AccountId) -> bool {

@@ -21,8 +21,10 @@ fn scenarios_pass_against_the_built_wasm() {
     let runner = Runner::from_path(built_wasm(), "escrow")
         .unwrap_or_else(|e| panic!("{e}; build the function first with `cargo roda build`"))
         .with_profile(&roda_test::abi::V2);
-    let files = ScenarioFile::from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    // Read with the module's interface manifest: `params` by name, and
+    // statuses by the function's own names.
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let files = ScenarioFile::from_dir_with(tests, &runner.interfaces()).unwrap_or_else(|e| panic!("{e}"));
     for file in files {
         let report = runner.run_file(&file);
         assert!(report.passed(), "{report}");

@@ -10,13 +10,15 @@
 //! | 2 unfreeze | sets it to 0 | 2 not open |
 #![cfg_attr(not(test), no_std)]
 
-use ledger_guest::v2::{AccountId, Amount, Lane, Status, execute, get_balance, has_flag, set_flag, transfer};
+use ledger_guest::v2::{AccountId, Amount, Lane, Status, execute, get_balance, has_flag, set_flag, status, transfer};
 
 /// Lane 1 of an account's flags: 1 while the account is frozen.
 pub const FROZEN: Lane = Lane::new(1);
 /// The paying account is frozen.
+#[status]
 pub const SENDER_FROZEN: Status = Status::user(200);
 /// The receiving account is frozen.
+#[status]
 pub const RECEIVER_FROZEN: Status = Status::user(201);
 
 /// The status lane's value for an account opened with OpenAccount.

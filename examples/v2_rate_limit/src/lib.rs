@@ -6,10 +6,11 @@
 
 use ledger_guest::v2::{
     AccountId, Amount, KeyPart, Status, constant, execute, get_balance, key, kv_get, kv_set, register,
-    register_constant, transfer,
+    register_constant, status, transfer,
 };
 
 /// The transfer would take the sender past its daily limit.
+#[status]
 pub const OVER_DAILY_LIMIT: Status = Status::user(210);
 
 /// Defines the constant the daily totals are kept under.

@@ -132,6 +132,25 @@ fn write_reference(profile: &Profile, out: &mut String) -> std::fmt::Result {
         limits.max_instances
     )?;
     writeln!(out)?;
+    writeln!(out, "## Interface manifest")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "A module may carry a `{}` custom section naming what the ABI leaves as numbers: `execute`'s\n\
+         parameters, the function's own statuses, the constants `register()` defines. A server ignores it\n\
+         (its CRC32C covers it like any other byte); `cargo roda` reads it to take parameters by name and\n\
+         to name statuses. Rust's `#[execute]`, `#[status]` and `#[register]` write it; AssemblyScript and WAT\n\
+         projects declare `[interface]` in `Roda.toml`; `cargo roda inspect FILE` prints it. A parameter has\n\
+         one of these kinds:",
+        crate::interface::SECTION
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| kind | Rust type | the slot holds |")?;
+    writeln!(out, "|---|---|---|")?;
+    for kind in crate::interface::ParamKind::ALL {
+        writeln!(out, "| `{}` | `{}` | {} |", kind.name(), kind.rust_type(), kind.meaning())?;
+    }
+    writeln!(out)?;
     writeln!(out, "## Validation rules")?;
     writeln!(out)?;
     writeln!(

@@ -141,6 +141,10 @@ rules! {
     RegisterSignature = "register-signature", Error, server: true, "wrong `register` export (v2)", fix: "export `register` as a function with no parameters and no result; `#[register]` in Rust writes it for you";
     /// v2: constant verbs imported, but no exported `memory` to read names from.
     ConstantsNeedMemory = "constants-need-memory", Error, server: false, "constant verbs without an exported `memory` (v2)", fix: "export the module's memory as `memory` (the Rust SDK and the AssemblyScript templates do)";
+    /// A `roda.interface` section (the interface manifest) that does not read as the format.
+    Interface = "interface", Error, server: false, "unreadable interface manifest", fix: "rebuild with `cargo roda build` (the macros and `Roda.toml`'s `[interface]` write a valid one), or remove the `roda.interface` section";
+    /// The interface manifest names an ABI other than the one the module is checked against.
+    InterfaceAbi = "interface-abi", Warning, server: false, "manifest written for another ABI", fix: "build for the ABI the manifest names (Roda.toml's `abi`, `--abi`), or, in Rust, import `execute` from `ledger_guest::v2` for v2";
     /// v2: `kv_register_constant` imported, but no `register` export to call it from.
     RegisterOnlyImport = "register-only-import", Error, server: false, "`kv_register_constant` without a `register` export (v2)", fix: "export a `register` function that calls `kv_register_constant` (Rust: `#[register]`), or stop importing it";
 }
@@ -871,6 +875,33 @@ impl Pass {
         }
     }
 
+    /// The manifest, when there is one, reads and names this profile.
+    fn check_interface(&mut self, bytes: &[u8]) {
+        match crate::interface::Interface::from_module(bytes) {
+            Ok(None) => {}
+            Ok(Some(interface)) => {
+                if let Some(abi) = interface.abi.filter(|abi| abi != self.profile.0.name) {
+                    self.push(
+                        Rule::InterfaceAbi,
+                        format!("a manifest written for ABI {abi}"),
+                        format!("a manifest for ABI {}, the ABI the module is checked against", self.profile.0.name),
+                        format!(
+                            "build for ABI {abi} (`--abi {abi}` or Roda.toml's `abi`), or fix the manifest's `abi`"
+                        ),
+                        None,
+                    );
+                }
+            }
+            Err(error) => self.push(
+                Rule::Interface,
+                error.to_string(),
+                "a `roda.interface` section in the manifest format (see `cargo roda inspect`)".to_owned(),
+                Rule::Interface.fix(),
+                None,
+            ),
+        }
+    }
+
     fn finish(mut self, bytes: &[u8]) -> ValidationReport {
         if self.complete {
             self.check_execute();
@@ -889,6 +920,9 @@ impl Pass {
                 "declare a smaller initial memory (one memory is enough) and grow only what a call needs",
                 Some(offset),
             );
+        }
+        if self.complete {
+            self.check_interface(bytes);
         }
         if self.complete && crate::crc32c(bytes) == 0 {
             self.push(

@@ -42,8 +42,12 @@
 
 use core::ffi::CStr;
 
-pub use crate::{AccountId, Amount, IntoStatus, Status, execute};
+pub use crate::{AccountId, Amount, IntoStatus, Status, status};
+
 pub use ledger_abi::v2::CONSTANT_BIT;
+/// [`execute`](crate::execute), whose interface manifest says ABI v2: use
+/// this one in a v2 function.
+pub use ledger_guest_macros::execute_v2 as execute;
 
 /// Turns a plain Rust function into v2's `register` export, which the
 /// ledger runs once, when the function is registered, to define constants.
