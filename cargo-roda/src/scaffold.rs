@@ -154,16 +154,17 @@ fn files(language: Language, abi: Abi) -> impl Iterator<Item = &'static Template
 /// `Roda.toml`'s `[interface]` for the AssemblyScript and WAT templates
 /// (Rust's macros write it from the source): their parameters, statuses
 /// and constants.
-fn interface_section(language: Language, abi: Abi) -> &'static str {
-    match (language, abi) {
-        (Language::Rust, _) => "",
-        (Language::AssemblyScript | Language::Wat, Abi::V1) => {
-            "
+fn interface_section(language: Language, abi: Abi) -> String {
+    const INTRO: &str = "
 # The function's interface, which `cargo roda build` writes into the module
 # (its `roda.interface` section): `call` and scenarios then take parameters
 # by name, and reports name the statuses.
 [interface]
-params = [
+";
+    let declared = match (language, abi) {
+        (Language::Rust, _) => return String::new(),
+        (Language::AssemblyScript | Language::Wat, Abi::V1) => {
+            "params = [
     { name = \"sender\", kind = \"account\" },
     { name = \"receiver\", kind = \"account\" },
     { name = \"fee_account\", kind = \"account\" },
@@ -174,12 +175,7 @@ statuses = { FEE_TOO_HIGH = 201 }
 "
         }
         (Language::AssemblyScript | Language::Wat, Abi::V2) => {
-            "
-# The function's interface, which `cargo roda build` writes into the module
-# (its `roda.interface` section): `call` and scenarios then take parameters
-# by name, and reports name the statuses.
-[interface]
-params = [
+            "params = [
     { name = \"sender\", kind = \"account\" },
     { name = \"receiver\", kind = \"account\" },
     { name = \"amount\", kind = \"amount\" },
@@ -188,7 +184,8 @@ statuses = { ACCOUNT_FROZEN = 200 }
 constants = [\"transfers\"]
 "
         }
-    }
+    };
+    format!("{INTRO}{declared}")
 }
 
 fn render(text: &str, new: &NewProject) -> String {
@@ -207,7 +204,7 @@ fn render(text: &str, new: &NewProject) -> String {
         .replace("{{language_title}}", new.language.title())
         .replace("{{language}}", new.language.id())
         .replace("{{artifact}}", &artifact_path(new.language, &new.name))
-        .replace("{{interface}}", interface_section(new.language, new.abi))
+        .replace("{{interface}}", &interface_section(new.language, new.abi))
         .replace("{{name}}(", &format!("{rust_ident}("))
         .replace("{{name}}", &new.name)
 }

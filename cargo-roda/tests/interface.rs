@@ -108,11 +108,11 @@ fn scenarios_by_name_say_what_is_wrong() {
         misspelt.stderr
     );
     // Without a manifest, a table of params cannot be placed in slots.
-    edit(&project.join("Roda.toml"), "[interface]", "[unused]");
-    let text = std::fs::read_to_string(project.join("Roda.toml")).unwrap();
-    let cut = text.find("[unused]").unwrap();
-    let end = text[cut..].find("\n\n").map_or(text.len(), |i| cut + i);
-    std::fs::write(project.join("Roda.toml"), format!("{}{}", &text[..cut], &text[end..])).unwrap();
+    let roda_toml = project.join("Roda.toml");
+    let text = std::fs::read_to_string(&roda_toml).unwrap();
+    let (before, declared) = text.split_once("[interface]").unwrap();
+    let after = declared.split_once("\n\n").map_or("", |(_, after)| after);
+    std::fs::write(&roda_toml, format!("{before}{after}")).unwrap();
     edit(&scenario, "sendr", "sender");
     let bare = roda(&project, &["test"]);
     assert_eq!(bare.code, 1, "{bare:?}");
