@@ -148,6 +148,19 @@ fn embed(project: &Project, module: PathBuf, interface: Option<Interface>) -> Re
     Ok(module)
 }
 
+/// Where the project's last release build is, without building: for Rust,
+/// under `CARGO_TARGET_DIR` when the environment sets it (cargo's own
+/// configuration aside), else the project's `target/`.
+pub fn last_build(project: &Project) -> PathBuf {
+    let function = &project.file.function;
+    match (function.language, std::env::var_os("CARGO_TARGET_DIR")) {
+        (Language::Rust, Some(target)) => {
+            PathBuf::from(target).join(WASM_TARGET).join("release").join(format!("{}.wasm", function.name))
+        }
+        (language, _) => project.root.join(artifact_path(language, &function.name)),
+    }
+}
+
 /// stderr, for a child's stdout: our stdout carries only results.
 fn stderr_stdio() -> Stdio {
     match std::io::stderr().as_fd().try_clone_to_owned() {

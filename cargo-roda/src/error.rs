@@ -53,6 +53,9 @@ pub enum Error {
     /// Scenarios could not be run on a live server.
     #[error(transparent)]
     Live(#[from] roda_rpc::live::LiveError),
+    /// Watching the project's sources (exit 1).
+    #[error(transparent)]
+    Watch(#[from] crate::watch::WatchError),
     /// Starting or running the dev server.
     #[error(transparent)]
     Dev(roda_rpc::dev::DevError),
@@ -148,6 +151,7 @@ impl Error {
             | Error::Junit(_)
             | Error::Store(_)
             | Error::Dev(_)
+            | Error::Watch(_)
             | Error::Token { .. }
             | Error::TokenMissing { .. }
             | Error::Module(_)
@@ -182,6 +186,7 @@ impl Error {
             Error::Live(_) => "live",
             Error::Store(_) => "store",
             Error::Dev(_) => "dev",
+            Error::Watch(_) => "watch",
             Error::Token { .. } | Error::TokenMissing { .. } => "token",
             Error::Module(_) => "module",
             Error::InvalidModule { .. } | Error::RequestTooLarge { .. } => "validation",

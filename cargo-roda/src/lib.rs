@@ -1,5 +1,5 @@
 //! The library behind `cargo roda`: project files, scaffolding, building and
-//! validating roda-ledger functions (scenarios, fuzzing, fuel baselines and
+//! validating roda-ledger functions, watching their sources (scenarios, fuzzing, fuel baselines and
 //! JUnit reports live in `roda-test`). The binary only parses arguments,
 //! dispatches to these modules and maps their errors to exit codes, so tests
 //! call the same code directly.
@@ -17,3 +17,4 @@ pub mod refusal;
 pub mod scaffold;
 pub mod sdk;
 pub mod validate;
+pub mod watch;

@@ -285,9 +285,7 @@ fn interface_of(name: &str, file: Option<&std::path::Path>) -> Result<Option<Int
         };
     }
     let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
-    let built = project
-        .filter(|p| p.file.function.name == name)
-        .map(|p| p.root.join(cargo_roda::scaffold::artifact_path(p.file.function.language, &p.file.function.name)));
+    let built = project.filter(|p| p.file.function.name == name).map(|p| cargo_roda::builder::last_build(&p));
     match built.filter(|path| path.is_file()) {
         Some(path) => Ok(read(&path).ok().flatten()),
         None => Ok(None),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use cargo_roda::error::Error;
 use cargo_roda::output::Outcome;
-use ledger_core::LedgerConfig;
+use ledger_core::{LedgerConfig, Limits};
 use roda_rpc::dev::{DevConfig, DevEvent, EventHook, ServerTls};
 use serde::Serialize;
 
@@ -14,7 +14,7 @@ use super::token;
 /// Run a local ledger server (in memory, or durable with --data-dir).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  cargo roda dev\n  cargo roda dev --listen 127.0.0.1:0 --data-dir .roda/data\n  cargo roda dev --pipeline-delay 5\n  cargo roda dev --fork http://ledger.internal:50051@1200 --functions build/functions\n\nWhere it answers differently from a real server, and why: docs/differences.md in the repository."
+    after_help = "Examples:\n  cargo roda dev\n  cargo roda dev --watch\n  cargo roda dev --listen 127.0.0.1:0 --data-dir .roda/data\n  cargo roda dev --pipeline-delay 5\n  cargo roda dev --fork http://ledger.internal:50051@1200 --functions build/functions\n\nWhere it answers differently from a real server, and why: docs/differences.md in the repository."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -80,6 +80,12 @@ pub struct Args {
     /// Every `.wasm` and `.wat` file in DIR is a module the fork may run.
     #[arg(long, value_name = "DIR", requires = "fork")]
     pub functions: Option<PathBuf>,
+    /// In a project: build, validate and register its function, then again
+    /// (as an override) each time its sources change, saying what changed
+    /// (size, CRC32C, its scenarios' fuel). A build that fails, or a module
+    /// that fails validation, leaves the last good version registered.
+    #[arg(long, conflicts_with = "fork")]
+    pub watch: bool,
 }
 
 /// The server stopped cleanly.
@@ -141,6 +147,16 @@ impl StopSignals {
 /// else v1: ee2b042's wire for v1, HEAD's (e14b146) for v2.
 pub fn exec(args: Args) -> Result<Stopped, Error> {
     let project = std::env::current_dir().ok().and_then(|dir| cargo_roda::project::Project::find(&dir).ok());
+    // Set up before the first build, so that no change is missed.
+    let watcher = match (args.watch, &project) {
+        (false, _) => None,
+        (true, Some(project)) => Some(cargo_roda::watch::Watcher::new(&project.root)?),
+        (true, None) => {
+            return Err(Error::Usage(
+                "--watch rebuilds a project's function: run it in a project (a directory with a Roda.toml)".into(),
+            ));
+        }
+    };
     let abi = match &args.fork {
         Some(_) if args.abi.abi == Some(cargo_roda::project::Abi::V1) => {
             return Err(Error::Usage(
@@ -212,6 +228,10 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
             "warning: listening beyond loopback without a token: anyone who reaches the port can register functions and move balances; pass --token-env"
         );
     }
+    if let (Some(watcher), Some(project)) = (watcher, project) {
+        let (url, limits) = (address.clone(), args.limits.limits());
+        std::thread::spawn(move || watch(&project, &watcher, &url, limits));
+    }
     if let Some(tail) = server.recovery().dropped_tail {
         eprintln!("warning: {tail}");
     }
@@ -226,6 +246,102 @@ pub fn exec(args: Args) -> Result<Stopped, Error> {
     server.shutdown()?;
     eprintln!("cargo roda dev: stopped");
     Ok(Stopped { address })
+}
+
+/// What the last registration sent, to say what the next one changes.
+struct Registered {
+    version: u32,
+    size: usize,
+    /// The scenarios' fuel, when the project has scenarios.
+    fuel: Option<u64>,
+}
+
+/// Registers the project's function on the server at `url`, then again at
+/// each change of its sources, until the watcher stops.
+fn watch(project: &cargo_roda::project::Project, watcher: &cargo_roda::watch::Watcher, url: &str, limits: Limits) {
+    let mut last: Option<Registered> = None;
+    loop {
+        match register(project, url, limits, last.as_ref()) {
+            Ok((registered, said)) => {
+                eprintln!("cargo roda dev: {said}");
+                last = Some(registered);
+            }
+            Err(error) => {
+                let kept = match &last {
+                    Some(last) => format!("v{} stays registered", last.version),
+                    None => "nothing is registered yet".to_owned(),
+                };
+                eprintln!(
+                    "cargo roda dev: error: {error}
+cargo roda dev: {kept}; watching for changes"
+                );
+            }
+        }
+        match watcher.next_change() {
+            Ok(changed) if changed.is_empty() => eprintln!("cargo roda dev: files removed"),
+            Ok(changed) => {
+                let changed: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
+                eprintln!("cargo roda dev: changed: {}", changed.join(", "));
+            }
+            Err(error) => {
+                eprintln!("cargo roda dev: {error}; no longer watching");
+                return;
+            }
+        }
+    }
+}
+
+/// Builds, validates and registers (overriding) the project's function,
+/// running its scenarios for their fuel; what it registered, and a line
+/// saying what changed since `last`.
+fn register(
+    project: &cargo_roda::project::Project,
+    url: &str,
+    limits: Limits,
+    last: Option<&Registered>,
+) -> Result<(Registered, String), Error> {
+    let project_args = super::ProjectArgs { project: Some(project.root.clone()), name: None };
+    let refusal = "the module fails validation";
+    let module = super::checked_module(&project_args, None, false, refusal, &super::AbiArgs::default())?;
+    let runner = roda_test::Runner::new(module.bytes.clone(), module.name.clone())
+        .with_limits(limits)
+        .with_profile(module.abi.profile());
+    let scenarios = roda_test::ScenarioFile::from_dir_with(project.root.join("tests"), &runner.interfaces())
+        .ok()
+        .map(|files| files.iter().flat_map(|file| runner.run_file(file).scenarios).collect::<Vec<_>>());
+    let endpoint = roda_rpc::client::Endpoint::new(url);
+    let info = super::block_on(async {
+        roda_rpc::client::Client::connect(&endpoint).await?.register(&module.name, &module.bytes, true).await
+    })??;
+    let registered = Registered {
+        version: info.version,
+        size: module.bytes.len(),
+        fuel: scenarios.as_ref().map(|s| s.iter().map(|r| r.fuel()).sum()),
+    };
+    let change = |now: i128, before: Option<i128>| match before {
+        Some(before) if before != now => format!(" ({:+})", now - before),
+        _ => String::new(),
+    };
+    let mut said = format!(
+        "registered `{}` v{} (crc32c {:08x}, {} bytes{})",
+        module.name,
+        info.version,
+        info.crc32c,
+        registered.size,
+        change(registered.size as i128, last.map(|l| l.size as i128))
+    );
+    if let (Some(scenarios), Some(fuel)) = (&scenarios, registered.fuel) {
+        let failed = scenarios.iter().filter(|s| !s.passed()).count();
+        said.push_str(&format!(
+            "; scenarios: {} passed, {failed} failed, {fuel} fuel{}",
+            scenarios.len() - failed,
+            change(i128::from(fuel), last.and_then(|l| l.fuel).map(i128::from))
+        ));
+        for failure in scenarios.iter().filter(|s| !s.passed()) {
+            said.push_str(&format!("\n{failure}"));
+        }
+    }
+    Ok((registered, said))
 }
 
 fn print_event(event: &DevEvent) {
