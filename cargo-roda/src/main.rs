@@ -73,6 +73,13 @@ fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => finish(commands::build::exec(args), format),
         Command::Validate(args) => finish(commands::validate::exec(args), format),
         Command::Inspect(args) => finish(commands::inspect::exec(args), format),
+        // A report per run is a stream, not the one JSON document promised.
+        Command::Test(args) if args.watch && format == OutputFormat::Json => finish(
+            Err::<commands::test::Tested, _>(Error::Usage(
+                "test --watch prints a report per run: leave --output json out".into(),
+            )),
+            format,
+        ),
         Command::Test(args) => finish(commands::test::exec(args), format),
         Command::Deploy(args) => finish(commands::deploy::exec(args), format),
         Command::Verify(args) => finish(commands::verify::exec(args), format),

@@ -1,5 +1,5 @@
 //! Watching a project's sources: `cargo roda dev --watch` rebuilds and
-//! re-registers when they change.
+//! re-registers when they change, `cargo roda test --watch` runs again.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};

@@ -63,3 +63,38 @@ fn dev_watch_needs_a_project() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("--watch rebuilds a project's function: run it in a project"), "{run:?}");
 }
+
+/// `cargo roda test --watch` runs the scenarios, then again at each change,
+/// each report on stdout as the run ends.
+#[test]
+fn test_watch_reruns_the_scenarios_after_a_change() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(roda(dir.path(), &["new", "mover", "--lang", "wat", "--abi", "v2"]).code, 0);
+    let project = dir.path().join("mover");
+    let mut child = support::command(&project, &["test", "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The verdicts, from stderr, in order; stdout drained beside them.
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let reports = std::thread::spawn(move || stdout.lines().map_while(Result::ok).collect::<Vec<_>>());
+    let mut verdicts = stderr.lines().map_while(Result::ok).filter(|l| l.starts_with("cargo roda test: "));
+    assert!(verdicts.next().unwrap().starts_with("cargo roda test: passed; watching "));
+    let scenario = project.join("tests/mover.toml");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    std::fs::write(&scenario, text.replace("expect = \"ACCOUNT_FROZEN\"", "expect = \"NONE\"")).unwrap();
+    assert_eq!(verdicts.next().unwrap(), "cargo roda test: changed: tests/mover.toml");
+    assert!(verdicts.next().unwrap().starts_with("cargo roda test: FAILED; watching "));
+    let _ = child.kill();
+    let _ = child.wait();
+    let reports = reports.join().unwrap().join("\n");
+    assert!(reports.contains("got USER(200) = ACCOUNT_FROZEN (200)"), "{reports}");
+    assert_eq!(reports.matches("test result: ").count(), 2, "{reports}");
+
+    let json = roda(&project, &["test", "--watch", "--output", "json"]);
+    assert_eq!(json.code, 2, "{json:?}");
+    assert!(json.stdout.contains("leave --output json out"), "{json:?}");
+}

@@ -70,6 +70,10 @@ pub struct Args {
     /// for the functions it holds (the one under test is always this build).
     #[arg(long, value_name = "DIR", requires = "fork")]
     pub functions: Option<PathBuf>,
+    /// Run again each time the project's sources or scenarios change,
+    /// printing each run's report, until interrupted (human output only).
+    #[arg(long, conflicts_with = "wasm")]
+    pub watch: bool,
 }
 
 /// What the fuel baseline said.
@@ -273,6 +277,37 @@ pub fn clock_seed() -> u64 {
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<Tested, Error> {
+    if args.watch {
+        return watch(&args);
+    }
+    run(&args)
+}
+
+/// Runs the tests, then again at each change of the project's files; each
+/// report is printed as the run ends. Returns only when the watcher fails.
+fn watch(args: &Args) -> Result<Tested, Error> {
+    let project = args.project.load()?;
+    let watcher = cargo_roda::watch::Watcher::new(&project.root)?;
+    loop {
+        match run(args) {
+            Ok(tested) => {
+                let verdict = if tested.exit_code() == ExitCode::Success { "passed" } else { "FAILED" };
+                print!("{}", tested.human());
+                eprintln!("cargo roda test: {verdict}; watching {} for changes", project.root.display());
+            }
+            Err(error) => eprintln!("error: {error}\ncargo roda test: watching {} for changes", project.root.display()),
+        }
+        let changed = watcher.next_change()?;
+        let changed: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "cargo roda test: changed: {}",
+            if changed.is_empty() { "files removed".into() } else { changed.join(", ") }
+        );
+    }
+}
+
+/// One run: build, validate, scenarios, then what the flags ask for.
+fn run(args: &Args) -> Result<Tested, Error> {
     let module = checked_module(
         &args.project,
         args.wasm.as_deref(),
@@ -281,7 +316,7 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         &args.abi,
     )?;
     let interfaces = roda_test::Interfaces::of(&module.name, &module.bytes);
-    let files = scenario_files(&args, module.project.as_ref(), &interfaces)?;
+    let files = scenario_files(args, module.project.as_ref(), &interfaces)?;
     let runner =
         Runner::new(module.bytes, module.name).with_limits(args.limits.limits()).with_profile(module.abi.profile());
     let (reports, fork) = match &args.fork {
@@ -300,11 +335,11 @@ pub fn exec(args: Args) -> Result<Tested, Error> {
         }
         None => Vec::new(),
     };
-    let reproduce = args.fuzz.map(|cases| reproduce(&args, cases, seed));
+    let reproduce = args.fuzz.map(|cases| reproduce(args, cases, seed));
     let costs = match &args.costs {
         Some(path) => {
             let costs_dir = path.parent().unwrap_or(Path::new("."));
-            Some(check_costs(path, &Costs::from_reports(&reports, costs_dir), &args)?)
+            Some(check_costs(path, &Costs::from_reports(&reports, costs_dir), args)?)
         }
         None => None,
     };
