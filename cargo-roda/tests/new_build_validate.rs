@@ -59,14 +59,20 @@ fn rust_template_builds_small() {
     assert!((100..1000).contains(&manifest), "{inspected:#}");
     let size = built["report"]["size"].as_u64().unwrap() - manifest;
     assert!(size <= 330, "the Rust template is {size} bytes without its manifest; 319 when this test was written");
-    // The scaffolded crate's own native unit tests pass against the mock.
-    let test = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
-        .args(["test", "--quiet"])
-        .current_dir(dir.path().join("fee_transfer"))
-        .envs(support::guest_build_env())
-        .output()
-        .unwrap();
-    assert!(test.status.success(), "{}", String::from_utf8_lossy(&test.stderr));
+    // The scaffolded crate's own native unit tests pass against the mock,
+    // and its scenario test through `cargo roda test`: its first `cargo
+    // test` compiles no simulator.
+    let cargo = || std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
+    let project = dir.path().join("fee_transfer");
+    let test = cargo().args(["test"]).current_dir(&project).envs(support::guest_build_env()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&test.stdout);
+    assert!(test.status.success(), "{stdout}{}", String::from_utf8_lossy(&test.stderr));
+    assert!(stdout.contains("test scenarios_pass_against_the_built_wasm ... ok"), "{stdout}");
+    let metadata = cargo().args(["metadata", "--format-version", "1"]).current_dir(&project).output().unwrap();
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+    let packages: Vec<&str> =
+        metadata["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(!packages.contains(&"wasmtime") && !packages.contains(&"roda-test"), "{packages:?}");
 }
 
 #[test]

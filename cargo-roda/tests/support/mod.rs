@@ -68,12 +68,22 @@ fn shared_target_dir() -> PathBuf {
 /// target directory, and native test builds without debug info or
 /// incremental state. Each project's tests link its own build of
 /// wasmtime, and with debug info those filled a CI machine's disk.
-pub fn guest_build_env() -> [(&'static str, std::ffi::OsString); 3] {
+/// `PATH` has this build's `cargo-roda` first: a scaffolded project's
+/// `cargo test` runs `cargo roda test`.
+pub fn guest_build_env() -> [(&'static str, std::ffi::OsString); 4] {
+    let bin = Path::new(env!("CARGO_BIN_EXE_cargo-roda")).parent().unwrap();
     [
         ("CARGO_TARGET_DIR", shared_target_dir().into_os_string()),
         ("CARGO_PROFILE_DEV_DEBUG", "false".into()),
         ("CARGO_INCREMENTAL", "0".into()),
+        ("PATH", path_with(bin)),
     ]
+}
+
+/// `PATH` with `dir` first.
+pub fn path_with(dir: &Path) -> std::ffi::OsString {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&rest))).unwrap()
 }
 
 /// The repository's root.

@@ -1,12 +1,12 @@
-//! The scenarios in `tests/*.toml`, run against the built `.wasm` in an
-//! in-process ledger with a server's semantics: what `cargo roda test`
-//! does, from `cargo test`, through the roda-test library.
+//! The scenarios in `tests/*.toml`, run against the built `.wasm` by the
+//! installed `cargo roda test`, in its own process: `cargo test` runs them
+//! without compiling the simulator (wasmtime) into this crate's tests.
+//! (`roda-test`, the same runner as a library, runs them in process too.)
 //!
 //! Build the function first (`cargo roda build`), then `cargo test`.
 
 use std::path::{Path, PathBuf};
-
-use roda_test::{Runner, ScenarioFile};
+use std::process::Command;
 
 /// Where `cargo roda build` leaves the release `.wasm`.
 fn built_wasm() -> PathBuf {
@@ -18,15 +18,15 @@ fn built_wasm() -> PathBuf {
 
 #[test]
 fn scenarios_pass_against_the_built_wasm() {
-    let runner = Runner::from_path(built_wasm(), "collateral_check")
-        .unwrap_or_else(|e| panic!("{e}; build the function first with `cargo roda build`"))
-        .with_profile(&roda_test::abi::V1);
-    // Read with the module's interface manifest: `params` by name, and
-    // statuses by the function's own names.
-    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let files = ScenarioFile::from_dir_with(tests, &runner.interfaces()).unwrap_or_else(|e| panic!("{e}"));
-    for file in files {
-        let report = runner.run_file(&file);
-        assert!(report.passed(), "{report}");
-    }
+    let wasm = built_wasm();
+    assert!(wasm.is_file(), "{} is missing: build the function first with `cargo roda build`", wasm.display());
+    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["roda", "test", "--wasm"])
+        .arg(&wasm)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo");
+    let (report, errors) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!errors.contains("no such command"), "`cargo roda` is not installed: install cargo-roda as its README says");
+    assert!(output.status.success(), "{report}{errors}");
 }
