@@ -375,6 +375,16 @@ fn replay_reproduces_a_call_or_shows_the_first_difference() {
         ),
         "{changed:?}"
     );
+    // The status a version returns, by its own name when its manifest names it.
+    let refusing = dir.path().join("refusing.wat");
+    let named = source.replacen(
+        "(module",
+        r#"(module (@custom "roda.interface" "{\"roda.interface\":1}\n{\"status\":\"SHORT\",\"code\":140}")"#,
+        1,
+    );
+    std::fs::write(&refusing, named.replace("    (i32.const 0)))", "    (i32.const 140)))")).unwrap();
+    let refused = run(&["replay", &id, "--params", "1", "--instead", refusing.to_str().unwrap()]);
+    assert!(refused.stdout.contains(": USER(140) = SHORT (committed NONE)\n"), "{refused:?}");
     let traced = run(&["replay", &id, "--params", "1", "--wasm", wat, "--trace"]);
     assert!(traced.stdout.contains("\n  set_flag(1, 2, 7)  (fuel "), "{traced:?}");
     assert!(traced.stdout.contains("\n  linked_account(1, 1) = 3  (fuel "), "{traced:?}");

@@ -62,6 +62,9 @@ pub struct Replayed {
     /// Where the scenario was saved, and what it cannot hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     saved: Option<Saved>,
+    /// The manifest of the binary replayed, which names its statuses.
+    #[serde(skip)]
+    interface: Option<ledger_core::interface::Interface>,
 }
 
 /// A replay saved as a scenario.
@@ -78,9 +81,18 @@ impl Outcome for Replayed {
 
     fn human(&self) -> String {
         let r = &self.replay;
+        let describe = |status| match &self.interface {
+            Some(interface) => interface.describe(status),
+            None => status.to_string(),
+        };
         let mut out = format!(
             "transaction {} ran `{}` v{}; replayed with crc32c {:08x}: {} (committed {})\n",
-            r.tx_id, r.function.name, r.function.version, r.crc32c, r.replayed_status, r.committed_status
+            r.tx_id,
+            r.function.name,
+            r.function.version,
+            r.crc32c,
+            describe(r.replayed_status),
+            describe(r.committed_status)
         );
         for call in &r.host_calls {
             let args: Vec<String> = call.args.iter().map(i64::to_string).collect();
@@ -147,7 +159,12 @@ pub fn exec(args: Args) -> Result<Replayed, Error> {
             Some(path) => Some(save(path, &replay, &params, client.url())?),
             None => None,
         };
-        Ok(Replayed { server: client.url().to_owned(), same: replay.same(), replay, saved })
+        // The binary that ran: the one given instead, else the one with its CRC.
+        let ran = instead
+            .as_deref()
+            .or_else(|| binaries.iter().map(Vec::as_slice).find(|bytes| ledger_core::crc32c(bytes) == replay.crc32c));
+        let interface = ran.and_then(|bytes| ledger_core::interface::Interface::from_module(bytes).ok().flatten());
+        Ok(Replayed { server: client.url().to_owned(), same: replay.same(), replay, saved, interface })
     })?
 }
 
