@@ -136,16 +136,39 @@ fn canonical(module: PathBuf) -> Result<PathBuf, BuildError> {
     Ok(module)
 }
 
-/// Writes `[interface]` into the module the toolchain wrote, if declared.
+/// Writes `[interface]` into the module the toolchain wrote, if declared;
+/// when it cannot, removes the module, so that none without its declared
+/// interface is left to deploy or test.
 fn embed(project: &Project, module: PathBuf, interface: Option<Interface>) -> Result<PathBuf, BuildError> {
-    let Some(interface) = interface else { return Ok(module) };
-    let bytes = std::fs::read(&module).map_err(|source| BuildError::Io { path: module.clone(), source })?;
+    let embedded = embed_declared(project, &module, interface);
+    if embedded.is_err() {
+        let _ = std::fs::remove_file(&module);
+    }
+    embedded.map(|()| module)
+}
+
+fn embed_declared(project: &Project, module: &Path, interface: Option<Interface>) -> Result<(), BuildError> {
+    let Some(interface) = interface else { return Ok(()) };
+    let bytes = std::fs::read(module).map_err(|source| BuildError::Io { path: module.to_path_buf(), source })?;
+    // The constants are the one declaration the simulator can check: it
+    // runs `register()`.
+    if let Some(defined) = ledger_core::interface::registered_constants(&bytes)
+        && defined != interface.constants
+    {
+        return Err(BuildError::Interface {
+            path: project.root.join(crate::project::PROJECT_FILE),
+            message: format!(
+                "`[interface]` declares the constants [{}], and the module's `register()` defines [{}]: declare what it defines (`constants = [...]`)",
+                interface.constants.join(", "),
+                defined.join(", ")
+            ),
+        });
+    }
     let with = interface.embed(&bytes).map_err(|e| BuildError::Interface {
         path: project.root.join(crate::project::PROJECT_FILE),
         message: format!("`[interface]` cannot be added to {}: {e}", module.display()),
     })?;
-    write_atomically(&module, &with)?;
-    Ok(module)
+    write_atomically(module, &with)
 }
 
 /// Where the project's last release build is, without building: for Rust,

@@ -145,6 +145,21 @@ fn a_wrong_interface_declaration_is_refused_before_anything_is_written() {
     let restored = roda(&project, &["build"]);
     assert_eq!(restored.code, 0, "{restored:?}");
 
+    // The constants are checked against what `register()` defines: the
+    // code renamed without the declaration leaves no module.
+    let source = project.join("function.wat");
+    edit(&source, "\"transfers\\00\"", "\"transferz\\00\"");
+    let drifted = roda(&project, &["build"]);
+    assert_eq!(drifted.code, 4, "{drifted:?}");
+    assert!(
+        drifted
+            .stderr
+            .contains("declares the constants [transfers], and the module's `register()` defines [transferz]"),
+        "{drifted:?}"
+    );
+    assert!(!project.join("build/function.wasm").exists(), "a module without its declared interface was left");
+    edit(&source, "\"transferz\\00\"", "\"transfers\\00\"");
+
     // A Rust function declares its interface in code.
     let rust = dir.path().join("rusty");
     std::fs::create_dir(&rust).unwrap();
@@ -175,4 +190,20 @@ fn a_wrong_interface_declaration_is_refused_before_anything_is_written() {
     assert!(validated.stdout.contains("error[interface]"), "{validated:?}");
     let missing = roda(dir.path(), &["inspect", "nowhere.wasm"]);
     assert_eq!(missing.code, 3, "{missing:?}");
+
+    // A manifest that leaves out a constant `register()` defines.
+    std::fs::write(
+        dir.path().join("quiet.wat"),
+        r#"(module (@custom "roda.interface" "{\"roda.interface\":1}")
+             (import "ledger" "kv_register_constant" (func $define (param i32)))
+             (memory (export "memory") 1) (data (i32.const 16) "calls\00")
+             (func (export "register") (call $define (i32.const 16)))
+             (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
+    )
+    .unwrap();
+    let noted = roda(dir.path(), &["inspect", "quiet.wat"]);
+    assert!(
+        noted.stdout.contains("note: its `register()` defines [calls], which the manifest does not say"),
+        "{noted:?}"
+    );
 }

@@ -560,6 +560,29 @@ impl Interface {
     }
 }
 
+/// The constants `module`'s `register()` defines, as a v2 server runs it at
+/// registration (in a fresh simulator), in name order; `None` when the
+/// module does not register as a v2 function.
+///
+/// ```
+/// let module = wat::parse_str(r#"(module
+///   (import "ledger" "kv_register_constant" (func $define (param i32)))
+///   (memory (export "memory") 1)
+///   (data (i32.const 16) "calls\00")
+///   (func (export "register") (call $define (i32.const 16)))
+///   (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#).unwrap();
+/// assert_eq!(ledger_core::interface::registered_constants(&module), Some(vec!["calls".to_owned()]));
+/// ```
+pub fn registered_constants(module: &[u8]) -> Option<Vec<String>> {
+    let config = crate::LedgerConfig { keep_history: false, ..crate::LedgerConfig::default() };
+    let mut ledger = crate::v2::Ledger::new(config).ok()?;
+    ledger.register_function("interface", module, crate::IfRegistered::Refuse).ok()?;
+    let mut names: Vec<String> =
+        ledger.state().constants().map(|(name, _)| String::from_utf8_lossy(name).into_owned()).collect();
+    names.sort();
+    Some(names)
+}
+
 /// `status`, followed by the function's own name for it when it has one.
 pub fn describe(status: Status, name: Option<&str>) -> String {
     match name {

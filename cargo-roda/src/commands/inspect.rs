@@ -34,6 +34,10 @@ pub struct Inspected {
     interface: Option<Interface>,
     /// The bytes the manifest's section takes (of `size`).
     interface_size: usize,
+    /// The constants its `register()` defines, run in the simulator (a v2
+    /// function): what the manifest's constants should say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    register_defines: Option<Vec<String>>,
     /// Why its manifest cannot be read, when it cannot.
     interface_error: Option<String>,
 }
@@ -49,7 +53,15 @@ impl Outcome for Inspected {
             out.push_str(&format!("  exports: {}\n", self.report.exports.join(", ")));
         }
         match (&self.interface, &self.interface_error) {
-            (Some(interface), _) => out.push_str(&describe(interface, self.interface_size)),
+            (Some(interface), _) => {
+                out.push_str(&describe(interface, self.interface_size));
+                if let Some(defined) = self.register_defines.as_ref().filter(|d| **d != interface.constants) {
+                    out.push_str(&format!(
+                        "    note: its `register()` defines [{}], which the manifest does not say\n",
+                        defined.join(", ")
+                    ));
+                }
+            }
             (None, Some(error)) => out.push_str(&format!("  interface: unreadable: {error}\n")),
             (None, None) if !self.report.crc32c.is_empty() => out.push_str(
                 "  interface: none (no `roda.interface` section): Rust's `#[execute]` writes one; AssemblyScript and WAT projects declare `[interface]` in Roda.toml\n",
@@ -108,7 +120,13 @@ pub fn exec(args: Args) -> Result<Inspected, Error> {
         Ok(bytes) => bytes,
         Err(e) => {
             let report = FileReport::unreadable(&args.file, args.abi.resolve(project.as_ref(), None).abi.profile(), &e);
-            return Ok(Inspected { report, interface: None, interface_size: 0, interface_error: None });
+            return Ok(Inspected {
+                report,
+                interface: None,
+                interface_size: 0,
+                register_defines: None,
+                interface_error: None,
+            });
         }
     };
     let abi = args.abi.resolve(project.as_ref(), Some(&bytes));
@@ -118,5 +136,6 @@ pub fn exec(args: Args) -> Result<Inspected, Error> {
         Ok(interface) => (interface, None),
         Err(e) => (None, Some(e.to_string())),
     };
-    Ok(Inspected { report, interface, interface_size: Interface::size_in(&bytes), interface_error })
+    let register_defines = ledger_core::interface::registered_constants(&bytes).filter(|names| !names.is_empty());
+    Ok(Inspected { report, interface, interface_size: Interface::size_in(&bytes), register_defines, interface_error })
 }
