@@ -50,6 +50,7 @@ enum Command {
     Tx(commands::tx::Args),
     Replay(commands::replay::Args),
     Dev(commands::dev::Args),
+    Schema(commands::schema::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -94,6 +95,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Tx(args) => finish(commands::tx::exec(args), format),
         Command::Replay(args) => finish(commands::replay::exec(args), format),
         Command::Dev(args) => finish(commands::dev::exec(args), format),
+        Command::Schema(args) => finish(commands::schema::exec(args), format),
     }
 }
 

@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use ledger_core::Status;
 use ledger_core::interface::{Interface, NamedStatus};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The project file's name.
 pub const PROJECT_FILE: &str = "Roda.toml";
 
 /// The language a function is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Rust with `ledger-guest`.
@@ -44,7 +45,7 @@ impl Language {
 }
 
 /// A host ABI profile, as `Roda.toml`'s `abi` and `--abi` name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Abi {
     /// roda-ledger ee2b042 (the seed's): credit, debit, get_balance.
@@ -83,7 +84,7 @@ impl Abi {
 }
 
 /// The `[function]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSection {
     /// The name to register.
@@ -98,7 +99,7 @@ pub struct FunctionSection {
 
 /// A server profile, `[profiles.NAME]`: one server, or the nodes of a
 /// cluster (writes go to whichever leads).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// The server's URL, e.g. `http://127.0.0.1:50051`.
@@ -117,7 +118,7 @@ impl Profile {
 }
 
 /// The contents of `Roda.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectFile {
     /// The function.
@@ -140,12 +141,13 @@ pub struct ProjectFile {
 /// statuses = { FEE_TOO_HIGH = 201 }
 /// constants = ["transfers"]
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InterfaceSection {
     /// `execute`'s parameters in slot order, each a name and a kind
     /// (`account`, `amount`, `i64`, `u64`, `bool`, `i32`, `u32`).
     #[serde(default)]
+    #[schemars(schema_with = "params_schema")]
     pub params: Vec<ledger_core::interface::Param>,
     /// The function's own statuses: name = code (128..=255).
     #[serde(default)]
@@ -153,6 +155,37 @@ pub struct InterfaceSection {
     /// The constants `register()` defines (v2).
     #[serde(default)]
     pub constants: Vec<String>,
+}
+
+/// `[interface]`'s `params`: a name and one of the kinds `#[execute]`
+/// converts.
+fn params_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let kinds: Vec<&str> = ledger_core::interface::ParamKind::ALL.iter().map(|kind| kind.name()).collect();
+    schemars::json_schema!({
+        "type": "array",
+        "maxItems": ledger_core::abi::PARAM_COUNT,
+        "items": {
+            "type": "object",
+            "properties": { "name": { "type": "string" }, "kind": { "enum": kinds } },
+            "required": ["name", "kind"],
+            "additionalProperties": false,
+        },
+    })
+}
+
+/// The JSON Schema of `Roda.toml`, generated from the types that parse it,
+/// for editors that check TOML against one (`cargo roda schema roda-toml`
+/// prints it).
+///
+/// ```
+/// let schema = cargo_roda::project::schema();
+/// assert!(schema["properties"]["function"].is_object());
+/// assert_eq!(schema["additionalProperties"], false);
+/// ```
+pub fn schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(ProjectFile);
+    schema.insert("title".into(), "cargo roda project file (Roda.toml)".into());
+    schema.to_value()
 }
 
 /// A function project on disk.

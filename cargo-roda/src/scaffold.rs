@@ -257,7 +257,10 @@ fn write_files(staging: &Path, new: &NewProject) -> Result<Vec<PathBuf>, Scaffol
         created.push(relative);
     }
     for (relative, text) in generated_files(new.language, new.abi) {
-        let path = staging.join(relative);
+        let path = staging.join(&relative);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| ScaffoldError::Io { path: dir.into(), source })?;
+        }
         std::fs::write(&path, text).map_err(|source| ScaffoldError::Io { path: path.clone(), source })?;
         created.push(relative.into());
     }
@@ -291,18 +294,33 @@ pub fn generated(new: &NewProject, relative: &str) -> Option<String> {
     generated_files(new.language, new.abi).into_iter().find(|(path, _)| *path == relative).map(|(_, text)| text)
 }
 
-/// Files generated from the ABI table rather than copied from a template:
-/// the AssemblyScript bindings.
-fn generated_files(language: Language, abi: Abi) -> Vec<(&'static str, String)> {
-    match language {
-        Language::AssemblyScript => {
-            let mut bindings = String::new();
-            // Writing to a String cannot fail.
-            let _ = ledger_core::abi::bindings::assemblyscript(abi.profile(), &mut bindings);
-            vec![("assembly/ledger.ts", bindings)]
-        }
-        Language::Rust | Language::Wat => Vec::new(),
+/// Where `cargo roda new` writes the JSON Schemas of `Roda.toml` and of the
+/// scenario files, which the templates name (`#:schema`) for editors.
+pub const SCHEMA_DIR: &str = ".roda/schema";
+
+/// The JSON Schemas an editor checks a project's TOML files with, by file
+/// name: `Roda.toml.json`, `scenarios.json`.
+pub fn schemas() -> [(&'static str, String); 2] {
+    let pretty = |schema: serde_json::Value| {
+        let mut text = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
+        text.push('\n');
+        text
+    };
+    [("Roda.toml.json", pretty(crate::project::schema())), ("scenarios.json", pretty(roda_test::scenario_schema()))]
+}
+
+/// Files generated rather than copied from a template: the JSON Schemas,
+/// and the AssemblyScript bindings (from the ABI table).
+fn generated_files(language: Language, abi: Abi) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> =
+        schemas().into_iter().map(|(name, text)| (format!("{SCHEMA_DIR}/{name}"), text)).collect();
+    if language == Language::AssemblyScript {
+        let mut bindings = String::new();
+        // Writing to a String cannot fail.
+        let _ = ledger_core::abi::bindings::assemblyscript(abi.profile(), &mut bindings);
+        files.push(("assembly/ledger.ts".into(), bindings));
     }
+    files
 }
 
 #[cfg(test)]

@@ -143,8 +143,6 @@ fn both_fee_transfers_share_their_scenarios() {
 fn the_fee_transfers_are_the_v1_templates() {
     for (dir, language, file) in [
         ("fee_transfer", cargo_roda::project::Language::Rust, "src/lib.rs"),
-        ("fee_transfer", cargo_roda::project::Language::Rust, "Roda.toml"),
-        ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "Roda.toml"),
         ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "assembly/index.ts"),
         ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "assembly/ledger.ts"),
     ] {
@@ -160,5 +158,24 @@ fn the_fee_transfers_are_the_v1_templates() {
             .or_else(|| scaffold::generated(&new, file))
             .unwrap_or_else(|| panic!("{dir}: no template writes {file}"));
         assert_eq!(std::fs::read_to_string(example.join(file)).unwrap(), rendered, "{dir}/{file}");
+    }
+    // Their Roda.toml says what the template's does (the template's also
+    // names the schema `new` writes beside it, which an example lacks).
+    for (dir, language) in [
+        ("fee_transfer", cargo_roda::project::Language::Rust),
+        ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript),
+    ] {
+        let example = repo_root().join("examples").join(dir);
+        let new = NewProject {
+            name: "fee_transfer".into(),
+            language,
+            dir: example.clone(),
+            sdk: Sdk::built_with(),
+            abi: cargo_roda::project::Abi::V1,
+        };
+        let rendered: cargo_roda::project::ProjectFile =
+            toml::from_str(&scaffold::rendered(&new, "Roda.toml").unwrap()).unwrap();
+        let kept = cargo_roda::project::Project::load(&example.join("Roda.toml")).unwrap().file;
+        assert_eq!(kept, rendered, "{dir}/Roda.toml");
     }
 }

@@ -24,6 +24,7 @@ fn help_texts() {
         ("kv_get", vec!["kv", "get", "--help"]),
         ("tx", vec!["tx", "--help"]),
         ("replay", vec!["replay", "--help"]),
+        ("schema", vec!["schema", "--help"]),
     ] {
         let run = roda(&dir, &args);
         assert_eq!(run.code, 0, "{run:?}");

@@ -95,7 +95,7 @@ pub use junit::JunitError;
 pub use ledger_core::abi;
 pub use lint::{Lint, hazard_lints, lints, lints_for};
 pub use model::{AccountMap, Action, FORMAT_VERSION, Scenario, ScenarioFile, Step};
-pub use parse::{Interfaces, Problem, ScenarioError, scenario_paths};
+pub use parse::{Interfaces, Problem, ScenarioError, scenario_paths, scenario_schema};
 pub use run::{
     Answer, FileReport, Mismatch, Runner, ScenarioReport, Session, SetupError, Start, StepReport, View, check,
 };

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use ledger_core::Status;
 use ledger_core::interface::Interface;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -260,7 +261,7 @@ impl fmt::Display for Problem {
 }
 
 /// A status as written: a name (`"INSUFFICIENT_FUNDS"`, `"USER(130)"`) or a number.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum RawStatus {
     Name(String),
@@ -282,7 +283,7 @@ impl RawStatus {
 }
 
 /// An account as written: an id, or a name from the scenario's `open`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum RawAccount {
     Id(u64),
@@ -291,7 +292,7 @@ enum RawAccount {
 
 /// An expected balance as written: a number, or a change from the
 /// scenario's start (`"+40"`, `"-5"`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum RawBalance {
     Absolute(i64),
@@ -299,7 +300,7 @@ enum RawBalance {
 }
 
 /// A parameter as written: an integer, `true`/`false`, or an account name.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum RawParam {
     Int(i64),
@@ -309,7 +310,7 @@ enum RawParam {
 
 /// A step's parameters: a list in slot order, or a table by name (which
 /// the called function's interface manifest maps to slots).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum RawParams {
     List(Vec<RawParam>),
@@ -371,14 +372,14 @@ impl Interfaces {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawAccountMove {
     account: RawAccount,
     amount: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawTransfer {
     from: RawAccount,
@@ -386,16 +387,17 @@ struct RawTransfer {
     amount: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
     account: RawAccount,
     amount: u64,
+    #[schemars(schema_with = "entry_kind")]
     kind: EntryKind,
     balance: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawStep {
     call: Option<String>,
@@ -423,7 +425,7 @@ type RawFlags = BTreeMap<String, BTreeMap<String, u8>>;
 /// `exact`) or `value`. A struct rather than an untagged enum, so that a
 /// mistake gets a message naming the key instead of serde's "did not match
 /// any variant".
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawSlot {
     accounts: Option<Vec<RawAccount>>,
@@ -432,14 +434,14 @@ struct RawSlot {
     value: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFuzzBalances {
     accounts: Vec<RawAccount>,
     range: [i64; 2],
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFuzz {
     call: Option<String>,
@@ -450,7 +452,7 @@ struct RawFuzz {
     never_negative: Vec<RawAccount>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
     name: String,
@@ -465,18 +467,47 @@ struct RawScenario {
     #[serde(default)]
     kv: BTreeMap<String, i64>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawStep>")]
     steps: Vec<Spanned<RawStep>>,
     fuzz: Option<RawFuzz>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    #[schemars(range(min = 1, max = FORMAT_VERSION))]
     version: u32,
     #[serde(default)]
     functions: BTreeMap<String, PathBuf>,
     #[serde(default, rename = "scenario")]
+    #[schemars(with = "Vec<RawScenario>")]
     scenarios: Vec<Spanned<RawScenario>>,
+}
+
+/// `credit` or `debit`, as [`EntryKind`] is written.
+fn entry_kind(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<serde_json::Value> = [EntryKind::Credit, EntryKind::Debit]
+        .iter()
+        .map(|kind| serde_json::to_value(kind).expect("a kind is a string"))
+        .collect();
+    schemars::json_schema!({ "enum": names })
+}
+
+/// The JSON Schema of a scenario file (format versions 1 and 2), generated
+/// from the types that parse it, for editors that check TOML against one
+/// (`cargo roda schema scenarios` prints it). The rules beyond a file's
+/// shape (names declared before use, a step's one action, ...) are the
+/// parser's.
+///
+/// ```
+/// let schema = roda_test::scenario_schema();
+/// assert_eq!(schema["properties"]["version"]["maximum"], 2);
+/// assert_eq!(schema["additionalProperties"], false);
+/// ```
+pub fn scenario_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(RawFile);
+    schema.insert("title".into(), "roda-ledger scenario file".into());
+    schema.to_value()
 }
 
 /// The first pass: only the version, so a file of a later version is

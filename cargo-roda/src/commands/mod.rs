@@ -14,6 +14,7 @@ pub mod kv;
 pub mod list;
 pub mod new;
 pub mod replay;
+pub mod schema;
 pub mod test;
 pub mod tx;
 pub mod unregister;
