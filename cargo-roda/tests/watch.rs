@@ -49,9 +49,14 @@ fn dev_watch_re_registers_after_a_change_and_keeps_the_last_good_version() {
     std::fs::write(&source, text).unwrap();
     let third = server.wait_for_stderr("registered `mover` v3");
     assert!(third.contains("; scenarios: 4 passed, 0 failed, "), "{third}");
+
+    // A scenario file that does not parse is said, the function registered.
+    std::fs::write(project.join("tests/mover.toml"), "version = 2\n[[scenario]]\n").unwrap();
+    let fourth = server.wait_for_stderr("registered `mover` v4");
+    assert!(fourth.contains("; scenarios not run: "), "{fourth}");
     let (_, stderr) = server.stop_with_stderr();
     assert!(
-        !stderr.iter().any(|line| line.contains("registered `mover` v4")),
+        !stderr.iter().any(|line| line.contains("registered `mover` v5")),
         "a build's own files are no change: {stderr:?}"
     );
 }

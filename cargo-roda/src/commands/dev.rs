@@ -306,9 +306,16 @@ fn register(
     let runner = roda_test::Runner::new(module.bytes.clone(), module.name.clone())
         .with_limits(limits)
         .with_profile(module.abi.profile());
-    let scenarios = roda_test::ScenarioFile::from_dir_with(project.root.join("tests"), &runner.interfaces())
-        .ok()
-        .map(|files| files.iter().flat_map(|file| runner.run_file(file).scenarios).collect::<Vec<_>>());
+    // No scenarios is said by saying nothing; a file that does not parse
+    // is said.
+    let (scenarios, unreadable) =
+        match roda_test::ScenarioFile::from_dir_with(project.root.join("tests"), &runner.interfaces()) {
+            Ok(files) => {
+                (Some(files.iter().flat_map(|file| runner.run_file(file).scenarios).collect::<Vec<_>>()), None)
+            }
+            Err(roda_test::ScenarioError::NoFiles { .. } | roda_test::ScenarioError::ListDir { .. }) => (None, None),
+            Err(error) => (None, Some(error)),
+        };
     let endpoint = roda_rpc::client::Endpoint::new(url);
     let info = super::block_on(async {
         roda_rpc::client::Client::connect(&endpoint).await?.register(&module.name, &module.bytes, true).await
@@ -340,6 +347,9 @@ fn register(
         for failure in scenarios.iter().filter(|s| !s.passed()) {
             said.push_str(&format!("\n{failure}"));
         }
+    }
+    if let Some(error) = unreadable {
+        said.push_str(&format!("; scenarios not run: {error}"));
     }
     Ok((registered, said))
 }
