@@ -141,19 +141,21 @@ fn both_fee_transfers_share_their_scenarios() {
 /// writes is the example the guide shows, and cannot drift from it.
 #[test]
 fn the_fee_transfers_are_the_v1_templates() {
+    use cargo_roda::project::{Abi, Language, Project, ProjectFile};
+    let template = |example: &std::path::Path, language| NewProject {
+        name: "fee_transfer".into(),
+        language,
+        dir: example.to_path_buf(),
+        sdk: Sdk::built_with(),
+        abi: Abi::V1,
+    };
     for (dir, language, file) in [
-        ("fee_transfer", cargo_roda::project::Language::Rust, "src/lib.rs"),
-        ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "assembly/index.ts"),
-        ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript, "assembly/ledger.ts"),
+        ("fee_transfer", Language::Rust, "src/lib.rs"),
+        ("fee_transfer_as", Language::AssemblyScript, "assembly/index.ts"),
+        ("fee_transfer_as", Language::AssemblyScript, "assembly/ledger.ts"),
     ] {
         let example = repo_root().join("examples").join(dir);
-        let new = NewProject {
-            name: "fee_transfer".into(),
-            language,
-            dir: example.clone(),
-            sdk: Sdk::built_with(),
-            abi: cargo_roda::project::Abi::V1,
-        };
+        let new = template(&example, language);
         let rendered = scaffold::rendered(&new, file)
             .or_else(|| scaffold::generated(&new, file))
             .unwrap_or_else(|| panic!("{dir}: no template writes {file}"));
@@ -161,21 +163,10 @@ fn the_fee_transfers_are_the_v1_templates() {
     }
     // Their Roda.toml says what the template's does (the template's also
     // names the schema `new` writes beside it, which an example lacks).
-    for (dir, language) in [
-        ("fee_transfer", cargo_roda::project::Language::Rust),
-        ("fee_transfer_as", cargo_roda::project::Language::AssemblyScript),
-    ] {
+    for (dir, language) in [("fee_transfer", Language::Rust), ("fee_transfer_as", Language::AssemblyScript)] {
         let example = repo_root().join("examples").join(dir);
-        let new = NewProject {
-            name: "fee_transfer".into(),
-            language,
-            dir: example.clone(),
-            sdk: Sdk::built_with(),
-            abi: cargo_roda::project::Abi::V1,
-        };
-        let rendered: cargo_roda::project::ProjectFile =
-            toml::from_str(&scaffold::rendered(&new, "Roda.toml").unwrap()).unwrap();
-        let kept = cargo_roda::project::Project::load(&example.join("Roda.toml")).unwrap().file;
-        assert_eq!(kept, rendered, "{dir}/Roda.toml");
+        let rendered = scaffold::rendered(&template(&example, language), "Roda.toml").unwrap();
+        let rendered: ProjectFile = toml::from_str(&rendered).unwrap();
+        assert_eq!(Project::load(&example.join("Roda.toml")).unwrap().file, rendered, "{dir}/Roda.toml");
     }
 }
