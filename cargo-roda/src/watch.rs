@@ -106,6 +106,22 @@ impl Watcher {
     }
 }
 
+/// What [`Watcher::next_change`] found, said: `changed: src/lib.rs,
+/// Roda.toml`, or `files removed`.
+///
+/// ```
+/// use std::path::PathBuf;
+/// assert_eq!(cargo_roda::watch::describe(&[PathBuf::from("a.wat"), PathBuf::from("tests/t.toml")]), "changed: a.wat, tests/t.toml");
+/// assert_eq!(cargo_roda::watch::describe(&[]), "files removed");
+/// ```
+pub fn describe(changed: &[PathBuf]) -> String {
+    if changed.is_empty() {
+        return "files removed".into();
+    }
+    let changed: Vec<String> = changed.iter().map(|path| path.display().to_string()).collect();
+    format!("changed: {}", changed.join(", "))
+}
+
 /// `path` relative to `root`, when it is a source file: outside every
 /// [`IGNORED`] directory, and not an editor's backup or swap file.
 ///

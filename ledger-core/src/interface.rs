@@ -273,21 +273,7 @@ impl Interface {
     /// included: what the manifest adds to its size (0 when it has none or
     /// does not parse).
     pub fn size_in(module: &[u8]) -> usize {
-        Parser::new(0)
-            .parse_all(module)
-            .map_while(Result::ok)
-            .filter_map(|payload| match payload {
-                Payload::CustomSection(section) if section.name() == SECTION => {
-                    let mut body = Vec::new();
-                    leb128(&mut body, SECTION.len());
-                    let body = body.len() + SECTION.len() + section.data().len();
-                    let mut size = Vec::new();
-                    leb128(&mut size, body);
-                    Some(1 + size.len() + body)
-                }
-                _ => None,
-            })
-            .sum()
+        manifest_sections(module).map_or(0, |sections| sections.iter().map(|range| range.len()).sum())
     }
 
     /// Reads a section's text.
@@ -443,20 +429,12 @@ impl Interface {
     pub fn canonicalize(module: &[u8]) -> Result<Option<Vec<u8>>, InterfaceError> {
         let Some(interface) = Interface::from_module(module)? else { return Ok(None) };
         let mut without = Vec::with_capacity(module.len());
-        let mut last = 0;
-        for payload in Parser::new(0).parse_all(module) {
-            let payload = payload.map_err(|e| InterfaceError::Module(e.message().to_owned()))?;
-            if let Payload::CustomSection(section) = &payload
-                && section.name() == SECTION
-            {
-                // The section's contents end at the end of its data; its
-                // header (id, size) starts where the previous one ended.
-                let start = section_start(module, last, section.data_offset() + section.data().len());
-                without.extend_from_slice(&module[last..start]);
-                last = section.data_offset() + section.data().len();
-            }
+        let mut kept = 0;
+        for section in manifest_sections(module)? {
+            without.extend_from_slice(&module[kept..section.start]);
+            kept = section.end;
         }
-        without.extend_from_slice(&module[last..]);
+        without.extend_from_slice(&module[kept..]);
         interface.embed(&without).map(Some)
     }
 
@@ -597,28 +575,22 @@ fn line<T: Serialize>(value: &T) -> String {
     text
 }
 
-/// Where the section ending at `end` starts: the first section boundary at
-/// or after `from` whose header (id 0, its size) spans exactly to `end`.
-fn section_start(module: &[u8], from: usize, end: usize) -> usize {
-    let mut at = from.max(8);
-    while at < end {
-        let mut size = 0usize;
-        let mut shift = 0;
-        let mut i = at + 1;
-        while let Some(&byte) = module.get(i) {
-            size |= usize::from(byte & 0x7f) << shift;
-            shift += 7;
-            i += 1;
-            if byte < 0x80 || shift > 35 {
-                break;
-            }
+/// The bytes of each `roda.interface` section of `module`, header (id and
+/// size) included. Sections follow one another, so a section's header
+/// starts where the previous section's contents end (after the 8-byte
+/// preamble for the first).
+fn manifest_sections(module: &[u8]) -> Result<Vec<std::ops::Range<usize>>, InterfaceError> {
+    let mut sections = Vec::new();
+    let mut previous_end = 8;
+    for payload in Parser::new(0).parse_all(module) {
+        let payload = payload.map_err(|e| InterfaceError::Module(e.message().to_owned()))?;
+        let Some((_, contents)) = payload.as_section() else { continue };
+        if matches!(&payload, Payload::CustomSection(section) if section.name() == SECTION) {
+            sections.push(previous_end..contents.end);
         }
-        if module[at] == 0 && i + size == end {
-            return at;
-        }
-        at = i + size;
+        previous_end = contents.end;
     }
-    from
+    Ok(sections)
 }
 
 fn leb128(out: &mut Vec<u8>, mut value: usize) {

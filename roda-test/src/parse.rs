@@ -720,31 +720,30 @@ impl Checker<'_> {
             RawParam::Bool(value) => Ok(i64::from(*value)),
             RawParam::Name(name) => account(&RawAccount::Name(name.clone())).map(|id| id as i64),
         };
-        // Each parameter's slot, in the order written.
-        let slotted: Vec<(usize, &RawParam)> = match (&raw.params, &raw.call) {
-            (RawParams::List(list), _) => list.iter().enumerate().collect(),
+        // The slots in order, and which of them name an account (a mask).
+        let names_account = |param: &&RawParam| matches!(param, RawParam::Name(_));
+        let (params, account_params): (Vec<i64>, u8) = match (&raw.params, &raw.call) {
+            (_, None) => (Vec::new(), 0),
+            (RawParams::List(list), Some(_)) => {
+                let values = list.iter().map(value).collect::<Result<_, _>>()?;
+                let accounts = list.iter().take(8).enumerate().filter(|(_, param)| names_account(param));
+                (values, accounts.fold(0, |mask, (slot, _)| mask | 1 << slot))
+            }
             (RawParams::Named(table), Some(function)) => {
                 let Some(interface) = own else {
                     return Err(invalid(Problem::NoInterface(function.clone())));
                 };
                 let named = table.iter().map(|(name, param)| value(param).map(|v| (name.as_str(), v)));
-                interface
+                let values = interface
                     .slots(named.collect::<Result<Vec<_>, _>>()?)
                     .map_err(|e| invalid(Problem::NamedParams { function: function.clone(), error: e.to_string() }))?;
-                table.iter().map(|(name, param)| (interface.param(name).map_or(0, |(slot, _)| slot), param)).collect()
+                let accounts = table.iter().filter(|(_, param)| names_account(param));
+                let slots = accounts.filter_map(|(name, _)| interface.param(name)).map(|(slot, _)| slot);
+                (values, slots.fold(0, |mask, slot| mask | 1 << slot))
             }
-            (RawParams::Named(_), None) => Vec::new(),
         };
-        let account_params = slotted
-            .iter()
-            .filter(|(slot, param)| *slot < 8 && matches!(param, RawParam::Name(_)))
-            .fold(0u8, |mask, (slot, _)| mask | 1 << slot);
         let action = match (raw.call, raw.deposit, raw.withdrawal, raw.transfer, raw.open) {
             (Some(function), None, None, None, None) => {
-                let mut params = vec![0; slotted.iter().map(|(slot, _)| slot + 1).max().unwrap_or(0)];
-                for (slot, param) in &slotted {
-                    params[*slot] = value(param)?;
-                }
                 Action::Call { function, params: Params::new(params).map_err(|e| invalid(Problem::TooManyParams(e)))? }
             }
             (None, Some(m), None, None, None) => Action::Deposit { account: account(&m.account)?, amount: m.amount },

@@ -278,11 +278,7 @@ cargo roda dev: {kept}; watching for changes"
             }
         }
         match watcher.next_change() {
-            Ok(changed) if changed.is_empty() => eprintln!("cargo roda dev: files removed"),
-            Ok(changed) => {
-                let changed: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
-                eprintln!("cargo roda dev: changed: {}", changed.join(", "));
-            }
+            Ok(changed) => eprintln!("cargo roda dev: {}", cargo_roda::watch::describe(&changed)),
             Err(error) => {
                 eprintln!("cargo roda dev: {error}; no longer watching");
                 return;

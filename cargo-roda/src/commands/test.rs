@@ -297,12 +297,7 @@ fn watch(args: &Args) -> Result<Tested, Error> {
             }
             Err(error) => eprintln!("error: {error}\ncargo roda test: watching {} for changes", project.root.display()),
         }
-        let changed = watcher.next_change()?;
-        let changed: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
-        eprintln!(
-            "cargo roda test: changed: {}",
-            if changed.is_empty() { "files removed".into() } else { changed.join(", ") }
-        );
+        eprintln!("cargo roda test: {}", cargo_roda::watch::describe(&watcher.next_change()?));
     }
 }
 
