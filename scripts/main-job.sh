@@ -30,7 +30,11 @@ cargo test --quiet
 cargo roda dev --listen 127.0.0.1:0 2> dev.log &
 dev=$!
 trap 'kill $dev 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q listening dev.log && break; sleep 0.1; done
+# Until it listens (however long that takes here), or has exited.
+until grep -q listening dev.log; do
+  kill -0 "$dev" 2>/dev/null || { cat dev.log >&2; exit 1; }
+  sleep 0.1
+done
 RODA_SERVER=$(grep -o 'http://[0-9.:]*' dev.log)
 export RODA_SERVER
 
