@@ -14,7 +14,8 @@ use crate::scaffold::artifact_path;
 /// The Rust target functions are built for.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Release (the default, what gets deployed) or debug.
+/// Release (the default, what gets deployed), debug, or release with
+/// symbols.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BuildProfile {
     /// Optimised, as the project's `[profile.release]` says.
@@ -22,7 +23,17 @@ pub enum BuildProfile {
     Release,
     /// Unoptimised, with debug assertions.
     Debug,
+    /// The release build's code with the function names and (Rust) the
+    /// DWARF line table kept, whatever `strip` says, for fuel profiles and
+    /// coverage (`cargo roda test --profile/--coverage`): a Rust build in
+    /// its own cargo profile (`roda-symbols`, beside `release`), an
+    /// AssemblyScript build with `--debug` to `build/function.symbols.wasm`.
+    /// WAT builds keep their names in any case.
+    Symbols,
 }
+
+/// The cargo profile of [`BuildProfile::Symbols`] builds.
+pub const SYMBOLS_PROFILE: &str = "roda-symbols";
 
 /// Why a build failed.
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +128,7 @@ pub fn build(project: &Project, profile: BuildProfile) -> Result<PathBuf, BuildE
             path: project.root.join(crate::project::PROJECT_FILE),
             message: "a Rust function declares its interface in code, not in `[interface]`: `#[execute]` names the parameters, `#[status]` the statuses, `#[register]` the constants; remove `[interface]`".into(),
         }),
-        (Language::AssemblyScript, interface) => embed(project, build_assemblyscript(project)?, interface),
+        (Language::AssemblyScript, interface) => embed(project, build_assemblyscript(project, profile)?, interface),
         (Language::Wat, interface) => embed(project, build_wat(project)?, interface),
     }
 }
@@ -266,8 +277,23 @@ fn build_rust(project: &Project, profile: BuildProfile) -> Result<PathBuf, Build
         .current_dir(&project.root)
         .stdout(Stdio::piped())
         .stderr(stderr_stdio());
-    if profile == BuildProfile::Release {
-        command.arg("--release");
+    match profile {
+        BuildProfile::Release => {
+            command.arg("--release");
+        }
+        BuildProfile::Debug => {}
+        BuildProfile::Symbols => {
+            // A profile of its own, so that the release build's artifacts
+            // stay as they are.
+            for setting in [
+                format!("profile.{SYMBOLS_PROFILE}.inherits=\"release\""),
+                format!("profile.{SYMBOLS_PROFILE}.strip=false"),
+                format!("profile.{SYMBOLS_PROFILE}.debug=\"line-tables-only\""),
+            ] {
+                command.arg("--config").arg(setting);
+            }
+            command.args(["--profile", SYMBOLS_PROFILE]);
+        }
     }
     reproducible(&mut command, &remap_flags(project, &cargo)?);
     let mut child = command.spawn().map_err(|source| BuildError::ToolMissing {
@@ -365,7 +391,7 @@ fn reproducible(command: &mut Command, flags: &[String]) {
 
 const NODE_HINT: &str = "install Node.js and npm (Debian: `apt-get install nodejs npm`)";
 
-fn build_assemblyscript(project: &Project) -> Result<PathBuf, BuildError> {
+fn build_assemblyscript(project: &Project, profile: BuildProfile) -> Result<PathBuf, BuildError> {
     if !project.root.join("node_modules").is_dir() {
         // The lock file, once npm wrote it, pins the compiler: `npm ci`
         // installs exactly what it lists.
@@ -379,16 +405,14 @@ fn build_assemblyscript(project: &Project) -> Result<PathBuf, BuildError> {
             NODE_HINT,
         )?;
     }
-    let out = project.root.join(artifact_path(Language::AssemblyScript, &project.file.function.name));
-    run(
-        Command::new("npx")
-            .args(["--no-install", "asc", "assembly/index.ts", "--target", "release", "--outFile"])
-            .arg(&out)
-            .current_dir(&project.root)
-            .stdout(stderr_stdio()),
-        "npx",
-        NODE_HINT,
-    )?;
+    let mut out = project.root.join(artifact_path(Language::AssemblyScript, &project.file.function.name));
+    let mut command = Command::new("npx");
+    command.args(["--no-install", "asc", "assembly/index.ts", "--target", "release"]);
+    if profile == BuildProfile::Symbols {
+        out.set_extension("symbols.wasm");
+        command.arg("--debug");
+    }
+    run(command.arg("--outFile").arg(&out).current_dir(&project.root).stdout(stderr_stdio()), "npx", NODE_HINT)?;
     Ok(out)
 }
 

@@ -56,6 +56,15 @@ pub enum Error {
     /// Watching the project's sources (exit 1).
     #[error(transparent)]
     Watch(#[from] crate::watch::WatchError),
+    /// The module could not be instrumented for a profile or coverage.
+    #[error("{0}; run without --profile and --coverage (and --costs, which records fuel by function)")]
+    Probe(ledger_core::probe::ProbeError),
+    /// A profile could not be written.
+    #[error(transparent)]
+    Flame(#[from] crate::flame::FlameError),
+    /// The symbols build's line table.
+    #[error(transparent)]
+    LineTable(#[from] crate::coverage::LineTableError),
     /// Starting or running the dev server.
     #[error(transparent)]
     Dev(roda_rpc::dev::DevError),
@@ -152,6 +161,9 @@ impl Error {
             | Error::Store(_)
             | Error::Dev(_)
             | Error::Watch(_)
+            | Error::Probe(_)
+            | Error::Flame(_)
+            | Error::LineTable(_)
             | Error::Token { .. }
             | Error::TokenMissing { .. }
             | Error::Module(_)
@@ -187,6 +199,7 @@ impl Error {
             Error::Store(_) => "store",
             Error::Dev(_) => "dev",
             Error::Watch(_) => "watch",
+            Error::Probe(_) | Error::Flame(_) | Error::LineTable(_) => "profile",
             Error::Token { .. } | Error::TokenMissing { .. } => "token",
             Error::Module(_) => "module",
             Error::InvalidModule { .. } | Error::RequestTooLarge { .. } => "validation",

@@ -7,10 +7,12 @@
 #![warn(missing_docs)]
 
 pub mod builder;
+pub mod coverage;
 pub mod deployments;
 pub mod docs;
 pub mod error;
 pub mod exit;
+pub mod flame;
 pub mod output;
 pub mod project;
 pub mod refusal;

@@ -287,6 +287,9 @@ fn junit_and_costs() {
         run.stdout.contains("test result: FAILED. 1 scenario(s) passed, 0 failed; 1 fuel regression(s)\n"),
         "scenarios and regressions are counted apart: {run:?}"
     );
+    // The baseline kept the fuel by function: the report names the one
+    // whose fuel grew (three multiplications, three `local.get` pairs).
+    assert!(run.stdout.contains("  execute used 9 more fuel: "), "{run:?}");
     assert!(std::fs::read_to_string(project.join("report.xml")).unwrap().contains("<failure"));
     assert_eq!(roda(&project, &["test", "--costs", "costs.json", "--update-costs"]).code, 0);
     assert_eq!(roda(&project, &["test", "--costs", "costs.json"]).code, 0, "the new baseline holds");
@@ -422,4 +425,145 @@ fn scenario_costs_fuzz_and_junit_errors_have_their_own_kind() {
     let (kind_name, message) = kind(&["test"]);
     assert_eq!(kind_name, "scenario");
     assert!(message.contains("no scenario files (*.toml)"), "{message}");
+}
+
+/// A helper that loops `amount` times, called when the amount is small;
+/// a refusal in a function of its own.
+const PROFILED: &str = r#"(module
+  (import "ledger" "credit" (func $credit (param i64 i64)))
+  (import "ledger" "debit" (func $debit (param i64 i64)))
+  (func $count (param i64) (result i64) (local i64)
+    (block $done (loop $again
+      (br_if $done (i64.eqz (local.get 0)))
+      (local.set 1 (i64.add (local.get 1) (i64.const 1)))
+      (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
+      (br $again)))
+    (local.get 1))
+  (func $refuse (result i32) (i32.const 140))
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    (if (i64.lt_s (local.get 2) (i64.const 0)) (then (return (call $refuse))))
+    (call $credit (local.get 0) (call $count (local.get 2)))
+    (call $debit (local.get 1) (local.get 2))
+    (i32.const 0)))"#;
+
+const PROFILED_SCENARIOS: &str = r#"version = 1
+[[scenario]]
+name = "moves five"
+balances = { 1 = 10 }
+steps = [{ call = "f", params = [1, 2, 5], balances = { 1 = 5, 2 = 5 } }]
+"#;
+
+#[test]
+fn a_profile_names_guest_functions_and_host_calls_and_totals_the_fuel_charged() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = wat_project(dir.path(), PROFILED, PROFILED_SCENARIOS);
+    let run = roda(&project, &["test", "--profile", "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json = run.json();
+    let charged = json["files"][0]["scenarios"][0]["steps"][0]["fuel"].as_u64().unwrap();
+    let profile = &json["profiles"][0];
+    assert_eq!(profile["fuel"].as_u64(), Some(charged), "{profile:#}");
+    let folded = std::fs::read_to_string(profile["folded"].as_str().unwrap()).unwrap();
+    let total: u64 = folded.lines().map(|line| line.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap()).sum();
+    assert_eq!(total, charged, "{folded}");
+    for stack in ["execute;count ", "execute;ledger::credit 1", "execute;ledger::debit 1"] {
+        assert!(folded.lines().any(|line| line.starts_with(stack)), "{stack} in\n{folded}");
+    }
+    assert!(!folded.contains("refuse"), "a function that never ran uses no fuel: {folded}");
+    assert_eq!(
+        Path::new(profile["folded"].as_str().unwrap()),
+        project.join(".roda/profiles/f--moves-five.folded"),
+        "the default directory, a file per scenario"
+    );
+    let svg = std::fs::read_to_string(profile["svg"].as_str().unwrap()).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("ledger::credit") && svg.contains("fuel"), "{svg}");
+
+    // Human output: where the fuel went, the top functions first.
+    let run = roda(&project, &["test", "--profile", "prof"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains(&format!("profile moves five: {charged} fuel (count ")), "{run:?}");
+    assert!(project.join("prof/f--moves-five.svg").is_file());
+}
+
+#[test]
+fn coverage_by_function_without_a_line_table_and_the_minimum() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = wat_project(dir.path(), PROFILED, PROFILED_SCENARIOS);
+    let run = roda(&project, &["test", "--lcov", "cov.lcov", "--min-coverage", "50", "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let coverage = &run.json()["coverage"];
+    assert_eq!(coverage["by_line"], false);
+    assert_eq!((coverage["functions_hit"].as_u64(), coverage["functions"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(coverage["functions_not_run"], serde_json::json!(["refuse"]));
+    assert_eq!(coverage["host_called"], serde_json::json!(["ledger::credit", "ledger::debit"]));
+    let lcov = std::fs::read_to_string(project.join("cov.lcov")).unwrap();
+    assert!(lcov.contains("FNDA:0,refuse\n") && lcov.contains("FNDA:1,count\n") && lcov.contains("FNH:2\n"), "{lcov}");
+
+    // Under the bar: the run fails, saying by how much.
+    let run = roda(&project, &["test", "--min-coverage", "80%"]);
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stdout.contains("COVERAGE 66.7% is below --min-coverage 80%"), "{run:?}");
+    assert!(run.stdout.contains("never ran: refuse"), "{run:?}");
+    assert!(run.stdout.contains("test result: FAILED. 1 scenario(s) passed, 0 failed; coverage 66.7%"), "{run:?}");
+
+    // A bar that is not a percentage, and an lcov file that cannot be written.
+    let run = roda(&project, &["test", "--min-coverage", "120"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("`120` is not a percentage from 0 to 100"), "{run:?}");
+    let run = roda(&project, &["test", "--lcov", "function.wat/cov.lcov"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("cannot write the lcov file function.wat/cov.lcov"), "{run:?}");
+}
+
+#[test]
+fn coverage_by_line_in_a_rust_project_leaves_a_skipped_branch_unreached() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(roda(dir.path(), &["new", "cov", "--lang", "rust", "--abi", "v1"]).code, 0);
+    let project = dir.path().join("cov");
+    // The refusal in a function of its own, which LTO keeps apart, on lines
+    // of its own.
+    std::fs::write(
+        project.join("src/lib.rs"),
+        r#"#![cfg_attr(not(test), no_std)]
+use ledger_guest::{AccountId, Amount, Status, credit, debit, execute, status};
+
+/// Over the limit.
+#[status]
+pub const TOO_MUCH: Status = Status::user(140);
+
+#[inline(never)]
+fn refuse(amount: u64) -> Status {
+    if amount % 2 == 0 { TOO_MUCH } else { Status::user(141) }
+}
+
+#[execute]
+pub fn cov(from: AccountId, to: AccountId, amount: Amount) -> Result<(), Status> {
+    if amount.get() > 1000 {
+        return Err(refuse(amount.get()));
+    }
+    credit(from, amount.get());
+    debit(to, amount.get());
+    Ok(())
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("tests/cov.toml"),
+        "version = 1\n[[scenario]]\nname = \"small\"\nsteps = [{ call = \"cov\", params = [1, 2, 5] }]\n",
+    )
+    .unwrap();
+    let run = roda(&project, &["test", "--lcov", "cov.lcov", "--min-coverage", "100", "--output", "json"]);
+    assert_eq!(run.code, 5, "the skipped branch is under the bar: {run:?}");
+    let coverage = &run.json()["coverage"];
+    assert_eq!(coverage["by_line"], true, "{coverage:#}");
+    assert_eq!(coverage["functions_not_run"], serde_json::json!(["cov::refuse"]), "{coverage:#}");
+    let lcov = std::fs::read_to_string(project.join("cov.lcov")).unwrap();
+    assert!(lcov.contains(&format!("SF:{}\n", project.join("src/lib.rs").display())), "{lcov}");
+    let runs = |line: u32| {
+        lcov.lines().find_map(|l| l.strip_prefix(&format!("DA:{line},"))).map(|n| n.parse::<u64>().unwrap())
+    };
+    assert_eq!(runs(10), Some(0), "the refusal's line never ran:\n{lcov}");
+    assert!(runs(15).is_some_and(|n| n > 0), "the check ran:\n{lcov}");
+    assert!(lcov.contains("FNDA:0,cov::refuse\n"), "{lcov}");
 }

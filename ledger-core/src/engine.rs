@@ -37,6 +37,10 @@ pub struct LedgerConfig {
     /// remembers the `user_ref`s of one to two WAL segments; the window
     /// bounds the memory the dedup set takes.
     pub dedup_window: u64,
+    /// Run each registered binary as its instrumented copy and record where
+    /// its fuel goes and which of its code runs ([`Engine::probes`]; see
+    /// [`probe`](crate::probe)). What calls answer is unchanged.
+    pub probe: bool,
 }
 
 /// Default [`LedgerConfig::max_history`]: the last million transactions.
@@ -54,6 +58,7 @@ impl Default for LedgerConfig {
             keep_history: true,
             max_history: DEFAULT_MAX_HISTORY,
             dedup_window: DEFAULT_DEDUP_WINDOW,
+            probe: false,
         }
     }
 }
@@ -518,6 +523,14 @@ pub trait Engine: Sized + Send + 'static {
         self.base().history.get(tx_id)
     }
 
+    /// What each binary registered on a ledger with
+    /// [`LedgerConfig::probe`] recorded so far, in the order they were first
+    /// compiled (a binary that could not be instrumented: why); empty on a
+    /// ledger that does not probe.
+    fn probes(&self) -> Vec<Result<crate::probe::Recording, crate::probe::ProbeError>> {
+        self.base().functions.runtime.recordings()
+    }
+
     /// Bytes the cached instances hold in linear memories and tables, at
     /// most [`Limits::max_cached_bytes`].
     fn cached_instance_bytes(&self) -> usize {
@@ -558,7 +571,7 @@ pub struct Base<H: Host, T> {
 impl<H: Host, T: Clone> Base<H, T> {
     pub(crate) fn new(config: LedgerConfig) -> Result<Base<H, T>, SetupError> {
         Ok(Base {
-            functions: Functions::new(config.limits)?,
+            functions: Functions::new(config.limits, config.probe)?,
             history: History::new(&config),
             config,
             next_tx_id: 1,

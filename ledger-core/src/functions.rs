@@ -20,8 +20,8 @@ pub(crate) struct Functions<H: 'static> {
 }
 
 impl<H: Host> Functions<H> {
-    pub(crate) fn new(limits: Limits) -> Result<Functions<H>, SetupError> {
-        let runtime = Runtime::new(limits).map_err(|e| SetupError::Engine { detail: format!("{e:#}") })?;
+    pub(crate) fn new(limits: Limits, probe: bool) -> Result<Functions<H>, SetupError> {
+        let runtime = Runtime::new(limits, probe).map_err(|e| SetupError::Engine { detail: format!("{e:#}") })?;
         Ok(Functions { runtime: Arc::new(runtime), registry: Registry::default(), clock: 0 })
     }
 
@@ -255,12 +255,12 @@ impl<H: Host> Functions<H> {
 
 /// Compiles, checks the exports the profile's server checks, and links.
 pub(crate) fn compile<H: Host>(runtime: &Runtime<H>, binary: &[u8]) -> Result<LoadedFunction<H>, BinaryError> {
-    let module = runtime
+    let compiled = runtime
         .compile(binary)
         .map_err(|e| BinaryError::Parse { message: server_words(&e), detail: format!("{e:#}") })?;
-    check_entry_point(&module)?;
-    check_optional_exports(&module, H::PROFILE)?;
-    Ok(runtime.load(module))
+    check_entry_point(&compiled.module)?;
+    check_optional_exports(&compiled.module, H::PROFILE)?;
+    Ok(runtime.load(compiled))
 }
 
 /// What a server (wasmtime 26) says of a binary wasmtime refuses: its

@@ -33,6 +33,7 @@ mod engine;
 mod functions;
 pub mod interface;
 pub mod preflight;
+pub mod probe;
 mod registry;
 mod runtime;
 pub mod v1;

@@ -12,7 +12,10 @@ use wasmtime::{Caller, Config, Engine, InstancePre, Linker, Module, ResourceLimi
 
 use ledger_abi::Accounts;
 
+use std::sync::Arc;
+
 use crate::abi::{self, PARAM_COUNT};
+use crate::probe::{Hook, Probe, ProbeError, Recorder, Recording};
 
 /// The ledger state host imports act on, one per ABI profile: v1's
 /// [`Accounts`], v2's [`ledger_abi::v2::State`]. Public only so that the
@@ -286,6 +289,13 @@ pub struct StoreData<H> {
     /// The instance's exported memory its profile's name-reading imports
     /// read, once instantiated (looked up once, not on every call).
     pub(crate) memory: Option<wasmtime::Memory>,
+    /// Where the instance's calls are in its binary's recording, when the
+    /// ledger probes (see [`crate::probe`]); `None` for the fresh instances
+    /// of the carried-state check, whose runs are not the ledger's.
+    probe: Option<Recorder>,
+    /// Fuel held above the budget: [`HEADROOM`](crate::probe::HEADROOM)
+    /// when the runtime probes, else 0.
+    headroom: u64,
     limits: Limits,
     /// Bytes this instance holds in memories and tables.
     held: usize,
@@ -350,9 +360,13 @@ pub(crate) struct Runtime<H: 'static> {
     /// Recently compiled modules by CRC32C, with their bytes to rule out a
     /// collision: registering the same binary again (an override, or under
     /// another name) does not compile it again.
-    modules: std::sync::Mutex<std::collections::VecDeque<(u32, Vec<u8>, Module)>>,
+    modules: std::sync::Mutex<std::collections::VecDeque<(u32, Vec<u8>, Compiled)>>,
     /// Bytes held by every live instance.
     pool: Pool,
+    /// Whether modules run as their instrumented copies, and the
+    /// recording of every binary compiled so (see [`crate::probe`]).
+    probe: bool,
+    recordings: std::sync::Mutex<Vec<Result<Arc<Probe>, ProbeError>>>,
     /// Instances created for functions to keep (not the fresh ones of the
     /// carried-state check): a server's store refuses any past
     /// [`ProfileLimits::max_instances`](crate::abi::ProfileLimits::max_instances).
@@ -365,8 +379,15 @@ const MODULE_CACHE: usize = 32;
 /// A WebAssembly page.
 const WASM_PAGE_BYTES: usize = 64 << 10;
 
+/// A compiled module, and its recording when the runtime probes.
+#[derive(Clone)]
+pub(crate) struct Compiled {
+    pub(crate) module: Module,
+    probe: Option<Arc<Probe>>,
+}
+
 impl<H: Host> Runtime<H> {
-    pub(crate) fn new(limits: Limits) -> wasmtime::Result<Runtime<H>> {
+    pub(crate) fn new(limits: Limits, probe: bool) -> wasmtime::Result<Runtime<H>> {
         let mut config = Config::new();
         config
             .consume_fuel(true)
@@ -387,30 +408,68 @@ impl<H: Host> Runtime<H> {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         H::link(&mut linker)?;
+        if probe {
+            link_hooks(&mut linker)?;
+        }
         Ok(Runtime {
             engine,
             linker,
             limits,
             modules: Default::default(),
             pool: Pool::default(),
+            probe,
+            recordings: Default::default(),
             instances: Default::default(),
         })
     }
 
     /// Compiles a module, or reuses the one compiled from the same bytes;
-    /// the error is wasmtime's, for the registry to map.
-    pub(crate) fn compile(&self, bytes: &[u8]) -> wasmtime::Result<Module> {
+    /// the error is wasmtime's, for the registry to map. A probing runtime
+    /// compiles the instrumented copy (the original when it cannot be
+    /// instrumented: the recording says why).
+    pub(crate) fn compile(&self, bytes: &[u8]) -> wasmtime::Result<Compiled> {
         let crc = crate::crc32c(bytes);
         let mut cache = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, _, module)) = cache.iter().find(|(c, b, _)| *c == crc && b.as_slice() == bytes) {
-            return Ok(module.clone());
+        if let Some((_, _, compiled)) = cache.iter().find(|(c, b, _)| *c == crc && b.as_slice() == bytes) {
+            return Ok(compiled.clone());
         }
-        let module = Module::new(&self.engine, bytes)?;
+        // The original first: what a server refuses is refused in its words.
+        let original = Module::new(&self.engine, bytes)?;
+        let compiled = match self.probe.then(|| crate::probe::instrument(bytes)) {
+            None => Compiled { module: original, probe: None },
+            Some(Ok((copy, map))) => {
+                let probe = Probe::new(crc, map);
+                self.record(crc, Ok(probe.clone()));
+                Compiled { module: Module::new(&self.engine, copy)?, probe: Some(probe) }
+            }
+            Some(Err(error)) => {
+                self.record(crc, Err(error.for_binary(crc)));
+                Compiled { module: original, probe: None }
+            }
+        };
         if cache.len() == MODULE_CACHE {
             cache.pop_front();
         }
-        cache.push_back((crc, bytes.to_vec(), module.clone()));
-        Ok(module)
+        cache.push_back((crc, bytes.to_vec(), compiled.clone()));
+        Ok(compiled)
+    }
+
+    fn record(&self, crc: u32, probe: Result<Arc<Probe>, ProbeError>) {
+        let mut recordings = self.recordings.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let crc_of = |entry: &Result<Arc<Probe>, ProbeError>| match entry {
+            Ok(probe) => probe.crc32c(),
+            Err(error) => error.crc32c,
+        };
+        if !recordings.iter().any(|entry| crc_of(entry) == crc) {
+            recordings.push(probe);
+        }
+    }
+
+    /// What every binary compiled since the runtime was made recorded, in
+    /// the order they were first compiled; empty unless it probes.
+    pub(crate) fn recordings(&self) -> Vec<Result<Recording, ProbeError>> {
+        let recordings = self.recordings.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        recordings.iter().map(|entry| entry.as_ref().map(|probe| probe.recording()).map_err(Clone::clone)).collect()
     }
 
     /// How many compiled modules the cache holds.
@@ -421,7 +480,7 @@ impl<H: Host> Runtime<H> {
 
     /// Links a compiled module. Linking problems are kept, not returned: like
     /// a server, the ledger registers such a module and fails its calls.
-    pub(crate) fn load(&self, module: Module) -> LoadedFunction<H> {
+    pub(crate) fn load(&self, Compiled { module, probe }: Compiled) -> LoadedFunction<H> {
         let resources = module.resources_required();
         let memories = (resources.num_memories as usize)
             .saturating_mul(resources.max_initial_memory_size.unwrap_or(0) as usize)
@@ -430,18 +489,27 @@ impl<H: Host> Runtime<H> {
             .saturating_mul(resources.max_initial_table_size.unwrap_or(0) as usize)
             .saturating_mul(std::mem::size_of::<usize>());
         let pre = self.linker.instantiate_pre(&module).map_err(|e| format!("{e:#}"));
-        LoadedFunction { pre, initial_bytes: memories.saturating_add(tables), cached: None, last_used: 0 }
+        LoadedFunction { pre, initial_bytes: memories.saturating_add(tables), probe, cached: None, last_used: 0 }
     }
 
     /// A function whose binary is not here: registered with its CRC, every
     /// call fails with status 5 and `reason` (a fork of a ledger whose
     /// binaries were not all found).
     pub(crate) fn missing(&self, reason: String) -> LoadedFunction<H> {
-        LoadedFunction { pre: Err(reason), initial_bytes: 0, cached: None, last_used: 0 }
+        LoadedFunction { pre: Err(reason), initial_bytes: 0, probe: None, cached: None, last_used: 0 }
     }
 
     fn store(&self, host: Box<H>) -> Store<StoreData<H>> {
-        let data = StoreData { host, memory: None, limits: self.limits, held: 0, pool: self.pool.clone() };
+        let headroom = if self.probe { crate::probe::HEADROOM } else { 0 };
+        let data = StoreData {
+            host,
+            memory: None,
+            probe: None,
+            headroom,
+            limits: self.limits,
+            held: 0,
+            pool: self.pool.clone(),
+        };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| data);
         // Any epoch increment from now on interrupts (see `Interrupter`).
@@ -498,6 +566,8 @@ pub(crate) struct LoadedFunction<H: 'static> {
     /// The most a new instance holds at first: every memory and table at
     /// its initial size.
     initial_bytes: usize,
+    /// The binary's recording, when the runtime probes.
+    probe: Option<Arc<Probe>>,
     cached: Option<Instance<H>>,
     /// When the cached instance last ran, by the ledger's clock.
     pub(crate) last_used: u64,
@@ -570,7 +640,7 @@ impl<H: Host> LoadedFunction<H> {
     /// Calls `execute` on a new instance that is dropped afterwards: what the
     /// seed promises every call gets.
     pub(crate) fn call_fresh(&self, runtime: &Runtime<H>, tx: &mut Box<H>, params: [i64; PARAM_COUNT]) -> RawCall {
-        match self.instantiate(runtime, tx, StartWrites::Scratch) {
+        match self.instantiate(runtime, tx, StartWrites::Scratch, false) {
             Ok((mut instance, start_moves)) => {
                 RawCall { start_moves, ..instance.execute(runtime.limits.fuel_per_call, tx, params) }
             }
@@ -595,7 +665,7 @@ impl<H: Host> LoadedFunction<H> {
                 "a server's store holds at most {limit} instances until it restarts (one per registration and override, old ones never freed), and this ledger has created them all: a server fails every call that needs a new instance with status 5; restart it (here: the dev server, or start a new ledger)"
             )));
         }
-        let instantiated = self.instantiate(runtime, tx, start);
+        let instantiated = self.instantiate(runtime, tx, start, true);
         if matches!(&instantiated, Ok(_) | Err(CallOutcome::StartFailed(_))) {
             runtime.instances.fetch_add(1, SeqCst);
         }
@@ -611,17 +681,25 @@ impl<H: Host> LoadedFunction<H> {
     }
 
     /// A new instance, and the writes its `start` function made (see
-    /// [`StartWrites`]).
+    /// [`StartWrites`]). Its runs are recorded when `recorded` (not those
+    /// of the carried-state check's fresh instances).
     fn instantiate(
         &self,
         runtime: &Runtime<H>,
         tx: &mut Box<H>,
         start: StartWrites,
+        recorded: bool,
     ) -> Result<(Instance<H>, usize), CallOutcome> {
         let pre = self.pre.as_ref().map_err(|e| CallOutcome::InstantiationFailed(e.clone()))?;
         let mut store = runtime.store(Box::new(tx.scratch()));
         // A `start` function runs here, under the same budget as a call.
-        store.set_fuel(runtime.limits.fuel_per_call).map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
+        let fuel = runtime.limits.fuel_per_call;
+        set_budget(&mut store, fuel).map_err(|e| CallOutcome::InstantiationFailed(format!("{e:#}")))?;
+        if let Some(probe) = self.probe.as_ref().filter(|_| recorded) {
+            let mut recorder = Recorder::new(probe.clone());
+            recorder.begin(fuel);
+            store.data_mut().probe = Some(recorder);
+        }
         let in_transaction = matches!(start, StartWrites::Transaction);
         if in_transaction {
             std::mem::swap(&mut store.data_mut().host, tx);
@@ -629,6 +707,10 @@ impl<H: Host> LoadedFunction<H> {
         let before = store.data().host.written().len();
         let instantiated = pre.instantiate(&mut store);
         let start_moves = store.data().host.written().len() - before;
+        let left = budget_left(&store);
+        if let Some(recorder) = store.data_mut().probe.as_mut() {
+            recorder.end(left);
+        }
         if in_transaction {
             std::mem::swap(&mut store.data_mut().host, tx);
         }
@@ -681,7 +763,21 @@ impl<H: Send + 'static> Instance<H> {
 fn enter<H: Send + 'static>(store: &mut Store<StoreData<H>>, fuel: u64, tx: &mut Box<H>) -> wasmtime::Result<()> {
     std::mem::swap(&mut store.data_mut().host, tx);
     store.set_epoch_deadline(1);
-    store.set_fuel(fuel)
+    if let Some(recorder) = store.data_mut().probe.as_mut() {
+        recorder.begin(fuel);
+    }
+    set_budget(store, fuel)
+}
+
+/// Gives the store `fuel` to use (and the probes' reserve above it).
+fn set_budget<H>(store: &mut Store<StoreData<H>>, fuel: u64) -> wasmtime::Result<()> {
+    let headroom = store.data().headroom;
+    store.set_fuel(fuel.saturating_add(headroom))
+}
+
+/// The fuel left of the budget [`set_budget`] gave.
+fn budget_left<H>(store: &Store<StoreData<H>>) -> u64 {
+    store.get_fuel().unwrap_or(0).saturating_sub(store.data().headroom)
 }
 
 /// Moves `tx` back out of the store and classifies how the export ended.
@@ -691,13 +787,44 @@ fn leave<H: Send + 'static>(
     tx: &mut Box<H>,
     result: wasmtime::Result<i32>,
 ) -> RawCall {
-    let fuel_used = fuel - store.get_fuel().unwrap_or(0);
+    let left = budget_left(store);
+    if let Some(recorder) = store.data_mut().probe.as_mut() {
+        recorder.end(left);
+    }
+    let fuel_used = fuel - left;
     std::mem::swap(&mut store.data_mut().host, tx);
     let outcome = match result {
         Ok(ret) => CallOutcome::Returned(ret),
         Err(e) => classify(e),
     };
     RawCall { outcome, fuel_used, start_moves: 0 }
+}
+
+/// Defines the hooks an instrumented copy calls: each gives back the fuel
+/// its call cost, then tells the instance's recorder.
+fn link_hooks<H: Send + 'static>(linker: &mut Linker<StoreData<H>>) -> wasmtime::Result<()> {
+    for (index, name) in crate::probe::HOOKS.into_iter().enumerate() {
+        linker.func_wrap(
+            crate::probe::HOOK_MODULE,
+            name,
+            move |mut caller: Caller<'_, StoreData<H>>, argument: i32| -> wasmtime::Result<()> {
+                let hook = Hook::new(index, argument);
+                let fuel = caller.get_fuel()? + crate::probe::HOOK_FUEL;
+                caller.set_fuel(fuel)?;
+                // What the budget left (the reserve aside): where the
+                // original checks, none left is out of fuel.
+                let left = fuel.saturating_sub(caller.data().headroom);
+                if let Some(recorder) = caller.data_mut().probe.as_mut() {
+                    recorder.hook(hook, left);
+                }
+                if left == 0 && hook.checks_fuel() {
+                    return Err(Trap::OutOfFuel.into());
+                }
+                Ok(())
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// Classifies a wasmtime error by its type.
@@ -732,19 +859,19 @@ mod tests {
 
     #[test]
     fn identical_bytes_compile_once() {
-        let runtime = Runtime::<Accounts>::new(Limits::default()).unwrap();
+        let runtime = Runtime::<Accounts>::new(Limits::default(), false).unwrap();
         let wasm = wat::parse_str(
             r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 0))"#,
         )
         .unwrap();
-        let first = runtime.compile(&wasm).unwrap();
-        let again = runtime.compile(&wasm).unwrap();
+        let first = runtime.compile(&wasm).unwrap().module;
+        let again = runtime.compile(&wasm).unwrap().module;
         assert!(Module::same(&first, &again), "reused");
         let other = wat::parse_str(
             r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const 1))"#,
         )
         .unwrap();
-        assert!(!Module::same(&first, &runtime.compile(&other).unwrap()));
+        assert!(!Module::same(&first, &runtime.compile(&other).unwrap().module));
         for i in 0..MODULE_CACHE as i32 {
             let filler = wat::parse_str(format!(
                 r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const {}))"#,
@@ -754,12 +881,12 @@ mod tests {
             runtime.compile(&filler).unwrap();
         }
         assert_eq!(runtime.modules.lock().unwrap().len(), MODULE_CACHE, "bounded");
-        assert!(!Module::same(&first, &runtime.compile(&wasm).unwrap()), "evicted, compiled again");
+        assert!(!Module::same(&first, &runtime.compile(&wasm).unwrap().module), "evicted, compiled again");
     }
 
     /// The linker offers exactly the profile's imports, with its signatures.
     fn assert_linker_matches<H: Host>(host: H) {
-        let runtime = Runtime::<H>::new(Limits::default()).unwrap();
+        let runtime = Runtime::<H>::new(Limits::default(), false).unwrap();
         let mut store = runtime.store(Box::new(host));
         let defined: Vec<_> = runtime.linker.iter(&mut store).collect();
         let profile = H::PROFILE;

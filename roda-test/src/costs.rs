@@ -1,5 +1,8 @@
 //! Fuel baselines: each step's fuel recorded once, then compared, so a
-//! change that makes a step cost more than the tolerance fails.
+//! change that makes a step cost more than the tolerance fails. When the
+//! scenarios ran on a probing ledger, the baseline also keeps the fuel each
+//! function used in each scenario, and a regression names the functions
+//! whose fuel grew.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::run::FileReport;
 
-/// Fuel per step, keyed `file › scenario › step N`.
+/// Fuel per step, keyed `file › scenario › step N`, and per function and
+/// scenario, keyed `file › scenario › fuel in NAME`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Costs(BTreeMap<String, u64>);
@@ -24,7 +28,26 @@ pub struct Regression {
     pub now: u64,
     /// Growth in percent (infinite over a baseline of 0).
     pub percent: f64,
+    /// The functions whose fuel grew in the step's scenario, most first,
+    /// when both the baseline and this run recorded fuel by function.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionGrowth>,
 }
+
+/// A function whose fuel grew in a scenario: what it used itself, its
+/// callees' fuel not counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionGrowth {
+    /// The function (a host import is `ledger::NAME`).
+    pub name: String,
+    /// Its fuel in the baseline (0: new).
+    pub baseline: u64,
+    /// Its fuel now.
+    pub now: u64,
+}
+
+/// What separates a scenario's key from a function's name.
+const FUNCTION_MARK: &str = " › fuel in ";
 
 /// Why a baseline could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +92,12 @@ impl Costs {
         format!("{file} › {scenario} › step {step}")
     }
 
+    /// The key of a function's fuel in one scenario.
+    pub fn function_key(file: &Path, scenario: &str, function: &str) -> String {
+        let file = file.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+        format!("{file} › {scenario}{FUNCTION_MARK}{function}")
+    }
+
     /// The fuel of every call step in the reports, each scenario file named
     /// by its path relative to `costs_dir` (the costs file's directory; a
     /// file outside it keeps its path).
@@ -93,6 +122,11 @@ impl Costs {
                         costs.insert(Costs::key(relative, &scenario.name, step.step), fuel);
                     }
                 }
+                if let Some(Ok(recording)) = &scenario.recording {
+                    for (function, fuel) in recording.self_fuel() {
+                        costs.insert(Costs::function_key(relative, &scenario.name, &function), fuel);
+                    }
+                }
             }
         }
         costs
@@ -109,19 +143,53 @@ impl Costs {
     }
 
     /// Steps of `now` that grew by more than `tolerance_percent` over this
-    /// baseline. Steps without a baseline are new and pass.
+    /// baseline, each with the functions whose fuel grew in its scenario.
+    /// Steps without a baseline are new and pass.
     pub fn regressions(&self, now: &Costs, tolerance_percent: f64) -> Vec<Regression> {
         now.0
             .iter()
-            .filter_map(|(key, &now)| {
+            .filter(|(key, _)| !key.contains(FUNCTION_MARK))
+            .filter_map(|(key, &fuel)| {
                 let base = self.get(key)?;
                 // Compared against the limit, not as a percentage: 110 over 100 is
                 // within 10% however the division rounds.
                 let limit = base as f64 * (1.0 + tolerance_percent / 100.0);
-                let percent = if base == 0 { f64::INFINITY } else { (now as f64 / base as f64 - 1.0) * 100.0 };
-                (now as f64 > limit).then(|| Regression { key: key.clone(), baseline: base, now, percent })
+                let percent = if base == 0 { f64::INFINITY } else { (fuel as f64 / base as f64 - 1.0) * 100.0 };
+                (fuel as f64 > limit).then(|| Regression {
+                    key: key.clone(),
+                    baseline: base,
+                    now: fuel,
+                    percent,
+                    functions: self.growth(now, key),
+                })
             })
             .collect()
+    }
+
+    /// The functions whose fuel grew in the scenario of step `key`, when
+    /// both sides recorded fuel by function.
+    fn growth(&self, now: &Costs, key: &str) -> Vec<FunctionGrowth> {
+        let Some((scenario, _)) = key.rsplit_once(" › step ") else { return Vec::new() };
+        let prefix = format!("{scenario}{FUNCTION_MARK}");
+        let functions = |costs: &Costs| -> BTreeMap<String, u64> {
+            costs
+                .0
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, &fuel)| (k[prefix.len()..].to_owned(), fuel))
+                .collect()
+        };
+        let (before, after) = (functions(self), functions(now));
+        if before.is_empty() || after.is_empty() {
+            return Vec::new();
+        }
+        let mut grew: Vec<FunctionGrowth> = after
+            .into_iter()
+            .map(|(name, now)| FunctionGrowth { baseline: before.get(&name).copied().unwrap_or(0), name, now })
+            .filter(|growth| growth.now > growth.baseline)
+            .collect();
+        grew.sort_by(|a, b| (b.now - b.baseline).cmp(&(a.now - a.baseline)).then_with(|| a.name.cmp(&b.name)));
+        grew
     }
 
     /// Reads a baseline; `None` when the file does not exist.
@@ -165,5 +233,32 @@ mod tests {
         assert_eq!(regressions.len(), 1);
         assert_eq!(regressions[0].key, "b");
         assert!((regressions[0].percent - 11.0).abs() < 1e-9);
+        assert!(regressions[0].functions.is_empty(), "no fuel by function recorded");
+    }
+
+    #[test]
+    fn a_regression_names_the_functions_whose_fuel_grew() {
+        let path = Path::new("tests/a.toml");
+        let key = |step| Costs::key(path, "s", step);
+        let function = |name| Costs::function_key(path, "s", name);
+        let base = Costs(
+            [(key(1), 100), (function("execute"), 60), (function("helper"), 30), (function("ledger::credit"), 10)]
+                .into(),
+        );
+        let now = Costs(
+            [
+                (key(1), 150),
+                (function("execute"), 62),
+                (function("helper"), 70),
+                (function("ledger::credit"), 10),
+                (function("new_helper"), 8),
+            ]
+            .into(),
+        );
+        let regressions = base.regressions(&now, 10.0);
+        assert_eq!(regressions.len(), 1, "function keys are not steps: {regressions:?}");
+        let grew: Vec<(&str, u64, u64)> =
+            regressions[0].functions.iter().map(|g| (g.name.as_str(), g.baseline, g.now)).collect();
+        assert_eq!(grew, [("helper", 30, 70), ("new_helper", 0, 8), ("execute", 60, 62)]);
     }
 }

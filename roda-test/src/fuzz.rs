@@ -9,6 +9,7 @@ use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
+use ledger_core::probe::{ProbeError, Recording};
 use ledger_core::{AnyOperation, CallOutcome, Engine, ForEngine, LedgerConfig, Status};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -173,6 +174,11 @@ pub struct FuzzReport {
     pub seconds: f64,
     /// The failure, if one was found.
     pub failure: Option<FuzzFailure>,
+    /// Where the function's fuel went and which of its code ran over all
+    /// the executions, when the runner's ledgers probe
+    /// ([`LedgerConfig::probe`]).
+    #[serde(skip)]
+    pub recording: Option<Result<Recording, ProbeError>>,
 }
 
 impl FuzzReport {
@@ -320,9 +326,18 @@ impl Runner {
         let seconds = started.elapsed().as_secs_f64();
         let mut executions = 0;
         let mut found: Option<(u32, Found)> = None;
+        let mut recording: Option<Result<Recording, ProbeError>> = None;
         for worker in done {
             let worker = worker?;
             executions += worker.executions;
+            recording = match (recording, worker.recording) {
+                (Some(Ok(mut all)), Some(Ok(more))) => {
+                    all.merge(&more);
+                    Some(Ok(all))
+                }
+                (Some(first), _) => Some(first),
+                (None, theirs) => theirs,
+            };
             if let Some((chunk, case)) = worker.found
                 && found.as_ref().is_none_or(|(first, _)| chunk < *first)
             {
@@ -336,7 +351,7 @@ impl Runner {
             }
             Some(Found::Failed(failure)) => Some(failure),
         };
-        Ok(FuzzReport { scenario: scenario.name.clone(), seed: options.seed, executions, seconds, failure })
+        Ok(FuzzReport { scenario: scenario.name.clone(), seed: options.seed, executions, seconds, failure, recording })
     }
 
     /// One worker: its own ledger, prepared as the scenario says, runs
@@ -431,7 +446,8 @@ impl Runner {
             found = Some((chunk, case));
             break;
         }
-        Ok(Worker { executions: executions.get(), found })
+        let recording = ledger.borrow().recording(self.wasm());
+        Ok(Worker { executions: executions.get(), found, recording })
     }
 }
 
@@ -483,6 +499,8 @@ struct Worker {
     executions: u64,
     /// The chunk that found a case, and the case.
     found: Option<(u32, Found)>,
+    /// What its ledger recorded of the binary, when it probes.
+    recording: Option<Result<Recording, ProbeError>>,
 }
 
 /// The failing case as a scenario to paste into the same scenario file:

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ledger_core::abi::{Profile, ProfileId, V1};
 use ledger_core::interface::Interface;
+use ledger_core::probe::{ProbeError, Recording};
 use ledger_core::{CallOutcome, Engine, Entry, ForEngine, IfRegistered, LedgerConfig, Limits, RegistryError, Status};
 use serde::Serialize;
 
@@ -238,6 +239,7 @@ impl Runner {
                 break;
             }
         }
+        report.recording = ledger.recording(&self.wasm);
         report
     }
 
@@ -734,6 +736,11 @@ pub struct ScenarioReport {
     /// Why the scenario could not start.
     #[serde(serialize_with = "crate::display_option")]
     pub error: Option<SetupError>,
+    /// Where the function's fuel went and which of its code ran, when the
+    /// runner's ledgers probe ([`LedgerConfig::probe`]); on a shared ledger
+    /// ([`Runner::run_files_on`]), what every scenario so far recorded.
+    #[serde(skip)]
+    pub recording: Option<Result<Recording, ProbeError>>,
 }
 
 impl ScenarioReport {
@@ -746,6 +753,7 @@ impl ScenarioReport {
             fuel_budget,
             steps: Vec::new(),
             error: error.into(),
+            recording: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The ledger a scenario runs on: any profile's engine behind one
 //! interface, so that what a step submits and reads is the same for all.
 
+use ledger_core::probe::{ProbeError, Recording};
 use ledger_core::{CallOutcome, Engine, IfRegistered, LedgerConfig, Processed, RegistryError, SetupError, Status};
 
 use crate::lint::{Lint, hazard_lints, lints_for};
@@ -120,6 +121,15 @@ impl<E: Engine> SimLedger<E> {
 
     pub(crate) fn constant(&self, name: &[u8]) -> Option<u32> {
         self.0.constant(name)
+    }
+
+    /// What the binary `wasm` recorded, when the ledger probes.
+    pub(crate) fn recording(&self, wasm: &[u8]) -> Option<Result<Recording, ProbeError>> {
+        let crc = ledger_core::crc32c(wasm);
+        self.0.probes().into_iter().find(|probe| match probe {
+            Ok(recording) => recording.crc32c == crc,
+            Err(error) => error.crc32c == crc,
+        })
     }
 }
 

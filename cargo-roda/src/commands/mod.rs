@@ -150,6 +150,7 @@ pub fn build_project(
     let profile_name = match profile {
         cargo_roda::builder::BuildProfile::Release => "release",
         cargo_roda::builder::BuildProfile::Debug => "debug",
+        cargo_roda::builder::BuildProfile::Symbols => "release with symbols",
     };
     eprintln!("    Building {} ({}, {profile_name})", function.name, function.language.id());
     if function.abi.is_none() && project.origin == cargo_roda::project::Origin::RodaToml {

@@ -2,10 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
+use cargo_roda::builder::BuildProfile;
+use cargo_roda::coverage::{Coverage, PROJECT_PREFIX, Sources, Symbols};
 use cargo_roda::error::Error;
 use cargo_roda::exit::ExitCode;
+use cargo_roda::flame;
 use cargo_roda::output::Outcome;
-use cargo_roda::project::{Origin, Project};
+use cargo_roda::project::{Language, Origin, Project};
+use ledger_core::LedgerConfig;
+use ledger_core::probe::{ProbeError, Recording};
 use roda_test::junit;
 use roda_test::{Costs, FileReport, FuzzOptions, FuzzReport, Regression, Runner, ScenarioFile};
 use serde::Serialize;
@@ -74,6 +79,73 @@ pub struct Args {
     /// printing each run's report, until interrupted (human output only).
     #[arg(long, conflicts_with = "wasm")]
     pub watch: bool,
+    /// Write where each scenario's (and fuzz run's) fuel went into DIR
+    /// (default: .roda/profiles): folded stacks, which speedscope opens,
+    /// and an SVG flame graph, guest functions named and host calls as
+    /// leaves.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "fork")]
+    pub profile: Option<Option<PathBuf>>,
+    /// Report which of the function's code the scenarios and fuzzing ran:
+    /// by source line when the build has a line table (Rust projects), by
+    /// function otherwise; and the host calls made and statuses returned.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Write the coverage as an lcov tracefile (implies --coverage).
+    #[arg(long, value_name = "FILE")]
+    pub lcov: Option<PathBuf>,
+    /// Fail when less than PERCENT of the code ran (implies --coverage).
+    #[arg(long, value_name = "PERCENT", value_parser = percent)]
+    pub min_coverage: Option<f64>,
+}
+
+/// A percentage, 0 to 100.
+fn percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(value) if (0.0..=100.0).contains(&value) => Ok(value),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100 (write 80 or 80%)")),
+    }
+}
+
+impl Args {
+    fn coverage_wanted(&self) -> bool {
+        self.coverage || self.lcov.is_some() || self.min_coverage.is_some()
+    }
+
+    /// Whether the scenarios run on a probing ledger: for profiles,
+    /// coverage, and the fuel by function a cost baseline keeps.
+    fn probing(&self) -> bool {
+        self.profile.is_some() || self.coverage_wanted() || self.costs.is_some()
+    }
+}
+
+/// What the coverage was.
+#[derive(Debug, Serialize)]
+pub struct CoverageReport {
+    /// Percent of the lines (or, without a line table, functions) that ran.
+    percent: f64,
+    /// By source line (else by function).
+    by_line: bool,
+    lines_hit: usize,
+    lines: usize,
+    functions_hit: usize,
+    functions: usize,
+    /// Functions that never ran.
+    functions_not_run: Vec<String>,
+    /// Host imports called, and never called.
+    host_called: Vec<String>,
+    host_not_called: Vec<String>,
+    /// Statuses the scenarios' calls of the function returned, with counts.
+    statuses: std::collections::BTreeMap<String, usize>,
+    /// The lcov file written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lcov: Option<PathBuf>,
+    /// The bar, and whether the run fell below it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min: Option<f64>,
+    below_min: bool,
+    /// Why names or lines are missing, when they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 /// What the fuel baseline said.
@@ -104,6 +176,23 @@ pub struct Tested {
     /// Where the scenarios ran (`--fork`): the fork's source and transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
     fork: Option<Forked>,
+    /// The fuel profiles written (`--profile`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    profiles: Vec<Profile>,
+    /// What the scenarios reached (`--coverage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage: Option<CoverageReport>,
+}
+
+/// A fuel profile written.
+#[derive(Debug, Serialize)]
+pub struct Profile {
+    /// The scenario (and ` (fuzz)` for a fuzz run).
+    scenario: String,
+    #[serde(flatten)]
+    written: cargo_roda::flame::Written,
+    /// The functions that used the most fuel themselves, most first.
+    top: Vec<(String, u64)>,
 }
 
 /// The fork the scenarios ran on.
@@ -141,6 +230,19 @@ impl Outcome for Tested {
         if let Some(costs) = &self.costs {
             render_costs(&mut out, costs);
         }
+        for profile in &self.profiles {
+            let top: Vec<String> = profile.top.iter().map(|(name, fuel)| format!("{name} {fuel}")).collect();
+            out.push_str(&format!(
+                "profile {}: {} fuel ({}); {}\n",
+                profile.scenario,
+                profile.written.fuel,
+                top.join(", "),
+                profile.written.svg.display()
+            ));
+        }
+        if let Some(coverage) = &self.coverage {
+            render_coverage(&mut out, coverage);
+        }
         if let Some(live) = &self.live {
             out.push_str(&live.to_string());
         }
@@ -155,6 +257,9 @@ impl Outcome for Tested {
         }
         if let Some(costs) = &self.costs {
             parts.push(format!("{} fuel regression(s)", costs.regressions.len()));
+        }
+        if let Some(coverage) = &self.coverage {
+            parts.push(format!("coverage {:.1}%", coverage.percent));
         }
         if let Some(live) = &self.live {
             let not_run = live
@@ -207,6 +312,49 @@ fn render_costs(out: &mut String, costs: &CostsReport) {
             "FUEL REGRESSION {}: {} -> {} (+{:.1}%); accept with --update-costs\n",
             r.key, r.baseline, r.now, r.percent
         ));
+        for growth in &r.functions {
+            out.push_str(&format!(
+                "  {} used {} more fuel: {} -> {}\n",
+                growth.name,
+                growth.now - growth.baseline,
+                growth.baseline,
+                growth.now
+            ));
+        }
+    }
+}
+
+fn render_coverage(out: &mut String, coverage: &CoverageReport) {
+    if coverage.by_line {
+        out.push_str(&format!(
+            "coverage: {} of {} lines ({:.1}%), {} of {} functions\n",
+            coverage.lines_hit, coverage.lines, coverage.percent, coverage.functions_hit, coverage.functions
+        ));
+    } else {
+        out.push_str(&format!(
+            "coverage: {} of {} functions ({:.1}%; no line table, so by function)\n",
+            coverage.functions_hit, coverage.functions, coverage.percent
+        ));
+    }
+    if !coverage.functions_not_run.is_empty() {
+        out.push_str(&format!("  never ran: {}\n", coverage.functions_not_run.join(", ")));
+    }
+    let list = |names: &[String]| if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+    out.push_str(&format!(
+        "  host calls made: {}; never made: {}\n",
+        list(&coverage.host_called),
+        list(&coverage.host_not_called)
+    ));
+    let statuses: Vec<String> = coverage.statuses.iter().map(|(status, n)| format!("{status} ×{n}")).collect();
+    out.push_str(&format!("  statuses returned: {}\n", list(&statuses)));
+    if let Some(note) = &coverage.note {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    if let Some(path) = &coverage.lcov {
+        out.push_str(&format!("  lcov written to {}\n", path.display()));
+    }
+    if let Some(min) = coverage.min.filter(|_| coverage.below_min) {
+        out.push_str(&format!("COVERAGE {:.1}% is below --min-coverage {min}%\n", coverage.percent));
     }
 }
 
@@ -312,9 +460,9 @@ fn run(args: &Args) -> Result<Tested, Error> {
     )?;
     let interfaces = roda_test::Interfaces::of(&module.name, &module.bytes);
     let files = scenario_files(args, module.project.as_ref(), &interfaces)?;
-    let runner =
-        Runner::new(module.bytes, module.name).with_limits(args.limits.limits()).with_profile(module.abi.profile());
-    let (reports, fork) = match &args.fork {
+    let config = LedgerConfig { limits: args.limits.limits(), probe: args.probing(), ..LedgerConfig::default() };
+    let runner = Runner::new(module.bytes, module.name).with_config(config).with_profile(module.abi.profile());
+    let (mut reports, fork) = match &args.fork {
         Some(source) => on_fork(&runner, &files, source, args.functions.as_ref())?,
         None => (files.iter().map(|file| runner.run_file(file)).collect(), None),
     };
@@ -323,7 +471,7 @@ fn run(args: &Args) -> Result<Tested, Error> {
         None => None,
     };
     let seed = args.seed.unwrap_or_else(clock_seed);
-    let fuzzed = match args.fuzz {
+    let mut fuzzed = match args.fuzz {
         Some(cases) => {
             let options = FuzzOptions::new(cases, seed);
             fuzz_all(&runner, &files, FuzzOptions { jobs: args.jobs.unwrap_or(options.jobs), ..options })?
@@ -331,6 +479,28 @@ fn run(args: &Args) -> Result<Tested, Error> {
         None => Vec::new(),
     };
     let reproduce = args.fuzz.map(|cases| reproduce(args, cases, seed));
+    let symbols = match args.probing() {
+        true => symbols(module.project.as_ref(), runner.wasm(), args.wasm.is_some())?,
+        false => Symbols::default(),
+    };
+    let recordings = reports
+        .iter_mut()
+        .flat_map(|file| &mut file.scenarios)
+        .map(|scenario| &mut scenario.recording)
+        .chain(fuzzed.iter_mut().map(|fuzz| &mut fuzz.recording));
+    for recording in recordings.flatten().flatten() {
+        symbols.name(recording);
+    }
+    let profiles = match &args.profile {
+        Some(dir) => {
+            write_profiles(&profile_dir(dir.as_ref(), module.project.as_ref()), runner.function(), &reports, &fuzzed)?
+        }
+        None => Vec::new(),
+    };
+    let coverage = match args.coverage_wanted() {
+        true => Some(coverage(args, &symbols, module.project.as_ref(), &runner, &reports, &fuzzed, fork.is_some())?),
+        false => None,
+    };
     let costs = match &args.costs {
         Some(path) => {
             let costs_dir = path.parent().unwrap_or(Path::new("."));
@@ -353,10 +523,147 @@ fn run(args: &Args) -> Result<Tested, Error> {
         fuzz: fuzzed,
         costs,
         passed: junit.passed(),
-        failed: junit.failed() + live.as_ref().map_or(0, roda_rpc::live::LiveRun::failed),
+        failed: junit.failed()
+            + live.as_ref().map_or(0, roda_rpc::live::LiveRun::failed)
+            + usize::from(coverage.as_ref().is_some_and(|c| c.below_min)),
         reproduce,
         live,
         fork,
+        profiles,
+        coverage,
+    })
+}
+
+/// The symbols that name the recordings' functions and lines: a project's
+/// symbols build (see [`BuildProfile::Symbols`]), else the module's own.
+fn symbols(project: Option<&Project>, wasm: &[u8], given: bool) -> Result<Symbols, Error> {
+    // A WAT build keeps the names its source gives.
+    let build = match project.filter(|p| !given && p.file.function.language != Language::Wat) {
+        Some(project) => Some(roda_test::fs::load_module(&super::build_project(project, BuildProfile::Symbols)?)?),
+        None => None,
+    };
+    Ok(Symbols::of(wasm, build.as_deref())?)
+}
+
+/// `--profile`'s directory: as given, or `.roda/profiles` in the project
+/// (in the current directory outside one).
+fn profile_dir(given: Option<&PathBuf>, project: Option<&Project>) -> PathBuf {
+    match (given, project) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(project)) => project.root.join(".roda/profiles"),
+        (None, None) => PathBuf::from(".roda/profiles"),
+    }
+}
+
+/// Writes a profile of each scenario and fuzz run that recorded one.
+fn write_profiles(
+    dir: &Path,
+    function: &str,
+    reports: &[FileReport],
+    fuzzed: &[FuzzReport],
+) -> Result<Vec<Profile>, Error> {
+    let mut profiles = Vec::new();
+    let mut write = |recording: &Recording, stem: String, scenario: String| -> Result<(), Error> {
+        let title = format!("{function}: {scenario} (fuel)");
+        let written = cargo_roda::flame::write(recording, dir, &stem, &title)?;
+        let top = recording.self_fuel().into_iter().take(3).collect();
+        profiles.push(Profile { scenario, written, top });
+        Ok(())
+    };
+    for file in reports {
+        let file_stem = file.path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        for scenario in &file.scenarios {
+            if let Some(recording) = probed(&scenario.recording)? {
+                write(
+                    recording,
+                    format!("{}--{}", flame::file_stem(&file_stem), flame::file_stem(&scenario.name)),
+                    scenario.name.clone(),
+                )?;
+            }
+        }
+    }
+    for fuzz in fuzzed {
+        if let Some(recording) = probed(&fuzz.recording)? {
+            write(
+                recording,
+                format!("fuzz--{}", flame::file_stem(&fuzz.scenario)),
+                format!("{} (fuzz)", fuzz.scenario),
+            )?;
+        }
+    }
+    Ok(profiles)
+}
+
+/// A recording that used fuel, or the error that the module could not be
+/// probed.
+fn probed(recording: &Option<Result<Recording, ProbeError>>) -> Result<Option<&Recording>, Error> {
+    match recording {
+        Some(Ok(recording)) if recording.total_fuel() == 0 && recording.blocks.iter().all(|&runs| runs == 0) => {
+            Ok(None)
+        }
+        Some(Ok(recording)) => Ok(Some(recording)),
+        Some(Err(error)) => Err(Error::Probe(error.clone())),
+        None => Ok(None),
+    }
+}
+
+/// What the scenarios and fuzz runs reached, written as lcov when asked.
+fn coverage(
+    args: &Args,
+    symbols: &Symbols,
+    project: Option<&Project>,
+    runner: &Runner,
+    reports: &[FileReport],
+    fuzzed: &[FuzzReport],
+    forked: bool,
+) -> Result<CoverageReport, Error> {
+    let sources = project.map(|project| Sources { prefix: PROJECT_PREFIX, root: &project.root });
+    let scenarios = reports.iter().flat_map(|file| &file.scenarios);
+    // On a fork every scenario ran on one ledger: the last one's recording
+    // holds them all.
+    let recordings: Vec<&Option<Result<Recording, ProbeError>>> = match forked {
+        true => scenarios.clone().last().map(|s| &s.recording).into_iter().collect(),
+        false => scenarios.clone().map(|s| &s.recording).chain(fuzzed.iter().map(|f| &f.recording)).collect(),
+    };
+    let mut total: Option<Coverage> = None;
+    for recording in recordings {
+        let Some(recording) = probed(recording)? else { continue };
+        let coverage = Coverage::of(recording, symbols.lines.as_ref(), sources.as_ref());
+        match total.as_mut() {
+            Some(total) => total.merge(&coverage),
+            None => total = Some(coverage),
+        }
+    }
+    let total =
+        total.ok_or_else(|| Error::Usage("no scenario ran the function, so there is no coverage to report".into()))?;
+    let mut statuses = std::collections::BTreeMap::new();
+    for step in scenarios.flat_map(|s| &s.steps) {
+        if matches!(&step.operation, roda_test::Action::Call { function, .. } if function == runner.function()) {
+            *statuses.entry(step.describe(step.status)).or_insert(0) += 1;
+        }
+    }
+    if let Some(path) = &args.lcov {
+        let module = project.map_or_else(|| args.wasm.clone().unwrap_or_default(), cargo_roda::builder::last_build);
+        roda_test::fs::write_atomically(path, total.lcov(&module).as_bytes())
+            .map_err(Error::io(format!("cannot write the lcov file {}", path.display())))?;
+    }
+    let (lines_hit, lines) = total.lines();
+    let percent = total.percent();
+    Ok(CoverageReport {
+        percent,
+        by_line: total.by_line(),
+        lines_hit,
+        lines,
+        functions_hit: total.functions_hit(),
+        functions: total.functions.len(),
+        functions_not_run: total.functions.iter().filter(|f| f.runs == 0).map(|f| f.name.clone()).collect(),
+        host_called: total.host_called,
+        host_not_called: total.host_not_called,
+        statuses,
+        lcov: args.lcov.clone(),
+        min: args.min_coverage,
+        below_min: args.min_coverage.is_some_and(|min| percent < min),
+        note: symbols.note.clone(),
     })
 }
 
