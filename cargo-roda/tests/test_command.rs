@@ -567,3 +567,39 @@ pub fn cov(from: AccountId, to: AccountId, amount: Amount) -> Result<(), Status>
     assert!(runs(15).is_some_and(|n| n > 0), "the check ran:\n{lcov}");
     assert!(lcov.contains("FNDA:0,cov::refuse\n"), "{lcov}");
 }
+
+/// A status no random draw reaches: three parameters must each be one
+/// value of 61.
+const NESTED: &str = r#"(module
+  (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+    (if (i64.eq (local.get 0) (i64.const 7))
+      (then (if (i64.eq (local.get 1) (i64.const 13))
+        (then (if (i64.eq (local.get 2) (i64.const 42))
+          (then (return (i32.const 150))))))))
+    (i32.const 0)))"#;
+
+const NESTED_FUZZ: &str = r#"version = 1
+[[scenario]]
+name = "never 150"
+[scenario.fuzz]
+params = [{ range = [0, 60], exact = true }, { range = [0, 60], exact = true }, { range = [0, 60], exact = true }]
+allowed = ["NONE"]
+"#;
+
+#[test]
+fn fuzzing_guided_by_coverage_reaches_a_nested_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = wat_project(dir.path(), NESTED, NESTED_FUZZ);
+    let args = ["test", "--fuzz", "8192", "--seed", "5", "--jobs", "1", "--output", "json"];
+    let blind = roda(&project, &args);
+    assert_eq!(blind.code, 0, "without probes the draws stay blind: {blind:?}");
+    let guided = roda(&project, &[&args[..], &["--coverage"]].concat());
+    assert_eq!(guided.code, 5, "{guided:?}");
+    let json = guided.json();
+    assert_eq!(json["fuzz"][0]["failure"]["params"], serde_json::json!([7, 13, 42]), "{json:#}");
+    assert!(json["reproduce"].as_str().unwrap().ends_with("--fuzz 8192 --seed 5 --coverage"), "{json:#}");
+    // The same seed, the same case, on any number of threads.
+    let again =
+        roda(&project, &["test", "--fuzz", "8192", "--seed", "5", "--jobs", "2", "--coverage", "--output", "json"]);
+    assert_eq!(again.json()["fuzz"][0]["failure"]["params"], serde_json::json!([7, 13, 42]), "{again:?}");
+}

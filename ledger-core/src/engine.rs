@@ -531,6 +531,19 @@ pub trait Engine: Sized + Send + 'static {
         self.base().functions.runtime.recordings()
     }
 
+    /// How many basic blocks of the probed binaries ran since the last
+    /// [`new_reach`](Engine::new_reach) (since the ledger was made, before
+    /// the first): a fuzzer keeps the inputs that make it grow. Always 0 on
+    /// a ledger that does not probe.
+    fn reached_blocks(&self) -> u64 {
+        self.base().functions.runtime.reached()
+    }
+
+    /// Starts counting [`reached_blocks`](Engine::reached_blocks) from 0.
+    fn new_reach(&self) {
+        self.base().functions.runtime.new_reach();
+    }
+
     /// Bytes the cached instances hold in linear memories and tables, at
     /// most [`Limits::max_cached_bytes`].
     fn cached_instance_bytes(&self) -> usize {

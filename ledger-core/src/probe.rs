@@ -270,6 +270,11 @@ struct Tree {
     /// Node 0 is the root (no frame).
     nodes: Vec<Node>,
     children: HashMap<(u32, u32), u32>,
+    /// For coverage-guided fuzzing: the reach epoch each block last ran
+    /// in, the current one, and how many blocks ran in it.
+    seen: Vec<u32>,
+    epoch: u32,
+    reached: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -282,9 +287,28 @@ struct Node {
 impl Probe {
     pub(crate) fn new(crc32c: u32, map: ModuleMap) -> Arc<Probe> {
         let root = Node { parent: 0, function: u32::MAX, cost: StackCost::default() };
-        let tree =
-            Tree { recording: Recording::new(crc32c, Arc::new(map)), nodes: vec![root], children: HashMap::new() };
+        let seen = vec![0; map.blocks.len()];
+        let tree = Tree {
+            recording: Recording::new(crc32c, Arc::new(map)),
+            nodes: vec![root],
+            children: HashMap::new(),
+            seen,
+            epoch: 1,
+            reached: 0,
+        };
         Arc::new(Probe { recording: Mutex::new(tree) })
+    }
+
+    /// How many blocks ran since [`new_reach`](Probe::new_reach).
+    pub(crate) fn reached(&self) -> u64 {
+        self.tree().reached
+    }
+
+    /// Starts counting the blocks that run anew.
+    pub(crate) fn new_reach(&self) {
+        let mut tree = self.tree();
+        tree.epoch += 1;
+        tree.reached = 0;
     }
 
     pub(crate) fn crc32c(&self) -> u32 {
@@ -442,6 +466,11 @@ impl Recorder {
             Hook::Block(block) | Hook::Loop(block) => {
                 if let Some(runs) = tree.recording.blocks.get_mut(block as usize) {
                     *runs += 1;
+                }
+                let epoch = tree.epoch;
+                if let Some(seen) = tree.seen.get_mut(block as usize).filter(|seen| **seen != epoch) {
+                    *seen = epoch;
+                    tree.reached += 1;
                 }
             }
             Hook::Check => {}

@@ -465,6 +465,19 @@ impl<H: Host> Runtime<H> {
         }
     }
 
+    /// How many blocks of the probed binaries ran since
+    /// [`new_reach`](Runtime::new_reach).
+    pub(crate) fn reached(&self) -> u64 {
+        let recordings = self.recordings.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        recordings.iter().flatten().map(|probe| probe.reached()).sum()
+    }
+
+    /// Starts counting the blocks that run anew, in every probed binary.
+    pub(crate) fn new_reach(&self) {
+        let recordings = self.recordings.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        recordings.iter().flatten().for_each(|probe| probe.new_reach());
+    }
+
     /// What every binary compiled since the runtime was made recorded, in
     /// the order they were first compiled; empty unless it probes.
     pub(crate) fn recordings(&self) -> Vec<Result<Recording, ProbeError>> {

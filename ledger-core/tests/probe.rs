@@ -169,3 +169,21 @@ fn a_module_that_cannot_be_instrumented_says_why() {
     let garbage = instrument(b"\0asm\x01\0\0\0\x01\x02").unwrap_err();
     assert!(garbage.to_string().contains("cannot instrument"), "{garbage}");
 }
+
+#[test]
+fn reached_blocks_count_what_ran_first_since_the_last_new_reach() {
+    let mut probed = ledger(true, 1_000_000);
+    assert_eq!(probed.reached_blocks(), 0);
+    call(&mut probed, &[1, 2, 5, 0]);
+    let first = probed.reached_blocks();
+    assert!(first > 0);
+    call(&mut probed, &[1, 2, 5, 0]);
+    assert_eq!(probed.reached_blocks(), first, "the same path reaches nothing new");
+    call(&mut probed, &[1, 2, 5, -3]);
+    assert_eq!(probed.reached_blocks(), first + 1, "the refusal in `check` is new");
+    probed.new_reach();
+    assert_eq!(probed.reached_blocks(), 0);
+    call(&mut probed, &[1, 2, 5, 0]);
+    assert_eq!(probed.reached_blocks(), first, "counted anew");
+    assert_eq!(ledger(false, 1_000_000).reached_blocks(), 0, "nothing without probes");
+}

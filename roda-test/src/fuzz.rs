@@ -34,7 +34,8 @@ pub struct FuzzOptions {
     /// The seed; the same seed finds the same case, whatever `jobs` is.
     pub seed: u64,
     /// Workers, each on its own ledger, taking the cases in chunks of
-    /// 1,024 drawn from seeds derived from `seed`; a case found in an
+    /// 1,024 (8,192 on a probing ledger, whose fuzzing is guided by
+    /// coverage) drawn from seeds derived from `seed`; a case found in an
     /// earlier chunk wins, so the report does not depend on it.
     pub jobs: NonZeroUsize,
 }
@@ -226,6 +227,130 @@ fn slot_strategy(slot: &Slot) -> BoxedStrategy<i64> {
     }
 }
 
+/// A fuzz case: the parameters and the starting balances drawn.
+type Case = (Vec<i64>, Vec<i64>);
+
+/// The cases that made a probing ledger run blocks no earlier case of the
+/// chunk ran (empty when the ledger does not probe).
+#[derive(Default)]
+struct Corpus(RefCell<Vec<Case>>);
+
+impl Corpus {
+    fn keep(&self, params: &[i64], balances: &[i64]) {
+        self.0.borrow_mut().push((params.to_vec(), balances.to_vec()));
+    }
+
+    fn clear(&self) {
+        self.0.borrow_mut().clear();
+    }
+}
+
+/// Coverage-guided drawing: once the corpus holds cases, half the draws
+/// start from one of them (the newest, which went deepest, half the
+/// time), one parameter or balance drawn afresh and the others kept.
+/// Without a corpus it draws exactly as `fresh` does, so a run that does
+/// not probe finds what it always found.
+struct Guided<'a, S> {
+    fresh: S,
+    corpus: &'a Corpus,
+}
+
+impl<S: Strategy<Value = Case>> std::fmt::Debug for Guided<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guided").field("corpus", &self.corpus.0.borrow().len()).finish()
+    }
+}
+
+impl<S: Strategy<Value = Case>> Strategy for Guided<'_, S> {
+    type Tree = GuidedTree<S::Tree>;
+    type Value = Case;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> proptest::strategy::NewTree<Self> {
+        let fresh = self.fresh.new_tree(runner)?;
+        let corpus = self.corpus.0.borrow();
+        if corpus.is_empty() || runner.rng().next_u32() % 2 == 0 {
+            return Ok(GuidedTree { fresh, base: None, state: Base::Without });
+        }
+        let pick = match runner.rng().next_u32() % 2 {
+            0 => corpus.len() - 1,
+            _ => runner.rng().next_u32() as usize % corpus.len(),
+        };
+        let (params, balances) = &corpus[pick];
+        let redrawn = runner.rng().next_u32() as usize % (params.len() + balances.len()).max(1);
+        let kept = |offset: usize| move |(index, value): (usize, &i64)| (index + offset != redrawn).then_some(*value);
+        let base = (
+            params.iter().enumerate().map(kept(0)).collect(),
+            balances.iter().enumerate().map(kept(params.len())).collect(),
+        );
+        Ok(GuidedTree { fresh, base: Some(base), state: Base::Kept })
+    }
+}
+
+/// Where a guided case is in its shrinking: its kept values are dropped
+/// first (the fresh draw then shrinks as proptest shrinks it), or pinned
+/// when the case stops failing without them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Base {
+    /// Kept, not yet tried without.
+    Kept,
+    /// Dropped, to see whether the case still fails.
+    Trying,
+    /// Dropped for good (or there were none).
+    Without,
+    /// Kept for good: the case needs them.
+    Pinned,
+}
+
+/// A kept value for each parameter and balance, or `None`: drawn afresh.
+type Overlay = (Vec<Option<i64>>, Vec<Option<i64>>);
+
+#[derive(Debug)]
+struct GuidedTree<T> {
+    fresh: T,
+    base: Option<Overlay>,
+    state: Base,
+}
+
+impl<T: proptest::strategy::ValueTree<Value = Case>> proptest::strategy::ValueTree for GuidedTree<T> {
+    type Value = Case;
+
+    fn current(&self) -> Case {
+        let (mut params, mut balances) = self.fresh.current();
+        if let (Some((kept_params, kept_balances)), Base::Kept | Base::Pinned) = (&self.base, self.state) {
+            for (value, kept) in params.iter_mut().zip(kept_params).chain(balances.iter_mut().zip(kept_balances)) {
+                if let Some(kept) = kept {
+                    *value = *kept;
+                }
+            }
+        }
+        (params, balances)
+    }
+
+    fn simplify(&mut self) -> bool {
+        match self.state {
+            Base::Kept => {
+                self.state = Base::Trying;
+                true
+            }
+            Base::Trying => {
+                self.state = Base::Without;
+                self.fresh.simplify()
+            }
+            Base::Without | Base::Pinned => self.fresh.simplify(),
+        }
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self.state {
+            Base::Trying => {
+                self.state = Base::Pinned;
+                true
+            }
+            Base::Kept | Base::Without | Base::Pinned => self.fresh.complicate(),
+        }
+    }
+}
+
 /// The accounts a parameter slot may name.
 fn slot_accounts(slot: &Slot) -> Vec<u64> {
     match slot {
@@ -307,11 +432,15 @@ impl Runner {
         against: Option<&Runner>,
     ) -> Result<FuzzReport, FuzzError> {
         let spec = scenario.fuzz.as_ref().ok_or_else(|| FuzzError::NoFuzzTable { scenario: scenario.name.clone() })?;
-        let chunks = options.cases.div_ceil(CHUNK_CASES);
+        // A guided run keeps what a chunk found for that chunk only (so
+        // that the case found depends on the seed alone): its chunks are
+        // longer, to give the corpus time to lead somewhere.
+        let size = if self.ledger_config().probe { GUIDED_CHUNK_CASES } else { CHUNK_CASES };
+        let chunks = options.cases.div_ceil(size);
         let jobs = options.jobs.get().min(chunks.max(1) as usize);
         let next_chunk = AtomicU32::new(0);
         let first_found = AtomicU32::new(u32::MAX);
-        let work = Chunks { options, chunks, next: &next_chunk, first_found: &first_found };
+        let work = Chunks { options, size, chunks, next: &next_chunk, first_found: &first_found };
         let started = Instant::now();
         let done: Vec<Result<Worker, FuzzError>> = if jobs == 1 {
             vec![self.fuzz_worker::<E>(file, scenario, spec, &work, against)]
@@ -385,10 +514,14 @@ impl Runner {
         let invariants = Invariants { spec };
         let balance_accounts: &[u64] = spec.balances.as_ref().map_or(&[], |b| &b.accounts);
         let (low, high) = spec.balances.as_ref().map_or((0, 0), |b| (b.range.low(), b.range.high()));
-        let strategy = (
-            spec.params.as_slice().iter().map(slot_strategy).collect::<Vec<_>>(),
-            proptest::collection::vec(low..=high, balance_accounts.len()),
-        );
+        let corpus = Corpus::default();
+        let strategy = Guided {
+            fresh: (
+                spec.params.as_slice().iter().map(slot_strategy).collect::<Vec<_>>(),
+                proptest::collection::vec(low..=high, balance_accounts.len()),
+            ),
+            corpus: &corpus,
+        };
         let executions = Cell::new(0u64);
         // One operation for every case, its parameters replaced in place.
         let call = Action::Call { function: name.clone(), params: Params::new(Vec::new()).expect("no slots") };
@@ -407,7 +540,11 @@ impl Runner {
             slots.clear();
             slots.extend_from_slice(params);
             let (Some(old), Some(old_start)) = (&old, &old_start) else {
+                let reached = ledger.0.reached_blocks();
                 let called = ledger.call(&operation);
+                if ledger.0.reached_blocks() > reached {
+                    corpus.keep(params, balances);
+                }
                 return (called.status, invariants.check(&ledger, &called));
             };
             let mut old = old.borrow_mut();
@@ -421,6 +558,10 @@ impl Runner {
         };
         let mut found = None;
         while let Some((chunk, cases)) = work.take() {
+            // What counts as new, and the inputs kept, are the chunk's own:
+            // a chunk's cases do not depend on the chunks run before it.
+            ledger.borrow().0.new_reach();
+            corpus.clear();
             let mut runner = TestRunner::new_with_rng(
                 Config { cases, failure_persistence: None, max_shrink_iters: 100_000, ..Config::default() },
                 TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(chunk_seed(work.options.seed, chunk))),
@@ -455,6 +596,9 @@ impl Runner {
 /// its own seed, so that which case is found depends on the seed only.
 const CHUNK_CASES: u32 = 1024;
 
+/// Cases per chunk of a coverage-guided run (a probing ledger's).
+const GUIDED_CHUNK_CASES: u32 = 8192;
+
 /// The seed of chunk `index` of a run with seed `seed`.
 fn chunk_seed(seed: u64, index: u32) -> u64 {
     seed ^ u64::from(index).wrapping_mul(0xD1B5_4A32_D192_ED03)
@@ -463,6 +607,8 @@ fn chunk_seed(seed: u64, index: u32) -> u64 {
 /// A run's chunks, shared by its workers.
 struct Chunks<'a> {
     options: FuzzOptions,
+    /// Cases per chunk.
+    size: u32,
     chunks: u32,
     /// The next chunk to hand out.
     next: &'a AtomicU32,
@@ -478,7 +624,7 @@ impl Chunks<'_> {
         if chunk >= self.chunks || self.superseded(chunk) {
             return None;
         }
-        Some((chunk, CHUNK_CASES.min(self.options.cases - chunk * CHUNK_CASES)))
+        Some((chunk, self.size.min(self.options.cases - chunk * self.size)))
     }
 
     /// Whether an earlier chunk found a case: this one's would not be

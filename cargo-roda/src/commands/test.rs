@@ -722,6 +722,11 @@ fn reproduce(args: &Args, cases: u32, seed: u64) -> String {
         line.push_str(&format!(" --fuel {}", args.limits.fuel));
     }
     line.push_str(&format!(" --fuzz {cases} --seed {seed}"));
+    // Probing guides the fuzzing: the same seed finds the same case only
+    // with it.
+    if args.probing() {
+        line.push_str(" --coverage");
+    }
     line
 }
 
