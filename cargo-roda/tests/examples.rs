@@ -65,6 +65,9 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
         let costs = std::fs::read_to_string(example.join("costs.json")).unwrap();
         let costs: std::collections::BTreeMap<String, u64> = serde_json::from_str(&costs).unwrap();
         assert!(costs.keys().all(|key| key.starts_with("tests/")), "{name}: keys relative to costs.json: {costs:?}");
+        if name == "collateral_check" {
+            check_profile(&example);
+        }
         if project.file.function.language != cargo_roda::project::Language::Rust {
             // No cargo here: `cargo roda test` above ran the scenarios through roda-test.
             continue;
@@ -98,6 +101,32 @@ fn every_example_builds_validates_and_passes_its_scenarios_fuzzing_and_costs() {
         list.iter().map(|s| (s["name"].clone(), s["status"].clone())).collect()
     };
     assert_eq!(statuses(rust), statuses(assemblyscript));
+}
+
+/// A Rust example's fuel profile: its functions named from the symbols
+/// build (the deployed one is stripped), the host calls as leaves, and
+/// each scenario's total the fuel its steps were charged.
+fn check_profile(example: &std::path::Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = roda(example, &["test", "--profile", dir.path().to_str().unwrap(), "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json = run.json();
+    let scenarios = json["files"][0]["scenarios"].as_array().unwrap();
+    let profiles = json["profiles"].as_array().unwrap();
+    for profile in profiles {
+        let scenario = scenarios.iter().find(|s| s["name"] == profile["scenario"]).unwrap();
+        let charged: u64 = scenario["steps"].as_array().unwrap().iter().filter_map(|s| s["fuel"].as_u64()).sum();
+        assert_eq!(profile["fuel"].as_u64(), Some(charged), "{profile:#}");
+        let folded = std::fs::read_to_string(profile["folded"].as_str().unwrap()).unwrap();
+        let total: u64 = folded.lines().map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap()).sum();
+        assert_eq!(total, charged, "{folded}");
+        assert!(folded.lines().any(|l| l.starts_with("execute;ledger::get_balance ")), "{folded}");
+        assert!(
+            folded.contains("execute;__udivti3;compiler_builtins::int::specialized_div_rem::u128_div_rem "),
+            "named from the symbols build (the u128 division's helper): {folded}"
+        );
+    }
+    assert_eq!(profiles.len(), 2, "the two scenarios with steps: {json:#}");
 }
 
 /// The example's module names what its source declares: a parameter per
