@@ -57,3 +57,13 @@ fn validate_then_run_corpus() {
 fn v2_calls_corpus() {
     assert!(replay("v2_calls", properties::v2_calls_keep_the_invariants) > 0, "the corpus is kept in the repository");
 }
+
+/// The modules of the `validate_then_run` corpus, run as their instrumented
+/// copies.
+#[test]
+fn probe_corpus() {
+    assert!(
+        replay("validate_then_run", properties::probed_calls_answer_as_plain_ones) > 0,
+        "the corpus is kept in the repository"
+    );
+}

@@ -5,7 +5,9 @@
 use arbitrary::{Arbitrary, Unstructured};
 use ledger_core::abi::{Profile, Rule, Severity, V2, validate, validate_for};
 use ledger_core::v2::{self, Record, State};
-use ledger_core::{CallOutcome, IfRegistered, Ledger, LedgerConfig, Limits, Operation, RegistryError, ZeroSum};
+use ledger_core::{
+    CallOutcome, IfRegistered, Ledger, LedgerConfig, Limits, Operation, RegistryError, TrapCode, ZeroSum,
+};
 
 /// `abi::validate` on arbitrary bytes never panics, and its report agrees
 /// with itself.
@@ -91,6 +93,47 @@ pub fn valid_modules_register_and_instantiate(data: &[u8]) {
     if let Some(CallOutcome::InstantiationFailed(why)) = tx.call.as_ref().map(|call| &call.outcome) {
         let explained = report.violations.iter().any(|v| v.rule == Rule::MemoryBudget);
         assert!(explained, "valid for abi::validate, not instantiable: {why}\n{:#?}", report.violations);
+    }
+}
+
+/// The probes change nothing a call answers: whatever `abi::validate`
+/// calls valid returns, traps and uses fuel run as its instrumented copy
+/// (`LedgerConfig::probe`) as it does run as it is, and the recording of
+/// `execute` totals the fuel charged. (A deeper native stack is the one
+/// difference: a copy may overflow it where the original does not.)
+pub fn probed_calls_answer_as_plain_ones(data: &[u8]) {
+    let Ok(wasm) = smith_module(data) else { return };
+    if !validate(&wasm).is_valid() {
+        return;
+    }
+    let limits = Limits { fuel_per_call: 100_000, ..Limits::default() };
+    let config = LedgerConfig { limits, keep_history: false, ..LedgerConfig::default() };
+    thread_local! {
+        static PLAIN: std::cell::RefCell<Ledger> = std::cell::RefCell::new({
+            let limits = Limits { fuel_per_call: 100_000, ..Limits::default() };
+            Ledger::new(LedgerConfig { limits, keep_history: false, ..LedgerConfig::default() }).expect("engine")
+        });
+    }
+    // A probing ledger of its own, so that its one recording is this
+    // binary's.
+    let mut probed = Ledger::new(LedgerConfig { probe: true, ..config }).expect("engine");
+    let name = next_name();
+    let run = |ledger: &mut Ledger| {
+        let registered = ledger.register_function(&name, &wasm, IfRegistered::Override).map(drop);
+        let tx = ledger.submit(&Operation::Function { name: name.clone(), params: vec![1, 2, 3], user_ref: 0 });
+        let call = tx.call.expect("a function call");
+        (registered, call.outcome, call.fuel_used, tx.status, tx.entries)
+    };
+    let plain = PLAIN.with_borrow_mut(run);
+    let copy = run(&mut probed);
+    let overflowed = |outcome: &CallOutcome| matches!(outcome, CallOutcome::Trapped(TrapCode::StackOverflow));
+    if overflowed(&copy.1) && !overflowed(&plain.1) {
+        return;
+    }
+    assert_eq!(copy, plain, "run as its instrumented copy, the module answers otherwise");
+    if let Some(recording) = ledger_core::Engine::probes(&probed).into_iter().next() {
+        let recording = recording.expect("a valid module is instrumented");
+        assert_eq!(recording.fuel_under("execute"), plain.2, "the profile totals the fuel charged");
     }
 }
 
