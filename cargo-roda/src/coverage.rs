@@ -248,6 +248,19 @@ impl Coverage {
         Coverage { functions, files, host_called: names(host_called), host_not_called: names(host_not_called) }
     }
 
+    /// What `recordings` (of one binary: a run's scenarios and fuzz runs)
+    /// say ran, together; `None` when there are none.
+    pub fn of_all<'a>(
+        recordings: impl IntoIterator<Item = &'a Recording>,
+        lines: Option<&LineTable>,
+        sources: Option<&Sources<'_>>,
+    ) -> Option<Coverage> {
+        recordings.into_iter().map(|recording| Coverage::of(recording, lines, sources)).reduce(|mut all, more| {
+            all.merge(&more);
+            all
+        })
+    }
+
     /// Whether source lines are known (else coverage is by function).
     pub fn by_line(&self) -> bool {
         !self.files.is_empty()

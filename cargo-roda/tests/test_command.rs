@@ -513,6 +513,29 @@ fn coverage_by_function_without_a_line_table_and_the_minimum() {
     let run = roda(&project, &["test", "--lcov", "function.wat/cov.lcov"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("cannot write the lcov file function.wat/cov.lcov"), "{run:?}");
+    let run = roda(&project, &["test", "--profile", "function.wat"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("function.wat: "), "the directory that cannot be made: {run:?}");
+
+    // Scenarios that never call the function: nothing to measure.
+    std::fs::write(project.join("tests/f.toml"), "version = 1\n[[scenario]]\nname = \"idle\"\n").unwrap();
+    let run = roda(&project, &["test", "--coverage"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("no scenario step or fuzz run called the function"), "{run:?}");
+}
+
+#[test]
+fn a_line_table_that_does_not_parse_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = PROFILED.replace(
+        "(module",
+        r#"(module (@custom ".debug_info" "\ff\ff\ff\ff\ff\ff\ff\ff") (@custom ".debug_line" "\00")"#,
+    );
+    std::fs::write(dir.path().join("f.wasm"), wat::parse_str(&wat).unwrap()).unwrap();
+    std::fs::write(dir.path().join("s.toml"), PROFILED_SCENARIOS).unwrap();
+    let run = roda(dir.path(), &["test", "--wasm", "f.wasm", "s.toml", "--coverage"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("the module's DWARF line table cannot be read"), "{run:?}");
 }
 
 #[test]

@@ -268,7 +268,7 @@ impl<S: Strategy<Value = Case>> Strategy for Guided<'_, S> {
     fn new_tree(&self, runner: &mut TestRunner) -> proptest::strategy::NewTree<Self> {
         let fresh = self.fresh.new_tree(runner)?;
         let corpus = self.corpus.0.borrow();
-        if corpus.is_empty() || runner.rng().next_u32() % 2 == 0 {
+        if corpus.is_empty() || runner.rng().next_u32().is_multiple_of(2) {
             return Ok(GuidedTree { fresh, base: None, state: Base::Without });
         }
         let pick = match runner.rng().next_u32() % 2 {

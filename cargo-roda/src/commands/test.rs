@@ -625,17 +625,11 @@ fn coverage(
         true => scenarios.clone().last().map(|s| &s.recording).into_iter().collect(),
         false => scenarios.clone().map(|s| &s.recording).chain(fuzzed.iter().map(|f| &f.recording)).collect(),
     };
-    let mut total: Option<Coverage> = None;
-    for recording in recordings {
-        let Some(recording) = probed(recording)? else { continue };
-        let coverage = Coverage::of(recording, symbols.lines.as_ref(), sources.as_ref());
-        match total.as_mut() {
-            Some(total) => total.merge(&coverage),
-            None => total = Some(coverage),
-        }
-    }
-    let total =
-        total.ok_or_else(|| Error::Usage("no scenario ran the function, so there is no coverage to report".into()))?;
+    let recordings: Vec<&Recording> =
+        recordings.into_iter().map(probed).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect();
+    let total = Coverage::of_all(recordings, symbols.lines.as_ref(), sources.as_ref()).ok_or_else(|| {
+        Error::Usage("no scenario step or fuzz run called the function, so there is no coverage to report: add a step that calls it".into())
+    })?;
     let mut statuses = std::collections::BTreeMap::new();
     for step in scenarios.flat_map(|s| &s.steps) {
         if matches!(&step.operation, roda_test::Action::Call { function, .. } if function == runner.function()) {
