@@ -626,3 +626,39 @@ fn fuzzing_guided_by_coverage_reaches_a_nested_condition() {
         roda(&project, &["test", "--fuzz", "8192", "--seed", "5", "--jobs", "2", "--coverage", "--output", "json"]);
     assert_eq!(again.json()["fuzz"][0]["failure"]["params"], serde_json::json!([7, 13, 42]), "{again:?}");
 }
+
+#[test]
+fn coverage_of_a_v2_function_lists_the_flag_lanes_and_kv_keys_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(roda(dir.path(), &["new", "x", "--lang", "wat", "--abi", "v2"]).code, 0);
+    let project = dir.path().join("x");
+    // The template counts transfers in KV; a step of this file also sets
+    // flag lane 2 of the sender.
+    std::fs::write(
+        project.join("tests/flag.toml"),
+        r#"version = 2
+[[scenario]]
+name = "flag"
+open = ["a"]
+steps = [{ call = "flagger", params = ["a"] }]
+"#,
+    )
+    .unwrap();
+    let flagger = wat::parse_str(
+        r#"(module
+          (import "ledger" "set_flag" (func $set_flag (param i64 i32 i32)))
+          (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32)
+            (call $set_flag (local.get 0) (i32.const 2) (i32.const 1))
+            (i32.const 0)))"#,
+    )
+    .unwrap();
+    std::fs::write(project.join("flagger.wasm"), flagger).unwrap();
+    let run = roda(&project, &["test", "tests/x.toml", "--coverage", "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let coverage = &run.json()["coverage"];
+    assert_eq!(coverage["kv_keys"], serde_json::json!(["transfers/1/0/0"]), "{coverage:#}");
+    assert_eq!(coverage["flag_lanes"], serde_json::json!([]), "{coverage:#}");
+    let run = roda(&project, &["test", "--wasm", "flagger.wasm", "--name", "flagger", "tests/flag.toml", "--coverage"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("  flag lanes changed: 2; KV keys written: none\n"), "{run:?}");
+}

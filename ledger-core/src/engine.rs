@@ -43,6 +43,30 @@ pub struct LedgerConfig {
     pub probe: bool,
 }
 
+/// The ledger state a transaction wrote besides balances (see
+/// [`Engine::writes`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Writes {
+    /// The flag lanes (bytes of an account's flags) it changed.
+    pub flag_lanes: std::collections::BTreeSet<u8>,
+    /// The KV keys it wrote, as record texts name them
+    /// (`counter/1/0/0`, constants by name).
+    pub kv_keys: std::collections::BTreeSet<String>,
+}
+
+impl Writes {
+    /// Adds what `other` wrote.
+    pub fn add(&mut self, other: &Writes) {
+        self.flag_lanes.extend(&other.flag_lanes);
+        self.kv_keys.extend(other.kv_keys.iter().cloned());
+    }
+
+    /// Nothing written.
+    pub fn is_empty(&self) -> bool {
+        self.flag_lanes.is_empty() && self.kv_keys.is_empty()
+    }
+}
+
 /// Default [`LedgerConfig::max_history`]: the last million transactions.
 pub const DEFAULT_MAX_HISTORY: usize = 1_000_000;
 
@@ -431,6 +455,11 @@ pub trait Engine: Sized + Send + 'static {
     /// What the transaction did that a server accepts but that hurts the
     /// author (none where the profile detects none).
     fn hazards(transaction: &Self::Transaction) -> ledger_abi::v2::Hazards;
+
+    /// The ledger state a committed transaction wrote besides balances:
+    /// what coverage reports of the ledger (nothing where the profile has
+    /// no such state).
+    fn writes(&self, transaction: &Self::Transaction) -> Writes;
 
     /// The configuration.
     fn config(&self) -> &LedgerConfig {

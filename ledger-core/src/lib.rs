@@ -43,7 +43,7 @@ pub use crc::crc32c;
 pub use engine::{
     AnyOperation, Base, CallReport, CarriedState, CompiledFunction, Compiler, DEFAULT_DEDUP_WINDOW,
     DEFAULT_MAX_HISTORY, Engine, ForEngine, IfRegistered, Installed, LedgerConfig, PreparedFunction, Processed,
-    RestoreError, SetupError, for_profile, tags,
+    RestoreError, SetupError, Writes, for_profile, tags,
 };
 pub use ledger_abi::{
     Accounts, DEFAULT_MAX_ACCOUNTS, Entry, EntryKind, MAX_ENTRIES_PER_TX, SYSTEM_ACCOUNT, Status, StatusInfo,

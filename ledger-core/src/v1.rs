@@ -466,6 +466,10 @@ impl Engine for Ledger {
     fn hazards(_transaction: &Transaction) -> ledger_abi::v2::Hazards {
         ledger_abi::v2::Hazards::default()
     }
+
+    fn writes(&self, _transaction: &Transaction) -> crate::Writes {
+        crate::Writes::default()
+    }
 }
 
 #[cfg(test)]

@@ -462,19 +462,22 @@ pub fn record_text(record: &Record, constant_name: impl Fn(u32) -> Option<String
         Record::AccountOpened { begin, count, flags } => format!("open {begin} x{count} (flags {flags:#x})"),
         Record::AccountLinked { parent, link_type, child } => format!("link {parent} type {link_type} -> {child}"),
         Record::FlagsUpdated { account_id, prev, new } => format!("flags {account_id}: {prev:#x} -> {new:#x}"),
-        Record::Kv { key, value } => {
-            let parts: Vec<String> = key
-                .iter()
-                .map(|&part| match part & CONSTANT_BIT {
-                    0 => part.to_string(),
-                    _ => constant_name(part & !CONSTANT_BIT)
-                        .unwrap_or_else(|| format!("constant[{}]", part & !CONSTANT_BIT)),
-                })
-                .collect();
-            format!("kv {} = {value}", parts.join("/"))
-        }
+        Record::Kv { key, value } => format!("kv {} = {value}", key_text(key, constant_name)),
         Record::KvConstant { id, name } => format!("constant {id} {}", String::from_utf8_lossy(name)),
     }
+}
+
+/// A KV key as record texts show it: components by value, constants (bit
+/// 31 set) by name.
+fn key_text(key: &[u32; 4], constant_name: impl Fn(u32) -> Option<String>) -> String {
+    let parts: Vec<String> = key
+        .iter()
+        .map(|&part| match part & CONSTANT_BIT {
+            0 => part.to_string(),
+            _ => constant_name(part & !CONSTANT_BIT).unwrap_or_else(|| format!("constant[{}]", part & !CONSTANT_BIT)),
+        })
+        .collect();
+    parts.join("/")
 }
 
 /// A registration that committed.
@@ -1003,6 +1006,23 @@ impl Engine for Ledger {
 
     fn hazards(transaction: &Transaction) -> Hazards {
         transaction.hazards
+    }
+
+    fn writes(&self, transaction: &Transaction) -> crate::Writes {
+        let mut writes = crate::Writes::default();
+        for record in &transaction.records {
+            match record {
+                Record::FlagsUpdated { prev, new, .. } => {
+                    let changed = (prev ^ new).to_le_bytes();
+                    writes.flag_lanes.extend((0..8u8).filter(|&lane| changed[usize::from(lane)] != 0));
+                }
+                Record::Kv { key, .. } => {
+                    writes.kv_keys.insert(key_text(key, |id| self.state.constant_name(id)));
+                }
+                _ => {}
+            }
+        }
+        writes
     }
 }
 

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use ledger_core::abi::{Profile, ProfileId, V1};
 use ledger_core::interface::Interface;
 use ledger_core::probe::{ProbeError, Recording};
-use ledger_core::{CallOutcome, Engine, Entry, ForEngine, IfRegistered, LedgerConfig, Limits, RegistryError, Status};
+use ledger_core::{
+    CallOutcome, Engine, Entry, ForEngine, IfRegistered, LedgerConfig, Limits, RegistryError, Status, Writes,
+};
 use serde::Serialize;
 
 use crate::fs::{LoadError, load_module};
@@ -234,6 +236,7 @@ impl Runner {
                 lints: receipt.lints,
                 mismatches,
                 status_names,
+                writes: receipt.writes,
             });
             if stop {
                 break;
@@ -710,6 +713,9 @@ pub struct StepReport {
     /// expected, by code, from its interface manifest.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub status_names: BTreeMap<u8, String>,
+    /// The flag lanes and KV keys the step's transaction wrote (v2).
+    #[serde(skip)]
+    pub writes: Writes,
 }
 
 impl StepReport {

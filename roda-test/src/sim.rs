@@ -2,7 +2,9 @@
 //! interface, so that what a step submits and reads is the same for all.
 
 use ledger_core::probe::{ProbeError, Recording};
-use ledger_core::{CallOutcome, Engine, IfRegistered, LedgerConfig, Processed, RegistryError, SetupError, Status};
+use ledger_core::{
+    CallOutcome, Engine, IfRegistered, LedgerConfig, Processed, RegistryError, SetupError, Status, Writes,
+};
 
 use crate::lint::{Lint, hazard_lints, lints_for};
 use crate::model::Action;
@@ -20,6 +22,8 @@ pub(crate) struct Receipt {
     pub(crate) fuel: Option<u64>,
     pub(crate) outcome: Option<CallOutcome>,
     pub(crate) lints: Vec<Lint>,
+    /// The flag lanes and KV keys it wrote.
+    pub(crate) writes: Writes,
 }
 
 /// What a fuzzed call did: see [`SimLedger::call`].
@@ -58,6 +62,7 @@ impl<E: Engine> SimLedger<E> {
             fuel: call.map(|c| c.fuel_used),
             outcome: call.map(|c| c.outcome.clone()),
             lints: lints::<E>(&tx),
+            writes: self.0.writes(&tx),
         }
     }
 

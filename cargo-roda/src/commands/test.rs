@@ -136,6 +136,9 @@ pub struct CoverageReport {
     host_not_called: Vec<String>,
     /// Statuses the scenarios' calls of the function returned, with counts.
     statuses: std::collections::BTreeMap<String, usize>,
+    /// The flag lanes and KV keys the scenarios' transactions wrote (v2).
+    #[serde(flatten)]
+    writes: ledger_core::Writes,
     /// The lcov file written.
     #[serde(skip_serializing_if = "Option::is_none")]
     lcov: Option<PathBuf>,
@@ -347,6 +350,11 @@ fn render_coverage(out: &mut String, coverage: &CoverageReport) {
     ));
     let statuses: Vec<String> = coverage.statuses.iter().map(|(status, n)| format!("{status} ×{n}")).collect();
     out.push_str(&format!("  statuses returned: {}\n", list(&statuses)));
+    if !coverage.writes.is_empty() {
+        let lanes: Vec<String> = coverage.writes.flag_lanes.iter().map(u8::to_string).collect();
+        let keys: Vec<String> = coverage.writes.kv_keys.iter().cloned().collect();
+        out.push_str(&format!("  flag lanes changed: {}; KV keys written: {}\n", list(&lanes), list(&keys)));
+    }
     if let Some(note) = &coverage.note {
         out.push_str(&format!("  note: {note}\n"));
     }
@@ -631,9 +639,11 @@ fn coverage(
         Error::Usage("no scenario step or fuzz run called the function, so there is no coverage to report: add a step that calls it".into())
     })?;
     let mut statuses = std::collections::BTreeMap::new();
+    let mut writes = ledger_core::Writes::default();
     for step in scenarios.flat_map(|s| &s.steps) {
         if matches!(&step.operation, roda_test::Action::Call { function, .. } if function == runner.function()) {
             *statuses.entry(step.describe(step.status)).or_insert(0) += 1;
+            writes.add(&step.writes);
         }
     }
     if let Some(path) = &args.lcov {
@@ -654,6 +664,7 @@ fn coverage(
         host_called: total.host_called,
         host_not_called: total.host_not_called,
         statuses,
+        writes,
         lcov: args.lcov.clone(),
         min: args.min_coverage,
         below_min: args.min_coverage.is_some_and(|min| percent < min),
