@@ -139,8 +139,9 @@ impl ModuleMap {
         self.blocks.partition_point(|block| block.code_offset <= code_offset).checked_sub(1)
     }
 
-    /// The map with the functions named from `wasm` instead: a build of
-    /// the same code that keeps its name section (see [`function_names`]).
+    /// The map with its functions named `names` instead: the
+    /// [`function_names`] of a build of the same code that keeps its name
+    /// section.
     #[must_use]
     pub fn named_from(&self, names: Vec<FunctionName>) -> ModuleMap {
         ModuleMap { functions: names, ..self.clone() }
@@ -323,7 +324,7 @@ impl Probe {
     pub(crate) fn recording(&self) -> Recording {
         let tree = self.tree();
         let mut recording = tree.recording.clone();
-        for (index, node) in tree.nodes.iter().enumerate().skip(1) {
+        for node in tree.nodes.iter().skip(1) {
             if node.cost == StackCost::default() {
                 continue;
             }
@@ -334,7 +335,6 @@ impl Probe {
                 parent = tree.nodes[parent].parent as usize;
             }
             stack.reverse();
-            debug_assert!(index != 0);
             recording.stacks.insert(stack, node.cost);
         }
         recording
