@@ -61,7 +61,7 @@ impl Symbols {
     /// [`LineTableError`] when a line table does not parse.
     pub fn of(binary: &[u8], symbols_build: Option<&[u8]>) -> Result<Symbols, LineTableError> {
         match symbols_build {
-            Some(build) if code_section(build).is_some() && code_section(build) == code_section(binary) => {
+            Some(build) if code_section(build).is_some_and(|code| Some(code) == code_section(binary)) => {
                 Ok(Symbols { names: function_names(build).ok(), lines: LineTable::read(build)?, note: None })
             }
             Some(_) => Ok(Symbols {
@@ -233,7 +233,7 @@ impl Coverage {
             .filter(|(index, _)| lines.is_none() || starts.contains_key(index))
             .map(|(index, function)| FunctionRuns {
                 name: function.name.clone(),
-                runs: map.blocks_of(index).next().map_or(0, |entry| recording.blocks[entry]),
+                runs: recording.runs(index),
                 line: starts.get(&index).map(|(path, line, _)| (path.clone(), *line)),
             })
             .collect();

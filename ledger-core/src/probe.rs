@@ -56,9 +56,48 @@ use wasmparser::{FunctionBody, Operator, Parser, Payload, TypeRef};
 /// The import module of the hooks an instrumented copy calls.
 pub const HOOK_MODULE: &str = "roda_probe";
 
-/// The hooks, in the order their imports are added: each takes an `i32`
+/// The hooks an instrumented copy imports from [`HOOK_MODULE`], in the
+/// order of their imports (after the module's own): each takes an `i32`
 /// (a function index, a block number, or 0) and returns nothing.
-pub(crate) const HOOKS: [&str; 6] = ["enter", "exit", "block", "loop", "host", "check"];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hook {
+    /// A guest function (the argument) begins, after wasmtime's fuel check.
+    Enter,
+    /// A function or a host import (the argument) returns.
+    Exit,
+    /// A basic block (the argument) begins.
+    Block,
+    /// A loop's body (the argument: its block) begins, after wasmtime's
+    /// fuel check.
+    Loop,
+    /// A host import (the argument) is called.
+    Host,
+    /// A bulk operation ran, after wasmtime's fuel check (argument 0).
+    Check,
+}
+
+impl Hook {
+    /// Every hook, in import order.
+    pub(crate) const ALL: [Hook; 6] = [Hook::Enter, Hook::Exit, Hook::Block, Hook::Loop, Hook::Host, Hook::Check];
+
+    /// The import's name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Hook::Enter => "enter",
+            Hook::Exit => "exit",
+            Hook::Block => "block",
+            Hook::Loop => "loop",
+            Hook::Host => "host",
+            Hook::Check => "check",
+        }
+    }
+
+    /// Whether the original checks its fuel where this hook runs, and so
+    /// traps there when none is left.
+    pub(crate) fn checks_fuel(self) -> bool {
+        matches!(self, Hook::Enter | Hook::Loop | Hook::Check)
+    }
+}
 
 /// The fuel a probing ledger's stores hold above the budget, so that fuel
 /// used past the budget between two checks stays readable.
@@ -229,15 +268,20 @@ impl Recording {
         named
     }
 
-    /// Whether function `index` ran (a host import: was called).
-    pub fn ran(&self, index: u32) -> bool {
+    /// How often function `index` ran (a host import: was called).
+    pub fn runs(&self, index: u32) -> u64 {
         match self.map.functions.get(index as usize) {
             Some(function) if function.host => {
-                self.stacks.iter().any(|(stack, cost)| stack.last() == Some(&index) && cost.calls > 0)
+                self.stacks.iter().filter(|(stack, _)| stack.last() == Some(&index)).map(|(_, cost)| cost.calls).sum()
             }
-            Some(_) => self.map.blocks_of(index).next().is_some_and(|entry| self.blocks[entry] > 0),
-            None => false,
+            Some(_) => self.map.blocks_of(index).next().map_or(0, |entry| self.blocks[entry]),
+            None => 0,
         }
+    }
+
+    /// Whether function `index` ran (a host import: was called).
+    pub fn ran(&self, index: u32) -> bool {
+        self.runs(index) > 0
     }
 
     /// Adds what `other`, a recording of the same binary, recorded.
@@ -377,45 +421,6 @@ impl Position {
     }
 }
 
-/// What a hook reports.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Hook {
-    /// A guest function begins (after wasmtime's fuel check).
-    Enter(u32),
-    /// A function, or a host import, returns.
-    Exit(u32),
-    /// A basic block begins.
-    Block(u32),
-    /// A loop's body begins (after wasmtime's fuel check).
-    Loop(u32),
-    /// A host import is called.
-    Host(u32),
-    /// A bulk operation ran (after wasmtime's fuel check).
-    Check,
-}
-
-impl Hook {
-    /// The hook of import `index` (in [`HOOKS`]'s order), called with
-    /// `argument`.
-    pub(crate) fn new(index: usize, argument: i32) -> Hook {
-        let argument = argument as u32;
-        match index {
-            0 => Hook::Enter(argument),
-            1 => Hook::Exit(argument),
-            2 => Hook::Block(argument),
-            3 => Hook::Loop(argument),
-            4 => Hook::Host(argument),
-            _ => Hook::Check,
-        }
-    }
-
-    /// Whether the original checks its fuel here, and so traps when none is
-    /// left.
-    pub(crate) fn checks_fuel(self) -> bool {
-        matches!(self, Hook::Enter(_) | Hook::Loop(_) | Hook::Check)
-    }
-}
-
 impl Recorder {
     pub(crate) fn new(probe: Arc<Probe>) -> Recorder {
         Recorder { probe, at: Position::new(0) }
@@ -433,13 +438,15 @@ impl Recorder {
         self.at.charge(&mut self.probe.tree(), fuel);
     }
 
-    /// A hook ran, `fuel` left (after its own cost was given back).
-    pub(crate) fn hook(&mut self, hook: Hook, fuel: u64) {
+    /// `hook` ran with `argument`, `fuel` left (after its own cost was
+    /// given back).
+    pub(crate) fn hook(&mut self, hook: Hook, argument: u32, fuel: u64) {
         let mut tree = self.probe.tree();
         let at = &mut self.at;
         at.charge(&mut tree, fuel);
         match hook {
-            Hook::Enter(function) | Hook::Host(function) => {
+            Hook::Enter | Hook::Host => {
+                let function = argument;
                 let next = tree.nodes.len() as u32;
                 let node = *tree.children.entry((at.node, function)).or_insert(next);
                 if node == next {
@@ -452,7 +459,8 @@ impl Recorder {
                 }
                 at.node = node;
             }
-            Hook::Exit(function) => {
+            Hook::Exit => {
+                let function = argument;
                 // Unwinds to the frame exited (every exit has its enter;
                 // this only guards against a copy that lost one).
                 let mut node = at.node;
@@ -463,12 +471,12 @@ impl Recorder {
                     at.node = tree.nodes[node as usize].parent;
                 }
             }
-            Hook::Block(block) | Hook::Loop(block) => {
-                if let Some(runs) = tree.recording.blocks.get_mut(block as usize) {
+            Hook::Block | Hook::Loop => {
+                if let Some(runs) = tree.recording.blocks.get_mut(argument as usize) {
                     *runs += 1;
                 }
                 let epoch = tree.epoch;
-                if let Some(seen) = tree.seen.get_mut(block as usize).filter(|seen| **seen != epoch) {
+                if let Some(seen) = tree.seen.get_mut(argument as usize).filter(|seen| **seen != epoch) {
                     *seen = epoch;
                     tree.reached += 1;
                 }
@@ -528,8 +536,9 @@ struct Shape {
     /// Where the code section's contents start, and their size.
     code_start: usize,
     code_len: u32,
-    /// The type index the hooks' `(i32) -> ()` gets, then one `() -> R`
-    /// per multi-value result list of a defined function.
+    /// The result lists of more than one value among the defined
+    /// functions: each gets a `() -> R` type, after the hooks' `(i32) -> ()`,
+    /// for the block that wraps such a body.
     multi_value: Vec<Vec<wasmparser::ValType>>,
 }
 
@@ -643,25 +652,19 @@ struct Rewriter {
 }
 
 impl Rewriter {
-    fn hook(&self, f: &mut Function, hook: usize, argument: u32) {
+    /// Calls `hook` with `argument`: its import follows the module's own.
+    fn hook(&self, f: &mut Function, hook: Hook, argument: u32) {
         f.instruction(&Instruction::I32Const(argument as i32));
         f.instruction(&Instruction::Call(self.shape.imported + hook as u32));
     }
 
     fn add_hook_imports(&mut self, imports: &mut ImportSection) {
-        for hook in HOOKS {
-            imports.import(HOOK_MODULE, hook, wasm_encoder::EntityType::Function(self.shape.hook_type()));
+        for hook in Hook::ALL {
+            imports.import(HOOK_MODULE, hook.name(), wasm_encoder::EntityType::Function(self.shape.hook_type()));
         }
         self.imports_added = true;
     }
 }
-
-const ENTER: usize = 0;
-const EXIT: usize = 1;
-const BLOCK: usize = 2;
-const LOOP: usize = 3;
-const HOST: usize = 4;
-const CHECK: usize = 5;
 
 /// Operations whose fuel grows with their operand: wasmtime checks fuel at
 /// each, unless the operand is a constant that costs at most 128.
@@ -682,7 +685,7 @@ impl Reencode for Rewriter {
     type Error = String;
 
     fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<String>> {
-        let added = if func >= self.shape.imported { HOOKS.len() as u32 } else { 0 };
+        let added = if func >= self.shape.imported { Hook::ALL.len() as u32 } else { 0 };
         Ok(func + added)
     }
 
@@ -756,7 +759,7 @@ impl Reencode for Rewriter {
         // The body runs inside a block of the function's result type, so
         // that a branch to the function's outermost label reaches the exit
         // hook; `return` and tail calls get their own.
-        self.hook(&mut f, ENTER, index);
+        self.hook(&mut f, Hook::Enter, index);
         f.instruction(&Instruction::Block(self.shape.wrapper(ty)));
         let mut reader = body.get_operators_reader()?;
         let mut body_start = Some(body.range().start);
@@ -769,7 +772,7 @@ impl Reencode for Rewriter {
             let (op, offset) = reader.read_with_offset()?;
             if block_starts {
                 let code_offset = (body_start.take().unwrap_or(offset) - self.shape.code_start) as u32;
-                let hook = if loop_starts { LOOP } else { BLOCK };
+                let hook = if loop_starts { Hook::Loop } else { Hook::Block };
                 self.hook(&mut f, hook, self.blocks.len() as u32);
                 self.blocks.push(Block { function: index, code_offset });
                 block_starts = false;
@@ -779,7 +782,7 @@ impl Reencode for Rewriter {
                 let small = constant.is_some_and(|units: i32| (0..=128).contains(&units));
                 f.instruction(&self.instruction(op)?);
                 if !small {
-                    self.hook(&mut f, CHECK, 0);
+                    self.hook(&mut f, Hook::Check, 0);
                 }
                 constant = None;
                 continue;
@@ -791,18 +794,18 @@ impl Reencode for Rewriter {
             match op {
                 Operator::End if depth == 0 => {
                     f.instruction(&Instruction::End);
-                    self.hook(&mut f, EXIT, index);
+                    self.hook(&mut f, Hook::Exit, index);
                     f.instruction(&Instruction::End);
                     continue;
                 }
                 Operator::Call { function_index } if function_index < self.shape.imported => {
-                    self.hook(&mut f, HOST, function_index);
+                    self.hook(&mut f, Hook::Host, function_index);
                     f.instruction(&self.instruction(op)?);
-                    self.hook(&mut f, EXIT, function_index);
+                    self.hook(&mut f, Hook::Exit, function_index);
                     continue;
                 }
                 Operator::Return | Operator::ReturnCall { .. } | Operator::ReturnCallIndirect { .. } => {
-                    self.hook(&mut f, EXIT, index);
+                    self.hook(&mut f, Hook::Exit, index);
                     block_starts = true;
                 }
                 Operator::Loop { .. } => {

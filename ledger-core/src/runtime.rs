@@ -438,12 +438,11 @@ impl<H: Host> Runtime<H> {
         let compiled = match self.probe.then(|| crate::probe::instrument(bytes)) {
             None => Compiled { module: original, probe: None },
             Some(Ok((copy, map))) => {
-                let probe = Probe::new(crc, map);
-                self.record(crc, Ok(probe.clone()));
-                Compiled { module: Module::new(&self.engine, copy)?, probe: Some(probe) }
+                let probe = self.recording_of(crc, || Ok(Probe::new(crc, map))).ok();
+                Compiled { module: Module::new(&self.engine, copy)?, probe }
             }
             Some(Err(error)) => {
-                self.record(crc, Err(error.for_binary(crc)));
+                let _ = self.recording_of(crc, || Err(error.for_binary(crc)));
                 Compiled { module: original, probe: None }
             }
         };
@@ -454,15 +453,25 @@ impl<H: Host> Runtime<H> {
         Ok(compiled)
     }
 
-    fn record(&self, crc: u32, probe: Result<Arc<Probe>, ProbeError>) {
+    /// The recording of binary `crc`: the one kept since it was first
+    /// compiled (a binary dropped from the module cache and compiled again
+    /// goes on recording into it), else `made`, kept.
+    fn recording_of(
+        &self,
+        crc: u32,
+        made: impl FnOnce() -> Result<Arc<Probe>, ProbeError>,
+    ) -> Result<Arc<Probe>, ProbeError> {
         let mut recordings = self.recordings.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let crc_of = |entry: &Result<Arc<Probe>, ProbeError>| match entry {
             Ok(probe) => probe.crc32c(),
             Err(error) => error.crc32c,
         };
-        if !recordings.iter().any(|entry| crc_of(entry) == crc) {
-            recordings.push(probe);
+        if let Some(kept) = recordings.iter().find(|entry| crc_of(entry) == crc) {
+            return kept.clone();
         }
+        let made = made();
+        recordings.push(made.clone());
+        made
     }
 
     /// How many blocks of the probed binaries ran since
@@ -816,19 +825,18 @@ fn leave<H: Send + 'static>(
 /// Defines the hooks an instrumented copy calls: each gives back the fuel
 /// its call cost, then tells the instance's recorder.
 fn link_hooks<H: Send + 'static>(linker: &mut Linker<StoreData<H>>) -> wasmtime::Result<()> {
-    for (index, name) in crate::probe::HOOKS.into_iter().enumerate() {
+    for hook in Hook::ALL {
         linker.func_wrap(
             crate::probe::HOOK_MODULE,
-            name,
+            hook.name(),
             move |mut caller: Caller<'_, StoreData<H>>, argument: i32| -> wasmtime::Result<()> {
-                let hook = Hook::new(index, argument);
                 let fuel = caller.get_fuel()? + crate::probe::HOOK_FUEL;
                 caller.set_fuel(fuel)?;
                 // What the budget left (the reserve aside): where the
                 // original checks, none left is out of fuel.
                 let left = fuel.saturating_sub(caller.data().headroom);
                 if let Some(recorder) = caller.data_mut().probe.as_mut() {
-                    recorder.hook(hook, left);
+                    recorder.hook(hook, argument as u32, left);
                 }
                 if left == 0 && hook.checks_fuel() {
                     return Err(Trap::OutOfFuel.into());

@@ -187,3 +187,24 @@ fn reached_blocks_count_what_ran_first_since_the_last_new_reach() {
     assert_eq!(probed.reached_blocks(), first, "counted anew");
     assert_eq!(ledger(false, 1_000_000).reached_blocks(), 0, "nothing without probes");
 }
+
+#[test]
+fn a_binary_compiled_again_after_the_cache_dropped_it_records_into_the_same_recording() {
+    let mut probed = ledger(true, 1_000_000);
+    call(&mut probed, &[1, 2, 5, 0]);
+    // 32 other binaries push it out of the runtime's module cache.
+    for i in 0..32 {
+        let filler = format!(
+            r#"(module (func (export "execute") (param i64 i64 i64 i64 i64 i64 i64 i64) (result i32) i32.const {i}))"#
+        );
+        probed.register(&format!("filler{i}"), &wat::parse_str(filler).unwrap(), IfRegistered::Refuse).unwrap();
+    }
+    probed.register("again", &wat::parse_str(BUSY).unwrap(), IfRegistered::Refuse).unwrap();
+    probed.submit(&Operation::Function { name: "again".into(), params: vec![1, 2, 5, 0], user_ref: 0 });
+    let crc = ledger_core::crc32c(&wat::parse_str(BUSY).unwrap());
+    let recordings: Vec<Recording> =
+        probed.probes().into_iter().map(Result::unwrap).filter(|r| r.crc32c == crc).collect();
+    assert_eq!(recordings.len(), 1);
+    let execute = recordings[0].map.functions.iter().position(|f| f.name == "execute").unwrap() as u32;
+    assert_eq!(recordings[0].runs(execute), 2, "both calls, before and after the recompilation");
+}
