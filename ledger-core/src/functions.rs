@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use crate::abi::{self, PARAM_COUNT, Profile};
+use crate::abi::{self, Profile};
 use crate::crc32c;
 use crate::engine::{CallReport, CarriedState, IfRegistered, SetupError};
 use crate::registry::{BinaryError, FunctionInfo, Live, Prepared, Registered, Registry, RegistryError};
-use crate::runtime::{CallOutcome, Host, Limits, LoadedFunction, RawCall, Runtime, StartWrites};
+use crate::runtime::{CallOutcome, Host, Limits, LoadedFunction, Runtime, StartWrites};
 
 /// A ledger's functions and the engine that runs them.
 pub(crate) struct Functions<H: 'static> {
@@ -173,27 +173,23 @@ impl<H: Host> Functions<H> {
     }
 
     /// Calls function `name` on `state` (the transaction in progress),
-    /// setting its failure the server's way. With `check_carried_state`, the
-    /// call also runs first on a fresh instance, undone, and a different
-    /// result is reported.
+    /// setting its failure the server's way, and writes what ran into
+    /// `report` in place (a history slot's: nothing is moved or allocated
+    /// for a warm call). With `check_carried_state`, the call also runs
+    /// first on a fresh instance, undone, and a different result is
+    /// reported.
     pub(crate) fn call(
         &mut self,
         name: &str,
         state: &mut Box<H>,
-        params: [i64; PARAM_COUNT],
+        params: &[i64],
         check_carried_state: bool,
-    ) -> CallReport<H::Record> {
+        report: &mut CallReport<H::Record>,
+    ) {
         let Some((runtime, live)) = self.for_call(name) else {
             state.fail(crate::Status::INVALID_OPERATION);
-            return CallReport {
-                version: None,
-                crc32c: 0,
-                outcome: CallOutcome::UnknownFunction,
-                fuel_used: 0,
-                wrapped_amount: false,
-                carried_state: None,
-                start_moves: 0,
-            };
+            *report = CallReport::unknown_function();
+            return;
         };
         let function = &mut live.payload;
         let fresh = check_carried_state.then(|| {
@@ -203,24 +199,24 @@ impl<H: Host> Functions<H> {
             state.rewind(checkpoint);
             (fresh, written)
         });
-        let RawCall { outcome, fuel_used, start_moves } = function.call(runtime, state, params);
-        let carried_state = fresh.and_then(|(fresh, fresh_entries)| {
-            (fresh.outcome != outcome || fresh_entries != state.written())
-                .then(|| Box::new(CarriedState { fresh_outcome: fresh.outcome, fresh_entries }))
-        });
-        state.end_call(&outcome);
+        // Every field named: a report field added is not forgotten here.
+        let CallReport { version, crc32c, outcome, fuel_used, wrapped_amount, carried_state, start_moves } = report;
+        let used = function.call(runtime, state, params, outcome);
+        if fresh.is_some() || carried_state.is_some() {
+            *carried_state = fresh.and_then(|(fresh_outcome, fresh_entries)| {
+                (fresh_outcome != *outcome || fresh_entries != state.written())
+                    .then(|| Box::new(CarriedState { fresh_outcome, fresh_entries }))
+            });
+        }
+        state.end_call(outcome);
         // A module that cannot be instantiated is treated by a server as an
         // unknown function: its transaction carries CRC 0.
         let ran = !matches!(outcome, CallOutcome::InstantiationFailed(_) | CallOutcome::StartFailed(_));
-        CallReport {
-            version: Some(live.version),
-            crc32c: if ran { live.crc32c } else { 0 },
-            outcome,
-            fuel_used,
-            wrapped_amount: state.wrapped_amount(),
-            carried_state,
-            start_moves,
-        }
+        *version = Some(live.version);
+        *crc32c = if ran { live.crc32c } else { 0 };
+        *fuel_used = used.fuel;
+        *wrapped_amount = state.wrapped_amount();
+        *start_moves = used.start_moves;
     }
 
     /// Drops the least recently used cached instances other than `name`'s

@@ -14,7 +14,7 @@ use ledger_abi::Accounts;
 
 use std::sync::Arc;
 
-use crate::abi::{self, PARAM_COUNT};
+use crate::abi;
 use crate::probe::{Hook, Probe, ProbeError, Recorder, Recording};
 
 /// The ledger state host imports act on, one per ABI profile: v1's
@@ -609,19 +609,13 @@ pub(crate) enum StartWrites {
     Scratch,
 }
 
-/// One call's result: the outcome, the fuel it used, and the credits and
-/// debits a `start` function made when this call instantiated the module.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RawCall {
-    pub(crate) outcome: CallOutcome,
-    pub(crate) fuel_used: u64,
+/// What a call used besides how it ended (which is written in place): the
+/// fuel, and the credits and debits a `start` function made when this call
+/// instantiated the module. Two words, returned in registers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Used {
+    pub(crate) fuel: u64,
     pub(crate) start_moves: usize,
-}
-
-impl RawCall {
-    fn failed(outcome: CallOutcome) -> RawCall {
-        RawCall { outcome, fuel_used: 0, start_moves: 0 }
-    }
 }
 
 impl<H: Host> LoadedFunction<H> {
@@ -643,30 +637,58 @@ impl<H: Host> LoadedFunction<H> {
 
     /// Calls `execute` on the cached instance (instantiating it on first use),
     /// as a server does: state left in the instance by earlier calls persists.
-    pub(crate) fn call(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>, params: [i64; PARAM_COUNT]) -> RawCall {
+    /// How it ended is written into `outcome`, in place.
+    #[inline(always)]
+    pub(crate) fn call(
+        &mut self,
+        runtime: &Runtime<H>,
+        tx: &mut Box<H>,
+        params: &[i64],
+        outcome: &mut CallOutcome,
+    ) -> Used {
+        let fuel = runtime.limits.fuel_per_call;
+        if let Some(instance) = self.cached.as_mut() {
+            return Used { fuel: instance.execute(fuel, tx, params, outcome), start_moves: 0 };
+        }
+        self.call_new(runtime, tx, params, outcome)
+    }
+
+    /// [`call`](LoadedFunction::call) on an instance created for it: off
+    /// the path of every later call.
+    #[cold]
+    #[inline(never)]
+    fn call_new(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>, params: &[i64], outcome: &mut CallOutcome) -> Used {
         let start_moves = match self.ensure_instance(runtime, tx, StartWrites::Scratch) {
             Ok(moves) => moves,
-            Err(outcome) => return RawCall::failed(outcome),
+            Err(failed) => {
+                *outcome = failed;
+                return Used::default();
+            }
         };
         let instance = self.cached.as_mut().expect("instantiated above");
-        RawCall { start_moves, ..instance.execute(runtime.limits.fuel_per_call, tx, params) }
+        Used { fuel: instance.execute(runtime.limits.fuel_per_call, tx, params, outcome), start_moves }
     }
 
     /// Runs v2's optional `register` export once, on the cached instance
-    /// (which later calls reuse), as a server does at registration. `None`
-    /// when there is no instance or the module exports no `register`.
-    pub(crate) fn call_register(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>) -> Option<RawCall> {
-        self.cached.as_mut()?.register(runtime.limits.fuel_per_call, tx)
+    /// (which later calls reuse), as a server does at registration: how it
+    /// ended and the fuel it used. `None` when there is no instance or the
+    /// module exports no `register`.
+    pub(crate) fn call_register(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>) -> Option<(CallOutcome, u64)> {
+        let mut outcome = CallOutcome::UnknownFunction;
+        let fuel = self.cached.as_mut()?.register(runtime.limits.fuel_per_call, tx, &mut outcome)?;
+        Some((outcome, fuel))
     }
 
     /// Calls `execute` on a new instance that is dropped afterwards: what the
     /// seed promises every call gets.
-    pub(crate) fn call_fresh(&self, runtime: &Runtime<H>, tx: &mut Box<H>, params: [i64; PARAM_COUNT]) -> RawCall {
+    pub(crate) fn call_fresh(&self, runtime: &Runtime<H>, tx: &mut Box<H>, params: &[i64]) -> CallOutcome {
         match self.instantiate(runtime, tx, StartWrites::Scratch, false) {
-            Ok((mut instance, start_moves)) => {
-                RawCall { start_moves, ..instance.execute(runtime.limits.fuel_per_call, tx, params) }
+            Ok((mut instance, _)) => {
+                let mut outcome = CallOutcome::UnknownFunction;
+                instance.execute(runtime.limits.fuel_per_call, tx, params, &mut outcome);
+                outcome
             }
-            Err(outcome) => RawCall::failed(outcome),
+            Err(outcome) => outcome,
         }
     }
 
@@ -760,23 +782,29 @@ impl<H: Host> LoadedFunction<H> {
 }
 
 impl<H: Send + 'static> Instance<H> {
-    /// Runs `execute` on `tx`. The export is called right here, not through
-    /// a closure: wasmtime's call path then inlines as it did before the
+    /// Runs `execute` on `tx`, writing how it ended into `outcome`; returns
+    /// the fuel it used. The export is called right here, not through a
+    /// closure: wasmtime's call path then inlines as it did before the
     /// runtime was generic (measured: a closure cost the fee transfer about
     /// 50 instructions a call).
-    fn execute(&mut self, fuel: u64, tx: &mut Box<H>, p: [i64; PARAM_COUNT]) -> RawCall {
+    #[inline(always)]
+    fn execute(&mut self, fuel: u64, tx: &mut Box<H>, params: &[i64], outcome: &mut CallOutcome) -> u64 {
+        // A server passes the call's first eight values, zero-padded; more
+        // are dropped.
+        let p = |i: usize| params.get(i).copied().unwrap_or(0);
+        let params: Params = (p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
         let entered = enter(&mut self.store, fuel, tx);
-        let result =
-            entered.and_then(|()| self.execute.call(&mut self.store, (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])));
-        leave(&mut self.store, fuel, tx, result)
+        let result = entered.and_then(|()| self.execute.call(&mut self.store, params));
+        leave(&mut self.store, fuel, tx, result, outcome)
     }
 
-    /// Runs v2's `register` export, if the module has one, on `tx`.
-    fn register(&mut self, fuel: u64, tx: &mut Box<H>) -> Option<RawCall> {
+    /// Runs v2's `register` export, if the module has one, on `tx`, as
+    /// [`execute`](Instance::execute) does.
+    fn register(&mut self, fuel: u64, tx: &mut Box<H>, outcome: &mut CallOutcome) -> Option<u64> {
         let register = self.register.as_ref()?;
         let entered = enter(&mut self.store, fuel, tx);
         let result = entered.and_then(|()| register.call(&mut self.store, ()).map(|()| 0));
-        Some(leave(&mut self.store, fuel, tx, result))
+        Some(leave(&mut self.store, fuel, tx, result, outcome))
     }
 }
 
@@ -802,24 +830,29 @@ fn budget_left<H>(store: &Store<StoreData<H>>) -> u64 {
     store.get_fuel().unwrap_or(0).saturating_sub(store.data().headroom)
 }
 
-/// Moves `tx` back out of the store and classifies how the export ended.
+/// Moves `tx` back out of the store and writes how the export ended into
+/// `outcome`; returns the fuel it used.
 fn leave<H: Send + 'static>(
     store: &mut Store<StoreData<H>>,
     fuel: u64,
     tx: &mut Box<H>,
     result: wasmtime::Result<i32>,
-) -> RawCall {
+    outcome: &mut CallOutcome,
+) -> u64 {
     let left = budget_left(store);
     if let Some(recorder) = store.data_mut().probe.as_mut() {
         recorder.end(left);
     }
     let fuel_used = fuel - left;
     std::mem::swap(&mut store.data_mut().host, tx);
-    let outcome = match result {
-        Ok(ret) => CallOutcome::Returned(ret),
-        Err(e) => classify(e),
-    };
-    RawCall { outcome, fuel_used, start_moves: 0 }
+    match (result, outcome) {
+        // A return over an earlier one (a history slot's) writes one word
+        // instead of building an outcome aside and copying it in.
+        (Ok(ret), CallOutcome::Returned(earlier)) => *earlier = ret,
+        (Ok(ret), outcome) => *outcome = CallOutcome::Returned(ret),
+        (Err(e), outcome) => *outcome = classify(e),
+    }
+    fuel_used
 }
 
 /// Defines the hooks an instrumented copy calls: each gives back the fuel

@@ -2,12 +2,13 @@
 //! accounts `0..max_accounts`, the built-in operations and function calls
 //! with `credit`, `debit` and `get_balance`, with a real server's rules.
 
-use ledger_abi::{Accounts, Entry, SYSTEM_ACCOUNT, Status, param_slots};
+use ledger_abi::{Accounts, Entry, SYSTEM_ACCOUNT, Status};
 
 use crate::engine::{
     Base, CallReport, Engine, IfRegistered, Installed, LedgerConfig, PreparedFunction, Processed, RestoreError,
     SetupError, operations, tags,
 };
+use crate::functions::Functions;
 use crate::registry::{FunctionInfo, Registered, RegistryError};
 use crate::runtime::CallOutcome;
 
@@ -253,21 +254,35 @@ impl Ledger {
             0 => None,
             _ => self.base.original(user_ref, tx_id),
         };
-        let (status, tag, call) = match duplicate_of {
-            Some(_) => (Status::DUPLICATE, tags::DUPLICATE, None),
+        if user_ref != 0 && duplicate_of.is_none() {
+            self.base.remember(user_ref, tx_id);
+        }
+        // Written in place: the slot keeps an earlier transaction's buffers
+        // and call report, so a warm call moves and allocates nothing. Every
+        // field is named, so that a new one is not forgotten here.
+        let slot = self.base.history.slot(tx_id, Transaction::vacant);
+        let Transaction {
+            tx_id: slot_tx_id,
+            user_ref: slot_user_ref,
+            status,
+            tag,
+            duplicate_of: slot_duplicate_of,
+            entries,
+            rolled_back,
+            call,
+        } = slot;
+        (*slot_tx_id, *slot_user_ref, *slot_duplicate_of) = (tx_id, user_ref, duplicate_of);
+        (*status, *tag) = match duplicate_of {
+            Some(_) => {
+                *call = None;
+                (Status::DUPLICATE, tags::DUPLICATE)
+            }
             None => {
-                let (tag, call) = self.execute(operation);
-                let status = self.accounts.settle();
-                if user_ref != 0 {
-                    self.base.remember(user_ref, tx_id);
-                }
-                (status, tag, call)
+                let check = self.base.config.check_carried_state;
+                let tag = execute(&mut self.base.functions, &mut self.accounts, check, operation, call);
+                (self.accounts.settle(), tag)
             }
         };
-        // The slot's buffers, reused; the literal below names every field.
-        let slot = self.base.history.slot(tx_id, Transaction::vacant);
-        let mut entries = std::mem::take(&mut slot.entries);
-        let mut rolled_back = std::mem::take(&mut slot.rolled_back);
         entries.clear();
         entries.extend_from_slice(self.accounts.entries());
         rolled_back.clear();
@@ -280,45 +295,7 @@ impl Ledger {
                 *balance = self.accounts.get_balance(*account_id);
             }
         }
-        *slot = Transaction { tx_id, user_ref, status, tag, duplicate_of, entries, rolled_back, call };
         slot
-    }
-
-    /// Runs an operation's moves on the transaction in progress; its tag,
-    /// and for a call, the report.
-    fn execute(&mut self, operation: &Operation) -> ([u8; 8], Option<CallReport>) {
-        match operation {
-            Operation::Deposit { account, amount, .. } => {
-                self.accounts.debit(*account, *amount);
-                self.accounts.credit(SYSTEM_ACCOUNT, *amount);
-                (tags::DEPOSIT, None)
-            }
-            Operation::Withdrawal { account, amount, .. } => {
-                if self.accounts.get_balance(*account) < *amount as i64 {
-                    self.accounts.fail(Status::INSUFFICIENT_FUNDS);
-                } else {
-                    self.accounts.credit(*account, *amount);
-                    self.accounts.debit(SYSTEM_ACCOUNT, *amount);
-                }
-                (tags::WITHDRAWAL, None)
-            }
-            Operation::Transfer { from, to, amount, .. } => {
-                if from == to {
-                    // A no-op that commits, without even a funds check.
-                } else if self.accounts.get_balance(*from) < *amount as i64 {
-                    self.accounts.fail(Status::INSUFFICIENT_FUNDS);
-                } else {
-                    self.accounts.credit(*from, *amount);
-                    self.accounts.debit(*to, *amount);
-                }
-                (tags::TRANSFER, None)
-            }
-            Operation::Function { name, params, .. } => {
-                let check = self.base.config.check_carried_state;
-                let report = self.base.functions.call(name, &mut self.accounts, param_slots(params), check);
-                (tags::function(report.crc32c), Some(report))
-            }
-        }
     }
 
     /// Restores a logged transaction: its committed entries set the balances
@@ -351,6 +328,52 @@ impl Ledger {
         }
         self.base.history.record(record.tx_id, Transaction { call: None, ..record.clone() });
         Ok(())
+    }
+}
+
+/// Makes an operation's moves on the transaction in progress; returns its
+/// tag. A call's report is written into `call` (in place when it holds one).
+fn execute(
+    functions: &mut Functions<Accounts>,
+    accounts: &mut Box<Accounts>,
+    check_carried_state: bool,
+    operation: &Operation,
+    call: &mut Option<CallReport>,
+) -> [u8; 8] {
+    if !matches!(operation, Operation::Function { .. }) {
+        *call = None;
+    }
+    match operation {
+        Operation::Deposit { account, amount, .. } => {
+            accounts.debit(*account, *amount);
+            accounts.credit(SYSTEM_ACCOUNT, *amount);
+            tags::DEPOSIT
+        }
+        Operation::Withdrawal { account, amount, .. } => {
+            if accounts.get_balance(*account) < *amount as i64 {
+                accounts.fail(Status::INSUFFICIENT_FUNDS);
+            } else {
+                accounts.credit(*account, *amount);
+                accounts.debit(SYSTEM_ACCOUNT, *amount);
+            }
+            tags::WITHDRAWAL
+        }
+        Operation::Transfer { from, to, amount, .. } => {
+            if from == to {
+                // A no-op that commits, without even a funds check.
+            } else if accounts.get_balance(*from) < *amount as i64 {
+                accounts.fail(Status::INSUFFICIENT_FUNDS);
+            } else {
+                accounts.credit(*from, *amount);
+                accounts.debit(*to, *amount);
+            }
+            tags::TRANSFER
+        }
+        Operation::Function { name, params, .. } => {
+            let report = call.get_or_insert_with(CallReport::unknown_function);
+            functions.call(name, accounts, params, check_carried_state, report);
+            tags::function(report.crc32c)
+        }
     }
 }
 

@@ -45,7 +45,7 @@
 
 pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, Hazards, HostCall, INITIAL_CAPACITY, Record, State, lane_of};
 use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
-use ledger_abi::{Entry, Status, param_slots};
+use ledger_abi::{Entry, Status};
 use wasmtime::{Caller, Extern, Linker};
 
 use crate::abi;
@@ -53,8 +53,9 @@ use crate::engine::{
     Base, CallReport, Engine, IfRegistered, Installed, LedgerConfig, PreparedFunction, Processed, RestoreError,
     SetupError, operations, tags,
 };
+use crate::functions::Functions;
 use crate::registry::{FunctionInfo, Registered, RegistryError};
-use crate::runtime::{self, CallOutcome, Host, RawCall, StartWrites, StoreData};
+use crate::runtime::{self, CallOutcome, Host, StartWrites, StoreData};
 
 impl Host for State {
     const PROFILE: &'static abi::Profile = &abi::V2;
@@ -590,7 +591,7 @@ impl Ledger {
             Err(outcome) => (None, Some(outcome)),
             Ok(start_moves) => match live.payload.call_register(runtime, &mut self.state) {
                 None => (None, None),
-                Some(RawCall { outcome, fuel_used, .. }) => {
+                Some((outcome, fuel_used)) => {
                     Host::end_call(&mut *self.state, &outcome);
                     let report = CallReport {
                         version: Some(registered.version),
@@ -665,35 +666,16 @@ impl Ledger {
             let duplicate = Settled { status: Status::DUPLICATE, tag: tags::DUPLICATE, duplicate_of: Some(original) };
             return self.finish(tx_id, user_ref, duplicate, None, None);
         }
-        let state = &mut self.state;
-        let (tag, call) = match operation {
-            Operation::Deposit { account, amount, .. } => {
-                state.deposit(*account, *amount);
-                (tags::DEPOSIT, None)
-            }
-            Operation::Withdrawal { account, amount, .. } => {
-                state.withdrawal(*account, *amount);
-                (tags::WITHDRAWAL, None)
-            }
-            Operation::Transfer { from, to, amount, .. } => {
-                state.transfer(*from, *to, *amount);
-                (tags::TRANSFER, None)
-            }
-            Operation::OpenAccount { count, .. } => {
-                state.open_accounts(*count);
-                (tags::OPEN_ACCOUNT, None)
-            }
-            Operation::Function { name, params, .. } => {
-                let check = self.base.config.check_carried_state;
-                let report = self.base.functions.call(name, &mut self.state, param_slots(params), check);
-                (tags::function(report.crc32c), Some(report))
-            }
-        };
-        let status = self.state.settle();
         if user_ref != 0 {
             self.base.remember(user_ref, tx_id);
         }
-        self.finish(tx_id, user_ref, Settled { status, tag, duplicate_of: None }, None, call)
+        // The call's report is written into the slot's, in place: a warm
+        // call moves and allocates nothing.
+        let slot = self.base.history.slot(tx_id, Transaction::vacant);
+        let check = self.base.config.check_carried_state;
+        let tag = execute(&mut self.base.functions, &mut self.state, check, operation, &mut slot.call);
+        let status = self.state.settle();
+        fill(slot, &self.state, tx_id, user_ref, Settled { status, tag, duplicate_of: None }, None)
     }
 
     /// Takes the next transaction id and starts a transaction in `phase`.
@@ -713,15 +695,9 @@ impl Ledger {
         function: Option<FunctionInfo>,
         call: Option<CallReport<Record>>,
     ) -> &Transaction {
-        let Settled { status, tag, duplicate_of } = settled;
-        let hazards = self.state.hazards();
-        // The slot's buffer, reused; the literal below names every field.
         let slot = self.base.history.slot(tx_id, Transaction::vacant);
-        let mut records = std::mem::take(&mut slot.records);
-        records.clear();
-        records.extend_from_slice(self.state.records());
-        *slot = Transaction { tx_id, user_ref, status, tag, duplicate_of, records, function, call, hazards };
-        slot
+        slot.call = call;
+        fill(slot, &self.state, tx_id, user_ref, settled, function)
     }
 
     /// Brings back a transaction a log recorded, without running anything:
@@ -910,6 +886,73 @@ fn check_version(function: &FunctionInfo, version: u32) -> Result<(), RestoreErr
             function.name, function.version
         ))),
     }
+}
+
+/// Makes an operation's moves on the transaction in progress; returns its
+/// tag. A call's report is written into `call` (in place when it holds one).
+fn execute(
+    functions: &mut Functions<State>,
+    state: &mut Box<State>,
+    check_carried_state: bool,
+    operation: &Operation,
+    call: &mut Option<CallReport<Record>>,
+) -> [u8; 8] {
+    if !matches!(operation, Operation::Function { .. }) {
+        *call = None;
+    }
+    match operation {
+        Operation::Deposit { account, amount, .. } => {
+            state.deposit(*account, *amount);
+            tags::DEPOSIT
+        }
+        Operation::Withdrawal { account, amount, .. } => {
+            state.withdrawal(*account, *amount);
+            tags::WITHDRAWAL
+        }
+        Operation::Transfer { from, to, amount, .. } => {
+            state.transfer(*from, *to, *amount);
+            tags::TRANSFER
+        }
+        Operation::OpenAccount { count, .. } => {
+            state.open_accounts(*count);
+            tags::OPEN_ACCOUNT
+        }
+        Operation::Function { name, params, .. } => {
+            let report = call.get_or_insert_with(CallReport::unknown_function);
+            functions.call(name, state, params, check_carried_state, report);
+            tags::function(report.crc32c)
+        }
+    }
+}
+
+/// Writes a settled transaction into its history slot, in place (its
+/// buffer reused), all but the call report, which the caller wrote.
+fn fill<'a>(
+    slot: &'a mut Transaction,
+    state: &State,
+    tx_id: u64,
+    user_ref: u64,
+    settled: Settled,
+    function: Option<FunctionInfo>,
+) -> &'a Transaction {
+    // Every field named: a field added is not forgotten here.
+    let Transaction {
+        tx_id: slot_tx_id,
+        user_ref: slot_user_ref,
+        status,
+        tag,
+        duplicate_of,
+        records,
+        function: slot_function,
+        call: _,
+        hazards,
+    } = slot;
+    (*slot_tx_id, *slot_user_ref, *slot_function) = (tx_id, user_ref, function);
+    Settled { status: *status, tag: *tag, duplicate_of: *duplicate_of } = settled;
+    *hazards = state.hazards();
+    records.clear();
+    records.extend_from_slice(state.records());
+    slot
 }
 
 impl Engine for Ledger {
