@@ -194,10 +194,34 @@ impl Accounts {
     }
 
     /// The transaction's entries so far (after [`settle`](Accounts::settle):
-    /// its committed entries, none if it failed).
+    /// its committed entries, none if it failed; after
+    /// [`take_entries`](Accounts::take_entries), none).
     #[inline]
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// Moves the transaction's entries into `into`, whose buffer this
+    /// state keeps, emptied, for the next transaction: a ledger hands a
+    /// settled transaction's entries to its history without copying them.
+    ///
+    /// ```
+    /// use ledger_abi::Accounts;
+    ///
+    /// let mut accounts = Accounts::new(10);
+    /// accounts.begin();
+    /// accounts.credit(1, 5);
+    /// accounts.debit(2, 5);
+    /// accounts.settle();
+    /// let mut kept = Vec::new();
+    /// accounts.take_entries(&mut kept);
+    /// assert_eq!(kept.len(), 2);
+    /// assert!(accounts.entries().is_empty());
+    /// ```
+    #[inline]
+    pub fn take_entries(&mut self, into: &mut Vec<Entry>) {
+        core::mem::swap(&mut self.entries, into);
+        self.entries.clear();
     }
 
     /// Whether a move of this transaction had an amount of 2^63 or more,

@@ -1054,10 +1054,33 @@ impl State {
     }
 
     /// What the transaction recorded, in call order (after
-    /// [`settle`](State::settle): what it committed, nothing if it failed).
+    /// [`settle`](State::settle): what it committed, nothing if it failed;
+    /// after [`take_records`](State::take_records), nothing).
     #[inline]
     pub fn records(&self) -> &[Record] {
         &self.tx.records
+    }
+
+    /// Moves the transaction's records into `into`, whose buffer this
+    /// state keeps, emptied, for the next transaction: a ledger hands a
+    /// settled transaction's records to its history without copying them.
+    ///
+    /// ```
+    /// use ledger_abi::v2::{CallPhase, State};
+    ///
+    /// let mut state = State::new();
+    /// state.begin(CallPhase::Execute);
+    /// state.open_accounts(2);
+    /// state.settle();
+    /// let mut kept = Vec::new();
+    /// state.take_records(&mut kept);
+    /// assert_eq!(kept.len(), 1);
+    /// assert!(state.records().is_empty());
+    /// ```
+    #[inline]
+    pub fn take_records(&mut self, into: &mut Vec<Record>) {
+        core::mem::swap(&mut self.tx.records, into);
+        self.tx.records.clear();
     }
 
     /// Applies what a committed transaction recorded, outside any

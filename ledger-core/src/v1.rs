@@ -283,8 +283,7 @@ impl Ledger {
                 (self.accounts.settle(), tag)
             }
         };
-        entries.clear();
-        entries.extend_from_slice(self.accounts.entries());
+        self.accounts.take_entries(entries);
         rolled_back.clear();
         if !self.accounts.rolled_back().is_empty() {
             // The balance of every account the rollback moved, as it left them.

@@ -675,7 +675,7 @@ impl Ledger {
         let check = self.base.config.check_carried_state;
         let tag = execute(&mut self.base.functions, &mut self.state, check, operation, &mut slot.call);
         let status = self.state.settle();
-        fill(slot, &self.state, tx_id, user_ref, Settled { status, tag, duplicate_of: None }, None)
+        fill(slot, &mut self.state, tx_id, user_ref, Settled { status, tag, duplicate_of: None }, None)
     }
 
     /// Takes the next transaction id and starts a transaction in `phase`.
@@ -697,7 +697,7 @@ impl Ledger {
     ) -> &Transaction {
         let slot = self.base.history.slot(tx_id, Transaction::vacant);
         slot.call = call;
-        fill(slot, &self.state, tx_id, user_ref, settled, function)
+        fill(slot, &mut self.state, tx_id, user_ref, settled, function)
     }
 
     /// Brings back a transaction a log recorded, without running anything:
@@ -929,7 +929,7 @@ fn execute(
 /// buffer reused), all but the call report, which the caller wrote.
 fn fill<'a>(
     slot: &'a mut Transaction,
-    state: &State,
+    state: &mut State,
     tx_id: u64,
     user_ref: u64,
     settled: Settled,
@@ -950,8 +950,7 @@ fn fill<'a>(
     (*slot_tx_id, *slot_user_ref, *slot_function) = (tx_id, user_ref, function);
     Settled { status: *status, tag: *tag, duplicate_of: *duplicate_of } = settled;
     *hazards = state.hazards();
-    records.clear();
-    records.extend_from_slice(state.records());
+    state.take_records(records);
     slot
 }
 
