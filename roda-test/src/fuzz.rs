@@ -359,8 +359,11 @@ fn slot_accounts(slot: &Slot) -> Vec<u64> {
     }
 }
 
-fn seed_bytes(seed: u64) -> [u8; 32] {
-    let mut bytes = [0u8; 32];
+/// A chunk's seed as the 16 bytes of proptest's XorShift generator: a
+/// fuzz case spends most of its time drawing values, and ChaCha's draws
+/// cost a tenth of a case where XorShift's are a few instructions.
+fn seed_bytes(seed: u64) -> [u8; 16] {
+    let mut bytes = [0u8; 16];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
         chunk.copy_from_slice(&seed.wrapping_add(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
     }
@@ -564,7 +567,7 @@ impl Runner {
             corpus.clear();
             let mut runner = TestRunner::new_with_rng(
                 Config { cases, failure_persistence: None, max_shrink_iters: 100_000, ..Config::default() },
-                TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(chunk_seed(work.options.seed, chunk))),
+                TestRng::from_seed(RngAlgorithm::XorShift, &seed_bytes(chunk_seed(work.options.seed, chunk))),
             );
             let outcome = runner.run(&strategy, |(params, balances)| {
                 if work.superseded(chunk) {
