@@ -796,10 +796,8 @@ impl<H: Send + 'static> Instance<H> {
     /// 50 instructions a call).
     #[inline(always)]
     fn execute(&mut self, fuel: u64, tx: &mut Box<H>, params: &[i64], outcome: &mut CallOutcome) -> u64 {
-        // A server passes the call's first eight values, zero-padded; more
-        // are dropped.
-        let p = |i: usize| params.get(i).copied().unwrap_or(0);
-        let params: Params = (p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
+        let p = ledger_abi::param_slots(params);
+        let params: Params = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
         let entered = enter(&mut self.store, fuel, tx);
         let result = entered.and_then(|()| self.execute.call(&mut self.store, params));
         leave(&mut self.store, fuel, tx, result, outcome)
