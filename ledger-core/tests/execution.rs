@@ -601,6 +601,24 @@ fn an_interrupt_stops_a_running_call() {
     assert_eq!(call(&mut ledger, "commits", &[]).status, Status::NONE, "later calls are not interrupted");
 }
 
+/// An interrupt while no call runs stops nothing: the next call of a
+/// function whose instance ran before (its deadline armed then) runs to
+/// the end, and so does one of a function instantiated after it.
+#[test]
+fn an_interrupt_between_calls_stops_no_later_call() {
+    let mut ledger = Ledger::new(LedgerConfig::default()).unwrap();
+    ledger.register_function("commits", &moves_then_returns("i32.const 0"), IfRegistered::Refuse).unwrap();
+    ledger.register_function("later", &moves_then_returns("i32.const 0"), IfRegistered::Refuse).unwrap();
+    assert_eq!(call(&mut ledger, "commits", &[]).status, Status::NONE);
+    let interrupter = ledger.interrupter();
+    for _ in 0..3 {
+        interrupter.interrupt();
+        assert_eq!(call(&mut ledger, "commits", &[]).status, Status::NONE, "a cached instance");
+        assert_eq!(call(&mut ledger, "commits", &[]).status, Status::NONE, "and again, with no new interrupt");
+    }
+    assert_eq!(call(&mut ledger, "later", &[]).status, Status::NONE, "a new instance");
+}
+
 /// A ledger's compiler works on another thread with no borrow of the
 /// ledger; the compiled function installs and runs like a registered one.
 #[test]
