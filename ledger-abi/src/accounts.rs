@@ -120,10 +120,10 @@ impl Accounts {
 
     /// One move, the server's way. Inlined into each host import even
     /// where the compiler would not (the fee transfer ran 21 instructions
-    /// fewer a call under callgrind). The common move (an account with a
-    /// slot, room for its entry, no journal) calls nothing, so that a host
-    /// import saves no registers for it; the rest is out of line (18
-    /// instructions fewer a fee transfer).
+    /// fewer a call under callgrind). Only the common move (an account with
+    /// a slot, room for its entry, no journal) is inlined; growing a buffer,
+    /// the journal and the account limit are out of line (18 instructions
+    /// fewer a fee transfer).
     #[inline(always)]
     pub fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
         if !self.failure.is_success() {
