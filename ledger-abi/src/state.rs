@@ -553,8 +553,36 @@ impl State {
     }
 
     /// One credit or debit: a no-op once the transaction failed; an account
-    /// that does not exist sets status 2.
+    /// that does not exist sets status 2. Only the common move (in
+    /// `execute`, on an open account, with room for its records) is inlined
+    /// into the host imports; the rest is out of line.
+    #[inline(always)]
     fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
+        let tx = &self.tx;
+        let room = tx.originals.len() < tx.originals.capacity() && tx.records.len() < tx.records.capacity();
+        if tx.phase == CallPhase::Execute
+            && tx.failure.is_success()
+            && room
+            && let Some(index) = usize::try_from(account_id).ok()
+            && let Some(&cell) = self.cells.get(index)
+            && lane_of(cell.flags, 0) != 0
+        {
+            let computed_balance = kind.apply(cell.balance, amount);
+            // Pushed before the cell is written, so that the compiler knows
+            // the room checked above is still there: the pushes cannot grow.
+            self.tx.originals.push((account_id, cell));
+            self.tx.records.push(Record::Entry(Entry { account_id, amount, kind, computed_balance }));
+            self.cells[index].balance = computed_balance;
+            self.tx.sums.add(kind, amount);
+        } else {
+            self.apply_slowly(kind, account_id, amount);
+        }
+    }
+
+    /// [`apply`](State::apply) for any other move.
+    #[cold]
+    #[inline(never)]
+    fn apply_slowly(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
         if !self.data_verb_allowed() || !self.tx.failure.is_success() {
             return;
         }

@@ -153,3 +153,38 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A move takes the inlined path when the transaction's buffers have
+    /// room, else the out-of-line one: the same calls read the same on a
+    /// state whose buffers are warm (every move inlined) and on a new one
+    /// (the moves that grow a buffer out of line).
+    #[test]
+    fn calls_read_the_same_with_warm_or_new_buffers(
+        calls in proptest::collection::vec((proptest::collection::vec(verb(), 0..12), prop_oneof![Just(0), Just(1)]), 1..6),
+    ) {
+        let open = |state: &mut State| {
+            state.begin(CallPhase::Execute);
+            state.open_accounts(6);
+            state.settle()
+        };
+        let mut new = State::new();
+        let mut warm = State::new();
+        prop_assert_eq!(open(&mut new), Status::NONE);
+        prop_assert_eq!(open(&mut warm), Status::NONE);
+        // A trapped call of many moves leaves no trace but its buffers' room.
+        warm.begin(CallPhase::Execute);
+        for _ in 0..64 {
+            warm.credit(1, 1);
+        }
+        warm.end_call(CallEnd::Trapped);
+        prop_assert_eq!(warm.settle(), Status::INVALID_OPERATION);
+        prop_assert_eq!(snapshot(&warm), snapshot(&new));
+        for (verbs, returned) in calls {
+            let status = run(&mut new, CallPhase::Execute, &verbs, returned);
+            prop_assert_eq!(run(&mut warm, CallPhase::Execute, &verbs, returned), status, "{:?}", verbs);
+            prop_assert_eq!(warm.records(), new.records());
+            prop_assert_eq!(snapshot(&warm), snapshot(&new));
+        }
+    }
+}
