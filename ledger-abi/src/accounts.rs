@@ -40,6 +40,16 @@ pub struct Accounts {
     /// Balances of accounts `0..balances.len()`; the rest are 0. Grown on
     /// first write, never beyond `max_accounts`.
     balances: Vec<i64>,
+    /// Moves on accounts below this take the inlined path. It is the length
+    /// of `balances`, except after [`clone_from`](Clone::clone_from) a
+    /// shorter copy: the slots past it are then kept, zeroed, and every
+    /// write to one is listed in `written_past`, so that the next copy
+    /// zeroes those slots alone (a fuzzer starts every case from one copy,
+    /// and growing the balances again to a high account id each case
+    /// zeroed thousands of slots: a fifth of a case).
+    fast_len: usize,
+    /// Slots at or past `fast_len` written since the last copy.
+    written_past: Vec<usize>,
     max_accounts: u64,
     /// Entries of the transaction in progress.
     entries: Vec<Entry>,
@@ -71,6 +81,8 @@ impl Clone for Accounts {
     fn clone_from(&mut self, source: &Self) {
         let Accounts {
             balances,
+            fast_len: _,
+            written_past: _,
             max_accounts,
             entries,
             sums,
@@ -80,7 +92,21 @@ impl Clone for Accounts {
             journal,
             journaling,
         } = source;
-        self.balances.clone_from(balances);
+        let n = balances.len();
+        if self.balances.len() < n {
+            self.balances.resize(n, 0);
+        }
+        self.balances[..n].copy_from_slice(balances);
+        // Past the copy: the slots written through the inlined path, then
+        // those listed; every other slot there is 0 already.
+        let fast_end = self.fast_len.clamp(n, self.balances.len());
+        self.balances[n..fast_end].fill(0);
+        for index in self.written_past.drain(..) {
+            if index >= n {
+                self.balances[index] = 0;
+            }
+        }
+        self.fast_len = n;
         self.max_accounts = *max_accounts;
         self.entries.clone_from(entries);
         self.sums = *sums;
@@ -144,12 +170,9 @@ impl Accounts {
         if !self.failure.is_success() {
             return;
         }
-        let index = account_id as usize;
-        if account_id < self.max_accounts
-            && index < self.balances.len()
-            && self.entries.len() < self.entries.capacity()
-            && !self.journaling
-        {
+        // `fast_len` is within `max_accounts`.
+        let index = usize::try_from(account_id).unwrap_or(usize::MAX);
+        if index < self.fast_len && self.entries.len() < self.entries.capacity() && !self.journaling {
             let computed_balance = kind.apply(self.balances[index], amount);
             // Before the balance is written, so that the compiler knows the
             // room checked above is still there: the push cannot grow.
@@ -328,7 +351,21 @@ impl Accounts {
         }
         let index = usize::try_from(account_id).ok()?;
         if index >= self.balances.len() {
+            let all_fast = self.fast_len == self.balances.len();
             self.balances.resize(index + 1, 0);
+            if all_fast {
+                self.fast_len = self.balances.len();
+            }
+        }
+        if index >= self.fast_len {
+            if self.written_past.len() < self.balances.len() - self.fast_len {
+                self.written_past.push(index);
+            } else {
+                // More writes listed than slots kept: the next copy zeroes
+                // them all instead, and the list stops growing.
+                self.written_past.clear();
+                self.fast_len = self.balances.len();
+            }
         }
         Some(&mut self.balances[index])
     }
