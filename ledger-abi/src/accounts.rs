@@ -160,8 +160,8 @@ impl Accounts {
 
     /// One move, the server's way. Inlined into each host import even
     /// where the compiler would not (the fee transfer ran 21 instructions
-    /// fewer a call under callgrind). Only the common move (an account with
-    /// a slot, room for its entry, no journal) is inlined; growing a buffer,
+    /// fewer a call under callgrind). Only the common move (an account below
+    /// `fast_len`, room for its entry, no journal) is inlined; growing a buffer,
     /// the journal and the account limit are out of line (46 instructions
     /// fewer a fee transfer, with the entry pushed before the balance is
     /// written and the journal's flag in a byte).

@@ -151,8 +151,8 @@ impl<H: Host> Functions<H> {
     }
 
     /// The live function `name`, about to run: marked used now, and room
-    /// made for its instance when it has none.
-    /// Inlined into every call; making room is not.
+    /// made for its instance when it has none. Inlined into every call;
+    /// making room is not.
     #[inline(always)]
     pub(crate) fn for_call(&mut self, name: &str) -> Option<(&Runtime<H>, &mut Live<LoadedFunction<H>>)> {
         self.clock += 1;
