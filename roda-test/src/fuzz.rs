@@ -361,7 +361,7 @@ fn slot_accounts(slot: &Slot) -> Vec<u64> {
 
 /// A chunk's seed as the 16 bytes of proptest's XorShift generator: a
 /// fuzz case spends most of its time drawing values, and ChaCha's draws
-/// cost a tenth of a case where XorShift's are a few instructions.
+/// cost an eighth of a case where XorShift's are a few instructions.
 fn seed_bytes(seed: u64) -> [u8; 16] {
     let mut bytes = [0u8; 16];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
