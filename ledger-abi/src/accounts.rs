@@ -181,7 +181,7 @@ impl Accounts {
     /// `inline_below`, room for its entry) is inlined; a failed transaction,
     /// growing a buffer, the journal and the account limit are out of line
     /// (46 instructions fewer a fee transfer, with the entry pushed before
-    /// the balance is written; 24 more with one gate for three checks).
+    /// the balance is written; 20 more with one gate for three checks).
     #[inline(always)]
     pub fn apply(&mut self, kind: EntryKind, account_id: u64, amount: u64) {
         // `inline_below` is within `max_accounts` and `balances`.
