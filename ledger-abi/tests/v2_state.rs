@@ -188,3 +188,40 @@ proptest! {
         }
     }
 }
+
+/// A verb that writes and does not move money: calls of these commit
+/// unless a phase refuses one.
+fn write() -> impl Strategy<Value = Verb> {
+    verb().prop_filter("a move", |verb| !matches!(verb, Verb::Credit(..) | Verb::Debit(..)))
+}
+
+proptest! {
+    /// A fuzzer starts every case by copying one state over the ledger's
+    /// (`clone_from`), which reuses the maps' nodes when they hold the
+    /// copy's keys and more: a state copied over again and again, between
+    /// calls that add links, KV keys and constants, reads exactly as a new
+    /// copy.
+    #[test]
+    fn a_state_copied_over_reads_as_a_new_copy(
+        setups in proptest::collection::vec((proptest::collection::vec(write(), 0..6), any::<bool>()), 1..4),
+        steps in proptest::collection::vec((0usize..4, proptest::collection::vec(write(), 0..6), any::<bool>()), 1..12),
+    ) {
+        let mut snapshots = Vec::new();
+        let mut state = State::new();
+        state.begin(CallPhase::Execute);
+        state.open_accounts(6);
+        prop_assert_eq!(state.settle(), Status::NONE);
+        for (verbs, register) in &setups {
+            let phase = if *register { CallPhase::Register } else { CallPhase::Execute };
+            run(&mut state, phase, verbs, 0);
+            snapshots.push(state.clone());
+        }
+        for (n, verbs, register) in steps {
+            let source = &snapshots[n % snapshots.len()];
+            state.clone_from(source);
+            prop_assert_eq!(format!("{state:?}"), format!("{:?}", source.clone()));
+            let phase = if register { CallPhase::Register } else { CallPhase::Execute };
+            run(&mut state, phase, &verbs, 0);
+        }
+    }
+}
