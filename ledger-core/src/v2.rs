@@ -111,7 +111,7 @@ impl Host for State {
     }
 
     fn wrapped_amount(&self) -> bool {
-        self.records().iter().any(|record| matches!(record, Record::Entry(entry) if entry.amount > i64::MAX as u64))
+        State::wrapped_amount(self)
     }
 }
 
