@@ -194,21 +194,20 @@ impl<H: Host> Functions<H> {
             return;
         };
         let function = &mut live.payload;
+        // Boxed as the report keeps it: one word, null when not checking.
         let fresh = check_carried_state.then(|| {
             let checkpoint = state.checkpoint();
-            let fresh = function.call_fresh(runtime, state, params);
-            let written = state.written().to_vec();
+            let fresh_outcome = function.call_fresh(runtime, state, params);
+            let fresh_entries = state.written().to_vec();
             state.rewind(checkpoint);
-            (fresh, written)
+            Box::new(CarriedState { fresh_outcome, fresh_entries })
         });
         // Every field named: a report field added is not forgotten here.
         let CallReport { version, crc32c, outcome, fuel_used, wrapped_amount, carried_state, start_moves } = report;
         let used = function.call(runtime, state, params, outcome);
         if fresh.is_some() || carried_state.is_some() {
-            *carried_state = fresh.and_then(|(fresh_outcome, fresh_entries)| {
-                (fresh_outcome != *outcome || fresh_entries != state.written())
-                    .then(|| Box::new(CarriedState { fresh_outcome, fresh_entries }))
-            });
+            *carried_state =
+                fresh.filter(|fresh| fresh.fresh_outcome != *outcome || fresh.fresh_entries != state.written());
         }
         state.end_call(outcome);
         // A module that cannot be instantiated is treated by a server as an
