@@ -351,7 +351,7 @@ pub struct State {
 }
 
 /// The transaction in progress.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Transaction {
     phase: CallPhase,
     failure: Status,
@@ -388,6 +388,43 @@ impl Transaction {
             originals: Vec::new(),
             hazards: Hazards::default(),
         }
+    }
+}
+
+impl Clone for Transaction {
+    fn clone(&self) -> Self {
+        let mut copy = Transaction::new(self.phase, self.next_account, self.next_constant);
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, so that the buffers keep their capacity (see
+    /// [`State`]'s).
+    fn clone_from(&mut self, source: &Self) {
+        let Transaction {
+            phase,
+            failure,
+            records,
+            sums,
+            wrapped_amount,
+            next_account,
+            next_constant,
+            kv_undo,
+            looked_up,
+            originals,
+            hazards,
+        } = source;
+        self.phase = *phase;
+        self.failure = *failure;
+        self.records.clone_from(records);
+        self.sums = *sums;
+        self.wrapped_amount = *wrapped_amount;
+        self.next_account = *next_account;
+        self.next_constant = *next_constant;
+        self.kv_undo.clone_from(kv_undo);
+        self.looked_up.clone_from(looked_up);
+        self.originals.clone_from(originals);
+        self.hazards = *hazards;
     }
 }
 
@@ -854,8 +891,7 @@ impl State {
 
     /// Counts the key's constants this call did not look up. Most keys
     /// name the constant looked up last, tested first (the whole list took
-    /// 49 instructions a KV call, out of line).
-    #[inline]
+    /// 49 instructions a KV call).
     fn note_key(&mut self, key: [u32; 4]) {
         let looked_up = &self.tx.looked_up;
         for part in key {
