@@ -16,6 +16,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use serde::Serialize;
 
 use crate::compare::{Reads, differences};
+use crate::draw::{Case, Draws};
 use crate::lint::Lint;
 use crate::model::{Action, FuzzSpec, Params, Scenario, ScenarioFile, Slot, Step};
 use crate::run::{Runner, SetupError};
@@ -210,25 +211,6 @@ pub enum FuzzError {
         reason: String,
     },
 }
-
-fn slot_strategy(slot: &Slot) -> BoxedStrategy<i64> {
-    match slot {
-        Slot::Accounts(accounts) => {
-            let ids: Vec<i64> = accounts.as_slice().iter().map(|&a| a as i64).collect();
-            proptest::sample::select(ids).boxed()
-        }
-        Slot::Range { range, exact: true } => (range.low()..=range.high()).boxed(),
-        Slot::Range { range, exact: false } => {
-            // One draw in four is an edge value: a range of amounts from 0
-            // would otherwise never try a negative one.
-            prop_oneof![3 => range.low()..=range.high(), 1 => proptest::sample::select(slot.edges())].boxed()
-        }
-        Slot::Value(value) => Just(*value).boxed(),
-    }
-}
-
-/// A fuzz case: the parameters and the starting balances drawn.
-type Case = (Vec<i64>, Vec<i64>);
 
 /// The cases that made a probing ledger run blocks no earlier case of the
 /// chunk ran (empty when the ledger does not probe).
@@ -516,15 +498,8 @@ impl Runner {
         let name = spec.call.clone().unwrap_or_else(|| self.function().to_owned());
         let invariants = Invariants { spec };
         let balance_accounts: &[u64] = spec.balances.as_ref().map_or(&[], |b| &b.accounts);
-        let (low, high) = spec.balances.as_ref().map_or((0, 0), |b| (b.range.low(), b.range.high()));
         let corpus = Corpus::default();
-        let strategy = Guided {
-            fresh: (
-                spec.params.as_slice().iter().map(slot_strategy).collect::<Vec<_>>(),
-                proptest::collection::vec(low..=high, balance_accounts.len()),
-            ),
-            corpus: &corpus,
-        };
+        let strategy = Guided { fresh: Draws::of(spec), corpus: &corpus };
         let executions = Cell::new(0u64);
         // One operation for every case, its parameters replaced in place.
         let call = Action::Call { function: name.clone(), params: Params::new(Vec::new()).expect("no slots") };

@@ -77,6 +77,7 @@
 pub mod compare;
 pub mod costs;
 pub mod diff;
+mod draw;
 pub mod fs;
 pub mod fuzz;
 pub mod junit;
