@@ -50,7 +50,7 @@ pub struct Accounts {
     fast_len: usize,
     /// Moves on accounts below this take the inlined path now: `fast_len`
     /// while the transaction is healthy and not journaled, else 0. One
-    /// comparison in each move then stands for three (`open_gate` keeps it).
+    /// comparison in each move then stands for three (`set_gate` keeps it).
     inline_below: usize,
     /// Slots at or past `fast_len` written since the last copy.
     written_past: Vec<usize>,
@@ -120,7 +120,7 @@ impl Clone for Accounts {
         self.wrapped_amount = *wrapped_amount;
         self.journal.clone_from(journal);
         self.journaling = *journaling;
-        self.open_gate();
+        self.set_gate();
     }
 }
 
@@ -143,13 +143,13 @@ impl Accounts {
         self.rolled_back.clear();
         self.failure = Status::NONE;
         self.wrapped_amount = false;
-        self.open_gate();
+        self.set_gate();
     }
 
     /// Sets `inline_below` from the failure, the journal's flag and
     /// `fast_len`, after any of them changes.
     #[inline]
-    fn open_gate(&mut self) {
+    fn set_gate(&mut self) {
         self.inline_below = match self.failure.is_success() && !self.journaling {
             true => self.fast_len,
             false => 0,
@@ -230,7 +230,7 @@ impl Accounts {
     #[inline]
     pub fn fail(&mut self, status: Status) {
         self.failure = status;
-        self.open_gate();
+        self.set_gate();
     }
 
     /// The failure so far; [`Status::NONE`] while the transaction is healthy.
@@ -350,7 +350,7 @@ impl Accounts {
     pub fn start_journal(&mut self) {
         self.journal.clear();
         self.journaling = true;
-        self.open_gate();
+        self.set_gate();
     }
 
     /// Restores every balance the journal saw to its exact earlier value,
@@ -378,7 +378,7 @@ impl Accounts {
             self.balances.resize(index + 1, 0);
             if all_fast {
                 self.fast_len = self.balances.len();
-                self.open_gate();
+                self.set_gate();
             }
         }
         if index >= self.fast_len {
@@ -389,7 +389,7 @@ impl Accounts {
                 // them all instead, and the list stops growing.
                 self.written_past.clear();
                 self.fast_len = self.balances.len();
-                self.open_gate();
+                self.set_gate();
             }
         }
         Some(&mut self.balances[index])

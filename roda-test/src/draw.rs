@@ -36,19 +36,20 @@ enum Draw {
 impl Draws {
     /// The draws `spec` asks for.
     pub(crate) fn of(spec: &FuzzSpec) -> Draws {
-        let params = spec.params.as_slice().iter().map(|slot| match slot {
+        let slot = |slot: &Slot| match slot {
             Slot::Accounts(accounts) => Draw::Pick(accounts.as_slice().iter().map(|&a| a as i64).collect()),
             Slot::Range { range, .. } => {
                 Draw::Number { low: range.low(), high: range.high(), edges: slot.edges().into() }
             }
             Slot::Value(value) => Draw::Value(*value),
-        });
-        let (count, low, high) =
-            spec.balances.as_ref().map_or((0, 0, 0), |b| (b.accounts.len(), b.range.low(), b.range.high()));
-        let balances = (0..count).map(|_| Draw::Number { low, high, edges: Rc::from([]) });
-        let values: Vec<Draw> = params.collect();
+        };
+        let mut values: Vec<Draw> = spec.params.as_slice().iter().map(slot).collect();
         let params = values.len();
-        Draws { values: values.into_iter().chain(balances).collect(), params }
+        if let Some(balances) = &spec.balances {
+            let (low, high) = (balances.range.low(), balances.range.high());
+            values.extend(balances.accounts.iter().map(|_| Draw::Number { low, high, edges: Rc::from([]) }));
+        }
+        Draws { values, params }
     }
 }
 
@@ -231,28 +232,20 @@ mod tests {
         TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::XorShift, &[seed; 16]))
     }
 
+    /// From any start, on either side of the target and as far as the
+    /// ends of `i64`, a search stops at the failing value nearest the
+    /// target.
     #[test]
-    fn a_search_finds_the_smallest_failing_distance() {
+    fn a_search_finds_the_failing_value_nearest_the_target() {
         for (target, start, threshold) in [(0, 1_000_000, 1001), (0, -77, -5), (10, i64::MAX, 12), (0, i64::MIN, -1)] {
-            let mut search = Toward::new(target, start);
             let fails = |v: i64| if threshold >= target { v >= threshold } else { v <= threshold };
-            assert!(fails(search.current()));
-            let mut last = search.current();
-            if search.simplify() {
-                loop {
-                    let more = match fails(search.current()) {
-                        true => {
-                            last = search.current();
-                            search.simplify()
-                        }
-                        false => search.complicate(),
-                    };
-                    if !more {
-                        break;
-                    }
-                }
-            }
-            assert_eq!(last, threshold, "from {start} towards {target}");
+            let number = Shrink::Number(Toward::new(target, start));
+            let mut tree = CaseTree { values: vec![number], params: 1, shrinking: 0, last: None };
+            assert_eq!(
+                shrink(&mut tree, |(params, _)| fails(params[0])).0,
+                [threshold],
+                "from {start} towards {target}"
+            );
         }
     }
 
