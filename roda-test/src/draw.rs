@@ -68,6 +68,8 @@ impl Strategy for Draws {
                     Shrink::Pick(choices.clone(), Toward::new(0, index))
                 }
                 Draw::Number { low, high, edges } => {
+                    // One draw in four is an edge value: a range of amounts
+                    // from 0 would otherwise never try a negative one.
                     let value = match edges.is_empty() || !rng.next_u32().is_multiple_of(4) {
                         true => uniform(rng, *low, *high),
                         false => edges[uniform(rng, 0, edges.len() as i64 - 1) as usize],
