@@ -40,8 +40,9 @@ pub struct Accounts {
     /// Balances of accounts `0..balances.len()`; the rest are 0. Grown on
     /// first write, never beyond `max_accounts`.
     balances: Vec<i64>,
-    /// Moves on accounts below this take the inlined path. It is the length
-    /// of `balances`, except after [`clone_from`](Clone::clone_from) a
+    /// Slots below this are written without being listed (and moves on them
+    /// may take the inlined path, see `inline_below`). It is the length of
+    /// `balances`, except after [`clone_from`](Clone::clone_from) a
     /// shorter copy: the slots past it are then kept, zeroed, and every
     /// write to one is listed in `written_past`, so that the next copy
     /// zeroes those slots alone (a fuzzer starts every case from one copy,
@@ -260,7 +261,7 @@ impl Accounts {
             self.failure = self.sums.status();
         }
         if !self.failure.is_success() {
-            self.inline_below = 0;
+            self.set_gate();
             core::mem::swap(&mut self.entries, &mut self.rolled_back);
             self.entries.clear();
             for entry in &self.rolled_back {
