@@ -673,7 +673,8 @@ pub mod v2 {
 
     #[cfg(feature = "alloc")]
     pub use crate::state::{
-        AccountStatus, CallEnd, CallPhase, Hazards, HostCall, HostTrap, INITIAL_CAPACITY, Record, State, lane_of,
+        AccountStatus, CallEnd, CallPhase, Hazards, HostCall, HostTrap, INITIAL_CAPACITY, Record, State,
+        constant_name_at, lane_of,
     };
 }
 
@@ -773,12 +774,54 @@ pub fn param_slots(params: &[i64]) -> [i64; PARAM_COUNT] {
     core::array::from_fn(|i| params.get(i).copied().unwrap_or(0))
 }
 
+/// `a == b` for two names (of functions, of constants), without a call
+/// into libc's `memcmp` for a name of 4 to 16 bytes (most are): two
+/// overlapping words from each end. A ledger compares a call's name with
+/// the one called last, and `memcmp` took a third of that lookup.
+///
+/// ```
+/// assert!(ledger_abi::same_name(b"fee_transfer", b"fee_transfer"));
+/// assert!(!ledger_abi::same_name(b"fee_transfer", b"fee_transfex"));
+/// assert!(!ledger_abi::same_name(b"counter", b"counters"));
+/// ```
+#[inline(always)]
+pub fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word8 = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let word4 = |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        4..8 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::string::{String, ToString};
     use std::vec::Vec;
 
     use super::*;
+
+    /// Word-wise comparison agrees with `==` at every length, for a byte
+    /// changed anywhere.
+    #[test]
+    fn names_compare_as_bytes_do() {
+        for len in 0..40 {
+            let name: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_name(&name, &name.clone()), "{len}");
+            for at in 0..len {
+                let mut other = name.clone();
+                other[at] = b'_';
+                assert!(!same_name(&name, &other), "{len} at {at}");
+            }
+            let longer = [name.as_slice(), b"x"].concat();
+            assert!(!same_name(&name, &longer), "{len}");
+        }
+    }
 
     /// head.md's table of v2 imports, as wasm signatures.
     #[test]

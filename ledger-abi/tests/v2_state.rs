@@ -71,7 +71,8 @@ fn run(state: &mut State, phase: CallPhase, verbs: &[Verb], returned: i32) -> St
                 false
             }
             Verb::Register(n) => state.kv_register_constant(&[b'c', n]).is_err(),
-            Verb::Constant(n) => state.kv_get_constant(&[b'c', n]).is_err(),
+            // As the runtime reads it: in memory, to its NUL.
+            Verb::Constant(n) => state.kv_get_constant_at(&[b'c', n, 0, b'c']).is_err(),
         };
         if trapped {
             state.end_call(CallEnd::Trapped);

@@ -212,26 +212,6 @@ impl Hasher for NameHasher {
     }
 }
 
-/// `a == b` for two function names, without a call into libc's `memcmp`
-/// for a name of 4 to 16 bytes (most are): two overlapping words from each
-/// end. Every call compares its name with the one called last, and `memcmp`
-/// took a third of the lookup.
-#[inline(always)]
-fn same_name(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word8 = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
-    let word4 = |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().expect("4 bytes"));
-    match n {
-        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
-        4..8 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
-        _ => a == b,
-    }
-}
-
 impl<T> Registry<T> {
     /// Registers `name`. Checks run in the server's order: the name, then the
     /// binary (`load`, which also builds the payload), then whether the name
@@ -287,11 +267,11 @@ impl<T> Registry<T> {
     /// The handle of `name`'s slot, if the name was ever installed.
     ///
     /// Inlined into every call: the name found last is compared in place
-    /// (see [`same_name`]), and only another name is hashed.
+    /// (see [`same_name`](ledger_abi::same_name)), and only another name is hashed.
     #[inline(always)]
     pub fn index_of(&self, name: &str) -> Option<usize> {
         let last = self.last_found.get();
-        if self.records.get(last).is_some_and(|record| same_name(&record.name, name)) {
+        if self.records.get(last).is_some_and(|record| ledger_abi::same_name(record.name.as_bytes(), name.as_bytes())) {
             return Some(last);
         }
         self.find(name)
@@ -421,21 +401,9 @@ fn next_version<T>(name: &str, record: Option<&Record<T>>) -> Result<u32, Regist
 mod tests {
     use super::*;
 
-    /// Word-wise comparison agrees with `==` at every length, for a byte
-    /// changed anywhere, and a lookup after another name finds the right one.
+    /// A lookup after another name finds the right one.
     #[test]
-    fn names_compare_as_strings_do() {
-        for len in 0..40 {
-            let name: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-            assert!(same_name(&name, &name.clone()), "{name}");
-            for at in 0..len {
-                let mut other = name.clone().into_bytes();
-                other[at] = b'_';
-                let other = String::from_utf8(other).unwrap();
-                assert!(!same_name(&name, &other), "{name} vs {other}");
-            }
-            assert!(!same_name(&name, &format!("{name}x")));
-        }
+    fn a_name_is_found_after_another() {
         let mut registry: Registry<u8> = Registry::default();
         for (name, payload) in [("transfer_a", 1), ("transfer_b", 2), ("fee", 3)] {
             registry.register(name, 1, false, || Ok(payload)).unwrap();

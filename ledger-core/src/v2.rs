@@ -43,6 +43,7 @@
 //! assert_eq!(ledger.kv([id | ledger_core::v2::CONSTANT_BIT, 7, 0, 0]), 2);
 //! ```
 
+use ledger_abi::v2::constant_name_at;
 pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, Hazards, HostCall, INITIAL_CAPACITY, Record, State, lane_of};
 use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
 use ledger_abi::{Entry, Status};
@@ -167,7 +168,8 @@ mod host {
         const IMPORT: &str = "kv_register_constant";
         // The phase first, as the server checks it: before the name is read.
         cx.data_mut().host.may_register_constant().map_err(|trap| stopped(IMPORT, b"", trap))?;
-        with_name(cx, IMPORT, name_ptr, |host, name| {
+        with_memory(cx, IMPORT, name_ptr, |host, memory| {
+            let name = constant_name_at(memory);
             host.kv_register_constant(name).map_err(|trap| stopped(IMPORT, name, trap))
         })
     }
@@ -175,8 +177,10 @@ mod host {
     pub(super) fn kv_get_constant(cx: &mut Ctx<'_>, name_ptr: u32) -> Result<u32> {
         const IMPORT: &str = "kv_get_constant";
         cx.data_mut().host.may_get_constant().map_err(|trap| stopped(IMPORT, b"", trap))?;
-        with_name(cx, IMPORT, name_ptr, |host, name| {
-            host.kv_get_constant(name).map_err(|trap| stopped(IMPORT, name, trap))
+        // The name is matched where it lies: most calls name a constant
+        // found lately, and need not search for its NUL.
+        with_memory(cx, IMPORT, name_ptr, |host, memory| {
+            host.kv_get_constant_at(memory).map_err(|trap| stopped(IMPORT, constant_name_at(memory), trap))
         })
     }
 
@@ -215,11 +219,11 @@ mod host {
         cx.data_mut().host.record_host_call(HostCall { import, args: args.to_vec(), result, fuel_used });
     }
 
-    /// Calls `verb` with the state and the NUL-terminated name at `ptr` in
-    /// the exported `memory`, read as the server reads it: to the first NUL
-    /// or the end of memory; a pointer equal to the size is the empty name,
-    /// past it a trap. The name is borrowed from memory, not copied.
-    fn with_name<T>(
+    /// Calls `verb` with the state and the exported `memory` from `ptr` on,
+    /// where a name lies (read with [`constant_name_at`]: to the first NUL
+    /// or the end of memory). A pointer equal to the size is the empty
+    /// name, past it a trap. Memory is borrowed, not copied.
+    fn with_memory<T>(
         cx: &mut Ctx<'_>,
         import: &'static str,
         ptr: u32,
@@ -250,7 +254,7 @@ mod host {
             }
             .into());
         };
-        verb(&mut data.host, rest.split(|b| *b == 0).next().unwrap_or_default())
+        verb(&mut data.host, rest)
     }
 
     /// The trap a constant verb raises after setting its status.
