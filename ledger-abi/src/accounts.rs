@@ -65,8 +65,9 @@ pub struct Accounts {
     rolled_back: Vec<Entry>,
     /// The failure so far; `NONE` while the transaction is healthy.
     failure: Status,
-    /// Whether a move had an amount of 2^63 or more.
-    wrapped_amount: bool,
+    /// Every amount moved, OR-ed: its top bit says whether one was 2^63 or
+    /// more (one OR a move, where a flag took three instructions).
+    amount_bits: u64,
     /// When set, the balance before every move, for an exact undo.
     journal: Vec<(u64, i64)>,
     /// Whether moves are journaled now (a flag beside the buffer: each move
@@ -94,7 +95,7 @@ impl Clone for Accounts {
             sums,
             rolled_back,
             failure,
-            wrapped_amount,
+            amount_bits,
             journal,
             journaling,
         } = source;
@@ -118,7 +119,7 @@ impl Clone for Accounts {
         self.sums = *sums;
         self.rolled_back.clone_from(rolled_back);
         self.failure = *failure;
-        self.wrapped_amount = *wrapped_amount;
+        self.amount_bits = *amount_bits;
         self.journal.clone_from(journal);
         self.journaling = *journaling;
         self.set_gate();
@@ -143,7 +144,7 @@ impl Accounts {
         self.sums = ZeroSum::default();
         self.rolled_back.clear();
         self.failure = Status::NONE;
-        self.wrapped_amount = false;
+        self.amount_bits = 0;
         self.set_gate();
     }
 
@@ -196,7 +197,7 @@ impl Accounts {
             // room checked above is still there: the push cannot grow.
             self.entries.push(Entry { account_id, amount, kind, computed_balance });
             *balance = computed_balance;
-            self.wrapped_amount |= amount > i64::MAX as u64;
+            self.amount_bits |= amount;
             self.sums.add(kind, amount);
         } else {
             self.apply_slowly(kind, account_id, amount);
@@ -211,7 +212,7 @@ impl Accounts {
         if !self.failure.is_success() {
             return;
         }
-        self.wrapped_amount |= amount > i64::MAX as u64;
+        self.amount_bits |= amount;
         let Some(balance) = self.slot(account_id) else {
             self.fail(Status::ACCOUNT_LIMIT_EXCEEDED);
             return;
@@ -315,7 +316,7 @@ impl Accounts {
     /// which the ledger applies as a negative `i64`.
     #[inline]
     pub fn wrapped_amount(&self) -> bool {
-        self.wrapped_amount
+        self.amount_bits > i64::MAX as u64
     }
 
     /// Balances of accounts `0..n`, where every later account is 0.
@@ -407,13 +408,16 @@ mod tests {
         s.begin();
         s.credit(1, 5);
         assert_eq!(s.get_balance(1), -5);
+        s.debit(4, i64::MAX as u64);
+        s.credit(4, 1 << 62);
+        assert!(!s.wrapped_amount(), "up to i64::MAX, however many");
         s.debit(2, u64::MAX); // as i64 == -1: a debit that subtracts
         assert_eq!(s.get_balance(2), -1);
         assert!(s.wrapped_amount());
         s.credit(3, i64::MAX as u64);
         s.credit(3, i64::MAX as u64);
         assert_eq!(s.get_balance(3), i64::MIN);
-        assert_eq!(s.entries().len(), 4);
+        assert_eq!(s.entries().len(), 6);
     }
 
     /// A move takes the inlined path when its account has a slot and its

@@ -61,8 +61,11 @@ pub struct Entry {
     pub computed_balance: i64,
 }
 
-/// The zero-sum check: credits and debits of a transaction, summed as
-/// `u128` so no sum of `u64` amounts can overflow.
+/// The zero-sum check: whether a transaction's credits and debits, summed
+/// as `u128` so no sum of `u64` amounts can overflow, are equal. Kept as
+/// their difference, an `i128`, exact below 2^63 moves (a call's fuel
+/// allows some millions): a move adds to one word pair, and the check tests
+/// it for zero.
 ///
 /// ```
 /// use ledger_abi::{EntryKind, Status, ZeroSum};
@@ -77,8 +80,8 @@ pub struct Entry {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ZeroSum {
-    credits: u128,
-    debits: u128,
+    /// Debits less credits.
+    net: i128,
 }
 
 impl ZeroSum {
@@ -86,8 +89,8 @@ impl ZeroSum {
     #[inline]
     pub fn add(&mut self, kind: EntryKind, amount: u64) {
         match kind {
-            EntryKind::Credit => self.credits += u128::from(amount),
-            EntryKind::Debit => self.debits += u128::from(amount),
+            EntryKind::Credit => self.net -= i128::from(amount),
+            EntryKind::Debit => self.net += i128::from(amount),
         }
     }
 
@@ -104,6 +107,6 @@ impl ZeroSum {
     /// [`Status::ZERO_SUM_VIOLATION`].
     #[inline]
     pub fn status(&self) -> Status {
-        if self.credits == self.debits { Status::NONE } else { Status::ZERO_SUM_VIOLATION }
+        if self.net == 0 { Status::NONE } else { Status::ZERO_SUM_VIOLATION }
     }
 }

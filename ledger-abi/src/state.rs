@@ -382,9 +382,11 @@ struct Transaction {
     failure: Status,
     records: Vec<Record>,
     sums: ZeroSum,
-    /// Whether a move had an amount of 2^63 or more: set as moves are
-    /// made, so that a call's report does not walk the records again.
-    wrapped_amount: bool,
+    /// Every amount moved, OR-ed: its top bit says whether one was 2^63 or
+    /// more. Kept as moves are made, so that a call's report does not walk
+    /// the records again (one OR a move, where a flag took three
+    /// instructions).
+    amount_bits: u64,
     next_account: u64,
     next_constant: u32,
     kv_undo: Vec<([u32; 4], Option<i64>)>,
@@ -405,7 +407,7 @@ impl Transaction {
             failure: Status::NONE,
             records: Vec::new(),
             sums: ZeroSum::default(),
-            wrapped_amount: false,
+            amount_bits: 0,
             next_account,
             next_constant,
             kv_undo: Vec::new(),
@@ -431,7 +433,7 @@ impl Clone for Transaction {
             failure,
             records,
             sums,
-            wrapped_amount,
+            amount_bits,
             next_account,
             next_constant,
             kv_undo,
@@ -443,7 +445,7 @@ impl Clone for Transaction {
         self.failure = *failure;
         self.records.clone_from(records);
         self.sums = *sums;
-        self.wrapped_amount = *wrapped_amount;
+        self.amount_bits = *amount_bits;
         self.next_account = *next_account;
         self.next_constant = *next_constant;
         self.kv_undo.clone_from(kv_undo);
@@ -541,7 +543,7 @@ impl State {
         tx.failure = Status::NONE;
         tx.records.clear();
         tx.sums = ZeroSum::default();
-        tx.wrapped_amount = false;
+        tx.amount_bits = 0;
         tx.next_account = self.next_account;
         tx.next_constant = self.next_constant;
         tx.kv_undo.clear();
@@ -672,7 +674,7 @@ impl State {
             self.tx.records.push(Record::Entry(Entry { account_id, amount, kind, computed_balance }));
             self.cells[index].balance = computed_balance;
             self.tx.sums.add(kind, amount);
-            self.tx.wrapped_amount |= amount > i64::MAX as u64;
+            self.tx.amount_bits |= amount;
         } else {
             self.apply_slowly(kind, account_id, amount);
         }
@@ -695,7 +697,7 @@ impl State {
         cell.balance = kind.apply(cell.balance, amount);
         let computed_balance = cell.balance;
         self.tx.sums.add(kind, amount);
-        self.tx.wrapped_amount |= amount > i64::MAX as u64;
+        self.tx.amount_bits |= amount;
         self.tx.records.push(Record::Entry(Entry { account_id, amount, kind, computed_balance }));
     }
 
@@ -1230,7 +1232,7 @@ impl State {
     /// which the ledger applies as a negative `i64`.
     #[inline]
     pub fn wrapped_amount(&self) -> bool {
-        self.tx.wrapped_amount
+        self.tx.amount_bits > i64::MAX as u64
     }
 
     /// What the transaction did that a server accepts but that hurts (see
