@@ -316,6 +316,33 @@ fn clear_residue(records: &[Record], cells: &[Cell], residue: &mut BTreeMap<u64,
 /// looking up more in turn finds the others through the map.
 const FOUND_CONSTANTS: usize = 4;
 
+/// Names `kv_get_constant` found lately, with their ids: a name read from
+/// memory is matched against these in place, before its NUL is searched
+/// for and the map is (with `note_key`'s test inlined, a v2 counter call
+/// ran 94 instructions fewer under callgrind, of 1,490). At most
+/// [`FOUND_CONSTANTS`]; emptied whenever the constants change. A memo, not
+/// state: `Debug` leaves it out, so that two states with the same
+/// constants read alike whatever each looked up.
+#[derive(Default)]
+struct FoundConstants(Vec<(Vec<u8>, u32)>);
+
+impl Clone for FoundConstants {
+    fn clone(&self) -> Self {
+        FoundConstants(self.0.clone())
+    }
+
+    /// Reusing the names' buffers.
+    fn clone_from(&mut self, source: &Self) {
+        self.0.clone_from(&source.0);
+    }
+}
+
+impl core::fmt::Debug for FoundConstants {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("FoundConstants")
+    }
+}
+
 /// The constant name a server reads at a pointer, given the module's
 /// memory from that pointer on: the bytes before the first NUL, or all of
 /// them when there is none.
@@ -359,12 +386,7 @@ pub struct State {
     /// Changed only through [`constants_mut`](State::constants_mut).
     constants: BTreeMap<Vec<u8>, u32>,
     next_constant: u32,
-    /// Names `kv_get_constant` found lately, with their ids: a name read
-    /// from memory is matched against these in place, before its NUL is
-    /// searched for and the map is (with `note_key`'s test inlined, a v2
-    /// counter call ran 94 instructions fewer under callgrind, of 1,490).
-    /// At most [`FOUND_CONSTANTS`]; emptied whenever the constants change.
-    found_constants: Vec<(Vec<u8>, u32)>,
+    found_constants: FoundConstants,
     /// The cells a server's snapshot (which applies committed records only)
     /// reads otherwise than this ledger holds them, with the snapshot's
     /// value: an inexact rollback leaves them, a committed record of the
@@ -481,9 +503,13 @@ impl Clone for State {
         self.next_account = *next_account;
         copy_map(&mut self.links, links);
         copy_map(&mut self.kv, kv);
-        // With the names found in them, which hold for the copy too.
-        copy_map(&mut self.constants, constants);
-        self.found_constants.clone_from(found_constants);
+        // The names found lately hold for the same constants: kept when
+        // they are the same (a fuzzer copies one state, whose constants
+        // never change, before every case), else copied with them.
+        if self.constants != *constants {
+            copy_map(self.constants_mut(), constants);
+            self.found_constants.clone_from(found_constants);
+        }
         self.next_constant = *next_constant;
         copy_map(&mut self.snapshot_residue, snapshot_residue);
         self.trace.clone_from(trace);
@@ -527,7 +553,7 @@ impl State {
             kv: BTreeMap::new(),
             constants: BTreeMap::new(),
             next_constant: 1,
-            found_constants: Vec::new(),
+            found_constants: FoundConstants::default(),
             snapshot_residue: BTreeMap::new(),
             trace: None,
             tx: Transaction::new(CallPhase::Execute, 1, 1),
@@ -1076,7 +1102,7 @@ impl State {
                 && crate::same_name(&memory[..name.len()], name)
                 && memory.get(name.len()).is_none_or(|byte| *byte == 0)
         };
-        let id = match self.found_constants.iter().find(|(name, _)| named_at(name)) {
+        let id = match self.found_constants.0.iter().find(|(name, _)| named_at(name)) {
             Some(&(_, id)) => id,
             None => self.find_constant_at(memory)?,
         };
@@ -1098,13 +1124,14 @@ impl State {
         // The oldest goes (a function looking up more names than are kept
         // finds each through the map), and its buffer is reused: no name
         // is longer than MAX_CONSTANT_NAME_LEN, so none allocates again.
-        let (mut kept, _) = match self.found_constants.len() {
-            FOUND_CONSTANTS => self.found_constants.remove(0),
+        let found = &mut self.found_constants.0;
+        let (mut kept, _) = match found.len() {
+            FOUND_CONSTANTS => found.remove(0),
             _ => (Vec::with_capacity(MAX_CONSTANT_NAME_LEN), 0),
         };
         kept.clear();
         kept.extend_from_slice(name);
-        self.found_constants.push((kept, id));
+        found.push((kept, id));
         Ok(id)
     }
 
@@ -1118,7 +1145,7 @@ impl State {
     /// The constants, to change them: the names found lately are
     /// forgotten, as they may no longer hold.
     fn constants_mut(&mut self) -> &mut BTreeMap<Vec<u8>, u32> {
-        self.found_constants.clear();
+        self.found_constants.0.clear();
         &mut self.constants
     }
 
@@ -1546,6 +1573,14 @@ mod tests {
         copy.clone_from(&state);
         copy.begin(CallPhase::Execute);
         assert_eq!(copy.kv_get_constant_at(b"f\0"), Ok(6 | CONSTANT_BIT));
+        // Copied over by a state with the same constants that looked up
+        // none, it keeps the names it found (a memo: it reads alike).
+        let unused = with_constants(&names);
+        copy.clone_from(&unused);
+        assert_eq!(copy.found_constants.0.len(), FOUND_CONSTANTS);
+        assert_eq!(std::format!("{copy:?}"), std::format!("{unused:?}"));
+        copy.begin(CallPhase::Execute);
+        assert_eq!(copy.kv_get_constant_at(b"e\0"), Ok(5 | CONSTANT_BIT));
         copy.clone_from(&empty);
         copy.begin(CallPhase::Execute);
         assert_eq!(copy.kv_get_constant_at(b"f\0"), Err(HostTrap(Status::CONSTANT_NOT_FOUND)));
