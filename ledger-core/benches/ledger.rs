@@ -4,15 +4,22 @@
 //! physical limit: one Engine, one instance, host functions that only add to
 //! an array); and validation of a 4 MiB module.
 //!
+//! The group `over_bare_fuel` measures the ratio itself: each sample times
+//! the ledger's calls and bare wasmtime's with fuel in alternating blocks,
+//! so that a machine whose speed drifts between benchmarks (a shared
+//! 2-core machine's can double) moves both alike. Its unit is ×.
+//!
 //! Calls go through `process`, the submit path a server and the fuzzer
 //! take (the transaction lent, its buffers reused).
 //!
 //! `cargo bench -p ledger-core --bench ledger`
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
+use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation, abi};
+use ledger_core::{IfRegistered, Ledger, LedgerConfig, Operation, abi, v2};
 
 const FEE_TRANSFER: &str = include_str!("../../cargo-roda/templates/wat/function.wat");
 
@@ -46,16 +53,21 @@ fn single(c: &mut Criterion) {
 /// account.
 const V2_COUNTER: &str = include_str!("../../tests/scenarios/v2_counter.wat");
 
-fn v2_kv_counter(c: &mut Criterion) {
-    use ledger_core::v2;
-    let mut group = c.benchmark_group("one_at_a_time");
-    group.throughput(Throughput::Elements(1));
+/// A v2 ledger with the counter registered and account 1 open, and its call.
+fn v2_counter() -> (v2::Ledger, v2::Operation) {
     let config = LedgerConfig { keep_history: false, ..LedgerConfig::default() };
     let mut ledger = v2::Ledger::new(config).unwrap();
     ledger.register_function("counter", &wat::parse_str(V2_COUNTER).unwrap(), IfRegistered::Refuse).unwrap();
     ledger.submit(&v2::Operation::OpenAccount { count: 1, user_ref: 0 });
     let call = v2::Operation::Function { name: "counter".into(), params: vec![1, 1], user_ref: 0 };
     assert_eq!(ledger.submit(&call).status, ledger_core::Status::NONE);
+    (ledger, call)
+}
+
+fn v2_kv_counter(c: &mut Criterion) {
+    let mut group = c.benchmark_group("one_at_a_time");
+    group.throughput(Throughput::Elements(1));
+    let (mut ledger, call) = v2_counter();
     group.bench_function("wasm_v2_kv_counter", |b| b.iter(|| black_box(ledger.process(black_box(&call)).status)));
     group.finish();
 }
@@ -82,13 +94,21 @@ struct Bare {
     balances: Vec<i64>,
 }
 
-/// The fee transfer through bare wasmtime, with and without fuel metering
-/// (the simulator meters fuel; a server does not).
-fn bare_wasmtime(c: &mut Criterion) {
-    use wasmtime::{Caller, Config, Engine, Linker, Module, Store};
-    let mut group = c.benchmark_group("one_at_a_time");
-    group.throughput(Throughput::Elements(1));
-    for (name, fuel) in [("bare_wasmtime_limit", false), ("bare_wasmtime_fuel_limit", true)] {
+/// The entry point's parameters: eight i64.
+type Params = (i64, i64, i64, i64, i64, i64, i64, i64);
+
+/// The fee transfer through bare wasmtime, with or without fuel metering
+/// (the simulator meters fuel; a server does not): one Engine, one
+/// instance, host functions that only add to an array.
+struct BareFeeTransfer {
+    store: wasmtime::Store<Bare>,
+    execute: wasmtime::TypedFunc<Params, i32>,
+    fuel: bool,
+}
+
+impl BareFeeTransfer {
+    fn new(fuel: bool) -> BareFeeTransfer {
+        use wasmtime::{Caller, Config, Engine, Linker, Module, Store};
         let mut config = Config::new();
         config.consume_fuel(fuel);
         let engine = Engine::new(&config).unwrap();
@@ -111,17 +131,114 @@ fn bare_wasmtime(c: &mut Criterion) {
         let mut store = Store::new(&engine, Bare { balances: vec![0; 1024] });
         store.data_mut().balances[index(101)] = 1 << 62;
         let instance = linker.instantiate(&mut store, &module).unwrap();
-        let execute =
-            instance.get_typed_func::<(i64, i64, i64, i64, i64, i64, i64, i64), i32>(&mut store, "execute").unwrap();
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                if fuel {
-                    store.set_fuel(10_000_000).unwrap();
-                }
-                black_box(execute.call(&mut store, black_box((101, 202, 999, 10_000, 50, 0, 0, 0))).unwrap())
-            })
-        });
+        let execute = instance.get_typed_func(&mut store, "execute").unwrap();
+        BareFeeTransfer { store, execute, fuel }
     }
+
+    fn call(&mut self) -> i32 {
+        if self.fuel {
+            self.store.set_fuel(10_000_000).unwrap();
+        }
+        self.execute.call(&mut self.store, black_box((101, 202, 999, 10_000, 50, 0, 0, 0))).unwrap()
+    }
+}
+
+fn bare_wasmtime(c: &mut Criterion) {
+    let mut group = c.benchmark_group("one_at_a_time");
+    group.throughput(Throughput::Elements(1));
+    for (name, fuel) in [("bare_wasmtime_limit", false), ("bare_wasmtime_fuel_limit", true)] {
+        let mut bare = BareFeeTransfer::new(fuel);
+        group.bench_function(name, |b| b.iter(|| black_box(bare.call())));
+    }
+    group.finish();
+}
+
+/// A measurement that is a ratio of two times (see `over_bare_fuel`):
+/// criterion divides a sample's value by its iterations, so a routine
+/// returns the ratio times its iterations.
+struct Ratio;
+
+impl Measurement for Ratio {
+    type Intermediate = ();
+    type Value = f64;
+
+    fn start(&self) {}
+
+    fn end(&self, (): ()) -> f64 {
+        unreachable!("a ratio is measured with iter_custom only")
+    }
+
+    fn add(&self, a: &f64, b: &f64) -> f64 {
+        a + b
+    }
+
+    fn zero(&self) -> f64 {
+        0.0
+    }
+
+    fn to_f64(&self, value: &f64) -> f64 {
+        *value
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        self
+    }
+}
+
+impl ValueFormatter for Ratio {
+    fn scale_values(&self, _typical: f64, _values: &mut [f64]) -> &'static str {
+        "×"
+    }
+
+    fn scale_throughputs(&self, _typical: f64, _throughput: &Throughput, _values: &mut [f64]) -> &'static str {
+        "×"
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ratio"
+    }
+}
+
+/// `iters` calls of `ours` and of `bare`, in alternating blocks of up to
+/// 1,000 each, as `Ratio` takes them: our time over bare's, times `iters`.
+fn alternating(iters: u64, mut ours: impl FnMut(), mut bare: impl FnMut()) -> f64 {
+    let (mut ours_time, mut bare_time) = (Duration::ZERO, Duration::ZERO);
+    let mut left = iters;
+    while left > 0 {
+        let block = left.min(1_000);
+        let start = Instant::now();
+        for _ in 0..block {
+            ours();
+        }
+        ours_time += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..block {
+            bare();
+        }
+        bare_time += start.elapsed();
+        left -= block;
+    }
+    ours_time.as_secs_f64() / bare_time.as_secs_f64().max(f64::MIN_POSITIVE) * iters as f64
+}
+
+/// The fee transfer and the v2 counter over the fee transfer through bare
+/// wasmtime with fuel, the limit the ledger is measured against.
+fn over_bare_fuel(c: &mut Criterion<Ratio>) {
+    let mut group = c.benchmark_group("over_bare_fuel");
+    let mut bare = BareFeeTransfer::new(true);
+    let mut v1 = ledger();
+    let fee = fee_transfer();
+    group.bench_function("wasm_fee_transfer", |b| {
+        b.iter_custom(|iters| {
+            alternating(iters, || _ = black_box(v1.process(black_box(&fee)).status), || _ = black_box(bare.call()))
+        })
+    });
+    let (mut v2, counter) = v2_counter();
+    group.bench_function("wasm_v2_kv_counter", |b| {
+        b.iter_custom(|iters| {
+            alternating(iters, || _ = black_box(v2.process(black_box(&counter)).status), || _ = black_box(bare.call()))
+        })
+    });
     group.finish();
 }
 
@@ -157,4 +274,9 @@ fn validate_4mib(c: &mut Criterion) {
 }
 
 criterion_group!(benches, single, v2_kv_counter, bare_wasmtime, batch, validate_4mib);
-criterion_main!(benches);
+criterion_group! {
+    name = ratios;
+    config = Criterion::default().with_measurement(Ratio);
+    targets = over_bare_fuel
+}
+criterion_main!(benches, ratios);
