@@ -43,9 +43,8 @@
 //! assert_eq!(ledger.kv([id | ledger_core::v2::CONSTANT_BIT, 7, 0, 0]), 2);
 //! ```
 
-use ledger_abi::v2::constant_name_at;
 pub use ledger_abi::v2::{AccountStatus, CONSTANT_BIT, Hazards, HostCall, INITIAL_CAPACITY, Record, State, lane_of};
-use ledger_abi::v2::{CallEnd, CallPhase, HostTrap};
+use ledger_abi::v2::{CallEnd, CallPhase, HostTrap, constant_name_at};
 use ledger_abi::{Entry, Status};
 use wasmtime::{Caller, Extern, Linker};
 
